@@ -1,0 +1,54 @@
+"""Which files `dlint check DIR` lints: Dockerfile-shaped names, found recursively."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*")
+# `Dockerfile.dockerignore` and friends match `Dockerfile.*` but are not Dockerfiles.
+NOT_DOCKERFILE_SUFFIXES = (
+    ".dockerignore", ".md", ".txt", ".sh", ".py", ".go", ".json", ".yml", ".yaml", ".toml", ".orig", ".rej", ".swp",
+)
+# Directories never searched: version control, dependency trees and virtualenvs.
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
+
+
+def is_dockerfile_name(name: str) -> bool:
+    if name.endswith(NOT_DOCKERFILE_SUFFIXES):
+        return False
+    return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS)
+
+
+def excluded(path: Path, root: Path, excludes: Iterable[str]) -> bool:
+    """gitignore-style globs: a pattern with no '/' matches any path component."""
+    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+    for pat in excludes:
+        pat = pat.rstrip("/")
+        if "/" in pat:
+            if fnmatch.fnmatchcase(rel, pat.lstrip("/")) or fnmatch.fnmatchcase(rel, pat.lstrip("/") + "/*"):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pat) for part in rel.split("/")):
+            return True
+    return False
+
+
+def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Iterator[str]:
+    """Expand directories; named files (and `-`) pass through whatever their name."""
+    excludes = tuple(excludes)
+    for arg in paths:
+        p = Path(arg)
+        if arg == "-" or not p.is_dir():
+            yield arg
+            continue
+        found = []
+        for dirpath, dirnames, filenames in os.walk(p):
+            here = Path(dirpath)
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not excluded(here / d, p, excludes)]
+            for name in filenames:
+                f = here / name
+                if is_dockerfile_name(name) and not excluded(f, p, excludes):
+                    found.append(str(f))
+        yield from sorted(found)

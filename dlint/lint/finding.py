@@ -1,0 +1,94 @@
+"""What a rule reports: a violation (from the check) and a finding (what users see)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Level(enum.IntEnum):
+    """Ordered so that `level >= threshold` means "fails the run"."""
+
+    STYLE = 1
+    INFO = 2
+    WARNING = 3
+    ERROR = 4
+
+    @classmethod
+    def parse(cls, name: str) -> Level:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown level {name!r} (expected error, warning, info or style)") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace file text [start, end) with `text`; offsets are characters in the decoded file."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    safe: bool = True  # False: changes what the build does beyond the finding (--unsafe-fixes)
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a check yields: the engine adds the file, rule name and level."""
+
+    code: str
+    message: str
+    start_offset: int
+    end_offset: int
+    instruction: int  # Instruction.index the violation belongs to (for suppressions); -1: file
+    fix: Fix | None = None
+
+
+@dataclass(slots=True)
+class Finding:
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    name: str
+    level: Level
+    message: str
+    instruction_line: int = 0  # first line of the instruction it is about
+    instruction_end_line: int = 0
+    fix: Fix | None = None
+    suppressed: str | None = None  # reason/pragma text when silenced inline
+    extra: dict = field(default_factory=dict)  # e.g. measured_bytes, added by the analyser
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None
+
+    def sort_key(self) -> tuple:
+        return (self.file, self.line, self.column, self.code)
+
+    def to_dict(self) -> dict:
+        """The JSON shape: hadolint's field names first, so its readers read ours."""
+        d = {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "code": self.code,
+            "name": self.name,
+            "level": str(self.level),
+            "message": self.message,
+            "fixable": self.fixable,
+        }
+        d.update(self.extra)
+        return d

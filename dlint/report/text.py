@@ -1,0 +1,19 @@
+"""`path:line:col: CODE [level] message`, one line per finding, coloured on a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dlint.lint.finding import Finding, Level
+
+_COLOURS = {Level.ERROR: "31", Level.WARNING: "33", Level.INFO: "36", Level.STYLE: "35"}
+
+
+def render(findings: Iterable[Finding], colour: bool = False) -> str:
+    lines = []
+    for f in findings:
+        level = f"[{f.level}]"
+        if colour:
+            level = f"\x1b[{_COLOURS[f.level]}m{level}\x1b[0m"
+        lines.append(f"{f.file}:{f.line}:{f.column}: {f.code} {level} {f.message}")
+    return "".join(line + "\n" for line in lines)

@@ -1,0 +1,154 @@
+"""`dlint check` as a user runs it: output lines, JSON fields, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "check"
+BAD = FIXTURES / "bad.Dockerfile"
+GOOD = FIXTURES / "good.Dockerfile"
+
+
+def dlint(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlint", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd,
+        timeout=120,
+    )
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    return proc
+
+
+def test_text_lines_sorted_with_summary_on_stderr():
+    p = dlint("check", str(BAD))
+    assert p.returncode == 1
+    lines = p.stdout.decode().splitlines()
+    assert lines[0] == (
+        f"{BAD}:2:5: DLT001 [warning] `apt-get update` runs in a RUN that installs nothing after it: its lists "
+        "are cached in their own layer and go stale; update and install in the same RUN"
+    )
+    keys = [(int(line.split(":")[1]), int(line.split(":")[2])) for line in lines]
+    assert keys == sorted(keys)
+    codes = [line.split()[1] for line in lines]
+    assert codes.count("DLT002") == 1 and codes.count("DLT003") == 1 and "DL3009" in codes
+    err = p.stderr.decode().strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dlint: ") and "finding" in err[0]
+
+
+def test_clean_file_exits_zero():
+    p = dlint("check", str(GOOD))
+    assert p.returncode == 0, p.stdout
+    assert p.stdout == b""
+
+
+def test_json_has_hadolint_fields_first():
+    p = dlint("check", "--format", "json", str(BAD))
+    data = json.loads(p.stdout)
+    assert list(data[0])[:6] == ["file", "line", "column", "end_line", "end_column", "code"]
+    dup = next(d for d in data if d["code"] == "DLT003")
+    assert dup["name"] == "duplicate-packages" and dup["level"] == "warning"
+    assert (dup["line"], dup["column"], dup["end_column"]) == (3, 58, 62)
+    assert isinstance(dup["fixable"], bool)
+
+
+def test_stdin(tmp_path):
+    p = dlint("check", "-", stdin=BAD.read_bytes())
+    assert p.returncode == 1
+    assert p.stdout.decode().startswith("-:2:5: DLT001")
+
+
+def test_unreadable_input_still_lints_the_others(tmp_path):
+    p = dlint("check", str(tmp_path / "missing"), str(BAD))
+    assert p.returncode == 2
+    assert "DLT001" in p.stdout.decode()
+    assert "missing" in p.stderr.decode()
+
+
+def test_format_output_pairs(tmp_path):
+    out = tmp_path / "r.json"
+    p = dlint("check", "--format", "json", "--output", str(out), "--format", "text", str(BAD))
+    assert p.returncode == 1
+    assert json.loads(out.read_text())[0]["code"] == "DLT001"
+    assert p.stdout.decode().startswith(f"{BAD}:2:5: DLT001")
+
+
+def test_directory_discovery(tmp_path):
+    names = [
+        "Dockerfile", "Dockerfile.dev", "app.Dockerfile", "web.dockerfile", "Containerfile",
+        "Containerfile.ci", ".hidden/Dockerfile", ".Dockerfile.dockerfile", "sub/deep/Dockerfile",
+    ]
+    skipped = ["Dockerfile.dockerignore", "README.md", ".git/Dockerfile", "notes.txt"]
+    for n in names + skipped:
+        f = tmp_path / n
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text("FROM debian:bookworm-slim\nRUN apt-get update\n")
+    p = dlint("check", "--format", "json", str(tmp_path))
+    found = {Path(d["file"]).relative_to(tmp_path).as_posix() for d in json.loads(p.stdout)}
+    assert found == set(names)
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00", "binary"),
+        (b"FROM debian\nRUN echo \xff\xfe\n", "byte 21"),
+    ],
+)
+def test_unreadable_content_is_one_line_exit_2(tmp_path, content, needle):
+    f = tmp_path / "Dockerfile"
+    f.write_bytes(content)
+    p = dlint("check", str(f))
+    assert p.returncode == 2
+    err = p.stderr.decode().strip().splitlines()
+    assert needle in err[0] and str(f) in err[0]
+
+
+@pytest.mark.parametrize(
+    "content,line",
+    [
+        ("", 1),
+        ("# just a comment\n", 1),
+        ("RUN echo no from\n", 1),
+        ("FROM debian\nRUN <<EOF\napt-get update\n", 2),
+        ("FROM debian\nRUN echo 'unterminated\n", None),
+    ],
+)
+def test_broken_dockerfiles_never_crash(tmp_path, content, line):
+    f = tmp_path / "Dockerfile"
+    f.write_text(content)
+    p = dlint("check", "--format", "json", str(f))
+    assert p.returncode in (0, 1)
+    found = json.loads(p.stdout)
+    if line is not None:
+        errors = [d for d in found if d["code"] == "DL1000"]
+        assert errors and errors[0]["line"] == line and errors[0]["level"] == "error"
+
+
+def test_huge_file(tmp_path):
+    f = tmp_path / "Dockerfile"
+    body = "RUN echo " + "x" * 1000 + "\n"
+    f.write_text("FROM debian\n" + body * 50_000)  # ~50 MB
+    p = dlint("check", "--format", "json", str(f))
+    assert p.returncode in (0, 1)
+
+
+def test_rules_explain_version():
+    p = dlint("rules")
+    assert p.returncode == 0
+    rows = p.stdout.decode().splitlines()
+    assert any(r.startswith("DLT001") and "apt-update-alone" in r and "warning" in r for r in rows)
+    p = dlint("explain", "DL3009")
+    assert p.returncode == 0 and "## Bad" in p.stdout.decode()
+    assert dlint("explain", "apt-update-alone").stdout.startswith(b"# DLT001")
+    p = dlint("explain", "NOPE1")
+    assert p.returncode == 2 and len(p.stderr.decode().strip().splitlines()) == 1
+    p = dlint("--version")
+    assert p.returncode == 0 and p.stdout.decode().startswith("dlint ")

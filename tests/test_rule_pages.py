@@ -1,0 +1,48 @@
+"""Every rule page is documentation and a test: its Bad examples must fire, its Good ones must not."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlint.lint.engine import Selection, lint
+from dlint.lint.registry import all_rules
+from dlint.parsing.dockerfile import parse
+
+RULES = all_rules()
+
+
+def codes_for(text: str, code: str) -> list[str]:
+    findings, crashes = lint(parse(text, "example.Dockerfile"), Selection(frozenset({code})))
+    assert not crashes
+    return [f.code for f in findings]
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_page_has_metadata_and_examples(code):
+    r = RULES[code]
+    assert r.page.stem == code
+    assert r.name and r.name == r.name.lower() and " " not in r.name
+    assert r.summary
+    assert r.examples("Bad"), f"{code} has no Bad example"
+    assert r.check is not None or code == "DL1000", f"{code} has a page but no check"
+
+
+@pytest.mark.parametrize(
+    "code,text",
+    [(c, t) for c, r in sorted(RULES.items()) for t in r.examples("Bad")],
+)
+def test_bad_example_is_reported(code, text):
+    assert code in codes_for(text, code)
+
+
+@pytest.mark.parametrize(
+    "code,text",
+    [(c, t) for c, r in sorted(RULES.items()) for t in r.examples("Good")],
+)
+def test_good_example_is_clean(code, text):
+    assert code not in codes_for(text, code)
+
+
+def test_names_are_unique():
+    names = [r.name for r in RULES.values()]
+    assert len(names) == len(set(names))
