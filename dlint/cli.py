@@ -108,11 +108,36 @@ def use_colour(stream=None) -> bool:
 def check(
     ctx: typer.Context,
     paths: list[str] = typer.Argument(..., help="Dockerfiles or directories (searched recursively); - for stdin."),
-    format: Optional[list[str]] = typer.Option(None, "--format", "-f", help="text (default) or json. Repeatable."),
+    format: Optional[list[str]] = typer.Option(
+        None, "--format", "-f", help="text (default), json, sarif, github, gitlab, checkstyle or junit. Repeatable."
+    ),
     output: Optional[list[str]] = typer.Option(None, "--output", "-o", help="Write the preceding --format here."),
+    select: Optional[list[str]] = typer.Option(
+        None, "--select", help="Only these codes or prefixes (ALL: every rule); replaces the config's selection."
+    ),
+    extend_select: Optional[list[str]] = typer.Option(None, "--extend-select", help="Also run these codes or prefixes."),
+    ignore: Optional[list[str]] = typer.Option(None, "--ignore", help="Do not run these codes or prefixes."),
+    failure_threshold: Optional[str] = typer.Option(
+        None, "--failure-threshold", help="Fail only on findings at this level or above: error, warning, info, style, none."
+    ),
+    config: Optional[str] = typer.Option(None, "--config", help="Use this config file instead of searching for one."),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore every config file."),
+    no_inline_ignores: bool = typer.Option(
+        False, "--no-inline-ignores", help="Report what `# dlint ignore=` / `# hadolint ignore=` pragmas silence."
+    ),
+    fix: bool = typer.Option(
+        False, "--fix", help="Apply safe fixes in place, then report what is left; with - print the fixed text."
+    ),
+    diff: bool = typer.Option(
+        False, "--diff", help="Print the fixes as a unified diff and write nothing; exit 1 if anything would change."
+    ),
+    unsafe_fixes: bool = typer.Option(
+        False, "--unsafe-fixes", help="With --fix or --diff: also apply fixes that change what the build does."
+    ),
 ) -> None:
-    """Lint Dockerfiles."""
-    from dlint.lint.engine import Selection
+    """Lint Dockerfiles. Settings come from the nearest .dlint.toml or [tool.dlint] in pyproject.toml; flags win."""
+    from dlint.lint.config import ConfigError, Flags, split_codes
+    from dlint.lint.fix import FixMode, unified_diff
     from dlint.lint.runner import check_paths
     from dlint.report import render
 
@@ -120,31 +145,158 @@ def check(
     for fmt, _ in pairs:
         if fmt not in render.FORMATS:
             raise fail(f"unknown format {fmt!r} (choose from {', '.join(render.FORMATS)})")
-    results = check_paths(paths, Selection.default())
+    flags = Flags(
+        select=split_codes(select),
+        extend_select=split_codes(extend_select) or (),
+        ignore=split_codes(ignore) or (),
+        failure_threshold=failure_threshold,
+        config=config,
+        isolated=isolated,
+        inline_ignores=not no_inline_ignores,
+    )
+    mode = FixMode(write=not diff, unsafe=unsafe_fixes) if fix or diff else None
+    try:
+        results = check_paths(paths, flags, mode)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
-    for fmt, out in pairs:
-        write_output(render.render(fmt, findings, colour=out is None and use_colour()), out)
-    errors = [r for r in results if r.error or r.crashes]
+    linted = [r.path for r in results if r.error is None]
+    changed = [r for r in results if r.fix and r.fix.changed]
+    if diff:
+        write_output("".join(unified_diff(r.path, r.fix.original, r.fix.text) for r in changed if r.fix), None)
+    else:
+        fixed_stdin = next((r.fix.text for r in results if r.path == "-" and r.fix), None)
+        if fixed_stdin is not None:  # stdout carries the fixed text; reports meant for it go to stderr
+            write_output(fixed_stdin, None)
+        for fmt, out in pairs:
+            report = render.render(fmt, findings, linted, colour=out is None and use_colour())
+            if out is None and fixed_stdin is not None:
+                sys.stderr.write(report)
+            else:
+                write_output(report, out)
+    errors = [r for r in results if r.error or r.crashes or (r.fix and r.fix.error)]
     for r in errors:
-        if r.error:
-            typer.echo(f"dlint: {r.error}", err=True)
+        for message in (r.error, r.fix.error if r.fix else None):
+            if message:
+                typer.echo(f"dlint: {message}", err=True)
         for c in r.crashes:
             typer.echo(f"dlint: internal error in rule {c.code} on {r.path}: {c.error}", err=True)
-    typer.echo(summary(findings, len(results)), err=True)
+    fixed = sum(r.fix.fixed for r in changed if r.fix) if mode else None
+    typer.echo(summary(findings, len(results), fixed, would=diff), err=True)
     if errors:
         raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(EXIT_FINDINGS if findings else EXIT_OK)
+    if diff:
+        raise typer.Exit(EXIT_FINDINGS if changed else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if any(r.fails for r in results) else EXIT_OK)
 
 
-def summary(findings: list, files: int) -> str:
-    if not findings:
-        return f"dlint: no findings in {files} file{'s' * (files != 1)}"
+def summary(findings: list, files: int, fixed: int | None = None, would: bool = False) -> str:
+    """One stderr line; suppressed findings are only counted, never listed.
+
+    With `fixed` (--fix, --diff) it leads with what was (or would be) fixed, and
+    the findings counted are the ones left.
+    """
+    suppressed = sum(1 for f in findings if f.suppressed)
+    shown = [f for f in findings if not f.suppressed]
+    tail = f", {suppressed} suppressed inline" if suppressed else ""
+    lead = "" if fixed is None else f"{'would fix' if would else 'fixed'} {fixed} finding{'s' * (fixed != 1)}, "
+    where = "left in" if fixed is not None else "in"
+    if not shown:
+        return f"dlint: {lead}no findings {where} {files} file{'s' * (files != 1)}{tail}"
     counts: dict[str, int] = {}
-    for f in findings:
+    for f in shown:
         counts[str(f.level)] = counts.get(str(f.level), 0) + 1
     parts = ", ".join(f"{n} {lvl}" for lvl, n in sorted(counts.items()))
-    fixable = sum(f.fixable for f in findings)
-    return f"dlint: {len(findings)} finding{'s' * (len(findings) != 1)} ({parts}) in {files} file{'s' * (files != 1)}, {fixable} fixable"
+    fixable = sum(f.fixable for f in shown)
+    return (
+        f"dlint: {lead}{len(shown)} finding{'s' * (len(shown) != 1)} ({parts}) {where} {files} "
+        f"file{'s' * (files != 1)}, {fixable} fixable{tail}"
+    )
+
+
+@app.command(cls=RawArgsCommand)
+def analyse(
+    ctx: typer.Context,
+    dockerfile: str = typer.Argument("Dockerfile", help="The Dockerfile to build."),
+    context: Optional[str] = typer.Option(None, "--context", help="Build context (default: the Dockerfile's directory)."),
+    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Tag the image (it is then kept)."),
+    target: Optional[str] = typer.Option(None, "--target", help="Build up to this stage."),
+    build_arg: Optional[list[str]] = typer.Option(None, "--build-arg", help="KEY=VALUE. Repeatable."),
+    builder: str = typer.Option("classic", "--builder", help="classic (the SDK) or buildkit (the docker CLI)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Build without the layer cache."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the images the build produced."),
+    cache_probe: Optional[list[str]] = typer.Option(
+        None, "--cache-probe", metavar="PATH",
+        help="After the build, change PATH (in a copy of the context) and rebuild: what does an edit cost? Repeatable.",
+    ),
+    format: Optional[list[str]] = typer.Option(
+        None, "--format", "-f", help="text (default), json, markdown, junit or html. Repeatable."
+    ),
+    output: Optional[list[str]] = typer.Option(None, "--output", "-o", help="Write the preceding --format here."),
+    max_size: Optional[str] = typer.Option(
+        None, "--max-size", metavar="SIZE",
+        help="Fail (exit 1) when the image is larger, uncompressed: 200MB (10^6), 200MiB (2^20) or bytes.",
+    ),
+    max_layers: Optional[int] = typer.Option(None, "--max-layers", metavar="N", help="Fail when the image has more layers."),
+    max_step_size: Optional[str] = typer.Option(
+        None, "--max-step-size", metavar="SIZE", help="Fail when one step's layer is larger (the base image is not a step).",
+    ),
+    baseline: Optional[str] = typer.Option(
+        None, "--baseline", metavar="FILE", help="Compare with an earlier run's JSON report (see --save-baseline).",
+    ),
+    max_growth: Optional[str] = typer.Option(
+        None, "--max-growth", metavar="LIMIT",
+        help="With --baseline: fail when the image or one step grew more: 5% (of the baseline image) or a size.",
+    ),
+    save_baseline: Optional[str] = typer.Option(
+        None, "--save-baseline", metavar="FILE", help="Write this run's JSON report here, for a later --baseline.",
+    ),
+    min_cache_hit_rate: Optional[float] = typer.Option(
+        None, "--min-cache-hit-rate", metavar="RATE",
+        help="Fail when a smaller share of the steps came from the cache (0.8 = 80%); names the first miss.",
+    ),
+    no_waste: bool = typer.Option(
+        False, "--no-waste", help="Skip waste accounting (it reads the whole image once through `docker save`).",
+    ),
+) -> None:
+    """Build with a real Docker Engine; measure every step's layer size, cache hit, time and waste; gate on budgets."""
+    from dlint.analyse.command import AnalyseOptions, run
+
+    options = AnalyseOptions(
+        dockerfile=dockerfile, context=context, tag=tag, target=target, build_args=tuple(build_arg or ()),
+        builder=builder, no_cache=no_cache, keep=keep, cache_probes=tuple(cache_probe or ()),
+        outputs=tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text")),
+        max_size=max_size, max_layers=max_layers, max_step_size=max_step_size, max_growth=max_growth,
+        min_cache_hit_rate=min_cache_hit_rate, baseline=baseline, save_baseline=save_baseline, waste=not no_waste,
+    )
+    raise typer.Exit(run(options, write_output))
+
+
+app.command("analyze", cls=RawArgsCommand, hidden=True)(analyse)
+
+
+@app.command("extract")
+def extract_cmd(
+    image: str = typer.Argument(..., help="Image name or id."),
+    src: str = typer.Argument(..., help="Absolute path in the image; a link is followed."),
+    dest: str = typer.Argument(..., help="Host path: an existing directory receives SRC by name, else SRC becomes DEST."),
+) -> None:
+    """Copy a file or directory out of an image, as `docker cp` does from a container that never runs."""
+    from docker.errors import DockerException
+
+    from dlint.analyse.engine import EngineUnreachable, connect
+    from dlint.analyse.extract import ExtractError, extract
+
+    try:
+        engine = connect()
+        where, report = extract(engine.client, image, src, dest)
+    except (EngineUnreachable, ExtractError) as exc:
+        raise fail(str(exc)) from None
+    except DockerException as exc:
+        raise fail(f"the engine failed: {exc}") from None
+    for warning in report.warnings:
+        typer.echo(f"dlint: warning: {warning}", err=True)
+    typer.echo(f"dlint: {report.summary(where)}", err=True)
 
 
 @app.command("rules")

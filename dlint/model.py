@@ -20,6 +20,10 @@ class Segment:
     length: int
 
 
+def _logical(segment: Segment) -> int:
+    return segment.logical
+
+
 @dataclass(frozen=True, slots=True)
 class SourceMap:
     """Maps positions in a logical string (continuations removed) back to the file.
@@ -27,18 +31,44 @@ class SourceMap:
     BuildKit joins `\\`-continued lines and drops comment lines inside them
     before it hands a RUN to the shell; rules see that joined text but must
     report positions in the file, so every logical string carries one of these.
+    Segments are sorted by `logical`; there is always one, if only empty, so
+    that an empty string still has a place in the file.
     """
 
     segments: tuple[Segment, ...]
 
     def to_source(self, index: int) -> int:
         """File offset of logical character `index` (index == len maps past the end)."""
-        if not self.segments:
-            return 0
-        keys = [s.logical for s in self.segments]
-        i = max(bisect.bisect_right(keys, index) - 1, 0)
-        seg = self.segments[i]
+        segments = self.segments
+        if len(segments) <= 1:
+            return segments[0].source + index - segments[0].logical if segments else 0
+        i = max(bisect.bisect_right(segments, index, key=_logical) - 1, 0)
+        seg = segments[i]
         return seg.source + (index - seg.logical)
+
+    def end_to_source(self, end: int) -> int:
+        """File offset just past logical character `end - 1`.
+
+        Differs from `to_source(end)` when `end` falls on a continuation: the
+        span then stops after its last character instead of at the next line.
+        """
+        return self.to_source(end - 1) + 1 if end > 0 else self.to_source(0)
+
+    def slice(self, start: int, end: int) -> SourceMap:
+        """The map of logical characters [start, end), re-based to start at 0."""
+        if len(self.segments) == 1:  # a one-line instruction: most of them
+            seg = self.segments[0]
+            lo, hi = max(seg.logical, start), min(seg.logical + seg.length, end)
+            return SourceMap((Segment(0, seg.source + lo - seg.logical, max(hi - lo, 0)),))
+        out: list[Segment] = []
+        for seg in self.segments:
+            lo = max(seg.logical, start)
+            hi = min(seg.logical + seg.length, end)
+            if lo < hi:
+                out.append(Segment(lo - start, seg.source + (lo - seg.logical), hi - lo))
+        if not out:
+            out.append(Segment(0, self.to_source(start), 0))
+        return SourceMap(tuple(out))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +80,9 @@ class Text:
 
     def source_offset(self, index: int) -> int:
         return self.map.to_source(index)
+
+    def slice(self, start: int, end: int) -> Text:
+        return Text(self.value[start:end], self.map.slice(start, end))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +110,7 @@ class Heredoc:
 
     name: str  # the terminator word, quotes removed
     body: str  # the content BuildKit passes on (leading tabs stripped for <<-)
-    start_line: int  # first body line
+    start_line: int  # first body line; the terminator's line when the body is empty
     end_line: int  # the terminator's line
     body_offset: int  # file offset of the first body character
     terminator_offset: int  # file offset of the terminator line
@@ -88,7 +121,11 @@ class Heredoc:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """A `#` comment line directly above an instruction (blank lines allowed between)."""
+    """A `#` comment line above an instruction, as BuildKit collects them (PrevComment).
+
+    All comment lines since the previous instruction, blank lines allowed between;
+    a bare `#` line starts the block afresh and parser directives are not comments.
+    """
 
     text: str  # without the leading '#', stripped
     line: int
@@ -110,6 +147,11 @@ class Instruction:
     comments: tuple[Comment, ...] = ()
     stage: int = -1  # index into Dockerfile.stages; -1 for global ARGs before the first FROM
     index: int = 0  # position in Dockerfile.instructions
+    # BuildKit's own argument list (its AST node values), quotes kept: the words of
+    # FROM/EXPOSE/ARG, sources and destination of COPY/ADD, one string for a
+    # shell-form RUN/CMD, (key, value, separator) triples for ENV and LABEL.
+    values: tuple[str, ...] = ()
+    trigger: Instruction | None = None  # ONBUILD's instruction (same lines, no comments)
 
     @property
     def is_exec_form(self) -> bool:
@@ -173,6 +215,10 @@ class Dockerfile:
         """(line, column), both 1-based, of a file offset."""
         i = max(bisect.bisect_right(self.line_starts, offset) - 1, 0)
         return i + 1, offset - self.line_starts[i] + 1
+
+    def text_of(self, instruction: Instruction) -> str:
+        """The instruction as written: continuations, comments and heredoc bodies included."""
+        return self.text[instruction.start_offset : instruction.end_offset]
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages[instruction.stage] if instruction.stage >= 0 else None

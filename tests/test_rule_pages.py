@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+
 import pytest
 
 from dlint.lint.engine import Selection, lint
@@ -11,8 +14,16 @@ from dlint.parsing.dockerfile import parse
 RULES = all_rules()
 
 
+def example_options(code: str) -> dict:
+    """The settings shown in a page's `## Options` ```toml block: the examples run with them."""
+    blocks = re.findall(r"^```toml\n(.*?)^```", RULES[code].section("Options"), flags=re.S | re.M)
+    settings = tomllib.loads("\n".join(blocks)) if blocks else {}
+    return settings.get("tool", {}).get("dlint", {}).get("rules", {})
+
+
 def codes_for(text: str, code: str) -> list[str]:
-    findings, crashes = lint(parse(text, "example.Dockerfile"), Selection(frozenset({code})))
+    selection = Selection(frozenset({code}), options=example_options(code))
+    findings, crashes = lint(parse(text, "example.Dockerfile"), selection)
     assert not crashes
     return [f.code for f in findings]
 
@@ -41,6 +52,11 @@ def test_bad_example_is_reported(code, text):
 )
 def test_good_example_is_clean(code, text):
     assert code not in codes_for(text, code)
+
+
+@pytest.mark.parametrize("code", sorted(c for c, r in RULES.items() if r.options))
+def test_options_are_documented_with_an_example(code):
+    assert set(example_options(code).get(code, {})) == set(RULES[code].options)
 
 
 def test_names_are_unique():

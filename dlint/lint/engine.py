@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,8 @@ class Selection:
 
     codes: frozenset[str]
     levels: dict[str, Level] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # rule code -> its settings from config
+    inline_ignores: bool = True  # False: `--no-inline-ignores`, pragmas silence nothing
 
     @classmethod
     def default(cls) -> Selection:
@@ -35,18 +38,17 @@ class RuleCrash:
 
 
 def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Finding], list[RuleCrash]]:
+    """Every finding of the selected rules, inline-suppressed ones included (marked `suppressed`)."""
     selection = selection or Selection.default()
     rules = all_rules()
-    findings = [
-        _parse_error(df, e, rules[PARSE_ERROR], selection)
+    ctx = Context(df, selection.options)
+    found: list[tuple[Finding, int]] = [  # with the instruction index each is about (-1: the file)
+        (_parse_error(df, e, rules[PARSE_ERROR], selection), -1)
         for e in df.errors
         if PARSE_ERROR in selection.codes
     ]
     crashes: list[RuleCrash] = []
-    if not df.instructions:
-        return findings, crashes
-    ctx = Context(df, selection.options)
-    for code in sorted(selection.codes):
+    for code in sorted(selection.codes) if df.instructions else ():
         check = rules[code].check if code in rules else None
         if check is None:
             continue
@@ -55,9 +57,32 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others
             crashes.append(RuleCrash(code, f"{type(exc).__name__}: {exc}"))
             continue
-        findings.extend(to_finding(df, v, rules[v.code], selection) for v in violations)
-    findings.sort(key=Finding.sort_key)
-    return findings, crashes
+        found.extend((to_finding(df, v, rules[v.code], selection), v.instruction) for v in violations)
+    found.sort(key=lambda pair: pair[0].sort_key())
+    _fingerprint(df, found)
+    if selection.inline_ignores:
+        for finding, instruction in found:
+            pragma = ctx.pragmas.suppression(df, finding.code, instruction)
+            finding.suppressed = pragma.justification if pragma else None
+    return [f for f, _ in found], crashes
+
+
+def _fingerprint(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
+    """Hash of code, the instruction's text (whitespace and continuations normalised) and
+    the finding's rank among identical ones: lines added above it leave it unchanged."""
+    continuation = re.compile(re.escape(df.directives.escape) + r"[ \t]*\r?\n")
+    seen: dict[tuple[str, str], int] = {}
+    for finding, instruction in found:
+        if instruction >= 0:
+            text = df.text_of(df.instructions[instruction])
+        else:
+            start = df.line_starts[min(finding.line, len(df.line_starts)) - 1]
+            end = df.text.find("\n", start)
+            text = df.text[start : end if end >= 0 else len(df.text)]
+        anchor = " ".join(continuation.sub(" ", text).split())
+        rank = seen.get((finding.code, anchor), 0)
+        seen[(finding.code, anchor)] = rank + 1
+        finding.fingerprint = hashlib.sha256(f"{finding.code}\0{anchor}\0{rank}".encode()).hexdigest()[:32]
 
 
 def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection) -> Finding:

@@ -67,6 +67,7 @@ class Finding:
     instruction_end_line: int = 0
     fix: Fix | None = None
     suppressed: str | None = None  # reason/pragma text when silenced inline
+    fingerprint: str = ""  # stable across edits elsewhere in the file (SARIF, GitLab); set by the engine
     extra: dict = field(default_factory=dict)  # e.g. measured_bytes, added by the analyser
 
     @property

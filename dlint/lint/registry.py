@@ -12,7 +12,7 @@ import pkgutil
 import re
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,6 +49,9 @@ class Rule:
     default: bool  # selected unless the user opts in
     page: Path
     check: CheckFn | None  # None only for rules the engine reports itself (DL1000)
+    # Settings a rule reads from `[tool.dlint.rules.<CODE>]`: name -> type, one of
+    # "str", "bool", "int", "list[str]", "dict[str,str]" (front matter `options = {...}`).
+    options: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def text(self) -> str:
         """The page without its front matter: what `dlint explain` prints."""
@@ -104,6 +107,7 @@ def all_rules() -> dict[str, Rule]:
             default=bool(meta.get("default", True)),
             page=page,
             check=_CHECKS.get(code),
+            options=dict(meta.get("options", {})),
         )
     missing = set(_CHECKS) - set(rules)
     if missing:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from dlint.lint.config import Flags, Resolver
 from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, lint
-from dlint.lint.finding import Finding
+from dlint.lint.finding import Finding, Level
+from dlint.lint.fix import FileFix, FixMode, fix_file
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import SourceError, read_source
 
@@ -14,19 +17,50 @@ from dlint.parsing.source import SourceError, read_source
 @dataclass
 class FileResult:
     path: str
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # inline-suppressed ones included, marked
     error: str | None = None  # the file could not be read: a one-line reason
     crashes: list[RuleCrash] = field(default_factory=list)
+    threshold: Level | None = Level.STYLE  # from the file's config; None: findings never fail
+    fix: FileFix | None = None  # --fix/--diff: what fixing did; findings are then those left
+
+    @property
+    def fails(self) -> bool:
+        """A finding that is not suppressed reaches the failure threshold."""
+        t = self.threshold
+        return t is not None and any(f.level >= t for f in self.findings if not f.suppressed)
 
 
-def check_file(path: str, selection: Selection) -> FileResult:
+def check_file(
+    path: str, selection: Selection, threshold: Level | None = Level.STYLE, fix: FixMode | None = None
+) -> FileResult:
     try:
         text = read_source(path)
     except SourceError as exc:
-        return FileResult(path, error=str(exc))
+        return FileResult(path, error=str(exc), threshold=threshold)
+    if fix is not None:
+        result, findings, crashes = fix_file(path, text, selection, fix)
+        return FileResult(path, findings, crashes=crashes, threshold=threshold, fix=result)
     findings, crashes = lint(parse(text, path), selection)
-    return FileResult(path, findings, crashes=crashes)
+    return FileResult(path, findings, crashes=crashes, threshold=threshold)
 
 
-def check_paths(paths: list[str], selection: Selection, excludes: tuple[str, ...] = ()) -> list[FileResult]:
-    return [check_file(p, selection) for p in discover(paths, excludes)]
+def check_paths(paths: list[str], flags: Flags | None = None, fix: FixMode | None = None) -> list[FileResult]:
+    """Every config is resolved (and may raise ConfigError) before the first file is linted."""
+    resolver = Resolver(flags)
+    targets = [(p, resolver.settings_for(p)) for p in _targets(paths, resolver)]
+    return [check_file(p, s.selection, s.threshold, fix) for p, s in targets]
+
+
+def _targets(paths: list[str], resolver: Resolver) -> list[str]:
+    """Named files always; files found in a directory unless their config's `exclude` matches."""
+    out: list[str] = []
+    for arg in paths:
+        if arg == "-" or not Path(arg).is_dir():
+            out.append(arg)
+            continue
+        for found in discover([arg]):
+            cfg = resolver.config_for(found)
+            if not cfg.exclude or not cfg.matches(found, cfg.exclude):
+                out.append(found)
+    return out
+

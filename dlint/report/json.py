@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from dlint.lint.finding import Finding
 
 
-def render(findings: Iterable[Finding]) -> str:
+def render(findings: Iterable[Finding], files: Sequence[str] = ()) -> str:
     return json.dumps([f.to_dict() for f in findings], indent=2) + "\n"

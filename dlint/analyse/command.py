@@ -1,0 +1,324 @@
+"""One `dlint analyse` run: lint, build with a real engine, measure, clean up, report.
+
+Exit codes: 0 built and measured; 1 a budget failed (budgets come with the CI
+reports); 2 usage error, unreadable Dockerfile, no engine or no BuildKit-capable
+CLI; 3 the build failed; 130 interrupted. Lint findings alone never fail an
+analyse run: `dlint check` is the gate for those.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from dlint.analyse.budget import Baseline, BudgetError, Budgets, load_baseline, parse_budgets
+from dlint.analyse.cacheprobe import CacheProbeError, ProbeTarget, probe, targets
+from dlint.analyse.steps import AnalysisResult, BuildOutcome, BuildRequest, stage_named
+from dlint.lint.engine import Selection, lint
+from dlint.lint.finding import Finding
+from dlint.model import Dockerfile, Stage
+from dlint.parsing.dockerfile import parse
+from dlint.parsing.source import SourceError, read_source
+
+if TYPE_CHECKING:
+    from dlint.analyse.engine import Tracker
+
+EXIT_OK, EXIT_BUDGET, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+BUILDERS = ("classic", "buildkit")
+
+Writer = Callable[[str, "str | None"], None]
+
+
+class UsageError(Exception):
+    """Bad options or input: one line, exit 2."""
+
+
+@dataclass(frozen=True)
+class AnalyseOptions:
+    dockerfile: str = "Dockerfile"
+    context: str | None = None  # default: the Dockerfile's directory
+    tag: str | None = None
+    target: str | None = None
+    build_args: tuple[str, ...] = ()
+    builder: str = "classic"
+    no_cache: bool = False
+    keep: bool = False
+    cache_probes: tuple[str, ...] = ()  # context paths to change and rebuild (--cache-probe)
+    outputs: tuple[tuple[str, str | None], ...] = (("text", None),)  # (format, file or None for stdout)
+    max_size: str | None = None  # budgets, as written: "200MB", "200MiB", bytes
+    max_layers: int | None = None
+    max_step_size: str | None = None
+    max_growth: str | None = None  # "5%" or a size; needs baseline
+    min_cache_hit_rate: float | None = None
+    baseline: str | None = None  # an earlier run's JSON report
+    save_baseline: str | None = None  # write this run's JSON report here
+    waste: bool = True  # read the image's layers (one `docker save` stream) to account waste
+
+
+@dataclass
+class Prepared:
+    request: BuildRequest
+    df: Dockerfile
+    findings: list[Finding] = field(default_factory=list)
+    probe_targets: list[ProbeTarget] = field(default_factory=list)
+    budgets: Budgets = field(default_factory=Budgets)
+    baseline: Baseline | None = None
+
+
+def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> int:
+    err = err or sys.stderr
+    try:
+        prepared = prepare(options)
+    except UsageError as exc:
+        return _fail(err, str(exc), EXIT_USAGE)
+
+    from dlint.analyse import engine as engine_mod
+
+    try:
+        engine = engine_mod.connect()
+    except engine_mod.EngineUnreachable as exc:
+        return _fail(err, str(exc), EXIT_USAGE)
+    try:
+        result = build_and_measure(engine, options, prepared, err)
+    except _Stopped as stop:
+        return _fail(err, stop.message, stop.code)
+    for fmt, path in options.outputs:
+        from dlint.analyse.report import render
+
+        write(render(fmt, result), path)
+    if options.save_baseline:
+        if result.image is None:
+            err.write(f"dlint: no baseline written to {options.save_baseline}: the build made no image\n")
+        else:
+            write(render("json", result), options.save_baseline)
+    if result.error:
+        failed = next((s for s in result.steps if s.failed), None)
+        where = f" at line {failed.line}" if failed and failed.line else ""
+        return _fail(err, f"build failed{where}: {result.error}", EXIT_BUILD_FAILED)
+    return _verdict(result, err)
+
+
+def prepare(options: AnalyseOptions) -> Prepared:
+    """Everything that can be checked before touching the engine."""
+    from dlint.analyse.report import FORMATS
+
+    if options.builder not in BUILDERS:
+        raise UsageError(f"unknown builder {options.builder!r} (choose from {', '.join(BUILDERS)})")
+    for fmt, _ in options.outputs:
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if options.dockerfile == "-":
+        raise UsageError("analyse needs a Dockerfile on disk (the build reads it), not stdin")
+    dockerfile = Path(options.dockerfile).resolve()
+    context = Path(options.context).resolve() if options.context else dockerfile.parent
+    if not context.is_dir():
+        raise UsageError(f"build context {options.context or str(context)!r} is not a directory")
+    try:
+        text = read_source(str(dockerfile))
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    df = parse(text, options.dockerfile)
+    if options.target and stage_named(df, options.target) is None:
+        raise UsageError(f"no stage named {options.target!r} in {options.dockerfile}")
+    try:
+        probe_targets = targets(context, list(options.cache_probes))
+    except CacheProbeError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        budgets = parse_budgets(options.max_size, options.max_layers, options.max_step_size, options.max_growth,
+                                options.min_cache_hit_rate, options.baseline)
+        baseline = load_baseline(options.baseline) if options.baseline else None
+    except BudgetError as exc:
+        raise UsageError(str(exc)) from None
+    findings, _crashes = lint(df, Selection.default())
+    request = BuildRequest(
+        dockerfile=dockerfile,
+        context=context,
+        tag=options.tag,
+        target=options.target,
+        build_args=_build_args(options.build_args),
+        no_cache=options.no_cache,
+    )
+    return Prepared(request, df, findings, probe_targets, budgets, baseline)
+
+
+def _build_args(items: tuple[str, ...]) -> dict[str, str]:
+    """KEY=VALUE; a bare KEY takes the environment's value, as `docker build --build-arg KEY` does."""
+    args: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not key:
+            raise UsageError(f"--build-arg {item!r}: expected KEY=VALUE")
+        if eq:
+            args[key] = value
+        elif key in os.environ:
+            args[key] = os.environ[key]
+    return args
+
+
+class _Stopped(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: TextIO) -> AnalysisResult:
+    """Build, read the sizes while the images still exist, then remove what the run created."""
+    from docker.errors import DockerException
+
+    from dlint.analyse import buildkit, classic
+    from dlint.analyse.engine import Tracker
+    from dlint.analyse.progress import Progress
+
+    df, request = prepared.df, prepared.request
+    cli = None
+    if options.builder == "buildkit":
+        try:
+            cli = buildkit.find_cli()
+        except buildkit.BuilderUnavailable as exc:
+            raise _Stopped(str(exc), EXIT_USAGE) from None
+    tracker = Tracker.start(engine, keep_images=options.keep or bool(options.tag))
+    progress = Progress(err)
+    result = AnalysisResult(dockerfile=options.dockerfile, context=str(request.context), builder=options.builder,
+                            steps=[], findings=prepared.findings)
+    stop: _Stopped | None = None
+
+    def build(req: BuildRequest, into: Tracker) -> BuildOutcome:
+        if cli is not None:
+            return buildkit.build(cli, req, df, progress, into)
+        return classic.build(engine, req, df, progress, into)
+
+    try:
+        outcome = build(request, tracker)
+        _measure(engine, df, options, outcome, result)
+        if outcome.image_id:
+            _probe(engine, df, options, prepared, result, build, err)
+            if options.waste:
+                _waste(engine, df, options, outcome.image_id, result)
+    except KeyboardInterrupt:
+        stop = _Stopped("interrupted: the build was stopped and what it created removed", EXIT_INTERRUPTED)
+    except buildkit.BuilderUnavailable as exc:
+        stop = _Stopped(str(exc), EXIT_USAGE)
+    except DockerException as exc:
+        stop = _Stopped(f"the engine failed during the build: {exc}", EXIT_USAGE)
+    finally:
+        progress.close()
+        for problem in tracker.clean():
+            err.write(f"dlint: {problem}\n")
+    if stop is not None:
+        raise stop
+    _annotate(result)
+    _gate(df, options, prepared, result)
+    return result
+
+
+def _measure(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome, result: AnalysisResult) -> None:
+    from dlint.analyse import layers
+
+    result.steps = outcome.steps
+    result.error = outcome.error
+    result.log_tail = outcome.log_tail
+    _sizes(engine, df, options, outcome)
+    if outcome.image_id:
+        result.image = layers.image_summary(engine.api, outcome.image_id)
+
+
+def _sizes(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome) -> None:
+    from dlint.analyse import layers
+
+    if options.builder == "classic":
+        layers.classic_sizes(engine.api, df, outcome.steps)
+    elif outcome.image_id and df.stages:
+        layers.buildkit_sizes(engine.api, df, outcome.steps, outcome.image_id, _final_stage(df, options))
+
+
+def _final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
+    """The stage the image is: the target, or the last (prepare() checked both exist)."""
+    stage = stage_named(df, options.target) if options.target else df.stages[-1]
+    assert stage is not None
+    return stage
+
+
+def _waste(engine, df: Dockerfile, options: AnalyseOptions, image_id: str, result: AnalysisResult) -> None:
+    """Replay the image's layers from its save stream, while the image still exists."""
+    from dlint.analyse import layers, waste
+
+    owners = layers.row_owners(engine.api, df, result.steps, image_id, _final_stage(df, options), options.builder)
+    chunks = engine.api.get_image(image_id)
+    try:
+        result.waste = waste.measure(chunks, owners)
+    except waste.WasteError as exc:
+        result.waste_error = str(exc)
+    finally:
+        chunks.close()
+
+
+def _gate(df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult) -> None:
+    """Budget verdicts over the steps whose layers make the image (the final stage and those it is built FROM)."""
+    from dlint.analyse.budget import evaluate
+    from dlint.analyse.layers import ancestry
+
+    stages = {stage.name for stage in ancestry(df, _final_stage(df, options))} if df.stages else set()
+    image_steps = [s for s in result.steps if s.stage in stages]
+    compressed = result.waste.compressed_size if result.waste else None
+    result.gate = evaluate(prepared.budgets, result, image_steps, prepared.baseline, compressed)
+
+
+def _verdict(result: AnalysisResult, err: TextIO) -> int:
+    """One stderr line per failed budget (CI logs show it whatever the report formats), then the exit code."""
+    gate = result.gate
+    if gate is None or not gate.verdicts:
+        return EXIT_OK
+    err.write(f"dlint: budgets: {gate.verdict_line()}\n")
+    for verdict in gate.failed:
+        err.write(f"dlint: --{verdict.budget}: {verdict.message}\n")
+    return EXIT_BUDGET if gate.failed else EXIT_OK
+
+
+def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult,
+           build: Callable[[BuildRequest, Tracker], BuildOutcome], err: TextIO) -> None:
+    """Cache directories of the package steps and the image, then --cache-probe, while the images exist."""
+    from dlint.analyse import probes
+    from dlint.analyse.engine import Tracker
+    from dlint.analyse.extract import ExtractError
+
+    assert result.image is not None  # _measure read it: the build produced an image
+    try:
+        measured, result.image_probes = probes.probe_build(engine.client, df, result.steps, result.image.id)
+        probes.annotate(result.findings, measured)
+        if not prepared.probe_targets:
+            return
+        # What the probe rebuilds make goes at the end, even with --keep or --tag (those keep the analysed image).
+        rebuilt = Tracker.start(engine, keep_images=False)
+
+        def rebuild(req: BuildRequest) -> BuildOutcome:
+            outcome = build(req, rebuilt)
+            _sizes(engine, df, options, outcome)
+            return outcome
+
+        try:
+            result.cache_probe = probe(prepared.request, df, prepared.probe_targets, rebuild)
+        finally:
+            for problem in rebuilt.clean():
+                err.write(f"dlint: {problem}\n")
+    except (ExtractError, CacheProbeError) as exc:
+        raise _Stopped(str(exc), EXIT_USAGE) from None
+
+
+def _annotate(result: AnalysisResult) -> None:
+    """Tie each finding to the step its instruction built, so reports can show what it cost."""
+    for finding in result.findings:
+        step = result.step_at_line(finding.instruction_line)
+        if step is not None and step.size is not None:
+            finding.extra["step"] = step.index
+            finding.extra["layer_bytes"] = step.size
+
+
+def _fail(err: TextIO, message: str, code: int) -> int:
+    err.write(f"dlint: {message}\n")
+    return code

@@ -1,0 +1,36 @@
+"""The analysis as data: `image`, `steps[]`, `findings[]`, and the CI gate's `budgets[]`, `baseline`, `cache`, `waste[]`.
+
+The same document is what `--save-baseline` writes and `--baseline` reads.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dlint.analyse.steps import AnalysisResult
+
+
+def document(result: AnalysisResult) -> dict:
+    data = result.to_dict()
+    waste, gate = result.waste, result.gate
+    if data["image"] is not None:
+        data["image"].update(
+            compressed_size=waste.compressed_size if waste else None,
+            stored_bytes=waste.stored_bytes if waste else None,
+            wasted_bytes=waste.wasted_bytes if waste else None,
+            efficiency=round(waste.efficiency, 4) if waste else None,
+        )
+    for step, row in zip(result.steps, data["steps"]):
+        row["wasted_bytes"] = waste.wasted_by(step) if waste else None
+        change = gate.comparison.of(step) if gate and gate.comparison else None
+        row["change"] = change.change if change else None
+    data["waste"] = [entry.to_dict() for entry in waste.entries] if waste else []
+    data["waste_error"] = result.waste_error
+    data["cache"] = gate.cache.to_dict() if gate else None
+    data["baseline"] = gate.comparison.to_dict() if gate and gate.comparison else None
+    data["budgets"] = [v.to_dict() for v in gate.verdicts] if gate else []
+    return data
+
+
+def render(result: AnalysisResult) -> str:
+    return json.dumps(document(result), indent=2) + "\n"

@@ -1,0 +1,149 @@
+"""What a build run yields, whichever driver ran it: one record per build step, then the analysis.
+
+A step is keyed to its Dockerfile instruction (`index`, `line`), not to the
+builder's own numbering, so classic and BuildKit results line up and later
+stages (budgets, baselines, waste, cache probes) can join on Dockerfile lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from dlint.lint.finding import Finding
+from dlint.model import Dockerfile, Instruction, Stage
+
+if TYPE_CHECKING:
+    from dlint.analyse.budget import Gate
+    from dlint.analyse.cacheprobe import ProbeResult
+    from dlint.analyse.waste import WasteReport
+
+
+@dataclass(slots=True)
+class StepRecord:
+    index: int  # 1-based position among the Dockerfile's instructions (the classic builder's "Step N")
+    stage: str  # the stage's name: its alias, or its index as a string
+    line: int  # first line of the instruction
+    keyword: str
+    instruction: str  # continuations joined, whitespace collapsed
+    cached: bool = False
+    seconds: float = 0.0
+    size: int | None = None  # bytes the step's layer adds; None when the builder gives no way to know
+    image_id: str | None = None  # the image after this step, where the builder names one
+    failed: bool = False
+    probes: dict[str, int] = field(default_factory=dict)  # cache directory -> bytes this step added
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "stage": self.stage,
+            "line": self.line,
+            "instruction": self.instruction,
+            "cached": self.cached,
+            "seconds": round(self.seconds, 3),
+            "size": self.size,
+            "image_id": self.image_id,
+            "failed": self.failed,
+            "probes": dict(self.probes),
+        }
+
+
+def instruction_text(df: Dockerfile, instr: Instruction) -> str:
+    """The instruction as one line: what a user recognises from the file."""
+    flags = [df.text[f.start_offset:f.end_offset] for f in instr.flags]
+    args = instr.args.value.split("\n", 1)[0] if instr.heredocs else instr.args.value
+    return " ".join(" ".join([instr.keyword, *flags, args]).split())
+
+
+def step_for(df: Dockerfile, instr: Instruction) -> StepRecord:
+    stage = df.stage_of(instr)
+    return StepRecord(
+        index=instr.index + 1,
+        stage=stage.name if stage else "global",
+        line=instr.start_line,
+        keyword=instr.keyword,
+        instruction=instruction_text(df, instr),
+    )
+
+
+def stage_named(df: Dockerfile, name: str) -> Stage | None:
+    """The stage `--target NAME` or a BuildKit progress line means: its alias, or its index."""
+    name = name.lower()
+    by_alias = next((s for s in df.stages if s.alias == name), None)
+    if by_alias is not None or not name.isdigit():
+        return by_alias
+    return df.stages[int(name)] if int(name) < len(df.stages) else None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRequest:
+    dockerfile: Path
+    context: Path
+    tag: str | None = None
+    target: str | None = None
+    build_args: dict[str, str] = field(default_factory=dict)
+    no_cache: bool = False
+
+
+@dataclass
+class BuildOutcome:
+    """What a driver reports: the steps it ran, in Dockerfile order, and the final image or the error."""
+
+    steps: list[StepRecord]
+    image_id: str | None = None
+    error: str | None = None  # the engine's message when the build failed
+    log_tail: list[str] = field(default_factory=list)  # last output lines of the failing step
+
+
+class Observer(Protocol):
+    """Live progress: told when a step starts and ends, and of each output line."""
+
+    def step_started(self, step: StepRecord, position: str) -> None: ...
+
+    def step_finished(self, step: StepRecord) -> None: ...
+
+    def output(self, line: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSummary:
+    id: str
+    size: int  # uncompressed bytes, as `docker images` shows
+    layers: int
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "size": self.size, "layers": self.layers}
+
+
+@dataclass
+class AnalysisResult:
+    dockerfile: str
+    context: str
+    builder: str
+    steps: list[StepRecord]
+    findings: list[Finding]
+    image: ImageSummary | None = None
+    error: str | None = None
+    log_tail: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    image_probes: dict[str, int] = field(default_factory=dict)  # cache directory -> bytes the image carries
+    cache_probe: list[ProbeResult] = field(default_factory=list)  # --cache-probe results
+    waste: WasteReport | None = None  # layer contents replayed from the image's save stream
+    waste_error: str | None = None  # why there is no waste report although the build made an image
+    gate: Gate | None = None  # budget verdicts, baseline comparison, cache hit rate
+
+    def step_at_line(self, line: int) -> StepRecord | None:
+        return next((s for s in self.steps if s.line == line), None)
+
+    def to_dict(self) -> dict:
+        return {
+            "dockerfile": self.dockerfile,
+            "context": self.context,
+            "builder": self.builder,
+            "image": {**self.image.to_dict(), "probes": dict(self.image_probes)} if self.image else None,
+            "steps": [s.to_dict() for s in self.steps],
+            "findings": [f.to_dict() for f in self.findings],
+            "cache_probe": [p.to_dict() for p in self.cache_probe],
+            "error": self.error,
+        }

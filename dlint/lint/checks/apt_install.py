@@ -1,0 +1,128 @@
+"""apt rules about installing: pinned versions, answered prompts, no recommends, the scripting front end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlint.lint.checks.package_rules import has_option, installs, missing_switch, unpinned
+from dlint.lint.context import Context
+from dlint.lint.finding import Edit, Fix, Violation
+from dlint.lint.registry import rule
+from dlint.parsing.packages import PackageCommand
+
+APT = ("apt-get", "apt")
+# Subcommands that ask "Do you want to continue?" and abort without a terminal.
+PROMPTING = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "remove", "purge", "autoremove",
+                       "reinstall", "build-dep", "satisfy"})  # fmt: skip
+
+
+def pinned(package: str) -> bool:
+    """`pkg=1.2`, `pkg=1.2*`, a release (`pkg/bookworm-backports`) or a local `.deb` file."""
+    return "=" in package or "/" in package or package.endswith(".deb")
+
+
+@rule("DL3008")
+def apt_unpinned(ctx: Context) -> Iterator[Violation]:
+    yield from unpinned(
+        ctx, "DL3008", installs(ctx, APT, {"install"}), pinned, "write `package=<version>` so a rebuild installs "
+        "what was tested",
+    )
+
+
+def _config(pc: PackageCommand, key: str) -> str | None:
+    """The value of an `-o Key=value` apt configuration option, if given."""
+    for opt in pc.options:
+        if opt.name in ("-o", "--option") and opt.value is not None:
+            name, _, value = opt.value.value.partition("=")
+            if name.lower() == key.lower():
+                return value.strip().lower()
+    return None
+
+
+def answers_yes(pc: PackageCommand) -> bool:
+    """`-y`, `--yes`, `--assume-yes`, `-qq` (quiet level 2 implies yes) or `-o APT::Get::Assume-Yes=true`."""
+    if has_option(pc, "-y", "--yes", "--assume-yes", "--force-yes"):
+        return True
+    quiet = sum(1 for o in pc.options if o.name == "-q")
+    if quiet >= 2 or any(o.name in ("-q", "--quiet") and o.value and o.value.value == "2" for o in pc.options):
+        return True
+    return _config(pc, "APT::Get::Assume-Yes") in ("1", "true", "yes")
+
+
+@rule("DL3014")
+def apt_without_yes(ctx: Context) -> Iterator[Violation]:
+    yield from missing_switch(
+        ctx,
+        "DL3014",
+        installs(ctx, APT, PROMPTING),
+        answers_yes,
+        lambda pc: f"`{pc.manager} {pc.subcommand}` without `-y` stops at its confirmation prompt, and a "
+        "build has no one to answer it",
+        "-y",
+    )
+
+
+def skips_recommends(pc: PackageCommand) -> bool:
+    if has_option(pc, "--no-install-recommends"):
+        return True
+    return _config(pc, "APT::Install-Recommends") in ("0", "false", "no")
+
+
+@rule("DL3015")
+def apt_install_recommends(ctx: Context) -> Iterator[Violation]:
+    yield from missing_switch(
+        ctx,
+        "DL3015",
+        installs(ctx, APT, {"install"}),
+        skips_recommends,
+        lambda pc: f"`{pc.manager} install` also installs every recommended package; add "
+        "`--no-install-recommends` and list what you need",
+        "--no-install-recommends",
+        safe=False,  # fewer packages end up in the image: the build may miss one it relied on
+    )
+
+
+# `apt X` -> the scripting tool with the same behaviour; `list` and `edit-sources` have none.
+APT_GET = frozenset({"install", "update", "upgrade", "dist-upgrade", "remove", "purge", "autoremove",
+                     "autoclean", "clean", "reinstall", "build-dep", "source", "download", "satisfy",
+                     "changelog", "check"})  # fmt: skip
+APT_CACHE = frozenset({"search", "show", "showsrc", "policy", "depends", "rdepends"})
+
+
+def _front_end(pc: PackageCommand) -> tuple[str, str] | None:
+    """The replacement (program, subcommand) for an `apt` command, when one exists."""
+    sub = pc.subcommand or ""
+    if sub in APT_GET:
+        return "apt-get", sub
+    if sub == "full-upgrade":
+        return "apt-get", "dist-upgrade"
+    if sub in APT_CACHE:
+        return "apt-cache", sub
+    return None
+
+
+@rule("DL3027")
+def apt_instead_of_apt_get(ctx: Context) -> Iterator[Violation]:
+    for instr in ctx.runs():
+        for pc in ctx.package_commands(instr):
+            if pc.manager != "apt":
+                continue
+            program = pc.command.words[0]
+            target = _front_end(pc)
+            fix = None
+            if target and not instr.is_exec_form and pc.subcommand_word is not None and program.raw == program.value:
+                edits = [Edit(program.end_offset - len("apt"), program.end_offset, target[0])]  # keeps a /usr/bin/
+                if target[1] != pc.subcommand:
+                    edits.append(Edit(pc.subcommand_word.start_offset, pc.subcommand_word.end_offset, target[1]))
+                # `apt upgrade` also installs new dependencies; `apt-get upgrade` holds those packages back.
+                fix = Fix(tuple(edits), safe=pc.subcommand != "upgrade")
+            hint = f"use `{target[0]} {target[1]}`" if target else "use `apt-get` or `apt-cache`"
+            yield ctx.violation(
+                "DL3027",
+                f"`apt` is meant for people at a terminal and warns that its interface may change; {hint} "
+                "in scripts",
+                instr,
+                program.start_offset,
+                pc.subcommand_word.end_offset if pc.subcommand_word else program.end_offset,
+                fix,
+            )

@@ -1,0 +1,199 @@
+"""COPY and ADD rules: what is copied, from where, to where."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlint.lint.checks.operands import Operand, copy_from, copy_operands, keyword_span, parse_image, stage_named
+from dlint.lint.context import Context
+from dlint.lint.finding import Edit, Fix, Violation
+from dlint.lint.registry import rule
+from dlint.model import Dockerfile, Instruction
+from dlint.parsing.shell import Command
+
+# What ADD unpacks (hadolint's list; BuildKit detects tar archives by content, these are their names).
+ARCHIVE_SUFFIXES = (".tar", ".z", ".bz2", ".gz", ".lz", ".lzma", ".tz", ".tb2", ".tbz", ".tbz2", ".tgz",
+                    ".tlz", ".tpz", ".txz", ".xz")  # fmt: skip
+UNPACKERS = frozenset({"unzip", "gunzip", "bunzip2", "unlzma", "unxz", "zgz", "uncompress", "zcat", "gzcat"})
+ADD_ONLY_FLAGS = frozenset({"checksum", "keep-git-dir", "unpack"})
+
+
+def is_archive(path: str) -> bool:
+    return path.lower().endswith(ARCHIVE_SUFFIXES)
+
+
+def is_remote(source: str) -> bool:
+    """A URL or a git repository: what only ADD can fetch."""
+    lowered = source.lower()
+    return lowered.startswith(("http://", "https://", "git://", "git@", "ssh://")) or lowered.endswith(".git")
+
+
+def basename(path: str) -> str:
+    return path.rstrip("/").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def copies(df: Dockerfile, keywords: tuple[str, ...] = ("COPY",)) -> Iterator[Instruction]:
+    return (i for i in df.instructions if i.keyword in keywords and i.stage >= 0)
+
+
+@rule("DL3020")
+def add_for_local_files(ctx: Context) -> Iterator[Violation]:
+    for instr in copies(ctx.dockerfile, ("ADD",)):
+        sources, _ = copy_operands(instr, ctx.dockerfile.directives.escape)
+        local = [
+            s for s in sources
+            if "$" not in s.value and not is_remote(s.value) and not is_archive(s.value)
+        ]  # fmt: skip
+        if not local:
+            continue
+        start, end = keyword_span(instr)
+        fix = None
+        if not any(f.name in ADD_ONLY_FLAGS for f in instr.flags):
+            fix = Fix((Edit(start, end, "COPY"),))
+        yield ctx.violation(
+            "DL3020",
+            f"ADD of local `{local[0].value}`: ADD also unpacks archives and fetches URLs, so say what you "
+            "mean with COPY",
+            instr,
+            start,
+            end,
+            fix,
+        )
+
+
+def tar_extracts(cmd: Command) -> bool:
+    if cmd.name != "tar" or not cmd.args:
+        return False
+    first = cmd.args[0].value
+    if not first.startswith("-") and "x" in first:  # old-style bundled options: `tar xzf a.tgz`
+        return True
+    options = [w.value for w in cmd.args if w.value.startswith("-")]
+    return any(o in ("--extract", "--get") or (not o.startswith("--") and "x" in o) for o in options)
+
+
+@rule("DL3010")
+def copy_then_extract(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for stage in df.stages:
+        archives: dict[str, tuple[Instruction, Operand]] = {}
+        reported: set[int] = set()
+        for instr in stage.instructions:
+            if instr.keyword == "COPY" and instr.flag("from") is None:
+                sources, dest = copy_operands(instr, df.directives.escape)
+                if dest is not None and is_archive(dest.value):
+                    archives[basename(dest.value)] = (instr, dest)
+                for source in sources:
+                    if is_archive(source.value):
+                        archives[basename(source.value)] = (instr, source)
+            elif instr.keyword == "RUN" and archives and (script := ctx.script(instr)):
+                for cmd in script.commands:
+                    if not (tar_extracts(cmd) or cmd.name in UNPACKERS):
+                        continue
+                    for word in cmd.args:
+                        found = archives.get(basename(word.value))
+                        if found is None or found[0].index in reported:
+                            continue
+                        copy, op = found
+                        reported.add(copy.index)
+                        yield ctx.violation(
+                            "DL3010",
+                            f"`{op.value}` is copied here and unpacked at line {instr.start_line}: the archive "
+                            "stays in this layer; `ADD` unpacks it in one step",
+                            copy,
+                            op.start,
+                            op.end,
+                        )
+
+
+def is_directory(dest: str) -> bool:
+    return dest.endswith(("/", "\\")) or dest in (".", "..")
+
+
+@rule("DL3021")
+def multiple_sources_need_directory(ctx: Context) -> Iterator[Violation]:
+    for instr in copies(ctx.dockerfile, ("COPY", "ADD")):
+        sources, dest = copy_operands(instr, ctx.dockerfile.directives.escape)
+        if dest is None or len(sources) < 2 or is_directory(dest.value):
+            continue
+        yield ctx.violation(
+            "DL3021",
+            f"{instr.keyword} of {len(sources)} sources needs a directory destination ending in `/`: "
+            f"write `{dest.value}/`",
+            instr,
+            dest.start,
+            dest.end,
+        )
+
+
+def from_flag(instr: Instruction) -> tuple[str, int, int] | None:
+    flag = instr.flag("from")
+    value = copy_from(instr)
+    if flag is None or value is None:
+        return None
+    return value, flag.start_offset, flag.end_offset
+
+
+@rule("DL3022")
+def copy_from_unknown_stage(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for instr in copies(df):
+        found = from_flag(instr)
+        if found is None or "$" in found[0]:
+            continue
+        source, start, end = found
+        current = df.stages[instr.stage]
+        target = stage_named(df, source)
+        if target is not None and target.index < current.index:
+            continue
+        if target is current:
+            continue  # DL3023
+        if target is not None:
+            message = (f"`--from={source}` names the stage at line {target.from_instruction.start_line}, "
+                       "which comes later: only earlier stages can be copied from")  # fmt: skip
+        elif source.isdigit():
+            message = f"`--from={source}`: there is no stage {source} before this one"
+        elif (ref := parse_image(source)).tag is not None or ref.digest is not None:
+            continue  # a pinned image reference
+        elif any(c in source for c in "/:"):
+            message = (f"`--from={source}` pulls an image without a tag: whatever `latest` is that day; "
+                       "pin a tag or digest")  # fmt: skip
+        else:
+            message = (f"`--from={source}`: no stage is named `{source}` before this line, so BuildKit "
+                       f"pulls an image called `{source}`; a typo?")  # fmt: skip
+        yield ctx.violation("DL3022", message, instr, start, end)
+
+
+@rule("DL3023")
+def copy_from_own_stage(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for instr in copies(df):
+        found = from_flag(instr)
+        if found is None:
+            continue
+        source, start, end = found
+        if stage_named(df, source) is df.stages[instr.stage]:
+            yield ctx.violation(
+                "DL3023",
+                f"`--from={source}` names the stage this COPY is in: a stage cannot copy from itself",
+                instr,
+                start,
+                end,
+            )
+
+
+@rule("DL3067")
+def copy_whole_filesystem(ctx: Context) -> Iterator[Violation]:
+    for instr in copies(ctx.dockerfile):
+        found = from_flag(instr)
+        sources, dest = copy_operands(instr, ctx.dockerfile.directives.escape)
+        if found is None or dest is None or dest.value != "/" or not any(s.value == "/" for s in sources):
+            continue
+        yield ctx.violation(
+            "DL3067",
+            f"`COPY --from={found[0]} / /` copies a whole file system over this one: it duplicates every "
+            "file in a new layer and replaces the stage's users, certificates and package database; copy "
+            "the paths you need",
+            instr,
+            sources[0].start,
+            dest.end,
+        )

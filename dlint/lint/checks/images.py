@@ -1,0 +1,231 @@
+"""FROM rules: which image a stage starts from, for which platform, under what name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dlint.lint.checks.operands import (
+    ImageRef,
+    Operand,
+    copy_from,
+    keyword_span,
+    operands,
+    parse_image,
+    stage_named,
+    unquote,
+)
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+from dlint.model import Dockerfile, Instruction, Stage
+
+RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
+DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "hub.docker.com"})
+TARGETPLATFORM = frozenset({"$TARGETPLATFORM", "${TARGETPLATFORM}"})
+_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+
+
+def image_operand(df: Dockerfile, stage: Stage) -> Operand | None:
+    """The image word of a stage's FROM (flags are not among the values); None for a bare `FROM`."""
+    ops = operands(stage.from_instruction, df.directives.escape)
+    return ops[0] if ops else None
+
+
+def alias_operand(df: Dockerfile, stage: Stage) -> Operand | None:
+    ops = operands(stage.from_instruction, df.directives.escape)
+    return ops[2] if len(ops) >= 3 else None
+
+
+def external_images(df: Dockerfile) -> Iterator[tuple[Stage, ImageRef, Operand]]:
+    """Stages that start from an image (not scratch, not an earlier stage, no variable)."""
+    for stage in df.stages:
+        op = image_operand(df, stage)
+        base = op.value if op else ""
+        if not base or "$" in base or base.lower() == "scratch" or stage.parent is not None:
+            continue
+        yield stage, parse_image(base), op
+
+
+@rule("DL3006")
+def untagged_image(ctx: Context) -> Iterator[Violation]:
+    for stage, ref, op in external_images(ctx.dockerfile):
+        if ref.tag is None and ref.digest is None:
+            yield ctx.violation(
+                "DL3006",
+                f"`{op.value}` has no tag: the build takes whatever `latest` is that day; name a version",
+                stage.from_instruction,
+                op.start,
+                op.end,
+            )
+
+
+@rule("DL3007")
+def latest_tag(ctx: Context) -> Iterator[Violation]:
+    for stage, ref, op in external_images(ctx.dockerfile):
+        if ref.tag == "latest" and ref.digest is None:
+            yield ctx.violation(
+                "DL3007",
+                f"`{op.value}` follows `latest`, which moves with every release; pin a version tag",
+                stage.from_instruction,
+                op.start,
+                op.end,
+            )
+
+
+def global_arg_defaults(df: Dockerfile) -> dict[str, str]:
+    defaults: dict[str, str] = {}
+    for instr in df.global_args:
+        for value in instr.values:
+            name, eq, default = value.partition("=")
+            if eq:
+                defaults[name] = unquote(default, df.directives.escape)
+    return defaults
+
+
+def resolve(reference: str, defaults: dict[str, str]) -> str:
+    """`$VAR`/`${VAR}` replaced by the global ARG defaults BuildKit would use."""
+    return _VARIABLE.sub(lambda m: defaults.get(m.group(1) or m.group(2), m.group(0)), reference)
+
+
+def registry_of(ref: ImageRef) -> str:
+    return ref.registry or "docker.io"
+
+
+def is_trusted(registry: str, trusted: frozenset[str]) -> bool:
+    if registry in trusted:
+        return True
+    return registry in DOCKER_HUB and bool(trusted & DOCKER_HUB)
+
+
+@rule("DL3026")
+def untrusted_registry(ctx: Context) -> Iterator[Violation]:
+    options = ctx.options.get("DL3026", {})
+    trusted = frozenset(options.get("trusted-registries", ()))
+    if not trusted:
+        return
+    df = ctx.dockerfile
+    defaults = global_arg_defaults(df)
+    pulls: list[tuple[Instruction, Operand]] = []  # each image the build pulls, and where it is named
+    for stage in df.stages:
+        op = image_operand(df, stage)
+        if op and stage.parent is None and op.value.lower() != "scratch":
+            pulls.append((stage.from_instruction, op))
+        for instr in stage.instructions:
+            flag = instr.flag("from") if instr.keyword == "COPY" else None
+            source = copy_from(instr)
+            if flag is not None and source and not source.isdigit() and stage_named(df, source, stage.index) is None:
+                pulls.append((instr, Operand(source, flag.start_offset, flag.end_offset)))
+    for instr, op in pulls:
+        resolved = resolve(op.value, defaults)
+        if "$" in resolved:
+            yield ctx.violation(
+                "DL3026",
+                f"the registry of `{op.value}` depends on a build argument without a default: "
+                "it cannot be checked against the trusted registries",
+                instr,
+                op.start,
+                op.end,
+            )
+            continue
+        registry = registry_of(parse_image(resolved))
+        if not is_trusted(registry, trusted):
+            yield ctx.violation(
+                "DL3026",
+                f"`{resolved}` comes from `{registry}`, which is not a trusted registry "
+                f"({', '.join(sorted(trusted))})",
+                instr,
+                op.start,
+                op.end,
+            )
+
+
+def platform_flag(stage: Stage) -> tuple[str, int, int] | None:
+    flag = stage.from_instruction.flag("platform")
+    if flag is None or not flag.value:
+        return None
+    return flag.value, flag.start_offset, flag.end_offset
+
+
+@rule("DL3029")
+def fixed_platform(ctx: Context) -> Iterator[Violation]:
+    for stage in ctx.dockerfile.stages:
+        found = platform_flag(stage)
+        if found is None or "$" in found[0]:
+            continue
+        platform, start, end = found
+        yield ctx.violation(
+            "DL3029",
+            f"`--platform={platform}` pins this stage to one platform: builds for other platforms "
+            "get an emulated or wrong image; use `$BUILDPLATFORM`/`$TARGETPLATFORM` or drop the flag",
+            stage.from_instruction,
+            start,
+            end,
+        )
+
+
+@rule("DL3065")
+def redundant_target_platform(ctx: Context) -> Iterator[Violation]:
+    for stage in ctx.dockerfile.stages:
+        found = platform_flag(stage)
+        if found is not None and found[0] in TARGETPLATFORM:
+            yield ctx.violation(
+                "DL3065",
+                "`--platform=$TARGETPLATFORM` is what FROM does anyway; drop the flag",
+                stage.from_instruction,
+                found[1],
+                found[2],
+            )
+
+
+@rule("DL3024")
+def duplicate_stage_name(ctx: Context) -> Iterator[Violation]:
+    seen: dict[str, Stage] = {}
+    for stage in ctx.dockerfile.stages:
+        if stage.alias is None:
+            continue
+        first = seen.setdefault(stage.alias, stage)
+        if first is not stage:
+            op = alias_operand(ctx.dockerfile, stage)
+            start, end = (op.start, op.end) if op else keyword_span(stage.from_instruction)
+            yield ctx.violation(
+                "DL3024",
+                f"stage name `{stage.alias}` is already used by the stage at line "
+                f"{first.from_instruction.start_line}; stage names must be unique",
+                stage.from_instruction,
+                start,
+                end,
+            )
+
+
+@rule("DL3063")
+def reserved_stage_name(ctx: Context) -> Iterator[Violation]:
+    for stage in ctx.dockerfile.stages:
+        if stage.alias in RESERVED_STAGE_NAMES:
+            op = alias_operand(ctx.dockerfile, stage)
+            start, end = (op.start, op.end) if op else keyword_span(stage.from_instruction)
+            yield ctx.violation(
+                "DL3063",
+                f"`{stage.alias}` is a reserved name (`FROM {stage.alias}`, `COPY --from={stage.alias}` "
+                "mean something else to BuildKit); rename the stage",
+                stage.from_instruction,
+                start,
+                end,
+            )
+
+
+@rule("DL3061")
+def instruction_before_from(ctx: Context) -> Iterator[Violation]:
+    for instr in ctx.dockerfile.instructions:
+        if instr.keyword == "FROM":
+            return
+        if instr.keyword != "ARG":
+            start, end = keyword_span(instr)
+            yield ctx.violation(
+                "DL3061",
+                f"`{instr.keyword}` before the first FROM: only ARG may come before FROM",
+                instr,
+                start,
+                end,
+            )
+            return

@@ -1,0 +1,155 @@
+"""The operands of non-RUN instructions with their file positions, and image references.
+
+BuildKit keeps quotes in the values of FROM, COPY, ENV, LABEL and the like
+(`Instruction.values`); rules compare what the build uses, so `unquote` removes
+them, and report where the operand is written, so `operands` locates each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dlint.model import Dockerfile, Instruction, Stage
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    raw: str  # as BuildKit keeps it: quotes and escapes included
+    start: int  # file offsets
+    end: int
+    escape: str = "\\"  # the file's escape character: a backtick in Windows files
+
+    @property
+    def value(self) -> str:
+        return unquote(self.raw, self.escape)
+
+
+def unquote(word: str, escape: str = "\\") -> str:
+    """What BuildKit's word lexer makes of `word`: quotes and escapes removed, `$x` kept.
+
+    With a backtick escape (Windows files) a backslash is an ordinary character: `C:\\app`.
+    """
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+            else:
+                out.append(ch)
+        elif ch == escape and i + 1 < len(word) and (not quote or word[i + 1] in (quote, escape, "$")):
+            i += 1
+            out.append(word[i])
+        elif ch == quote:
+            quote = ""
+        elif not quote and ch in "'\"":
+            quote = ch
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def operands(instr: Instruction, escape: str, values: tuple[str, ...] | None = None) -> list[Operand]:
+    """Each value located in the instruction's arguments (searched left to right)."""
+    text = instr.args.value
+    out: list[Operand] = []
+    pos = 0
+    for value in instr.values if values is None else values:
+        found = text.find(value, pos) if value else -1
+        if found < 0:  # decoded JSON or a value BuildKit rewrote: point at the arguments
+            out.append(Operand(value, instr.args.source_offset(0), instr.args.map.end_to_source(len(text)), escape))
+            continue
+        pos = found + len(value)
+        out.append(Operand(value, instr.args.source_offset(found), instr.args.map.end_to_source(pos), escape))
+    return out
+
+
+def keyword_span(instr: Instruction) -> tuple[int, int]:
+    """The keyword as written: where instruction-wide findings point."""
+    return instr.start_offset, instr.start_offset + len(instr.raw_keyword)
+
+
+def args_span(instr: Instruction) -> tuple[int, int]:
+    text = instr.args
+    if not text.value:
+        return keyword_span(instr)
+    return text.source_offset(0), text.map.end_to_source(len(text.value))
+
+
+def copy_operands(instr: Instruction, escape: str) -> tuple[list[Operand], Operand | None]:
+    """Sources and destination of COPY/ADD (heredoc sources appear as `<<NAME` words)."""
+    ops = operands(instr, escape)
+    if len(ops) < 2:
+        return ops, None
+    return ops[:-1], ops[-1]
+
+
+def pairs(instr: Instruction, escape: str) -> list[tuple[Operand, Operand]]:
+    """(key, value) of ENV and LABEL, from BuildKit's (key, value, separator) triples."""
+    values = instr.values
+    triples = [values[i : i + 3] for i in range(0, len(values) - 2, 3)]
+    ops = operands(instr, escape, tuple(v for t in triples for v in t[:2]))
+    return [(ops[i], ops[i + 1]) for i in range(0, len(ops) - 1, 2)]
+
+
+def arg_names(instr: Instruction, escape: str) -> list[Operand]:
+    """The names an ARG declares (`ARG A B=1` declares A and B)."""
+    names = [v.partition("=")[0] for v in instr.values]
+    return operands(instr, escape, tuple(names))
+
+
+def with_triggers(df: Dockerfile, keyword: str) -> Iterator[tuple[Instruction, Instruction]]:
+    """(instruction, what it says) for `keyword` instructions, and for ONBUILD ones that
+    wrap `keyword`: findings belong to the ONBUILD, operands are read from its trigger."""
+    for instr in df.instructions:
+        if instr.keyword == keyword:
+            yield instr, instr
+        elif instr.keyword == "ONBUILD" and instr.trigger is not None and instr.trigger.keyword == keyword:
+            yield instr, instr.trigger
+
+
+def copy_from(instr: Instruction) -> str | None:
+    """The `--from` value (BuildKit already removed the flag's quotes)."""
+    flag = instr.flag("from")
+    return flag.value if flag is not None and flag.value else None
+
+
+# --- image references ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    registry: str | None  # None: Docker Hub
+    path: str  # "library/debian" is written "debian"
+    tag: str | None
+    digest: str | None
+
+
+def parse_image(ref: str) -> ImageRef:
+    """Split a reference the way the distribution library does: a first component
+    with `.` or `:`, or `localhost`, is a registry; a `:` after the last `/` starts the tag."""
+    name, at, digest = ref.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    tag = None
+    if colon > slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    registry = None
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, name = first, rest
+    return ImageRef(registry, name, tag, digest if at else None)
+
+
+def stage_named(df: Dockerfile, name: str, before: int | None = None) -> Stage | None:
+    """The stage a `FROM`/`--from` name refers to: an alias (case-insensitive, as
+    BuildKit compares) or an index, among the stages before `before` when given."""
+    stages = df.stages if before is None else df.stages[:before]
+    if name.isdigit():
+        index = int(name)
+        return stages[index] if index < len(stages) else None
+    lowered = name.lower()
+    return next((s for s in stages if s.alias == lowered), None)

@@ -1,0 +1,181 @@
+"""The three shapes most package-manager rules take: a pin, a required switch, a clean-up.
+
+The rules differ only in which manager and subcommand they look at and what
+counts as pinned, answered or cleaned, so each family module states those
+facts and these functions do the walking, the exemptions and the wording.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+
+from dlint.lint.context import Context
+from dlint.lint.finding import Edit, Fix, Violation
+from dlint.model import Instruction
+from dlint.parsing.packages import PackageCommand
+from dlint.parsing.shell import Command, Word
+
+# What the shell substitutes: `$X`, `${X...}`, `$(...)`, `` `...` ``, `$((...))`.
+_EXPANSION = re.compile(r"\$\{[^}]*\}|\$\(\(.*?\)\)|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`]*`")
+
+
+def opaque(word: Word) -> bool:
+    """A word made of expansions only (`$PACKAGES`, `$(cat list)`): what it names is unknown."""
+    return not word.literal and not _EXPANSION.sub("", word.value).strip(" \"'")
+
+
+def installs(
+    ctx: Context, managers: Collection[str], subcommands: Collection[str]
+) -> Iterator[tuple[Instruction, PackageCommand]]:
+    """Every `manager subcommand` command of every RUN, in file order."""
+    for instr in ctx.runs():
+        for pc in ctx.package_commands(instr):
+            if pc.manager in managers and pc.subcommand in subcommands:
+                yield instr, pc
+
+
+def has_option(pc: PackageCommand, *names: str) -> bool:
+    return any(o.name in names for o in pc.options)
+
+
+def option_values(pc: PackageCommand, *names: str) -> list[str]:
+    return [o.value.value for o in pc.options if o.name in names and o.value is not None]
+
+
+def quote_list(names: list[str], limit: int = 3) -> str:
+    """`a`, `b` and 4 more."""
+    shown = [f"`{n}`" for n in names[:limit]]
+    rest = len(names) - len(shown)
+    if rest:
+        return f"{', '.join(shown)} and {rest} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def unpinned(
+    ctx: Context,
+    code: str,
+    commands: Iterable[tuple[Instruction, PackageCommand]],
+    pinned: Callable[[str], bool],
+    advice: str,
+) -> Iterator[Violation]:
+    """One violation per command naming its unpinned packages, placed on the first of them.
+
+    Words that are only a variable are skipped: `$PACKAGES` may well hold pins.
+    """
+    for instr, pc in commands:
+        loose = [w for w in pc.packages if not opaque(w) and not pinned(w.value)]
+        if not loose:
+            continue
+        verb = "is" if len(loose) == 1 else "are"
+        yield ctx.violation(
+            code,
+            f"{quote_list([w.value for w in loose])} {verb} not pinned to a version: {advice}",
+            instr,
+            loose[0].start_offset,
+            loose[0].end_offset,
+        )
+
+
+def command_head(pc: PackageCommand) -> tuple[int, int]:
+    """From the program word to the subcommand: where a switch-missing finding points."""
+    words = pc.command.words
+    end = pc.subcommand_word.end_offset if pc.subcommand_word else words[0].end_offset
+    return words[0].start_offset, end
+
+
+def insert_option(instr: Instruction, pc: PackageCommand, option: str, safe: bool = True) -> Fix | None:
+    """` option` written right after the subcommand; none for exec form, where it would join the word."""
+    word = pc.subcommand_word
+    if instr.is_exec_form or word is None:
+        return None
+    return Fix((Edit(word.end_offset, word.end_offset, f" {option}"),), safe=safe)
+
+
+def missing_switch(
+    ctx: Context,
+    code: str,
+    commands: Iterable[tuple[Instruction, PackageCommand]],
+    present: Callable[[PackageCommand], bool],
+    message: Callable[[PackageCommand], str],
+    option: str,
+    safe: bool = True,
+) -> Iterator[Violation]:
+    """A violation (with a fix adding `option`) for each command where `present` is false."""
+    for instr, pc in commands:
+        if present(pc):
+            continue
+        start, end = command_head(pc)
+        yield ctx.violation(code, message(pc), instr, start, end, insert_option(instr, pc, option, safe))
+
+
+def cache_mounts(instr: Instruction) -> list[str]:
+    """Targets of the RUN's cache and tmpfs mounts: what is written there stays out of the layer."""
+    targets = []
+    for flag in instr.flags_named("mount"):
+        opts = flag.options()
+        target = opts.get("target") or opts.get("dst") or opts.get("destination")
+        if opts.get("type") in ("cache", "tmpfs") and target:
+            targets.append(target.rstrip("/") or "/")
+    return targets
+
+
+def under(path: str, dirs: Iterable[str]) -> bool:
+    """`path` is one of `dirs` or inside one of them."""
+    path = path.rstrip("/")
+    return any(path == d or path.startswith(d.rstrip("/") + "/") for d in dirs)
+
+
+def removes(cmd: Command, dirs: Collection[str]) -> bool:
+    """`rm -r` of one of `dirs`, its contents (`dir/*`) or a parent of it."""
+    if cmd.name != "rm":
+        return False
+    words = [w.value for w in cmd.args]
+    flags = [w for w in words if w.startswith("-") and w != "-"]
+    if not any(f == "--recursive" or (not f.startswith("--") and ("r" in f or "R" in f)) for f in flags):
+        return False
+    for target in (w for w in words if not w.startswith("-")):
+        target = target.removesuffix("*").rstrip("/")
+        if target and any(d == target or d.startswith(target + "/") for d in dirs):
+            return True
+    return False
+
+
+def ships(ctx: Context, instr: Instruction) -> bool:
+    stage = ctx.dockerfile.stage_of(instr)
+    return stage is not None and stage.ships
+
+
+def missing_cleanup(
+    ctx: Context,
+    code: str,
+    is_install: Callable[[PackageCommand], bool],
+    cleans: Callable[[PackageCommand], bool],
+    cache_dirs: Collection[str],
+    message: Callable[[PackageCommand], str],
+) -> Iterator[Violation]:
+    """A RUN whose last install is not followed, in the same RUN, by a clean-up or an `rm -r` of the cache.
+
+    Exempt: a cache or tmpfs mount over the cache (nothing reaches the layer),
+    stages that never reach the final image (their layers are not shipped), and
+    scripts the shell parser could not read to the end (the clean-up may be in
+    the part it lost).
+    """
+    for instr in ctx.runs():
+        pcs = ctx.package_commands(instr)
+        found = [pc for pc in pcs if is_install(pc)]
+        if not found or not ships(ctx, instr):
+            continue
+        mounts = cache_mounts(instr)
+        if any(under(d, mounts) for d in cache_dirs):
+            continue
+        last = found[-1].command.start_offset
+        if any(pc.command.start_offset > last and cleans(pc) for pc in pcs):
+            continue
+        script = ctx.script(instr)
+        if script is None or script.errors:
+            continue
+        if any(c.start_offset > last and removes(c, cache_dirs) for c in script.commands):
+            continue
+        cmd = found[-1].command
+        yield ctx.violation(code, message(found[-1]), instr, cmd.start_offset, cmd.end_offset)

@@ -1,0 +1,140 @@
+"""pip: pinned packages and no download cache left in the image."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from dlint.lint.checks.package_rules import (
+    cache_mounts,
+    command_head,
+    has_option,
+    insert_option,
+    installs,
+    option_values,
+    removes,
+    ships,
+    under,
+    unpinned,
+)
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+from dlint.model import Instruction
+from dlint.parsing.packages import PackageCommand
+
+VERSION_MARKS = ("==", ">=", "<=", "~=", "!=", "<", ">")
+ARCHIVES = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2")
+VCS = ("git+", "hg+", "svn+", "bzr+", "git:")
+# pip reads PIP_NO_CACHE_DIR with strtobool and, for backwards compatibility,
+# disables the cache for false values too: any valid boolean turns it off.
+BOOLEANS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
+HOME_CACHES = ("/root/.cache/pip", "~/.cache/pip", "$HOME/.cache/pip", "${HOME}/.cache/pip")
+
+
+def pinned(package: str) -> bool:
+    """A version specifier, a VCS URL with `@ref`, or a local path or archive (pinned by what it contains)."""
+    if any(mark in package for mark in VERSION_MARKS):
+        return True
+    if package.startswith(VCS):
+        return "@" in package.split("://", 1)[-1]
+    return "/" in package or package.startswith(".") or package.endswith(ARCHIVES)
+
+
+def without_local_editables(pc: PackageCommand) -> PackageCommand:
+    """`-e DIR` installs a directory of the build context: pinned by what it holds."""
+    local = {o.value.start_offset for o in pc.options
+             if o.name in ("-e", "--editable") and o.value and not o.value.value.startswith(VCS)}  # fmt: skip
+    return replace(pc, packages=tuple(w for w in pc.packages if w.start_offset not in local))
+
+
+@rule("DL3013")
+def pip_unpinned(ctx: Context) -> Iterator[Violation]:
+    commands = (
+        (instr, without_local_editables(pc))
+        for instr, pc in installs(ctx, {"pip"}, {"install"})
+        if not has_option(pc, "-c", "--constraint")  # a constraints file holds the pins
+    )
+    yield from unpinned(
+        ctx, "DL3013", commands, pinned,
+        "write `package==<version>` or install from a requirements or constraints file",
+    )  # fmt: skip
+
+
+def _unquote(value: str) -> str:
+    return value.strip().strip("\"'")
+
+
+def stage_env(ctx: Context, instr: Instruction, name: str) -> str | None:
+    """`name`'s value from the latest ENV before `instr` (in its stage or those it builds FROM) or ARG (its stage)."""
+    df = ctx.dockerfile
+    stage = df.stage_of(instr)
+    seen: set[int] = set()
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        for other in reversed(stage.instructions):
+            if other.index >= instr.index:
+                continue
+            if other.keyword == "ENV":
+                triples = [other.values[k : k + 3] for k in range(0, len(other.values) - 1, 3)]
+                for key, value, *_ in reversed(triples):
+                    if key == name:
+                        return _unquote(value)
+            elif other.keyword == "ARG" and other.stage == instr.stage:
+                for word in other.values:
+                    key, sep, value = word.partition("=")
+                    if key == name and sep:
+                        return _unquote(value)
+        stage = df.stages[stage.parent] if stage.parent is not None else None
+    return None
+
+
+def env(ctx: Context, instr: Instruction, pc: PackageCommand, name: str) -> str | None:
+    """`name` as the pip command sees it: given on the command (`VAR=x pip ...`), else from ENV/ARG."""
+    prefix = name + "="
+    for word in pc.command.assignments:
+        if word.value.startswith(prefix):
+            return word.value[len(prefix):]
+    return stage_env(ctx, instr, name)
+
+
+def cache_disabled(ctx: Context, instr: Instruction, pc: PackageCommand) -> bool:
+    if has_option(pc, "--no-cache-dir"):
+        return True
+    value = env(ctx, instr, pc, "PIP_NO_CACHE_DIR")
+    return value is not None and value.lower() in BOOLEANS
+
+
+def cache_outside_layer(ctx: Context, instr: Instruction, pc: PackageCommand) -> bool:
+    """The cache lands on a cache/tmpfs mount, or is removed later in the same RUN."""
+    mounts = cache_mounts(instr)
+    chosen = option_values(pc, "--cache-dir") + [v for v in [env(ctx, instr, pc, "PIP_CACHE_DIR")] if v]
+    if any(t.endswith(("/.cache", "/.cache/pip")) for t in mounts) or any(under(d, mounts) for d in chosen):
+        return True
+    start = pc.command.start_offset
+    script = ctx.script(instr)
+    later = [c for c in script.commands if c.start_offset > start] if script else []
+    if any(removes(c, (*HOME_CACHES, *chosen)) for c in later):
+        return True
+    return any(
+        p.manager == "pip" and p.subcommand == "cache" and p.command.start_offset > start
+        and any(w.value == "purge" for w in p.packages)
+        for p in ctx.package_commands(instr)
+    )  # fmt: skip
+
+
+@rule("DL3042")
+def pip_cache_kept(ctx: Context) -> Iterator[Violation]:
+    for instr, pc in installs(ctx, {"pip"}, {"install"}):
+        if not ships(ctx, instr) or cache_disabled(ctx, instr, pc) or cache_outside_layer(ctx, instr, pc):
+            continue
+        start, end = command_head(pc)
+        yield ctx.violation(
+            "DL3042",
+            "`pip install` keeps every downloaded wheel in ~/.cache/pip, in this layer; add `--no-cache-dir` "
+            "(or set `ENV PIP_NO_CACHE_DIR=1`, or mount a cache there)",
+            instr,
+            start,
+            end,
+            insert_option(instr, pc, "--no-cache-dir"),
+        )

@@ -1,0 +1,194 @@
+"""yum, dnf, microdnf and zypper: pinned packages, answered prompts, caches cleaned in the same RUN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlint.lint.checks.package_rules import (
+    has_option,
+    installs,
+    missing_cleanup,
+    missing_switch,
+    opaque,
+    unpinned,
+)
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+from dlint.parsing.packages import PackageCommand
+
+DNF = frozenset({"dnf", "microdnf"})
+YUM = frozenset({"yum"})
+# yum on EL8+ is dnf, and microdnf keeps its cache under yum's directory.
+RPM_CACHES = ("/var/cache/yum", "/var/cache/dnf")
+ZYPPER_CACHES = ("/var/cache/zypp",)
+
+# Subcommands that ask "Is this ok [y/N]" and fail without a terminal.
+RPM_PROMPTING = frozenset({"install", "groupinstall", "localinstall", "reinstall", "update", "upgrade",
+                           "update-minimal", "upgrade-minimal", "remove", "erase", "autoremove", "downgrade",
+                           "distro-sync", "distrosync", "swap", "groupupdate", "groupremove", "builddep"})  # fmt: skip
+GROUPED = frozenset({"group", "module"})  # `dnf group install`, `dnf module enable`: the action comes next
+QUIET_ACTIONS = frozenset({"list", "info", "summary", "provides", "repoquery"})
+
+
+def prompts(pc: PackageCommand) -> bool:
+    if pc.subcommand in RPM_PROMPTING:
+        return True
+    return pc.subcommand in GROUPED and bool(pc.packages) and pc.packages[0].value not in QUIET_ACTIONS
+
+
+def rpm_pinned(package: str) -> bool:
+    """`name-version[-release][.arch]`: the last dash-separated part starts with a digit (or a variable).
+
+    `python3-devel` and `java-11-openjdk` are names, not pins. A comparison
+    (`'name >= 1.2'`), a `.rpm` file or URL, and `@group` names (which have no
+    version) also pass.
+    """
+    if package.endswith(".rpm") or package.startswith("@") or any(m in package for m in "<>="):
+        return True
+    name, dash, last = package.rpartition("-")
+    if not (dash and name):
+        return False
+    return last[:1].isdigit() or last.startswith("$")
+
+
+def rpm_unpinned(ctx: Context, code: str, managers: frozenset[str]) -> Iterator[Violation]:
+    """Packages of `install` without a version; modules of `module install` without a stream."""
+    advice = "write `name-<version>` so a rebuild installs what was tested"
+    yield from unpinned(ctx, code, installs(ctx, managers, {"install"}), rpm_pinned, advice)
+    modules = (
+        (instr, pc)
+        for instr, pc in installs(ctx, managers, {"module"})
+        if pc.packages and pc.packages[0].value == "install"
+    )
+    for instr, pc in modules:
+        streams = [w for w in pc.packages[1:] if ":" not in w.value and not opaque(w)]
+        if streams:
+            yield ctx.violation(
+                code,
+                f"module `{streams[0].value}` has no stream: write `{streams[0].value}:<stream>`",
+                instr,
+                streams[0].start_offset,
+                streams[0].end_offset,
+            )
+
+
+def assumes_yes(pc: PackageCommand) -> bool:
+    return has_option(pc, "-y", "--assumeyes")
+
+
+def rpm_prompt(ctx: Context, code: str, managers: frozenset[str]) -> Iterator[Violation]:
+    yield from missing_switch(
+        ctx,
+        code,
+        ((instr, pc) for instr, pc in installs(ctx, managers, RPM_PROMPTING | GROUPED) if prompts(pc)),
+        assumes_yes,
+        lambda pc: f"`{pc.manager} {pc.subcommand}` without `-y` stops at its confirmation prompt, and a "
+        "build has no one to answer it",
+        "-y",
+    )
+
+
+def cleans_all(pc: PackageCommand) -> bool:
+    """`yum clean all`, `dnf clean all`, `microdnf clean all`: metadata and packages both go."""
+    return pc.manager in YUM | DNF and pc.subcommand == "clean" and any(w.value == "all" for w in pc.packages)
+
+
+def rpm_cleanup(ctx: Context, code: str, managers: frozenset[str]) -> Iterator[Violation]:
+    yield from missing_cleanup(
+        ctx,
+        code,
+        lambda pc: pc.manager in managers and pc.subcommand == "install",
+        cleans_all,
+        RPM_CACHES,
+        lambda pc: f"`{pc.manager} install` leaves repository metadata and packages in this layer; end the RUN "
+        f"with `{pc.manager} clean all`",
+    )
+
+
+@rule("DL3030")
+def yum_without_yes(ctx: Context) -> Iterator[Violation]:
+    yield from rpm_prompt(ctx, "DL3030", YUM)
+
+
+@rule("DL3032")
+def yum_cache_not_cleaned(ctx: Context) -> Iterator[Violation]:
+    yield from rpm_cleanup(ctx, "DL3032", YUM)
+
+
+@rule("DL3033")
+def yum_unpinned(ctx: Context) -> Iterator[Violation]:
+    yield from rpm_unpinned(ctx, "DL3033", YUM)
+
+
+@rule("DL3038")
+def dnf_without_yes(ctx: Context) -> Iterator[Violation]:
+    yield from rpm_prompt(ctx, "DL3038", DNF)
+
+
+@rule("DL3040")
+def dnf_cache_not_cleaned(ctx: Context) -> Iterator[Violation]:
+    yield from rpm_cleanup(ctx, "DL3040", DNF)
+
+
+@rule("DL3041")
+def dnf_unpinned(ctx: Context) -> Iterator[Violation]:
+    yield from rpm_unpinned(ctx, "DL3041", DNF)
+
+
+# --- zypper ----------------------------------------------------------------------
+
+ZYPPER_PROMPTING = frozenset({"install", "remove", "update", "patch", "dist-upgrade", "source-install", "si",
+                              "install-new-recommends", "inr"})  # fmt: skip
+
+
+@rule("DL3034")
+def zypper_without_non_interactive(ctx: Context) -> Iterator[Violation]:
+    yield from missing_switch(
+        ctx,
+        "DL3034",
+        installs(ctx, {"zypper"}, ZYPPER_PROMPTING),
+        lambda pc: has_option(pc, "-n", "--non-interactive", "-y", "--no-confirm"),
+        lambda pc: f"`zypper {pc.subcommand}` without `-y` (or `zypper -n`) stops at its confirmation prompt, "
+        "and a build has no one to answer it",
+        "-y",
+    )
+
+
+@rule("DL3035")
+def zypper_dist_upgrade(ctx: Context) -> Iterator[Violation]:
+    for instr, pc in installs(ctx, {"zypper"}, {"dist-upgrade"}):
+        yield ctx.violation(
+            "DL3035",
+            "`zypper dist-upgrade` moves the image to whatever the repositories hold today, a different "
+            "distribution release included; pick the release with the base image tag instead",
+            instr,
+            pc.command.start_offset,
+            pc.command.end_offset,
+        )
+
+
+@rule("DL3036")
+def zypper_cache_not_cleaned(ctx: Context) -> Iterator[Violation]:
+    yield from missing_cleanup(
+        ctx,
+        "DL3036",
+        lambda pc: pc.manager == "zypper" and pc.subcommand == "install",
+        lambda pc: pc.manager == "zypper" and pc.subcommand in ("clean", "cc"),
+        ZYPPER_CACHES,
+        lambda pc: "`zypper install` leaves repository metadata and packages in this layer; end the RUN with "
+        "`zypper clean --all`",
+    )
+
+
+def zypper_pinned(package: str) -> bool:
+    """`name=1.2`, `'name>=1.2'` or a `.rpm` file."""
+    return any(m in package for m in "=<>") or package.endswith(".rpm")
+
+
+@rule("DL3037")
+def zypper_unpinned(ctx: Context) -> Iterator[Violation]:
+    yield from unpinned(
+        ctx, "DL3037", installs(ctx, {"zypper"}, {"install"}), zypper_pinned,
+        "write `name=<version>` so a rebuild installs what was tested",
+    )  # fmt: skip

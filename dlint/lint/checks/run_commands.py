@@ -1,0 +1,188 @@
+"""Rules about single commands a RUN executes, wherever they sit: `sudo`, `sh -c`, pipes, heredocs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+from dlint.model import Instruction
+from dlint.parsing.shell import Command
+
+# Interactive or host-level programs that do nothing useful while an image builds.
+POINTLESS = frozenset({"free", "kill", "mount", "ps", "service", "shutdown", "ssh", "top", "vim"})
+DOWNLOADERS = ("curl", "wget")
+
+
+def run_commands(ctx: Context) -> Iterator[tuple[Instruction, Command]]:
+    for instr in ctx.runs():
+        script = ctx.script(instr)
+        if script is not None:
+            for cmd in script.commands:
+                yield instr, cmd
+
+
+@rule("DL3001")
+def pointless_command(ctx: Context) -> Iterator[Violation]:
+    for instr, cmd in run_commands(ctx):
+        if cmd.name in POINTLESS:
+            yield ctx.violation(
+                "DL3001",
+                f"`{cmd.name}` makes no sense while an image builds: there is no terminal, no running "
+                "service and no other process to act on",
+                instr,
+                cmd.start_offset,
+                cmd.end_offset,
+            )
+
+
+@rule("DL3003")
+def cd_instead_of_workdir(ctx: Context) -> Iterator[Violation]:
+    for instr, cmd in run_commands(ctx):
+        if cmd.name == "cd":
+            yield ctx.violation(
+                "DL3003",
+                "`cd` changes the directory for this RUN only; use WORKDIR, or `make -C`/`tar -C` style options",
+                instr,
+                cmd.start_offset,
+                cmd.end_offset,
+            )
+
+
+@rule("DL3004")
+def sudo(ctx: Context) -> Iterator[Violation]:
+    for instr, cmd in run_commands(ctx):
+        if cmd.name == "sudo" or "sudo" in cmd.wrappers:
+            yield ctx.violation(
+                "DL3004",
+                "`sudo` in a build: RUN already runs as the current USER; switch with `USER root` and back, "
+                "or use `gosu`/`su-exec` at run time",
+                instr,
+                cmd.start_offset,
+                cmd.end_offset,
+            )
+
+
+# useradd options that take a value (attached, `-u1000`, or as the next word).
+_USERADD_VALUES = "bcdefgGkKpsuRPZ"
+
+
+def short_options(arg: str, takes_value: str) -> list[tuple[str, str]]:
+    """`-lmu1000` -> [("l", ""), ("m", ""), ("u", "1000")]: a cluster ends at an option with a value."""
+    out: list[tuple[str, str]] = []
+    if not arg.startswith("-") or arg.startswith("--"):
+        return out
+    for k, ch in enumerate(arg[1:], 1):
+        if ch in takes_value:
+            out.append((ch, arg[k + 1 :]))
+            break
+        out.append((ch, ""))
+    return out
+
+
+def useradd_uid(cmd: Command) -> str | None:
+    args = [w.value for w in cmd.args]
+    for i, arg in enumerate(args):
+        following = args[i + 1] if i + 1 < len(args) else None
+        if arg == "--uid":
+            return following
+        if arg.startswith("--uid="):
+            return arg[len("--uid=") :]
+        for ch, attached in short_options(arg, _USERADD_VALUES):
+            if ch == "u":
+                return attached or following
+    return None
+
+
+def useradd_no_log_init(cmd: Command) -> bool:
+    return any(
+        w.value == "--no-log-init" or any(ch == "l" for ch, _ in short_options(w.value, _USERADD_VALUES))
+        for w in cmd.args
+    )
+
+
+@rule("DL3046")
+def useradd_high_uid(ctx: Context) -> Iterator[Violation]:
+    for instr, cmd in run_commands(ctx):
+        if cmd.name != "useradd" or useradd_no_log_init(cmd):
+            continue
+        uid = useradd_uid(cmd)
+        if uid is not None and uid.isdigit() and len(uid) > 5:
+            yield ctx.violation(
+                "DL3046",
+                f"`useradd` with UID {uid} and without `-l` writes a sparse lastlog/faillog sized by the UID "
+                "into the layer (gigabytes once exported); add `--no-log-init`",
+                instr,
+                cmd.start_offset,
+                cmd.end_offset,
+            )
+
+
+# wget options that take a value as the next word (or the rest of a short cluster).
+_WGET_VALUES = "OoaPtTwWeUiBDlARIXQ"
+
+
+def wget_is_quiet(cmd: Command) -> bool:
+    """`-q`, `-nv`, `--progress=...` or a log file (`-o`/`-a`): the log stays readable."""
+    for w in cmd.args:
+        arg = w.value
+        if arg.startswith("--"):
+            name = arg.split("=", 1)[0]
+            if name in ("--quiet", "--no-verbose", "--progress", "--output-file", "--append-output"):
+                return True
+        elif arg.startswith("-n"):
+            if arg == "-nv":
+                return True
+        elif any(ch in "qoa" for ch, _ in short_options(arg, _WGET_VALUES)):
+            return True
+    return False
+
+
+@rule("DL3047")
+def wget_progress(ctx: Context) -> Iterator[Violation]:
+    for instr, cmd in run_commands(ctx):
+        if cmd.name == "wget" and not wget_is_quiet(cmd):
+            yield ctx.violation(
+                "DL3047",
+                "`wget` without `-q`, `-nv` or `--progress=dot:giga` prints a progress bar line per "
+                "chunk into the build log",
+                instr,
+                cmd.start_offset,
+                cmd.end_offset,
+            )
+
+
+@rule("DL4001")
+def wget_and_curl(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for stage in df.stages:
+        seen: set[str] = set()
+        for instr in stage.instructions:
+            if instr.keyword != "RUN" or (script := ctx.script(instr)) is None:
+                continue
+            used = [c for c in script.commands if c.name in DOWNLOADERS]
+            seen.update(c.name for c in used)
+            if used and len(seen) == len(DOWNLOADERS):
+                yield ctx.violation(
+                    "DL4001",
+                    "this stage downloads with both `curl` and `wget`: pick one, so the image needs one tool "
+                    "and one set of TLS and proxy settings",
+                    instr,
+                    used[0].start_offset,
+                    used[0].end_offset,
+                )
+
+
+@rule("DL4005")
+def ln_bin_sh(ctx: Context) -> Iterator[Violation]:
+    for instr, cmd in run_commands(ctx):
+        if cmd.name == "ln" and any(w.value == "/bin/sh" for w in cmd.args):
+            yield ctx.violation(
+                "DL4005",
+                "replacing /bin/sh with a link changes the shell for every later program in the image; "
+                'use `SHELL ["/bin/bash", "-c"]` to change the shell RUN uses',
+                instr,
+                cmd.start_offset,
+                cmd.end_offset,
+            )

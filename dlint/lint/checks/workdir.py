@@ -1,0 +1,69 @@
+"""WORKDIR rules: relative paths resolve against a working directory nobody chose."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dlint.lint.checks.operands import copy_operands, operands
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+from dlint.model import Dockerfile, Stage
+
+_WINDOWS_ABSOLUTE = re.compile(r"[A-Za-z]:[\\/]")
+
+
+def is_absolute(path: str) -> bool:
+    """Absolute, or unknowable here: a variable may hold an absolute path."""
+    return path.startswith(("/", "\\", "$")) or bool(_WINDOWS_ABSOLUTE.match(path))
+
+
+def workdir_before(df: Dockerfile, stage: Stage, index: int) -> bool:
+    """A WORKDIR runs before instruction `index` in this stage or in a stage it builds FROM."""
+    seen: set[int] = set()
+    current: Stage | None = stage
+    while current is not None and current.index not in seen:
+        seen.add(current.index)
+        if any(i.keyword == "WORKDIR" and i.index < index for i in current.instructions):
+            return True
+        current = df.stages[current.parent] if current.parent is not None else None
+    return False
+
+
+@rule("DL3000")
+def relative_workdir(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for instr in df.instructions:
+        if instr.keyword != "WORKDIR" or instr.stage < 0 or not instr.values:
+            continue
+        op = operands(instr, df.directives.escape)[0]
+        if is_absolute(op.value) or workdir_before(df, df.stages[instr.stage], instr.index):
+            continue
+        yield ctx.violation(
+            "DL3000",
+            f"`WORKDIR {op.value}` is relative to the base image's working directory, which this file "
+            "does not set; use an absolute path",
+            instr,
+            op.start,
+            op.end,
+        )
+
+
+@rule("DL3045")
+def copy_to_relative_destination(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for instr in df.instructions:
+        if instr.keyword != "COPY" or instr.stage < 0:
+            continue
+        _, dest = copy_operands(instr, df.directives.escape)
+        if dest is None or is_absolute(dest.value) or workdir_before(df, df.stages[instr.stage], instr.index):
+            continue
+        yield ctx.violation(
+            "DL3045",
+            f"`{dest.value}` is relative, and no WORKDIR is set in this stage: where it lands depends on the "
+            "base image; set WORKDIR first or use an absolute path",
+            instr,
+            dest.start,
+            dest.end,
+        )

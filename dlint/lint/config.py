@@ -1,0 +1,329 @@
+"""Configuration: `.dlint.toml` or `[tool.dlint]`, found from each Dockerfile's own directory.
+
+Precedence, lowest first: built-in defaults, the nearest config file (walking up
+from the Dockerfile's directory, not the working directory: a monorepo's
+sub-projects each get their own), then command-line flags. Selection is
+resolved in layers, ruff-style: within a layer `select` replaces the set,
+`extend-select` adds and `ignore` removes; the flags form the last layer, so
+`--select` overrides everything the file said about selection.
+
+Every mistake in a config file is an error naming the file, the key and what
+was expected: a misspelt key that is silently ignored is a rule nobody runs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlint.lint.discovery import excluded
+from dlint.lint.engine import Selection
+from dlint.lint.finding import Level
+from dlint.lint.registry import Rule, all_rules
+
+DLINT_TOML = ".dlint.toml"
+PYPROJECT = "pyproject.toml"
+THRESHOLDS = ("error", "warning", "info", "style", "none")
+OFF = "off"
+
+
+class ConfigError(Exception):
+    """A config file or flag that cannot be used; the message is one line for the user."""
+
+
+@dataclass
+class Layer:
+    """One step of rule selection: `select` (if given) replaces, then add, then remove."""
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def apply(self, codes: set[str], rules: dict[str, Rule], where: str) -> set[str]:
+        if self.select is not None:
+            codes = expand(self.select, rules, where)
+        return (codes | expand(self.extend_select, rules, where)) - expand(self.ignore, rules, where)
+
+
+@dataclass
+class Config:
+    """One config file, validated. `path` None: no file applies (defaults only)."""
+
+    path: Path | None = None
+    layer: Layer = field(default_factory=Layer)
+    levels: dict[str, Level] = field(default_factory=dict)
+    failure_threshold: str | None = None  # one of THRESHOLDS; None: not set
+    exclude: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        """Where the file's globs are anchored: its own directory."""
+        return self.path.parent if self.path else Path.cwd()
+
+    def matches(self, path: str, patterns: Iterable[str]) -> bool:
+        return excluded(Path(path).resolve(), self.root.resolve(), patterns)
+
+
+@dataclass
+class Flags:
+    """What the command line said; None/empty: not given, the config decides."""
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    failure_threshold: str | None = None
+    config: str | None = None
+    isolated: bool = False
+    inline_ignores: bool = True
+
+
+@dataclass
+class Settings:
+    """What one Dockerfile is linted with."""
+
+    selection: Selection
+    threshold: Level | None  # findings at or above it fail the run; None: none do
+    config: Config
+
+
+class Resolver:
+    """Finds and validates config files (each once) and resolves the settings for each path."""
+
+    def __init__(self, flags: Flags | None = None) -> None:
+        flags = flags or Flags()
+        if flags.config is not None and flags.isolated:
+            raise ConfigError("--config and --isolated contradict each other: give one")
+        self.flags = flags
+        self.rules = all_rules()
+        self._by_dir: dict[Path, Config] = {}
+        self._flag_layer = Layer(flags.select, flags.extend_select, flags.ignore)
+        self._flag_layer.apply(set(), self.rules, "command line")  # unknown codes fail before any work
+        if flags.failure_threshold is not None:
+            _threshold(flags.failure_threshold, "--failure-threshold")
+        self._explicit = None if flags.config is None else load(Path(flags.config), self.rules)
+
+    def config_for(self, path: str) -> Config:
+        if self.flags.isolated:
+            return Config()
+        if self._explicit is not None:
+            return self._explicit
+        start = Path.cwd() if path == "-" else Path(path).resolve().parent
+        return self._find(start)
+
+    def settings_for(self, path: str) -> Settings:
+        cfg = self.config_for(path)
+        layer = cfg.layer
+        per_file = tuple(c for pattern, codes in cfg.per_file_ignores if cfg.matches(path, [pattern]) for c in codes)
+        if per_file:
+            layer = Layer(layer.select, layer.extend_select, layer.ignore + per_file)
+        codes = {c for c, r in self.rules.items() if r.default}
+        codes = layer.apply(codes, self.rules, str(cfg.path))
+        codes = self._flag_layer.apply(codes, self.rules, "command line")
+        threshold = self.flags.failure_threshold or cfg.failure_threshold or "style"
+        selection = Selection(frozenset(codes), dict(cfg.levels), cfg.options, self.flags.inline_ignores)
+        return Settings(selection, _threshold(threshold, "failure-threshold"), cfg)
+
+    def _find(self, directory: Path) -> Config:
+        """The nearest config at or above `directory`; within one, .dlint.toml beats pyproject.toml."""
+        visited: list[Path] = []
+        found = Config()
+        for d in (directory, *directory.parents):
+            if d in self._by_dir:
+                found = self._by_dir[d]
+                break
+            visited.append(d)
+            cfg = _load_in(d, self.rules)
+            if cfg is not None:
+                found = cfg
+                break
+        for d in visited:
+            self._by_dir[d] = found
+        return found
+
+
+def _load_in(directory: Path, rules: dict[str, Rule]) -> Config | None:
+    dlint_toml = directory / DLINT_TOML
+    if dlint_toml.is_file():
+        return load(dlint_toml, rules)
+    pyproject = directory / PYPROJECT
+    if pyproject.is_file():
+        data = _read_toml(pyproject)
+        if isinstance(data.get("tool"), dict) and "dlint" in data["tool"]:
+            return load(pyproject, rules, data)
+    return None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load(path: Path, rules: dict[str, Rule] | None = None, data: dict[str, Any] | None = None) -> Config:
+    """Read and validate one config file (`[tool.dlint]` of a pyproject.toml, else the whole file)."""
+    rules = rules if rules is not None else all_rules()
+    data = _read_toml(path) if data is None else data
+    if path.name == PYPROJECT:
+        tool = data.get("tool")
+        if not isinstance(tool, dict) or "dlint" not in tool:
+            raise ConfigError(f"{path}: has no [tool.dlint] table")
+        table, prefix = tool["dlint"], "tool.dlint."
+    else:
+        table, prefix = data, ""
+    v = _Validator(path, prefix, rules)
+    if not isinstance(table, dict):
+        v.fail(prefix.rstrip("."), "a table")
+    v.known_keys(table, KEYS, "")
+    levels = v.levels(table.get("levels", {}))
+    off = tuple(code for code, level in levels.items() if level is None)
+    layer = Layer(
+        v.codes(table, "select") if "select" in table else None,
+        v.codes(table, "extend-select"),
+        v.codes(table, "ignore") + v.codes(table, "extend-ignore") + off,
+    )
+    threshold = table.get("failure-threshold")
+    if threshold is not None and (not isinstance(threshold, str) or threshold.lower() not in THRESHOLDS):
+        v.fail("failure-threshold", f"one of {', '.join(THRESHOLDS)}", threshold)
+    return Config(
+        path=path,
+        layer=layer,
+        levels={code: level for code, level in levels.items() if level is not None},
+        failure_threshold=threshold.lower() if threshold else None,
+        exclude=v.strings(table, "exclude"),
+        per_file_ignores=v.per_file_ignores(table.get("per-file-ignores", {})),
+        options=v.options(table.get("rules", {})),
+    )
+
+
+KEYS = (
+    "select", "extend-select", "ignore", "extend-ignore", "levels", "failure-threshold",
+    "exclude", "per-file-ignores", "rules",
+)
+_OPTION_TYPES = {
+    "str": lambda x: isinstance(x, str),
+    "bool": lambda x: isinstance(x, bool),
+    "int": lambda x: isinstance(x, int) and not isinstance(x, bool),
+    "list[str]": lambda x: isinstance(x, list) and all(isinstance(i, str) for i in x),
+    "dict[str,str]": lambda x: isinstance(x, dict) and all(isinstance(i, str) for i in x.values()),
+}
+_OPTION_WORDS = {
+    "str": "a string", "bool": "true or false", "int": "an integer",
+    "list[str]": "a list of strings", "dict[str,str]": "a table of strings",
+}
+
+
+class _Validator:
+    def __init__(self, path: Path, prefix: str, rules: dict[str, Rule]) -> None:
+        self.path = path
+        self.prefix = prefix  # "tool.dlint." in a pyproject.toml
+        self.rules = rules
+
+    def fail(self, key: str, expected: str, got: Any = ...) -> None:
+        shown = "" if got is ... else f", got {_describe(got)}"
+        raise ConfigError(f"{self.path}: {self.prefix}{key}: expected {expected}{shown}")
+
+    def known_keys(self, table: dict, allowed: Sequence[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                import difflib  # only on the error path: not worth its import on every run
+
+                near = difflib.get_close_matches(key, allowed, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else f" (expected one of: {', '.join(allowed)})"
+                raise ConfigError(f"{self.path}: unknown key {self.prefix}{where}{key}{hint}")
+
+    def strings(self, table: dict, key: str, where: str = "") -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+            self.fail(where + key, "a list of strings", value)
+        return tuple(value)
+
+    def codes(self, table: dict, key: str, where: str = "") -> tuple[str, ...]:
+        codes = tuple(c.strip().upper() for c in self.strings(table, key, where))
+        expand(codes, self.rules, f"{self.path}: {self.prefix}{where}{key}")
+        return codes
+
+    def rule_code(self, key: str, code: str) -> str:
+        if code.upper() not in self.rules:
+            raise ConfigError(f"{self.path}: {self.prefix}{key}: unknown rule code {code!r}; `dlint rules` lists them")
+        return code.upper()
+
+    def levels(self, table: Any) -> dict[str, Level | None]:
+        """code -> level; None for "off"."""
+        if not isinstance(table, dict):
+            self.fail("levels", 'a table of rule code = "error" | "warning" | "info" | "style" | "off"', table)
+        out: dict[str, Level | None] = {}
+        for code, level in table.items():
+            code = self.rule_code(f"levels.{code}", code)
+            if not isinstance(level, str) or level.lower() not in ("error", "warning", "info", "style", OFF):
+                self.fail(f"levels.{code}", '"error", "warning", "info", "style" or "off"', level)
+            out[code] = None if level.lower() == OFF else Level.parse(level)
+        return out
+
+    def per_file_ignores(self, table: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        if not isinstance(table, dict):
+            self.fail("per-file-ignores", "a table of glob = [rule codes]", table)
+        return tuple((glob, self.codes(table, glob, "per-file-ignores.")) for glob in table)
+
+    def options(self, table: Any) -> dict[str, dict[str, Any]]:
+        if not isinstance(table, dict):
+            self.fail("rules", "a table of [rules.<CODE>] tables", table)
+        out: dict[str, dict[str, Any]] = {}
+        for code, settings in table.items():
+            rule = self.rules.get(self.rule_code(f"rules.{code}", code))
+            key = f"rules.{code}"
+            if not isinstance(settings, dict):
+                self.fail(key, "a table of settings", settings)
+            if not rule.options:
+                raise ConfigError(f"{self.path}: {self.prefix}{key}: rule {rule.code} has no settings")
+            self.known_keys(settings, tuple(rule.options), key + ".")
+            for name, value in settings.items():
+                kind = rule.options[name]
+                if not _OPTION_TYPES[kind](value):
+                    self.fail(f"{key}.{name}", _OPTION_WORDS[kind], value)
+            out[rule.code] = dict(settings)
+        return out
+
+
+def expand(selectors: Iterable[str], rules: dict[str, Rule], where: str) -> set[str]:
+    """Codes named by exact codes, prefixes (`DL30`) or `ALL`; an unmatched one is an error."""
+    out: set[str] = set()
+    for sel in selectors:
+        sel = sel.strip().upper()
+        if sel == "ALL":
+            out.update(rules)
+            continue
+        matched = {c for c in rules if c.startswith(sel)} if sel else set()
+        if not matched:
+            raise ConfigError(f"{where}: unknown rule code or prefix {sel!r}; `dlint rules` lists them")
+        out |= matched
+    return out
+
+
+def split_codes(values: Iterable[str] | None) -> tuple[str, ...] | None:
+    """`--select A,B --select C` -> ("A", "B", "C"); None when the flag was not given."""
+    if values is None:
+        return None
+    return tuple(part.strip() for v in values for part in v.split(",") if part.strip())
+
+
+def _threshold(name: str, where: str) -> Level | None:
+    name = name.strip().lower()
+    if name not in THRESHOLDS:
+        raise ConfigError(f"{where}: expected one of {', '.join(THRESHOLDS)}, got {name!r}")
+    return None if name == "none" else Level.parse(name)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "a table"
+    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(type(value), "a value")
+    return f"{kind} {value!r}"

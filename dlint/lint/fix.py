@@ -1,0 +1,224 @@
+"""`dlint check --fix` / `--diff`: apply the edits findings carry, re-lint, repeat.
+
+Fixes are computed against one text, so a pass applies only fixes whose edits
+stay apart; the next pass re-parses and re-lints, which also picks up fixes one
+fix makes possible (DLT001 merges an update into the installing RUN, then DL3009
+can append the cleanup there). Every pass is checked: the result must parse as
+well as before and keep the instruction sequence, except for instructions an
+edit replaced whole. A file that fails that check, or whose fixes do not settle
+within MAX_PASSES, keeps its original text and gets an error, because a broken
+fix is a dlint bug the user must not have to find in their diff.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dlint.lint.engine import RuleCrash, Selection, lint
+from dlint.lint.finding import Edit, Finding, Fix
+from dlint.model import Dockerfile
+from dlint.parsing.dockerfile import parse
+
+MAX_PASSES = 10
+_BARE_LF = re.compile(r"(?<!\r)\n")
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1c, ...
+
+
+@dataclass(frozen=True, slots=True)
+class FixMode:
+    write: bool = True  # False for --diff: compute the fixed text, write nothing
+    unsafe: bool = False  # also apply fixes marked Fix(safe=False)
+
+
+@dataclass
+class FileFix:
+    """What fixing did to one file."""
+
+    original: str
+    text: str  # the fixed text; the original when nothing applied or a check failed
+    fixed: int = 0  # findings whose fix was applied
+    written: bool = False
+    error: str | None = None  # why the fixes were discarded or not written
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+
+class FixError(Exception):
+    """A fixed file that cannot be written; str() is a one-line message."""
+
+
+def fix_text(
+    text: str, path: str, selection: Selection, unsafe: bool = False
+) -> tuple[FileFix, list[Finding], list[RuleCrash]]:
+    """The fixed text and the findings left in it (the original's, when fixing failed)."""
+    df = parse(text, path)
+    findings, crashes = lint(df, selection)
+    first = (findings, crashes)
+    result = FileFix(text, text)
+    seen = {text}
+    for _ in range(MAX_PASSES):
+        fixes, count = choose(findings, unsafe)
+        if not fixes:
+            return result, findings, crashes
+        edits = [e for fix in fixes for e in fix.edits]
+        fixed = parse(apply_edits(df.text, edits), path)
+        problem = verify(df, fixed, edits)
+        if problem is None and fixed.text in seen:
+            problem = "changes nothing or undoes an earlier fix"
+        if problem is not None:
+            codes = ", ".join(sorted({f.code for f in findings if f.fix in fixes}))
+            return FileFix(text, text, error=f"{path}: fixing {codes} {problem}; file left unchanged"), *first
+        seen.add(fixed.text)
+        df = fixed
+        result.text, result.fixed = fixed.text, result.fixed + count
+        findings, crashes = lint(df, selection)
+    if choose(findings, unsafe)[0]:
+        return FileFix(text, text, error=f"{path}: fixes did not settle after {MAX_PASSES} passes; "
+                       "file left unchanged"), *first
+    return result, findings, crashes
+
+
+def fix_file(
+    path: str, text: str, selection: Selection, mode: FixMode
+) -> tuple[FileFix, list[Finding], list[RuleCrash]]:
+    """Fix `text` read from `path` and, in write mode, replace the file (never stdin's "-")."""
+    result, findings, crashes = fix_text(text, path, selection, mode.unsafe)
+    if not (mode.write and result.changed and path != "-"):
+        return result, findings, crashes
+    try:
+        write_atomic(path, result.original, result.text)
+    except FixError as exc:
+        findings, crashes = lint(parse(text, path), selection)
+        return FileFix(text, text, error=str(exc)), findings, crashes
+    result.written = True
+    return result, findings, crashes
+
+
+def choose(findings: Iterable[Finding], unsafe: bool) -> tuple[list[Fix], int]:
+    """Fixes whose edits neither overlap nor touch, first come first served, and how many
+    findings they fix (findings may share one fix)."""
+    fixes: list[Fix] = []
+    taken: list[Edit] = []
+    count = 0
+    candidates = [f for f in findings if f.fix and f.fix.edits and not f.suppressed and (f.fix.safe or unsafe)]
+    for finding in sorted(candidates, key=lambda f: (min(e.start for e in f.fix.edits), f.code)):
+        fix = finding.fix
+        if fix in fixes:
+            count += 1
+            continue
+        edits = sorted(fix.edits, key=lambda e: (e.start, e.end))
+        if any(a.end > b.start or a.start == b.start for a, b in zip(edits, edits[1:])):
+            continue  # a fix that contradicts itself is never applied
+        if any(a.start <= b.end and b.start <= a.end for a in edits for b in taken):
+            continue
+        fixes.append(fix)
+        taken.extend(edits)
+        count += 1
+    return fixes, count
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """`text` with non-overlapping `edits` applied; new lines follow a CRLF file's endings."""
+    crlf = text.count("\r\n") * 2 > text.count("\n")
+    out: list[str] = []
+    pos = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        out.append(text[pos : edit.start])
+        out.append(_BARE_LF.sub("\r\n", edit.text) if crlf else edit.text)
+        pos = edit.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def verify(before: Dockerfile, after: Dockerfile, edits: list[Edit]) -> str | None:
+    """Why `after` is not what `edits` meant to make of `before`, or None when it is."""
+    new_errors = Counter(e.message for e in after.errors) - Counter(e.message for e in before.errors)
+    if new_errors:
+        error = next(e for e in after.errors if e.message in new_errors)
+        return f"would make the file unparsable (line {error.line}: {error.message})"
+    expected = intended_keywords(before, edits)
+    got = [i.keyword for i in after.instructions]
+    if got != expected:
+        return f"would change the instructions from {' '.join(expected)} to {' '.join(got)}"
+    return None
+
+
+def intended_keywords(df: Dockerfile, edits: list[Edit]) -> list[str]:
+    """The instruction keywords `edits` mean to leave.
+
+    An edit covering whole instructions replaces them with the instructions of
+    its own text (none, when it deletes). Edits inside an instruction keep its
+    keyword unless one rewrites the keyword itself (ADD -> COPY): then it is
+    whatever the edited instruction reads as on its own.
+    """
+    out: list[str] = []
+    used: set[Edit] = set()
+    for instr in df.instructions:
+        start, end = instr.start_offset, instr.end_offset
+        cover = next((e for e in edits if e.start <= start and end <= e.end), None)
+        if cover is not None:
+            if cover not in used:
+                used.add(cover)
+                out.extend(_keywords(df, cover.text))
+            continue
+        head = start + len(instr.raw_keyword)
+        inside = [e for e in edits if start <= e.start and e.end <= end]
+        if any(e.start < head for e in inside):
+            shifted = [Edit(e.start - start, e.end - start, e.text) for e in inside]
+            out.extend(_keywords(df, apply_edits(df.text[start:end], shifted)))
+        else:
+            out.append(instr.keyword)
+    return out
+
+
+def _keywords(df: Dockerfile, text: str) -> list[str]:
+    """The keywords of `text` read as a Dockerfile with `df`'s escape character."""
+    escape = df.directives.escape
+    return [i.keyword for i in parse(text if escape == "\\" else f"# escape={escape}\n{text}").instructions]
+
+
+def write_atomic(path: str, original: str, text: str) -> None:
+    """Replace `path` (through symlinks) with `text` by rename, keeping its mode and BOM.
+
+    Refuses when the file no longer holds `original`: an editor or formatter
+    wrote it while dlint was working, and its change must not be lost.
+    """
+    import tempfile  # 6 ms of imports that plain `dlint check` never needs
+
+    real = os.path.realpath(path)
+    try:
+        with open(real, "rb") as fh:
+            current = fh.read()
+        bom = codecs.BOM_UTF8 if current.startswith(codecs.BOM_UTF8) else b""
+        if current[len(bom) :] != original.encode("utf-8"):
+            raise FixError(f"{path}: changed while dlint was fixing it; not written")
+        mode = stat.S_IMODE(os.stat(real).st_mode)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".dlint-fix",
+                                   dir=os.path.dirname(real))
+    except OSError as exc:
+        raise FixError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bom + text.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
+    except OSError as exc:
+        os.unlink(tmp)
+        raise FixError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def unified_diff(path: str, original: str, fixed: str) -> str:
+    """A `diff -u` of the fix, marking a last line without newline as diff and patch expect."""
+    import difflib
+    lines = difflib.unified_diff(_LINES.findall(original), _LINES.findall(fixed), path, path)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -1,0 +1,651 @@
+"""The shell view of a RUN: the simple commands it executes, with file positions.
+
+Rules ask "does this RUN run `apt-get update`?", so they need commands, not
+text. tree-sitter-bash does the parsing (fast, and it never gives up on broken
+input); this module flattens its tree into `Command`s, sees through wrappers
+(`sudo`, `env`, `sh -c "..."`, ...) and maps every word back to a file offset,
+through continuation lines, heredoc bodies and quoted `sh -c` strings alike.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+from dlint.model import Dockerfile, Heredoc, Instruction, Segment, SourceMap
+
+if TYPE_CHECKING:  # tree_sitter is imported lazily: `import dlint.parsing.shell` stays cheap
+    from tree_sitter import Node, Parser
+
+DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
+
+# Shells whose `-c STRING` (or stdin script) we parse as POSIX shell.
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"})
+_NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd"})
+
+# Nodes whose text the shell replaces at run time: kept verbatim in Word.value.
+_EXPANSIONS = frozenset(
+    {
+        "simple_expansion",
+        "expansion",
+        "command_substitution",
+        "arithmetic_expansion",
+        "process_substitution",
+    }
+)
+_CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement", "until_statement"})
+_CONDITION_ENDS = frozenset({"then", "do_group"})
+_MAX_DEPTH = 8  # nested `sh -c` strings parsed at most this deep
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_HEREDOC_ONLY = re.compile(r"""\d*<<-?("[^"]*"|'[^']*'|[^\s<>|&;]+)""")  # BuildKit's single-heredoc RUN
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1c, ...
+_C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
+              "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+Mapper = Callable[[int], int]  # index in a parsed string -> file offset
+_Body = tuple[str, Mapper]  # a script and where its characters sit in the file
+_Marker = tuple[int, int, _Body]  # a Dockerfile heredoc: marker span in the command line, body
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    raw: str  # as written
+    value: str  # quotes removed, escapes resolved, expansions kept verbatim
+    literal: bool  # False when the shell would substitute part of it ($X, ${X}, $(..), `..`)
+    start_offset: int
+    end_offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    words: tuple[Word, ...]  # program and arguments, wrappers and assignments removed
+    assignments: tuple[Word, ...]  # leading VAR=value words (also those given to env/sudo)
+    wrappers: tuple[str, ...]  # what was seen through, outermost first: ("sudo", "sh -c")
+    start_offset: int
+    end_offset: int
+    in_pipeline: bool = False  # part of `a | b`
+    negated: bool = False  # `! cmd`
+    in_condition: bool = False  # in the condition of if/elif/while/until
+
+    @property
+    def name(self) -> str:
+        """Program name without its directory: "/usr/bin/apt-get" -> "apt-get"."""
+        return self.words[0].value.rsplit("/", 1)[-1] if self.words else ""
+
+    @property
+    def args(self) -> tuple[Word, ...]:
+        return self.words[1:]
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    commands: tuple[Command, ...]  # in source order
+    has_pipe: bool
+    errors: bool  # the shell parser met syntax it could not make sense of
+    sets_pipefail: bool  # `set -o pipefail` in the script, or the shell runs with it
+
+
+def effective_shell(df: Dockerfile, instr: Instruction) -> tuple[str, ...]:
+    """The SHELL in force at `instr`: the stage's latest, else inherited via FROM <stage>."""
+    return shell_of(shells_in_force(df)[instr.index])
+
+
+def shell_of(shell_instruction: Instruction | None) -> tuple[str, ...]:
+    return tuple(shell_instruction.json_args) if shell_instruction and shell_instruction.json_args else DEFAULT_SHELL
+
+
+def shells_in_force(df: Dockerfile) -> list[Instruction | None]:
+    """The SHELL instruction in force at each instruction (by index), in one pass.
+
+    One pass, not a look-back per RUN: a file with thousands of RUNs would
+    otherwise cost quadratic time. A stage starts with its parent's shell, and
+    parents always come earlier in the file.
+    """
+    in_force: list[Instruction | None] = [None] * len(df.instructions)
+    stage_shell: dict[int, Instruction | None] = {}
+    current: Instruction | None = None
+    stage_index: int | None = None
+    for instr in df.instructions:
+        if instr.stage != stage_index:
+            stage_index = instr.stage
+            stage = df.stage_of(instr)
+            current = stage_shell.get(stage.parent) if stage is not None and stage.parent is not None else None
+            stage_shell[stage_index] = current
+        in_force[instr.index] = current
+        if instr.keyword == "SHELL" and instr.json_args:
+            current = stage_shell[stage_index] = instr
+    return in_force
+
+
+def is_posix_shell(shell: Sequence[str]) -> bool:
+    if not shell:
+        return True
+    program = _basename(shell[0]).lower().removesuffix(".exe")
+    return program not in _NON_POSIX_SHELLS
+
+
+def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None = None) -> Script | None:
+    """The commands `instr` runs, or None when they are not POSIX shell (skip shell rules)."""
+    if df.directives.escape == "`":  # Windows Dockerfiles: commands are cmd/PowerShell
+        return None
+    walker = _Walker()
+    if instr.json_args is not None:  # exec form: no shell, one command (wrappers still apply)
+        walker.emit(_json_tokens(instr), [], (), _Flags(), None, 0)
+        return walker.script()
+    shell = effective_shell(df, instr) if shell is None else shell
+    if not is_posix_shell(shell):
+        return None
+    walker.pipefail = _has_pipefail(shell[1:])
+    args = instr.args
+    if not instr.heredocs:
+        walker.parse(args.value, args.map.to_source, (), _Flags(), 0)
+        return walker.script()
+    first = instr.heredocs[0]
+    if _HEREDOC_ONLY.fullmatch(args.value.strip()):
+        # BuildKit runs the single heredoc's body itself: as a file when it has
+        # a shebang, else as the shell script.
+        if first.body.startswith("#!") and not _shebang_is_posix(first.body):
+            return None
+        walker.parse(first.body, _heredoc_map(df, first).to_source, (), _Flags(), 0)
+        return walker.script()
+    # BuildKit hands the command line plus the bodies to the shell, which feeds
+    # each body to its command's stdin. tree-sitter-bash cannot parse a heredoc
+    # before the command name (`<<EOF bash`, common in Dockerfiles), so the
+    # markers are blanked out and each body is attached to its command here.
+    text, markers = _blank_markers(df, instr)
+    walker.parse(text, args.map.to_source, (), _Flags(), 0, markers)
+    return walker.script()
+
+
+# --- tree-sitter -------------------------------------------------------------
+
+
+@functools.cache
+def _parser() -> Parser:
+    import tree_sitter
+    import tree_sitter_bash
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+def _char_index(text: str, data: bytes) -> Callable[[int], int]:
+    """Byte offset (what tree-sitter reports) -> character index into `text`."""
+    if len(data) == len(text):
+        return int
+    table: list[int] = []
+    for i, ch in enumerate(text):
+        table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
+    table.append(len(text))
+    return table.__getitem__
+
+
+class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import cost
+    in_pipeline: bool = False
+    negated: bool = False
+    in_condition: bool = False
+
+
+class _Tok:
+    """A word while commands are being built: positions are indices into the parsed text."""
+
+    __slots__ = ("raw", "value", "literal", "start", "end", "index", "mapper", "_word")
+
+    def __init__(self, raw: str, value: str, literal: bool, start: int, end: int, index: list[int],
+                 mapper: Mapper) -> None:
+        self.raw, self.value, self.literal, self.start, self.end = raw, value, literal, start, end
+        self.index = index  # for each character of value, its index in the parsed text
+        self.mapper = mapper
+        self._word: Word | None = None
+
+    def word(self) -> Word:
+        if self._word is None:
+            end = self.mapper(self.end - 1) + 1 if self.end > self.start else self.mapper(self.start)
+            self._word = Word(self.raw, self.value, self.literal, self.mapper(self.start), end)
+        return self._word
+
+    def inner(self) -> Mapper:
+        """Maps positions in `value` to the file: lets `sh -c STRING` be parsed in place."""
+        index, outer = self.index, self.mapper
+        if not index:
+            return lambda _i: outer(self.start)
+        return lambda i: outer(index[i]) if i < len(index) else outer(index[-1]) + 1
+
+
+class _Source:
+    """One parsed string: turns tree-sitter nodes into tokens."""
+
+    __slots__ = ("text", "mapper", "char")
+
+    def __init__(self, text: str, mapper: Mapper, char: Callable[[int], int]) -> None:
+        self.text, self.mapper, self.char = text, mapper, char
+
+    def span(self, node: Node) -> tuple[int, int]:
+        return self.char(node.start_byte), self.char(node.end_byte)
+
+    def token(self, node: Node) -> _Tok:
+        chars: list[str] = []
+        index: list[int] = []
+        literal = self._decode(node, chars, index)
+        start, end = self.span(node)
+        return _Tok(self.text[start:end], "".join(chars), literal, start, end, index, self.mapper)
+
+    def _decode(self, node: Node, chars: list[str], index: list[int]) -> bool:
+        kind = node.type
+        start, end = self.span(node)
+        text = self.text
+        if kind in _EXPANSIONS:
+            self._copy(start, end, chars, index)
+            return False
+        if kind == "raw_string":
+            self._copy(start + 1, end - 1 if end - start >= 2 and text[end - 1] == "'" else end, chars, index)
+            return True
+        if kind == "ansi_c_string":
+            self._ansi_c(start + 2, end - 1 if end - start >= 3 and text[end - 1] == "'" else end, chars, index)
+            return True
+        if kind in ("string", "translated_string"):
+            pos = start + (2 if kind == "translated_string" else 1)
+            stop = end - 1 if end - pos >= 1 and text[end - 1] == '"' else end
+            literal = True
+            for child in node.named_children:
+                if child.type in _EXPANSIONS:
+                    cstart, cend = self.span(child)
+                    self._unescape(pos, cstart, chars, index, '$`"\\')
+                    self._copy(cstart, cend, chars, index)
+                    literal, pos = False, cend
+            self._unescape(pos, stop, chars, index, '$`"\\')
+            return literal
+        if node.child_count == 0:
+            self._unescape(start, end, chars, index, None)
+            return True
+        literal, pos = True, start  # concatenation, assignment, anything composite
+        for child in node.children:
+            cstart, cend = self.span(child)
+            self._unescape(pos, cstart, chars, index, None)
+            literal = self._decode(child, chars, index) and literal
+            pos = cend
+        self._unescape(pos, end, chars, index, None)
+        return literal
+
+    def _copy(self, start: int, end: int, chars: list[str], index: list[int]) -> None:
+        chars.append(self.text[start:end])
+        index.extend(range(start, end))
+
+    def _unescape(self, start: int, end: int, chars: list[str], index: list[int], only: str | None) -> None:
+        """Resolve backslashes; inside double quotes (`only`) just before those characters."""
+        text, i = self.text, start
+        if text.find("\\", start, end) < 0:
+            self._copy(start, end, chars, index)
+            return
+        while i < end:
+            ch = text[i]
+            if ch == "\\" and i + 1 < end:
+                nxt = text[i + 1]
+                if nxt == "\n":
+                    i += 2
+                    continue
+                if only is None or nxt in only:
+                    chars.append(nxt)
+                    index.append(i + 1)
+                    i += 2
+                    continue
+            chars.append(ch)
+            index.append(i)
+            i += 1
+
+    def _ansi_c(self, start: int, end: int, chars: list[str], index: list[int]) -> None:
+        text, i = self.text, start
+        while i < end:
+            ch, at = text[i], i
+            i += 1
+            if ch == "\\" and i < end:
+                esc = text[i]
+                i += 1
+                if esc in _C_ESCAPES:
+                    ch = _C_ESCAPES[esc]
+                elif esc == "x":
+                    digits = re.match(r"[0-9A-Fa-f]{1,2}", text[i:end])
+                    ch = chr(int(digits.group(), 16)) if digits else "\\x"
+                    i += len(digits.group()) if digits else 0
+                else:
+                    ch = "\\" + esc
+            chars.append(ch)
+            index.extend([at] * len(ch))
+
+
+# --- building commands ---------------------------------------------------------
+
+
+class _Walker:
+    """Collects commands from one RUN across nested parses (sh -c strings, heredoc scripts)."""
+
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+        self.has_pipe = False
+        self.errors = False
+        self.pipefail = False
+
+    def script(self) -> Script:
+        return Script(tuple(self.commands), self.has_pipe, self.errors, self.pipefail)
+
+    def parse(self, text: str, mapper: Mapper, wrappers: tuple[str, ...], flags: _Flags, depth: int,
+              markers: Sequence[_Marker] = ()) -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        root = _parser().parse(data).root_node
+        self.errors = self.errors or root.has_error
+        src = _Source(text, mapper, _char_index(text, data))
+        stdin = _attach(root, src, markers) if markers else {}
+        skip: set[int] = set()  # heredoc bodies already parsed as a shell's stdin
+        stack: list[tuple[Node, _Flags]] = [(root, flags)]
+        while stack:
+            node, fl = stack.pop()
+            kind = node.type
+            if node.id in skip or kind == "comment":
+                continue
+            children: list[Node] = node.children
+            if kind == "command":
+                self._command(src, node, wrappers, fl, depth, _Stdin(src, node, skip, stdin.get(node.id)))
+            elif kind == "pipeline":
+                self.has_pipe = True
+                fl = _Flags(True, fl.negated, fl.in_condition)
+            elif kind == "negated_command":
+                fl = _Flags(fl.in_pipeline, True, fl.in_condition)
+            elif kind in ("command_substitution", "process_substitution"):
+                fl = flags
+            elif kind in _CONDITION_OWNERS:
+                cut = next((i for i, c in enumerate(children) if c.type in _CONDITION_ENDS), 0)
+                cond = _Flags(fl.in_pipeline, fl.negated, True)
+                stack.extend((c, fl) for c in reversed(children[cut:]) if c.child_count)
+                stack.extend((c, cond) for c in reversed(children[:cut]) if c.child_count)
+                continue
+            stack.extend((c, fl) for c in reversed(children) if c.child_count)  # leaves hold no commands
+
+    def _command(self, src: _Source, node: Node, wrappers: tuple[str, ...], fl: _Flags, depth: int,
+                 stdin: _Stdin) -> None:
+        assignments: list[_Tok] = []
+        toks: list[_Tok] = []
+        for i, child in enumerate(node.children):
+            field = node.field_name_for_child(i)
+            if field in ("name", "argument"):
+                toks.append(src.token(child))
+            elif child.type == "variable_assignment" and not toks:
+                assignments.append(src.token(child))
+        self.emit(toks, assignments, wrappers, fl, stdin, depth)
+
+    def emit(self, toks: list[_Tok], assignments: list[_Tok], wrappers: tuple[str, ...], fl: _Flags,
+             stdin: _Stdin | None, depth: int) -> None:
+        """Add the command `toks` runs, seeing through wrappers (recursing into `sh -c`)."""
+        spanned = [*assignments, *toks]
+        if not spanned:
+            return
+        start, end = spanned[0].word().start_offset, spanned[-1].word().end_offset
+        while toks:
+            name = _basename(toks[0].value)
+            if name in POSIX_SHELLS:
+                if self._shell(toks, wrappers, fl, stdin, depth):
+                    return
+                break
+            rest = _unwrap(name, toks, assignments)
+            if rest is None:
+                break
+            toks = rest
+            wrappers = (*wrappers, name)
+        if toks and toks[0].value == "set":
+            self.pipefail = self.pipefail or _has_pipefail([t.value for t in toks[1:]])
+        self.commands.append(
+            Command(tuple(t.word() for t in toks), tuple(a.word() for a in assignments), wrappers,
+                    start, end, fl.in_pipeline, fl.negated, fl.in_condition)
+        )
+
+    def _shell(self, toks: list[_Tok], wrappers: tuple[str, ...], fl: _Flags, stdin: _Stdin | None,
+               depth: int) -> bool:
+        """Parse what `sh -c STRING` or `bash <<EOF` runs; False when it runs a script file."""
+        name = _basename(toks[0].value)
+        i, has_c, reads_stdin = 1, False, False
+        options: list[str] = []
+        while i < len(toks) and toks[i].literal and toks[i].value[:1] in "-+" and len(toks[i].value) > 1:
+            opt = toks[i].value
+            i += 1
+            if opt == "--":
+                break
+            options.append(opt)
+            if opt.startswith("--"):
+                if opt in ("--rcfile", "--init-file") and i < len(toks):
+                    i += 1
+                continue
+            has_c = has_c or "c" in opt[1:]
+            reads_stdin = reads_stdin or "s" in opt[1:]
+            if opt[-1] in "oO" and i < len(toks):
+                options.append(toks[i].value)
+                i += 1
+        if depth >= _MAX_DEPTH:
+            return False
+        label = f"{name} -c" if has_c else name
+        if has_c:
+            if i >= len(toks):
+                return False
+            body: _Body = (toks[i].value, toks[i].inner())
+        elif i < len(toks) and not reads_stdin:
+            return False  # `bash script.sh`
+        else:
+            fed = stdin.script() if stdin else None
+            if fed is None:
+                return False
+            body = fed
+        self.pipefail = self.pipefail or _has_pipefail(options)
+        self.parse(body[0], body[1], (*wrappers, label), fl, depth + 1)
+        return True
+
+
+class _Stdin:
+    """Where a shell command's stdin script comes from: a heredoc or a here-string."""
+
+    __slots__ = ("src", "node", "skip", "dockerfile_heredoc")
+
+    def __init__(self, src: _Source, node: Node, skip: set[int], dockerfile_heredoc: _Body | None) -> None:
+        self.src, self.node, self.skip = src, node, skip
+        self.dockerfile_heredoc = dockerfile_heredoc
+
+    def script(self) -> _Body | None:
+        if self.dockerfile_heredoc is not None:
+            return self.dockerfile_heredoc
+        redirects = [c for c in self.node.children if c.type == "herestring_redirect"]
+        parent = self.node.parent
+        if parent is not None and parent.type == "redirected_statement":
+            redirects += [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect")]
+        for redirect in redirects:
+            if redirect.type == "herestring_redirect":
+                words = redirect.named_children
+                if words:
+                    self.skip.add(redirect.id)
+                    tok = self.src.token(words[-1])
+                    return tok.value, tok.inner()
+                continue
+            for child in redirect.children:
+                if child.type == "heredoc_body":
+                    self.skip.add(child.id)
+                    start, end = self.src.span(child)
+                    return self.src.text[start:end], lambda i, base=start: self.src.mapper(base + i)
+        return None
+
+
+# --- wrappers --------------------------------------------------------------------
+
+
+class _Wrapper(NamedTuple):
+    short_values: str = ""  # short options that take a value
+    long_values: frozenset[str] = frozenset()
+    assignments: bool = False  # accepts VAR=value before the command
+    refuse: str = ""  # options that mean the operand is not run (`command -v x`)
+
+
+_WRAPPERS: dict[str, _Wrapper] = {
+    "sudo": _Wrapper("ugpCDrtUTRc", frozenset({"--user", "--group", "--prompt", "--close-from", "--chdir",
+                     "--role", "--type", "--other-user", "--command-timeout", "--chroot", "--host",
+                     "--login-class"}), assignments=True),
+    "env": _Wrapper("uCS", frozenset({"--unset", "--chdir", "--split-string"}), assignments=True),
+    "command": _Wrapper(refuse="vV"),
+    "exec": _Wrapper("a"),
+    "nice": _Wrapper("n", frozenset({"--adjustment"})),
+    "time": _Wrapper("fo", frozenset({"--format", "--output"})),
+    "nohup": _Wrapper(),
+}
+
+
+def _unwrap(name: str, toks: list[_Tok], assignments: list[_Tok]) -> list[_Tok] | None:
+    """The command a wrapper runs (its VAR=value words moved to `assignments`), or None."""
+    spec = _WRAPPERS.get(name)
+    if spec is None:
+        return None
+    i = 1
+    while i < len(toks) and toks[i].literal and toks[i].value.startswith("-") and len(toks[i].value) > 1:
+        opt = toks[i].value
+        i += 1
+        if opt == "--":
+            break
+        if opt.startswith("--"):
+            if "=" not in opt and opt in spec.long_values:
+                i += 1
+            continue
+        for k, ch in enumerate(opt[1:], 1):
+            if ch in spec.refuse:
+                return None
+            if ch in spec.short_values:
+                i += 1 if k == len(opt) - 1 else 0  # value is the next word unless attached
+                break
+    moved: list[_Tok] = []
+    while spec.assignments and i < len(toks) and _ASSIGNMENT.match(toks[i].value):
+        moved.append(toks[i])
+        i += 1
+    if i >= len(toks):
+        return None  # `sudo -i`, bare `env`: the wrapper is the command
+    assignments.extend(moved)
+    return toks[i:]
+
+
+def _has_pipefail(words: Sequence[str]) -> bool:
+    """`-o pipefail` among shell or `set` options, also clustered: `-euxo pipefail`."""
+    return any(
+        word.startswith("-") and not word.startswith("--") and word.endswith("o") and nxt == "pipefail"
+        for word, nxt in itertools.pairwise(words)
+    )
+
+
+def _basename(program: str) -> str:
+    return program.rsplit("/", 1)[-1]
+
+
+def _shebang_is_posix(body: str) -> bool:
+    parts = body[2:].split("\n", 1)[0].split()
+    if parts and _basename(parts[0]) == "env":
+        parts = [p for p in parts[1:] if not p.startswith("-")]
+    return bool(parts) and _basename(parts[0]) in POSIX_SHELLS
+
+
+# --- source positions --------------------------------------------------------------
+
+
+def _json_tokens(instr: Instruction) -> list[_Tok]:
+    """Exec-form elements, each located at its JSON string in the source."""
+    args = instr.args
+    elements = instr.json_args or ()
+    found = [m for m in _JSON_STRING.finditer(args.value)]
+    if len(found) != len(elements):
+        found = []
+    toks: list[_Tok] = []
+    for k, element in enumerate(elements):
+        if found:
+            m = found[k]
+            index = _json_index(m.group(), m.start())
+            if len(index) == len(element):
+                toks.append(_Tok(m.group(), element, True, m.start(), m.end(), index, args.map.to_source))
+                continue
+        fixed: Mapper = lambda _i: instr.start_offset  # noqa: E731 - no source text to point into
+        toks.append(_Tok(element, element, True, 0, 0, [0] * len(element), fixed))
+    return toks
+
+
+def _json_index(literal: str, base: int) -> list[int]:
+    """For each character a JSON string literal decodes to, its index in the source."""
+    index: list[int] = []
+    i, end = 1, len(literal) - 1
+    while i < end:
+        index.append(base + i)
+        if literal[i] != "\\":
+            i += 1
+        elif literal[i + 1] != "u":
+            i += 2
+        else:
+            code = int(literal[i + 2 : i + 6], 16)
+            i += 6
+            if 0xD800 <= code < 0xDC00 and literal.startswith("\\u", i):  # surrogate pair: one char
+                i += 6
+    return index
+
+
+def _heredoc_map(df: Dockerfile, heredoc: Heredoc) -> SourceMap:
+    """Where each body character sits in the file, tabs removed by `<<-` accounted for."""
+    text = df.text
+    line = bisect.bisect_right(df.line_starts, heredoc.body_offset) - 1
+    pos = df.line_starts[line] if line >= 0 else heredoc.body_offset
+    segments: list[Segment] = []
+    logical = 0
+    for body_line in _LINES.findall(heredoc.body):
+        at = pos
+        if heredoc.chomp:
+            while at < len(text) and text[at] == "\t":
+                at += 1
+        segments.append(Segment(logical, at, len(body_line)))
+        logical += len(body_line)
+        newline = text.find("\n", at)
+        if newline < 0:
+            break
+        pos = newline + 1
+    return SourceMap(tuple(segments) or (Segment(0, heredoc.body_offset, 0),))
+
+
+def _blank_markers(df: Dockerfile, instr: Instruction) -> tuple[str, list[_Marker]]:
+    """The command line with heredoc markers replaced by spaces, and where they were."""
+    text = instr.args.value
+    markers: list[_Marker] = []
+    pos = 0
+    for heredoc in instr.heredocs:
+        quoted = f"""(?:{re.escape(heredoc.name)}|"{re.escape(heredoc.name)}"|'{re.escape(heredoc.name)}')"""
+        found = re.compile(rf"(?<!<)\d*<<-?{quoted}(?![\w-])").search(text, pos)
+        if found is None:
+            break
+        body = (heredoc.body, _heredoc_map(df, heredoc).to_source)
+        markers.append((found.start(), found.end(), body))
+        pos = found.end()
+    for start, end, _body in markers:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text, markers
+
+
+def _attach(root: Node, src: _Source, markers: Sequence[_Marker]) -> dict[int, _Body]:
+    """Command node id -> the heredoc body on its stdin (a marker inside or next to it)."""
+    spans: list[tuple[int, int, Node]] = []  # statement span (redirects included) of each command
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == "command":
+            parent = node.parent
+            outer = parent if parent is not None and parent.type == "redirected_statement" else node
+            spans.append((*src.span(outer), node))
+        stack.extend(node.children)
+    spans.sort(key=lambda span: span[0])
+    text = src.text
+    attached: dict[int, _Body] = {}
+    for start, end, body in markers:
+        inside = [n for s, e, n in spans if s <= start < e]
+        before = [n for s, e, n in spans if e <= start and not text[e:start].strip(" \t")]
+        after = [n for s, e, n in spans if s >= end and not text[end:s].strip(" \t")]
+        owner = (inside or before or after[:1] or [None])[-1]
+        if owner is not None:
+            attached[owner.id] = body  # with several, the last heredoc is the one on stdin
+    return attached

@@ -1,0 +1,18 @@
+"""Serialising the XML reports: ElementTree escapes markup but not characters XML forbids."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+# XML 1.0 has no way to write these, escaped or not; a Dockerfile may still contain them.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    return _FORBIDDEN.sub("\ufffd", text)
+
+
+def to_text(root: ET.Element) -> str:
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

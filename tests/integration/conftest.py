@@ -1,0 +1,45 @@
+"""Builds shared by several integration test modules: the slow ones (apt) run once per session."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from analyse_support import FIXTURES, Run, dlint, engine_state
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    run: Run
+    before: tuple[frozenset[str], frozenset[str]]  # engine_state() around the run
+    after: tuple[frozenset[str], frozenset[str]]
+
+
+@pytest.fixture(scope="session")
+def apt_split(engine) -> EngineRun:
+    """`dlint analyse --no-cache --format json` of the split `apt-get update` fixture, once per session."""
+    before = engine_state(engine)
+    run = dlint("analyse", str(FIXTURES / "apt-split" / "Dockerfile"), "--no-cache", "--format", "json")
+    return EngineRun(run, before, engine_state(engine))
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    engine_run: EngineRun
+    json: dict
+    html: str
+    markdown: str
+
+
+@pytest.fixture(scope="session")
+def waste_run(engine, tmp_path_factory) -> ReportRun:
+    """The waste fixture analysed once, with several --format/--output pairs in the one run."""
+    out = tmp_path_factory.mktemp("waste-report")
+    before = engine_state(engine)
+    run = dlint("analyse", str(FIXTURES.parent / "waste" / "Dockerfile"), "--max-size", "100MB",
+                "--format", "json", "--output", str(out / "report.json"), "--format", "html", "-o",
+                str(out / "report.html"), "--format=markdown", f"--output={out / 'summary.md'}")
+    assert run.returncode == 0, run.stderr
+    return ReportRun(EngineRun(run, before, engine_state(engine)), json.loads((out / "report.json").read_text()),
+                     (out / "report.html").read_text(), (out / "summary.md").read_text())

@@ -1,0 +1,115 @@
+"""The build-output readers and the progress display, on recorded Engine 20.10 output (no engine)."""
+
+from __future__ import annotations
+
+import io
+
+from dlint.analyse.buildkit import ProgressReader
+from dlint.analyse.classic import StreamReader
+from dlint.analyse.progress import Progress
+from dlint.parsing.dockerfile import parse
+
+TWO_STAGES = """\
+ARG BASE=dlint-test/busybox:latest
+FROM ${BASE} AS build
+RUN dd if=/dev/zero of=/artifact bs=1000 count=200
+
+FROM ${BASE}
+ENV APP_HOME=/srv
+WORKDIR /srv
+COPY app.txt /srv/app.txt
+COPY --from=build /artifact /srv/artifact
+"""
+
+# `DOCKER_BUILDKIT=1 docker build --progress=plain`, trimmed: out of file order, and both stages
+# FROM the same image, which BuildKit shows once, under the first stage's name.
+BUILDKIT_OUTPUT = """\
+#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#5 [stage-1 2/4] WORKDIR /srv
+#5 CACHED
+#4 [build 1/2] FROM docker.io/dlint-test/busybox:latest
+#4 CACHED
+#8 [stage-1 3/4] COPY app.txt /srv/app.txt
+#8 DONE 0.1s
+#9 [build 2/2] RUN dd if=/dev/zero of=/artifact bs=1000 count=200
+#9 0.372 200+0 records in
+#9 DONE 0.4s
+#10 [stage-1 4/4] COPY --from=build /artifact /srv/artifact
+#10 ERROR: failed to compute cache key: "/artifact" not found: not found
+------
+ > [stage-1 4/4] COPY --from=build /artifact /srv/artifact:
+------
+failed to compute cache key: "/artifact" not found: not found
+"""
+
+
+class Recorder:
+    """Stands in for the engine Tracker: what the reader says the build created."""
+
+    def __init__(self) -> None:
+        self.images: list[str] = []
+        self.containers: list[str] = []
+
+    def image(self, image_id: str) -> None:
+        self.images.append(image_id)
+
+    def container(self, container_id: str) -> None:
+        self.containers.append(container_id)
+
+
+def test_buildkit_steps_are_placed_by_stage_and_position_in_file_order():
+    df = parse(TWO_STAGES, "Dockerfile")
+    reader = ProgressReader(df, None, Progress(io.StringIO(), live=False))
+    for line in BUILDKIT_OUTPUT.splitlines():
+        reader.line(line)
+    outcome = reader.outcome(1)
+    got = [(s.line, s.stage, s.keyword, s.cached, s.failed) for s in outcome.steps]
+    assert got == [
+        (2, "build", "FROM", True, False),
+        (3, "build", "RUN", False, False),
+        (5, "1", "FROM", True, False),  # the shared FROM vertex, counted in stage-1's "i/4"
+        (7, "1", "WORKDIR", True, False),
+        (8, "1", "COPY", False, False),
+        (9, "1", "COPY", False, True),
+    ]
+    assert outcome.steps[1].seconds == 0.4
+    assert outcome.error == 'failed to compute cache key: "/artifact" not found: not found'
+
+
+def test_classic_stream_split_headers_cache_hits_and_failure():
+    df = parse("FROM dlint-test/busybox:latest\nRUN echo one > /one\nRUN echo oops; exit 3\n", "Dockerfile")
+    chunks = [
+        {"stream": "Step 1/3 : FROM dlint-test/busybox:latest"}, {"stream": "\n"},
+        {"stream": " ---> b9e8c25aa030\n"},
+        {"stream": "Step 2/3 : RUN echo one > /one"}, {"stream": "\n"},
+        {"stream": " ---> Using cache\n ---> 22c4cf0d88d9\n"},
+        {"stream": "Step 3/3 : RUN echo oops; exit 3"}, {"stream": "\n"},
+        {"stream": " ---> Running in f7c265327449\n"}, {"stream": "oo"}, {"stream": "ps\n"},
+        {"errorDetail": {"code": 3, "message": "The command '/bin/sh -c echo oops; exit 3' returned a non-zero code: 3"},
+         "error": "The command '/bin/sh -c echo oops; exit 3' returned a non-zero code: 3"},
+    ]
+    recorder = Recorder()
+    out = io.StringIO()
+    outcome = StreamReader(df, Progress(out, live=False), recorder).read(iter(chunks))
+    assert [(s.index, s.line, s.cached, s.failed, s.image_id) for s in outcome.steps] == [
+        (1, 1, True, False, "b9e8c25aa030"),
+        (2, 2, True, False, "22c4cf0d88d9"),
+        (3, 3, False, True, None),
+    ]
+    assert outcome.error.endswith("returned a non-zero code: 3") and outcome.image_id is None
+    assert outcome.log_tail == ["oops"]
+    assert recorder.containers == ["f7c265327449"] and recorder.images == ["22c4cf0d88d9"]
+    assert out.getvalue().splitlines()[-2:] == ["[3/3] line 3: RUN echo oops; exit 3", "[3/3] FAILED 0.0s"]
+
+
+def test_live_progress_rewrites_one_line_and_clears_it():
+    df = parse("FROM scratch\nCOPY a /a\n", "Dockerfile")
+    out = io.StringIO()
+    progress = Progress(out, live=True)
+    reader = StreamReader(df, progress, Recorder())
+    reader.read(iter([{"stream": "Step 1/2 : FROM scratch\n"}, {"stream": "Step 2/2 : COPY a /a\n ---> 0123456789ab\n"}]))
+    progress.close()
+    text = out.getvalue()
+    assert "\n" not in text and "\r[2/2] line 2: COPY a /a" in text
+    assert text.endswith("\r")  # the line is wiped before the report is printed

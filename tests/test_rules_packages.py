@@ -1,0 +1,334 @@
+"""Package-manager rules: what they see through, what exempts, where they point, what they fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlint.lint.engine import Selection, lint
+from dlint.lint.finding import Finding
+from dlint.parsing.dockerfile import parse
+
+
+def findings(text: str, code: str) -> list[Finding]:
+    found, crashes = lint(parse(text, "Dockerfile"), Selection(frozenset({code})))
+    assert not crashes
+    return [f for f in found if f.code == code]
+
+
+def fixed(text: str, finding: Finding) -> str:
+    assert finding.fix is not None
+    for edit in sorted(finding.fix.edits, key=lambda e: e.start, reverse=True):
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text
+
+
+# --- what the rules see through ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "RUN sudo apt-get install -y --no-install-recommends curl",
+        "RUN sh -c 'apt-get install -y --no-install-recommends curl'",
+        "RUN bash -c \"set -e && apt-get install -y --no-install-recommends curl\"",
+        "RUN env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends curl",
+        "RUN <<EOF\nset -e\napt-get install -y --no-install-recommends curl\nEOF",
+        'RUN ["apt-get", "install", "-y", "--no-install-recommends", "curl"]',
+    ],
+)
+def test_wrapped_and_heredoc_installs_are_checked(run):
+    assert len(findings(f"FROM debian:12\n{run}\n", "DL3008")) == 1
+
+
+def test_windows_shell_is_not_read_as_posix():
+    text = (
+        "FROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
+        'SHELL ["powershell", "-Command"]\n'
+        "RUN npm install -g typescript\n"
+    )
+    assert findings(text, "DL3016") == []
+
+
+# --- pins --------------------------------------------------------------------------
+
+
+def test_pin_finding_points_at_first_unpinned_package_and_names_the_rest():
+    text = "FROM debian:12\nRUN apt-get install -y --no-install-recommends \\\n    curl=8.5 git make gcc wget\n"
+    [f] = findings(text, "DL3008")
+    assert (f.line, f.column, f.end_column) == (3, 14, 17)
+    assert "`git`, `make`, `gcc` and 1 more are not pinned" in f.message
+
+
+@pytest.mark.parametrize(
+    "packages,reported",
+    [
+        ("$PACKAGES", False),
+        ('"${PACKAGES}"', False),
+        ("$(cat /tmp/packages.txt)", False),
+        ("lib${ABI}-dev", True),
+        ("curl=${CURL_VERSION}", False),
+    ],
+)
+def test_a_variable_is_not_an_unpinned_package(packages, reported):
+    text = f"FROM debian:12\nRUN apt-get install -y --no-install-recommends {packages}\n"
+    assert bool(findings(text, "DL3008")) is reported
+
+
+def test_option_values_are_not_packages():
+    text = "FROM alpine:3.20\nRUN apk add --no-cache --virtual .deps -X http://x/edge gcc=13\n"
+    assert findings(text, "DL3018") == []
+    text = "FROM debian:12\nRUN apt-get -o Dpkg::Options::=--force-confold install -y -t bookworm-backports curl=8\n"
+    assert findings(text, "DL3008") == []
+
+
+@pytest.mark.parametrize(
+    "package,reported",
+    [
+        ("httpd", True),
+        ("python3-devel", True),
+        ("java-11-openjdk", True),
+        ("httpd-2.4.6", False),
+        ("httpd-2.4.6-99.el7.x86_64", False),
+        ("mysql-server-$MYSQL_VERSION", False),
+        ("@development", False),
+        ("'httpd >= 2.4'", False),
+        ("https://example.com/tool-1.0.noarch.rpm", False),
+    ],
+)
+def test_rpm_version_is_the_last_part_of_the_name(package, reported):
+    assert bool(findings(f"FROM centos:7\nRUN yum install -y {package} && yum clean all\n", "DL3033")) is reported
+    assert bool(findings(f"FROM fedora:40\nRUN dnf install -y {package} && dnf clean all\n", "DL3041")) is reported
+
+
+def test_module_install_needs_a_stream():
+    [f] = findings("FROM fedora:40\nRUN dnf module install -y nodejs && dnf clean all\n", "DL3041")
+    assert "`nodejs` has no stream" in f.message
+
+
+@pytest.mark.parametrize(
+    "command,reported",
+    [
+        ("pip install flask", True),
+        ("pip3 install 'flask>=3'", False),
+        ("python3 -m pip install flask==3.0.3", False),
+        ("pip install -e ./src", False),
+        ("pip install -e git+https://github.com/org/repo.git#egg=repo", True),
+        ("pip install -e git+https://github.com/org/repo.git@v1.0#egg=repo", False),
+        ("pip install -c constraints.txt flask", False),
+        ("pip install -r requirements.txt", False),
+        ("pip install -r requirements.txt flask", True),
+        ("pip install .", False),
+        ("pip install dist/app-1.0-py3-none-any.whl", False),
+    ],
+)
+def test_pip_pins(command, reported):
+    assert bool(findings(f"FROM python:3.12\nRUN {command} --no-cache-dir\n", "DL3013")) is reported
+
+
+@pytest.mark.parametrize(
+    "package,reported",
+    [
+        ("typescript", True),
+        ("typescript@latest", True),
+        ("typescript@5.6.3", False),
+        ("@angular/cli", True),
+        ("@angular/cli@18.2.0", False),
+        ("user/repo", True),
+        ("user/repo#v1.0.0", False),
+        ("git+https://github.com/user/repo.git", True),
+        ("./local-package", False),
+        ("https://example.com/pkg-1.0.0.tgz", False),
+    ],
+)
+def test_npm_pins(package, reported):
+    assert bool(findings(f"FROM node:22\nRUN npm install -g {package}\n", "DL3016")) is reported
+
+
+@pytest.mark.parametrize(
+    "command,reported",
+    [
+        ("go install golang.org/x/tools/cmd/goimports", True),
+        ("go install golang.org/x/tools/cmd/goimports@latest", True),
+        ("go install golang.org/x/tools/cmd/goimports@v0.26.0", False),
+        ("go run main.go -config x", False),
+        ("go run github.com/google/wire/cmd/wire@v0.6.0 ./...", False),
+        ('go install -ldflags "-X main.version=1 -s" ./cmd/server', False),
+        ("go get example.com/dep@none", False),
+        ("go mod download", False),
+    ],
+)
+def test_go_pins(command, reported):
+    assert bool(findings(f"FROM golang:1.23\nRUN {command}\n", "DL3062")) is reported
+
+
+def test_gem_version_option_pins_the_command():
+    assert findings("FROM ruby:3.3\nRUN gem install bundler -v 2.5.16\n", "DL3028") == []
+    assert findings("FROM ruby:3.3\nRUN gem install bundler\n", "DL3028")
+
+
+# --- switches ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command,reported",
+    [
+        ("apt-get install curl=8", True),
+        ("apt-get install -y curl=8", False),
+        ("apt-get install --yes curl=8", False),
+        ("apt-get -qq install curl=8", False),
+        ("apt-get -q install curl=8", True),
+        ("apt-get -o APT::Get::Assume-Yes=true install curl=8", False),
+        ("apt-get autoremove", True),
+        ("apt-get update", False),
+    ],
+)
+def test_apt_answers(command, reported):
+    assert bool(findings(f"FROM debian:12\nRUN {command}\n", "DL3014")) is reported
+
+
+def test_switch_fix_goes_after_the_subcommand():
+    text = "FROM debian:12\nRUN apt-get update && sudo apt-get install --no-install-recommends curl=8\n"
+    [f] = findings(text, "DL3014")
+    assert (f.line, f.column) == (2, 28)  # on `apt-get`, after `sudo `
+    assert fixed(text, f).endswith("sudo apt-get install -y --no-install-recommends curl=8\n")
+
+
+def test_no_switch_fix_in_exec_form():
+    [f] = findings('FROM debian:12\nRUN ["apt-get", "install", "curl=8"]\n', "DL3014")
+    assert f.fix is None
+
+
+def test_recommends_fix_is_unsafe():
+    [f] = findings("FROM debian:12\nRUN apt-get install -y curl=8\n", "DL3015")
+    assert f.fix is not None and not f.fix.safe
+    assert "apt-get install --no-install-recommends -y" in fixed("FROM debian:12\nRUN apt-get install -y curl=8\n", f)
+
+
+@pytest.mark.parametrize(
+    "command,expected,safe",
+    [
+        ("apt install -y curl", "apt-get install -y curl", True),
+        ("/usr/bin/apt full-upgrade -y", "/usr/bin/apt-get dist-upgrade -y", True),
+        ("apt search curl", "apt-cache search curl", True),
+        ("apt upgrade -y", "apt-get upgrade -y", False),
+    ],
+)
+def test_apt_front_end_fix(command, expected, safe):
+    text = f"FROM debian:12\nRUN {command}\n"
+    [f] = findings(text, "DL3027")
+    assert f.fix is not None and f.fix.safe is safe
+    assert fixed(text, f) == f"FROM debian:12\nRUN {expected}\n"
+
+
+def test_apt_list_has_no_fix():
+    [f] = findings("FROM debian:12\nRUN apt list --installed\n", "DL3027")
+    assert f.fix is None
+
+
+@pytest.mark.parametrize(
+    "command,code,reported",
+    [
+        ("yum update", "DL3030", True),
+        ("yum -y update", "DL3030", False),
+        ("yum --assumeyes install httpd-2.4", "DL3030", False),
+        ("dnf group install 'Development Tools'", "DL3038", True),
+        ("dnf group list", "DL3038", False),
+        ("microdnf install shadow-utils-4.9", "DL3038", True),
+        ("zypper -n install curl=8", "DL3034", False),
+        ("zypper --non-interactive in curl=8", "DL3034", False),
+        ("zypper in -y curl=8", "DL3034", False),
+        ("zypper dup", "DL3034", True),
+        ("zypper refresh", "DL3034", False),
+    ],
+)
+def test_rpm_answers(command, code, reported):
+    assert bool(findings(f"FROM x:1\nRUN {command}\n", code)) is reported
+
+
+# --- cache and clean-up exemptions ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dockerfile,reported",
+    [
+        ("FROM python:3.12\nRUN pip install flask==3\n", True),
+        ("FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask==3\n", False),
+        ("FROM python:3.12\nENV PIP_NO_CACHE_DIR off\nRUN pip install flask==3\n", False),
+        ("FROM python:3.12\nENV PIP_NO_CACHE_DIR=maybe\nRUN pip install flask==3\n", True),
+        ("FROM python:3.12\nRUN pip install flask==3\nENV PIP_NO_CACHE_DIR=1\n", True),
+        ("FROM python:3.12 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM base\nRUN pip install flask==3\n", False),
+        ("FROM python:3.12\nARG PIP_NO_CACHE_DIR=1\nRUN pip install flask==3\n", False),
+        ("FROM python:3.12\nRUN PIP_NO_CACHE_DIR=1 pip install flask==3\n", False),
+        ("FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache pip install flask==3\n", False),
+        ("FROM python:3.12\nRUN --mount=type=cache,target=/pip pip install --cache-dir /pip flask==3\n", False),
+        ("FROM python:3.12\nRUN --mount=type=bind,target=/root/.cache/pip pip install flask==3\n", True),
+        ("FROM python:3.12\nRUN pip install flask==3 && rm -rf /root/.cache\n", False),
+        ("FROM python:3.12\nRUN rm -rf /root/.cache && pip install flask==3\n", True),
+        ("FROM python:3.12\nRUN pip install flask==3 && pip cache purge\n", False),
+        ("FROM python:3.12 AS build\nRUN pip install flask==3\nFROM scratch\nCOPY --from=build / /\n", False),
+    ],
+)
+def test_pip_cache(dockerfile, reported):
+    assert bool(findings(dockerfile, "DL3042")) is reported
+
+
+def test_pip_cache_fix_adds_no_cache_dir():
+    text = "FROM python:3.12\nRUN python -m pip install flask==3\n"
+    [f] = findings(text, "DL3042")
+    assert fixed(text, f) == "FROM python:3.12\nRUN python -m pip install --no-cache-dir flask==3\n"
+
+
+@pytest.mark.parametrize(
+    "run,reported",
+    [
+        ("RUN yum install -y a-1 && yum clean all", False),
+        ("RUN yum clean all && yum install -y a-1", True),
+        ("RUN yum install -y a-1 && yum clean packages", True),
+        ("RUN yum install -y a-1 && rm -rf /var/cache/yum/*", False),
+        ("RUN yum install -y a-1 && rm -rf /var/cache/*", False),
+        ("RUN yum install -y a-1 && rm /var/cache/yum", True),
+        ("RUN --mount=type=cache,target=/var/cache/yum yum install -y a-1", False),
+        ("RUN yum install -y a-1 && yum clean all && yum install -y b-1", True),
+    ],
+)
+def test_yum_clean_must_follow_the_last_install(run, reported):
+    assert bool(findings(f"FROM centos:7\n{run}\n", "DL3032")) is reported
+
+
+def test_clean_in_a_later_run_does_not_count():
+    assert findings("FROM fedora:40\nRUN dnf install -y a-1\nRUN dnf clean all\n", "DL3040")
+
+
+def test_cleanup_rules_skip_stages_that_never_ship():
+    text = "FROM fedora:40 AS build\nRUN dnf install -y gcc-14\nFROM fedora:40\nCOPY --from=build /etc/os-release /x\n"
+    assert findings(text, "DL3040") == []
+
+
+@pytest.mark.parametrize(
+    "run,reported",
+    [
+        ("RUN apk add curl=8", True),
+        ("RUN apk --no-cache add curl=8", False),
+        ("RUN apk add --update curl=8 && rm -rf /var/cache/apk/*", False),
+        ("RUN --mount=type=cache,target=/var/cache/apk apk add --update curl=8", False),
+    ],
+)
+def test_apk_cache(run, reported):
+    assert bool(findings(f"FROM alpine:3.20\n{run}\n", "DL3019")) is reported
+
+
+@pytest.mark.parametrize(
+    "run,reported",
+    [
+        ("RUN yarn install", True),
+        ("RUN yarn", True),
+        ("RUN yarn --version", False),
+        ("RUN yarn install && yarn cache clean", False),
+        ("RUN yarn cache clean && yarn install", True),
+        ('RUN yarn install && rm -rf "$(yarn cache dir)"', False),
+        ("RUN yarn global add typescript@5", True),
+        ("RUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn install", False),
+    ],
+)
+def test_yarn_cache(run, reported):
+    assert bool(findings(f"FROM node:22\n{run}\n", "DL3060")) is reported
