@@ -125,6 +125,10 @@ def check(
     no_inline_ignores: bool = typer.Option(
         False, "--no-inline-ignores", help="Report what `# dlint ignore=` / `# hadolint ignore=` pragmas silence."
     ),
+    shellcheck: Optional[bool] = typer.Option(
+        None, "--shellcheck/--no-shellcheck",
+        help="Also run ShellCheck on RUN scripts and report its SC codes (needs `shellcheck` on PATH).",
+    ),
     fix: bool = typer.Option(
         False, "--fix", help="Apply safe fixes in place, then report what is left; with - print the fixed text."
     ),
@@ -153,6 +157,7 @@ def check(
         config=config,
         isolated=isolated,
         inline_ignores=not no_inline_ignores,
+        shellcheck=shellcheck,
     )
     mode = FixMode(write=not diff, unsafe=unsafe_fixes) if fix or diff else None
     try:
@@ -174,6 +179,8 @@ def check(
                 sys.stderr.write(report)
             else:
                 write_output(report, out)
+    for warning in dict.fromkeys(w for r in results for w in r.warnings):  # once each, not once per file
+        typer.echo(f"dlint: warning: {warning}", err=True)
     errors = [r for r in results if r.error or r.crashes or (r.fix and r.fix.error)]
     for r in errors:
         for message in (r.error, r.fix.error if r.fix else None):
@@ -237,9 +244,12 @@ def analyse(
         None, "--max-size", metavar="SIZE",
         help="Fail (exit 1) when the image is larger, uncompressed: 200MB (10^6), 200MiB (2^20) or bytes.",
     ),
-    max_layers: Optional[int] = typer.Option(None, "--max-layers", metavar="N", help="Fail when the image has more layers."),
+    max_layers: Optional[int] = typer.Option(
+        None, "--max-layers", metavar="N", help="Fail when the image has more layers.",
+    ),
     max_step_size: Optional[str] = typer.Option(
-        None, "--max-step-size", metavar="SIZE", help="Fail when one step's layer is larger (the base image is not a step).",
+        None, "--max-step-size", metavar="SIZE",
+        help="Fail when one step's layer is larger (the base image is not a step).",
     ),
     baseline: Optional[str] = typer.Option(
         None, "--baseline", metavar="FILE", help="Compare with an earlier run's JSON report (see --save-baseline).",
@@ -300,11 +310,23 @@ def extract_cmd(
 
 
 @app.command("rules")
-def rules_cmd() -> None:
+def rules_cmd(
+    format: str = typer.Option("text", "--format", "-f", help="text, or markdown (the README's rules table)."),
+) -> None:
     """List every rule: code, name, level, summary."""
     from dlint.lint.registry import all_rules
 
-    rows = [(r.code, r.name, str(r.level), ("" if r.default else "opt-in ") + r.summary) for r in all_rules().values()]
+    rules = all_rules().values()
+    if format == "markdown":
+        typer.echo("| code | name | level | fix | summary |\n| --- | --- | --- | :-: | --- |")
+        for r in rules:
+            opt_in = "" if r.default else " *(opt-in)*"
+            fix = "yes" if r.fixable else ""
+            typer.echo(f"| [{r.code}](rules/{r.code}.md) | `{r.name}` | {r.level} | {fix} | {r.summary}{opt_in} |")
+        return
+    if format != "text":
+        raise fail(f"unknown format {format!r} (choose from text, markdown)")
+    rows = [(r.code, r.name, str(r.level), ("" if r.default else "opt-in ") + r.summary) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])

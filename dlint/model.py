@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Segment:
     """A run of `length` characters copied unchanged from `source` to `logical`."""
 
@@ -24,7 +24,7 @@ def _logical(segment: Segment) -> int:
     return segment.logical
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SourceMap:
     """Maps positions in a logical string (continuations removed) back to the file.
 
@@ -71,7 +71,7 @@ class SourceMap:
         return SourceMap(tuple(out))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Text:
     """A logical string and where each of its characters sits in the file."""
 
@@ -85,7 +85,7 @@ class Text:
         return Text(self.value[start:end], self.map.slice(start, end))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Flag:
     """An instruction flag such as `--mount=type=cache,target=/root/.cache`."""
 
@@ -104,7 +104,7 @@ class Flag:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Heredoc:
     """A `<<EOF` body attached to RUN, COPY or ADD."""
 
@@ -119,7 +119,7 @@ class Heredoc:
     fd: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Comment:
     """A `#` comment line above an instruction, as BuildKit collects them (PrevComment).
 
@@ -132,7 +132,7 @@ class Comment:
     offset: int
 
 
-@dataclass(slots=True)
+@dataclass
 class Instruction:
     keyword: str  # upper case: "RUN"
     raw_keyword: str  # as written
@@ -151,7 +151,7 @@ class Instruction:
     # FROM/EXPOSE/ARG, sources and destination of COPY/ADD, one string for a
     # shell-form RUN/CMD, (key, value, separator) triples for ENV and LABEL.
     values: tuple[str, ...] = ()
-    trigger: Instruction | None = None  # ONBUILD's instruction (same lines, no comments)
+    trigger: Instruction | None = None  # ONBUILD's instruction (same lines, index and stage; no comments)
 
     @property
     def is_exec_form(self) -> bool:
@@ -167,7 +167,7 @@ class Instruction:
         return tuple(f for f in self.flags if f.name == name)
 
 
-@dataclass(slots=True)
+@dataclass
 class Stage:
     index: int
     base: str  # the image reference after FROM (flags removed), variables unexpanded
@@ -183,7 +183,7 @@ class Stage:
         return self.alias or str(self.index)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Directives:
     """Parser directives from the top of the file (`# syntax=`, `# escape=`, `# check=`)."""
 
@@ -192,7 +192,7 @@ class Directives:
     check: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ParseError:
     """Something BuildKit would reject; reported as DL1000."""
 
@@ -201,7 +201,7 @@ class ParseError:
     column: int = 1
 
 
-@dataclass(slots=True)
+@dataclass
 class Dockerfile:
     path: str
     text: str

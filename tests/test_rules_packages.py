@@ -281,6 +281,34 @@ def test_pip_cache_fix_adds_no_cache_dir():
 @pytest.mark.parametrize(
     "run,reported",
     [
+        ("apt-get update && apt-get install -y curl", True),
+        ("apt-get update && apt-get install -y curl && apt-get clean", True),  # clean keeps the lists
+        ("apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*", False),
+        ("apt-get update && apt-get install -y curl && rm -fr /var/lib/apt", False),  # a parent of the lists
+        ("apt-get update && apt-get install -y curl && find /var/lib/apt/lists -type f -delete", False),
+        ("set -eux; apt-get update; apt-get install -y curl; apt-get dist-clean", False),  # apt >= 2.7
+        ("apt update && apt install -y curl && apt distclean", False),
+        ("apt-get dist-clean && apt-get update && apt-get install -y curl", True),  # before the update
+        ("--mount=type=cache,target=/var/lib/apt apt-get update && apt-get install -y curl", False),
+    ],
+)
+def test_apt_lists_removal(run, reported):
+    assert bool(findings(f"FROM debian:13\nRUN {run}\n", "DL3009")) == reported
+
+
+def test_dist_clean_in_a_later_run_stays_and_the_removal_is_added_here():
+    text = "FROM debian:13\nRUN apt-get update && apt-get install -y curl\nRUN apt-get dist-clean\n"
+    (finding,) = findings(text, "DL3009")
+    assert "later layer" in finding.message
+    assert fixed(text, finding) == (
+        "FROM debian:13\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+        "RUN apt-get dist-clean\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "run,reported",
+    [
         ("RUN yum install -y a-1 && yum clean all", False),
         ("RUN yum clean all && yum install -y a-1", True),
         ("RUN yum install -y a-1 && yum clean packages", True),

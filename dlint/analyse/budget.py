@@ -276,10 +276,10 @@ class Verdict:
 class Gate:
     """What the budgets said about this run, with the figures the reports show beside them."""
 
+    cache: CacheStats
+    image_steps: list[StepRecord]  # the steps whose layers make the image
     verdicts: list[Verdict] = field(default_factory=list)
     comparison: Comparison | None = None
-    cache: CacheStats = field(default_factory=lambda: CacheStats(0, 0, None))
-    image_steps: list[StepRecord] = field(default_factory=list)  # the steps whose layers make the image
 
     @property
     def failed(self) -> list[Verdict]:
@@ -330,7 +330,8 @@ def _max_size(limit: Size, size: int, steps: list[StepRecord], compressed: int |
     if size <= limit.bytes:
         return Verdict("max-size", limit.describe(), measured, True, f"image {measured} is within {limit.text}")
     biggest = max((s for s in steps if s.size), key=lambda s: s.size or 0, default=None)
-    blame = f"; biggest step: line {biggest.line} {biggest.instruction} ({limit.show(biggest.size or 0)})" if biggest else ""
+    blame = (f"; biggest step: line {biggest.line} {biggest.instruction} ({limit.show(biggest.size or 0)})"
+             if biggest else "")
     return Verdict("max-size", limit.describe(), measured, False,
                    f"image is {limit.show(size)} uncompressed, over --max-size {limit.text} "
                    f"by {limit.show(size - limit.bytes)}{blame}")

@@ -246,13 +246,13 @@ def _final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
 
 def _waste(engine, df: Dockerfile, options: AnalyseOptions, image_id: str, result: AnalysisResult) -> None:
     """Replay the image's layers from its save stream, while the image still exists."""
-    from dlint.analyse import layers, waste
+    from dlint.analyse import layers, saved, waste
 
     owners = layers.row_owners(engine.api, df, result.steps, image_id, _final_stage(df, options), options.builder)
     chunks = engine.api.get_image(image_id)
     try:
         result.waste = waste.measure(chunks, owners)
-    except waste.WasteError as exc:
+    except saved.SaveError as exc:
         result.waste_error = str(exc)
     finally:
         chunks.close()

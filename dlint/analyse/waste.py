@@ -1,11 +1,7 @@
 """Waste accounting: bytes an image stores in its layers that its final filesystem never shows.
 
-Every layer is read from the engine's `image.save()` stream, one member at a
-time and never as a whole: the stream is the only place layer contents are
-available, and an image can be larger than memory. The save archive's order
-is not layer order (`manifest.json`, which gives the order, comes last), so
-each layer is kept as a summary (paths, sizes, content digests, whiteouts)
-until the end, then replayed in order the way overlayfs stacks them:
+The layers (read by `saved` from the engine's save stream) are replayed in
+order the way overlayfs stacks them:
 
 - `.wh.NAME` removes NAME (a file or a whole directory) of the layers below;
   `.wh..wh..opq` hides everything the layers below put in its directory;
@@ -22,237 +18,20 @@ every copy of a path written twice (wagoodman/dive#684).
 
 where stored bytes are the regular-file bytes of all layers (hard links once)
 and wasted bytes those of the copies hidden by a later layer.
-
-Two save layouts are read: the classic one (`<id>/layer.tar`, uncompressed;
-Engine < 25) and the OCI image layout (`blobs/sha256/<digest>`, layers
-uncompressed or gzip-compressed, with `<id>/layer.tar` links into the blobs on
-Engine 25+). Gzip blobs give the compressed size for free. For uncompressed
-layers it is not computed: gzip at level 6 (what a push uses) ran ~7 times
-slower than reading the stream itself (20 s against 3 s for a 78 MB layer on a
-2-core machine), so reports say "not available" there.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
-import json
 import posixpath
-import tarfile
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import IO, Literal
+from dataclasses import dataclass
+from typing import Literal
 
+from dlint.analyse.saved import Layer, Node, open_chunks, read_save
 from dlint.analyse.steps import StepRecord
 
-READ_SIZE = 1 << 20
-MAX_DOCUMENT = 8 << 20  # a manifest, index or image config: anything larger is a layer
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-WHITEOUT = ".wh."
-OPAQUE = ".wh..wh..opq"
-SKIPPED = frozenset({"repositories", "oci-layout"})
-
 Kind = Literal["deleted", "overwritten", "copy-up"]
-
-
-class WasteError(Exception):
-    """The save stream cannot be read as an image: one line saying why."""
-
-
-# --- reading the save stream -------------------------------------------------------------
-
-
-class ChunkStream(io.RawIOBase):
-    """A read-only file over an iterator of byte chunks (what `api.get_image()` yields)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    """One path of a layer."""
-
-    type: Literal["file", "link", "dir", "other"]  # link: a hard link to `target` in the same layer
-    size: int = 0
-    digest: bytes | None = None
-    meta: tuple[int, int, int] = (0, 0, 0)  # mode, uid, gid
-    target: str | None = None
-
-
-@dataclass
-class Layer:
-    """What one layer holds, in the order the tar gave it."""
-
-    nodes: dict[str, Node] = field(default_factory=dict)  # path without the leading "/"
-    whiteouts: list[str] = field(default_factory=list)  # paths this layer removes
-    opaque: list[str] = field(default_factory=list)  # directories whose lower content this layer hides
-    compressed_size: int | None = None  # the blob's size, when the engine stored it gzip-compressed
-
-    @property
-    def stored_bytes(self) -> int:
-        return sum(n.size for n in self.nodes.values() if n.type == "file")
-
-
-@dataclass
-class SavedImage:
-    config: dict
-    layers: list[Layer]  # oldest first
-
-
-def read_save(stream: IO[bytes]) -> SavedImage:
-    """Summaries of every layer in a `docker save` archive, in layer order."""
-    layers: dict[str, Layer] = {}
-    documents: dict[str, object] = {}
-    links: dict[str, str] = {}
-    try:
-        with tarfile.open(fileobj=stream, mode="r|") as archive:
-            for member in archive:
-                name = _clean(member.name)
-                if member.issym():
-                    links[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
-                elif member.islnk():
-                    links[name] = _clean(member.linkname)
-                elif member.isreg() and not _skipped(name):
-                    blob = archive.extractfile(member)
-                    assert blob is not None  # a regular member always has data
-                    document = _document(blob, member.size)
-                    if document is not None:
-                        documents[name] = document
-                    else:
-                        layers[name] = read_layer(blob, member.size)
-        while stream.read(READ_SIZE):  # the end-of-archive padding: let the engine finish its save
-            pass
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise WasteError(f"the engine's save stream is not a readable image archive ({exc})") from None
-    return _ordered(layers, documents, links)
-
-
-def _clean(name: str) -> str:
-    return posixpath.normpath("/" + name).lstrip("/")
-
-
-def _skipped(name: str) -> bool:
-    base = posixpath.basename(name)
-    return name in SKIPPED or base == "VERSION" or (base == "json" and "/" in name)  # legacy v1 metadata
-
-
-def _document(blob: IO[bytes], size: int) -> object | None:
-    """The parsed JSON of a manifest, index or config; None for anything else (a layer)."""
-    if size > MAX_DOCUMENT or blob.peek(1)[:1] not in (b"{", b"["):  # type: ignore[attr-defined]
-        return None
-    try:
-        return json.loads(blob.read())
-    except ValueError:
-        return None
-
-
-def read_layer(blob: IO[bytes], size: int) -> Layer:
-    """One layer tar, plain or gzip-compressed, read member by member with a digest per file."""
-    layer = Layer()
-    head = blob.peek(4)[:4]  # type: ignore[attr-defined]
-    plain: IO[bytes] = blob
-    if head.startswith(GZIP_MAGIC):
-        layer.compressed_size = size
-        plain = gzip.GzipFile(fileobj=blob, mode="rb")
-    elif head == ZSTD_MAGIC:
-        raise WasteError("a layer is zstd-compressed, which this Python cannot read (only plain and gzip layers)")
-    first = plain.peek(512)[:512]  # type: ignore[attr-defined]
-    if not first.strip(b"\0"):
-        return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
-    with tarfile.open(fileobj=plain, mode="r|") as tar:
-        for member in tar:
-            path = _clean(member.name)
-            if not path:
-                continue
-            parent, base = posixpath.split(path)
-            meta = (member.mode, member.uid, member.gid)
-            if base == OPAQUE:
-                layer.opaque.append(parent)
-            elif base.startswith(WHITEOUT + WHITEOUT):
-                continue  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs), not content
-            elif base.startswith(WHITEOUT):
-                layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT):]))
-            elif member.isreg():
-                data = tar.extractfile(member)
-                assert data is not None
-                layer.nodes[path] = Node("file", member.size, _digest(data), meta)
-            elif member.islnk():
-                layer.nodes[path] = Node("link", meta=meta, target=_clean(member.linkname))
-            elif member.isdir():
-                layer.nodes[path] = Node("dir", meta=meta)
-            else:
-                layer.nodes[path] = Node("other", meta=meta)
-    return layer
-
-
-def _digest(data: IO[bytes]) -> bytes:
-    h = hashlib.sha256()  # ~0.2 s per 78 MB here: the copy-up check needs content identity
-    while chunk := data.read(READ_SIZE):
-        h.update(chunk)
-    return h.digest()
-
-
-def _ordered(layers: dict[str, Layer], documents: dict[str, object], links: dict[str, str]) -> SavedImage:
-    """Put the layers in the order the manifest gives, following the layout's links into blobs/."""
-
-    def resolve(name: str) -> str:
-        for _ in range(8):
-            if name not in links:
-                break
-            name = links[name]
-        return name
-
-    def blob(digest: str) -> str:
-        return "blobs/" + digest.replace(":", "/", 1)
-
-    manifest = documents.get("manifest.json")
-    if isinstance(manifest, list) and manifest and isinstance(manifest[0], dict):
-        config_name, layer_names = manifest[0].get("Config"), manifest[0].get("Layers")
-    else:  # an OCI layout without the docker-compatible manifest.json
-        config_name, layer_names = _from_index(documents, blob)
-    if not isinstance(config_name, str) or not isinstance(layer_names, list):
-        raise WasteError("the engine's save stream has no manifest naming the image's layers")
-    config = documents.get(resolve(_clean(config_name)))
-    ordered: list[Layer] = []
-    for name in layer_names:
-        layer = layers.get(resolve(_clean(str(name))))
-        if layer is None:
-            raise WasteError(f"the save stream's manifest names a layer it does not contain ({name})")
-        ordered.append(layer)
-    return SavedImage(config if isinstance(config, dict) else {}, ordered)
-
-
-def _from_index(documents: dict[str, object], blob) -> tuple[object, object]:
-    document = documents.get("index.json")
-    for _ in range(4):  # index -> (nested index ->) manifest
-        manifests = document.get("manifests") if isinstance(document, dict) else None
-        if not manifests or not isinstance(manifests[0], dict):
-            return None, None
-        document = documents.get(blob(str(manifests[0].get("digest"))))
-        if isinstance(document, dict) and "layers" in document:
-            config = document.get("config") or {}
-            return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in document["layers"]]
-    return None, None
 
 
 # --- layers -> steps ----------------------------------------------------------------------
@@ -318,8 +97,10 @@ class _Filesystem:
     def _inode(self, index: int, layer: Layer, path: str, node: Node) -> _Inode | None:
         if node.type == "file":
             return _Inode(index, path)
-        if node.type == "link" and node.target is not None and layer.nodes.get(node.target, Node("other")).type == "file":
-            return _Inode(index, node.target)
+        if node.type == "link" and node.target:
+            target = layer.nodes.get(node.target)
+            if target is not None and target.type == "file":
+                return _Inode(index, node.target)
         return None
 
     def _show(self, path: str, node: Node, inode: _Inode | None) -> None:
@@ -519,7 +300,10 @@ def suggestion(kind: Kind, added: StepRecord | None, removed: StepRecord | None,
 
 
 def measure(chunks: Iterable[bytes], row_owners: list[StepRecord | None]) -> WasteReport:
-    """Read a save stream and account its waste; `row_owners` as `layers.row_owners` gives them."""
-    saved = read_save(io.BufferedReader(ChunkStream(chunks), buffer_size=READ_SIZE))
+    """Read a save stream and account its waste; `row_owners` as `layers.row_owners` gives them.
+
+    Raises `saved.SaveError` when the stream is not a readable image archive.
+    """
+    saved = read_save(open_chunks(chunks))
     owners = layer_owners(saved.config, row_owners, len(saved.layers))
     return account(saved.layers, owners)

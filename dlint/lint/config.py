@@ -9,6 +9,9 @@ resolved in layers, ruff-style: within a layer `select` replaces the set,
 
 Every mistake in a config file is an error naming the file, the key and what
 was expected: a misspelt key that is silently ignored is a rule nobody runs.
+
+ShellCheck's SC codes (reported when `shellcheck = true` or `--shellcheck`) are
+selected, ignored and given levels like rule codes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlint.lint import shellcheck
 from dlint.lint.discovery import excluded
 from dlint.lint.engine import Selection
 from dlint.lint.finding import Level
@@ -59,6 +63,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shellcheck: bool | None = None  # run ShellCheck on RUN scripts; None: not set
 
     @property
     def root(self) -> Path:
@@ -80,6 +85,7 @@ class Flags:
     config: str | None = None
     isolated: bool = False
     inline_ignores: bool = True
+    shellcheck: bool | None = None  # --shellcheck / --no-shellcheck
 
 
 @dataclass
@@ -121,11 +127,14 @@ class Resolver:
         per_file = tuple(c for pattern, codes in cfg.per_file_ignores if cfg.matches(path, [pattern]) for c in codes)
         if per_file:
             layer = Layer(layer.select, layer.extend_select, layer.ignore + per_file)
-        codes = {c for c, r in self.rules.items() if r.default}
+        codes = {c for c, r in self.rules.items() if r.default} | shellcheck.CODES
         codes = layer.apply(codes, self.rules, str(cfg.path))
         codes = self._flag_layer.apply(codes, self.rules, "command line")
         threshold = self.flags.failure_threshold or cfg.failure_threshold or "style"
-        selection = Selection(frozenset(codes), dict(cfg.levels), cfg.options, self.flags.inline_ignores)
+        run_shellcheck = next((s for s in (self.flags.shellcheck, cfg.shellcheck) if s is not None), False)
+        selection = Selection(
+            frozenset(codes), dict(cfg.levels), cfg.options, self.flags.inline_ignores, run_shellcheck
+        )
         return Settings(selection, _threshold(threshold, "failure-threshold"), cfg)
 
     def _find(self, directory: Path) -> Config:
@@ -193,6 +202,9 @@ def load(path: Path, rules: dict[str, Rule] | None = None, data: dict[str, Any] 
     threshold = table.get("failure-threshold")
     if threshold is not None and (not isinstance(threshold, str) or threshold.lower() not in THRESHOLDS):
         v.fail("failure-threshold", f"one of {', '.join(THRESHOLDS)}", threshold)
+    run_shellcheck = table.get("shellcheck")
+    if run_shellcheck is not None and not isinstance(run_shellcheck, bool):
+        v.fail("shellcheck", "true or false", run_shellcheck)
     return Config(
         path=path,
         layer=layer,
@@ -201,12 +213,13 @@ def load(path: Path, rules: dict[str, Rule] | None = None, data: dict[str, Any] 
         exclude=v.strings(table, "exclude"),
         per_file_ignores=v.per_file_ignores(table.get("per-file-ignores", {})),
         options=v.options(table.get("rules", {})),
+        shellcheck=run_shellcheck,
     )
 
 
 KEYS = (
     "select", "extend-select", "ignore", "extend-ignore", "levels", "failure-threshold",
-    "exclude", "per-file-ignores", "rules",
+    "exclude", "per-file-ignores", "rules", "shellcheck",
 )
 _OPTION_TYPES = {
     "str": lambda x: isinstance(x, str),
@@ -262,7 +275,7 @@ class _Validator:
             self.fail("levels", 'a table of rule code = "error" | "warning" | "info" | "style" | "off"', table)
         out: dict[str, Level | None] = {}
         for code, level in table.items():
-            code = self.rule_code(f"levels.{code}", code)
+            code = code.upper() if code.upper() in shellcheck.CODES else self.rule_code(f"levels.{code}", code)
             if not isinstance(level, str) or level.lower() not in ("error", "warning", "info", "style", OFF):
                 self.fail(f"levels.{code}", '"error", "warning", "info", "style" or "off"', level)
             out[code] = None if level.lower() == OFF else Level.parse(level)
@@ -294,14 +307,18 @@ class _Validator:
 
 
 def expand(selectors: Iterable[str], rules: dict[str, Rule], where: str) -> set[str]:
-    """Codes named by exact codes, prefixes (`DL30`) or `ALL`; an unmatched one is an error."""
+    """Codes named by exact codes, prefixes (`DL30`, `SC2`) or `ALL`; an unmatched one is an error."""
     out: set[str] = set()
     for sel in selectors:
         sel = sel.strip().upper()
         if sel == "ALL":
             out.update(rules)
+            out.update(shellcheck.CODES)
             continue
-        matched = {c for c in rules if c.startswith(sel)} if sel else set()
+        if sel in rules or sel in shellcheck.CODES:  # the common case, without a scan
+            out.add(sel)
+            continue
+        matched = {c for c in (*rules, *shellcheck.CODES) if c.startswith(sel)} if sel else set()
         if not matched:
             raise ConfigError(f"{where}: unknown rule code or prefix {sel!r}; `dlint rules` lists them")
         out |= matched

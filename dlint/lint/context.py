@@ -16,17 +16,29 @@ from dlint.parsing import packages, shell
 class Context:
     dockerfile: Dockerfile
     options: dict[str, Any] = field(default_factory=dict)  # rule settings from config
-    _scripts: dict[int, shell.Script | None] = field(default_factory=dict, repr=False)
-    _packages: dict[int, tuple[packages.PackageCommand, ...]] = field(default_factory=dict, repr=False)
+    _scripts: dict[tuple[int, bool], shell.Script | None] = field(default_factory=dict, repr=False)
+    _packages: dict[tuple[int, bool], tuple[packages.PackageCommand, ...]] = field(default_factory=dict, repr=False)
+
+    def is_trigger(self, instr: Instruction) -> bool:
+        """An ONBUILD's instruction: it runs in the builds FROM this image, not in this one."""
+        instructions = self.dockerfile.instructions
+        return instr.index < len(instructions) and instructions[instr.index].trigger is instr
+
+    def _key(self, instr: Instruction) -> tuple[int, bool]:
+        """A trigger shares its ONBUILD's index, so the caches tell the two apart."""
+        return instr.index, self.is_trigger(instr)
+
+    def shell(self, instr: Instruction) -> tuple[str, ...]:
+        """The shell a RUN runs in: the SHELL in force, unless a `# hadolint shell=` pragma says otherwise."""
+        in_force = self.shells[instr.index]
+        return self.pragmas.shell_for(self.dockerfile, instr, in_force) or shell.shell_of(in_force)
 
     def script(self, instr: Instruction) -> shell.Script | None:
         """The shell view of a RUN, parsed once and shared by every rule."""
-        if instr.index not in self._scripts:
-            df = self.dockerfile
-            in_force = self.shells[instr.index]
-            chosen = self.pragmas.shell_for(df, instr, in_force)  # `# hadolint shell=powershell`
-            self._scripts[instr.index] = shell.run_script(df, instr, chosen or shell.shell_of(in_force))
-        return self._scripts[instr.index]
+        key = self._key(instr)
+        if key not in self._scripts:
+            self._scripts[key] = shell.run_script(self.dockerfile, instr, self.shell(instr))
+        return self._scripts[key]
 
     @cached_property
     def shells(self) -> list[Instruction | None]:
@@ -40,13 +52,21 @@ class Context:
 
     def package_commands(self, instr: Instruction) -> tuple[packages.PackageCommand, ...]:
         """The RUN's package-manager commands, read once: most package rules ask for them."""
-        if instr.index not in self._packages:
+        key = self._key(instr)
+        if key not in self._packages:
             script = self.script(instr)
-            self._packages[instr.index] = packages.package_commands(script) if script else ()
-        return self._packages[instr.index]
+            self._packages[key] = packages.package_commands(script) if script else ()
+        return self._packages[key]
 
     def runs(self) -> list[Instruction]:
-        return [i for i in self.dockerfile.instructions if i.keyword == "RUN"]
+        """Every RUN in file order, `ONBUILD RUN` triggers included: what a RUN rule finds in a
+        trigger lands on the ONBUILD, since the trigger carries its index."""
+        out = []
+        for instr in self.dockerfile.instructions:
+            run = instr.trigger if instr.keyword == "ONBUILD" else instr
+            if run is not None and run.keyword == "RUN":
+                out.append(run)
+        return out
 
     def violation(
         self,

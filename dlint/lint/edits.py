@@ -22,7 +22,7 @@ _BLANKS = re.compile(r"[ \t]*")
 _OPENERS = re.compile(r"(?:&&|;|\{|(?:^|[\s;])(?:then|do|else))\Z")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class _Gap:
     """The text between two commands, split at its operator: `[redirects] ws [op] ws`."""
 
@@ -121,9 +121,9 @@ def remove_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
         return None
     if prev is None and before.redirects:
         return None
-    if nxt is not None and (after.op or (nl and "\n" in df.text[cmd.end_offset : nxt.start_offset])):
-        if prev is None or before.op != "&&":
-            return Edit(cmd.start_offset, nxt.start_offset, "")
+    joined_to_next = nxt is not None and (after.op or (nl and "\n" in df.text[cmd.end_offset : nxt.start_offset]))
+    if joined_to_next and (prev is None or before.op != "&&"):
+        return Edit(cmd.start_offset, nxt.start_offset, "")
     if prev is not None and before.op:  # from right after the previous command, continuations included
         return Edit(before.start + before.redirects, cmd.end_offset + after.redirects, "")
     return None

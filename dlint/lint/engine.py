@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlint.lint import shellcheck
 from dlint.lint.context import Context
 from dlint.lint.finding import Finding, Level, Violation
 from dlint.lint.registry import Rule, all_rules
@@ -23,15 +24,16 @@ class Selection:
     levels: dict[str, Level] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)  # rule code -> its settings from config
     inline_ignores: bool = True  # False: `--no-inline-ignores`, pragmas silence nothing
+    shellcheck: bool = False  # also run ShellCheck on RUN scripts; `codes` still selects its SC codes
 
     @classmethod
     def default(cls) -> Selection:
-        return cls(frozenset(code for code, r in all_rules().items() if r.default))
+        return cls(frozenset(code for code, r in all_rules().items() if r.default) | shellcheck.CODES)
 
 
 @dataclass
 class RuleCrash:
-    """A check raised: a dlint bug, reported instead of aborting the whole run."""
+    """A check raised (a dlint bug) or ShellCheck failed: reported instead of aborting the whole run."""
 
     code: str
     error: str
@@ -48,8 +50,8 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
         if PARSE_ERROR in selection.codes
     ]
     crashes: list[RuleCrash] = []
-    for code in sorted(selection.codes) if df.instructions else ():
-        check = rules[code].check if code in rules else None
+    for code, rule in rules.items() if df.instructions else ():
+        check = rule.check if code in selection.codes else None
         if check is None:
             continue
         try:
@@ -58,6 +60,15 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
             crashes.append(RuleCrash(code, f"{type(exc).__name__}: {exc}"))
             continue
         found.extend((to_finding(df, v, rules[v.code], selection), v.instruction) for v in violations)
+    if selection.shellcheck and df.instructions:
+        try:
+            found.extend(
+                (_finding(df, v, shellcheck.NAME, selection.levels.get(v.code, level)), v.instruction)
+                for v, level in shellcheck.run(ctx)
+                if v.code in selection.codes
+            )
+        except shellcheck.ShellcheckError as exc:
+            crashes.append(RuleCrash(shellcheck.NAME, str(exc)))
     found.sort(key=lambda pair: pair[0].sort_key())
     _fingerprint(df, found)
     if selection.inline_ignores:
@@ -86,6 +97,10 @@ def _fingerprint(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
 
 
 def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection) -> Finding:
+    return _finding(df, v, rule.name, selection.levels.get(v.code, rule.level))
+
+
+def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
     line, col = df.position(v.start_offset)
     end_line, end_col = df.position(max(v.end_offset, v.start_offset))
     instr = df.instructions[v.instruction] if v.instruction >= 0 else None
@@ -96,8 +111,8 @@ def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection) -
         end_line=end_line,
         end_column=end_col,
         code=v.code,
-        name=rule.name,
-        level=selection.levels.get(v.code, rule.level),
+        name=name,
+        level=level,
         message=v.message,
         instruction_line=instr.start_line if instr else line,
         instruction_end_line=instr.end_line if instr else end_line,

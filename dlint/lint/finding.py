@@ -25,7 +25,7 @@ class Level(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Edit:
     """Replace file text [start, end) with `text`; offsets are characters in the decoded file."""
 
@@ -34,13 +34,13 @@ class Edit:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Fix:
     edits: tuple[Edit, ...]
     safe: bool = True  # False: changes what the build does beyond the finding (--unsafe-fixes)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Violation:
     """What a check yields: the engine adds the file, rule name and level."""
 
@@ -52,7 +52,7 @@ class Violation:
     fix: Fix | None = None
 
 
-@dataclass(slots=True)
+@dataclass
 class Finding:
     file: str
     line: int

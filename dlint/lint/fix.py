@@ -30,7 +30,7 @@ _BARE_LF = re.compile(r"(?<!\r)\n")
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1c, ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class FixMode:
     write: bool = True  # False for --diff: compute the fixed text, write nothing
     unsafe: bool = False  # also apply fixes marked Fix(safe=False)

@@ -39,7 +39,7 @@ def rule(code: str) -> Callable[[CheckFn], CheckFn]:
     return register
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rule:
     code: str
     name: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dlint.lint import shellcheck
 from dlint.lint.config import Flags, Resolver
 from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, lint
@@ -22,6 +23,7 @@ class FileResult:
     crashes: list[RuleCrash] = field(default_factory=list)
     threshold: Level | None = Level.STYLE  # from the file's config; None: findings never fail
     fix: FileFix | None = None  # --fix/--diff: what fixing did; findings are then those left
+    warnings: list[str] = field(default_factory=list)  # the check ran, less than asked (no shellcheck)
 
     @property
     def fails(self) -> bool:
@@ -37,11 +39,12 @@ def check_file(
         text = read_source(path)
     except SourceError as exc:
         return FileResult(path, error=str(exc), threshold=threshold)
+    warnings = [shellcheck.MISSING] if selection.shellcheck and shellcheck.binary() is None else []
     if fix is not None:
         result, findings, crashes = fix_file(path, text, selection, fix)
-        return FileResult(path, findings, crashes=crashes, threshold=threshold, fix=result)
+        return FileResult(path, findings, crashes=crashes, threshold=threshold, fix=result, warnings=warnings)
     findings, crashes = lint(parse(text, path), selection)
-    return FileResult(path, findings, crashes=crashes, threshold=threshold)
+    return FileResult(path, findings, crashes=crashes, threshold=threshold, warnings=warnings)
 
 
 def check_paths(paths: list[str], flags: Flags | None = None, fix: FixMode | None = None) -> list[FileResult]:

@@ -45,7 +45,7 @@ _LOOKS_LIKE_PRAGMA = re.compile(r"(?:dlint|hadolint)\W*(?:global|stage|ignore|sh
 HADOLINT_CODE = re.compile(r"(?:DL|SC)[0-9]{4}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Pragma:
     tool: str  # "dlint" or "hadolint"
     scope: str  # "instruction", "stage", "global" or "shell"
@@ -60,7 +60,7 @@ class Pragma:
         return self.reason or f"# {self.comment.text} (line {self.comment.line})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Malformed:
     """A comment that reads like a pragma but is not one."""
 

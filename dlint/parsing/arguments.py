@@ -34,14 +34,14 @@ class ArgumentError(Exception):
     """An instruction BuildKit's parser rejects; the message is BuildKit's."""
 
 
-@dataclass(slots=True)
+@dataclass
 class FlagWord:
     text: str  # the flag after quote and escape removal: "--mount=type=cache"
     start: int
     end: int
 
 
-@dataclass(slots=True)
+@dataclass
 class Split:
     """One instruction line cut the way splitCommand cuts it."""
 
@@ -469,7 +469,7 @@ class _ShellLexer:
             raise
 
 
-@dataclass(slots=True)
+@dataclass
 class HeredocMarker:
     name: str
     fd: int

@@ -185,6 +185,8 @@ class _Parser:
             ins.trigger.end_line, ins.trigger.end_offset = ins.end_line, ins.end_offset
         ins.comments = tuple(self.comments)
         ins.index = len(self.instructions)
+        if ins.trigger is not None:  # rules key their caches and findings on the ONBUILD's place
+            ins.trigger.index = ins.index
         self.comments = []
         self.instructions.append(ins)
         return last + 1
@@ -324,6 +326,8 @@ class _Parser:
                 ins.stage = -1
                 continue
             ins.stage = len(stages) - 1
+            if ins.trigger is not None:
+                ins.trigger.stage = ins.stage
             stages[-1].instructions.append(ins)
         if self.instructions and not stages and not reported_no_stage:
             self._error("dockerfile contains no stages to build", self.instructions[0].start_line)

@@ -16,14 +16,14 @@ from typing import NamedTuple
 from dlint.parsing.shell import Command, Script, Word
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Option:
     name: str  # "-y", "--no-install-recommends", "-o"; a cluster `-qy` gives "-q" and "-y"
     value: Word | None  # `-o X=Y`, `--enablerepo=epel` (the part after `=`), None for flags
     words: tuple[Word, ...]  # the word(s) the option was written as
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PackageCommand:
     manager: str  # canonical program: "apt-get", "pip" (also for pip3 and python -m pip)
     subcommand: str | None  # canonical: zypper's `in` is "install"

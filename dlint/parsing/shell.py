@@ -53,7 +53,7 @@ _Body = tuple[str, Mapper]  # a script and where its characters sit in the file
 _Marker = tuple[int, int, _Body]  # a Dockerfile heredoc: marker span in the command line, body
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Word:
     raw: str  # as written
     value: str  # quotes removed, escapes resolved, expansions kept verbatim
@@ -62,7 +62,7 @@ class Word:
     end_offset: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Command:
     words: tuple[Word, ...]  # program and arguments, wrappers and assignments removed
     assignments: tuple[Word, ...]  # leading VAR=value words (also those given to env/sudo)
@@ -83,7 +83,7 @@ class Command:
         return self.words[1:]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Script:
     commands: tuple[Command, ...]  # in source order
     has_pipe: bool
@@ -146,13 +146,11 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
     if not instr.heredocs:
         walker.parse(args.value, args.map.to_source, (), _Flags(), 0)
         return walker.script()
-    first = instr.heredocs[0]
-    if _HEREDOC_ONLY.fullmatch(args.value.strip()):
-        # BuildKit runs the single heredoc's body itself: as a file when it has
-        # a shebang, else as the shell script.
-        if first.body.startswith("#!") and not _shebang_is_posix(first.body):
+    whole = heredoc_script(instr)
+    if whole is not None:
+        if whole.body.startswith("#!") and shebang_program(whole.body) not in POSIX_SHELLS:
             return None
-        walker.parse(first.body, _heredoc_map(df, first).to_source, (), _Flags(), 0)
+        walker.parse(whole.body, heredoc_map(df, whole).to_source, (), _Flags(), 0)
         return walker.script()
     # BuildKit hands the command line plus the bodies to the shell, which feeds
     # each body to its command's stdin. tree-sitter-bash cannot parse a heredoc
@@ -540,11 +538,22 @@ def _basename(program: str) -> str:
     return program.rsplit("/", 1)[-1]
 
 
-def _shebang_is_posix(body: str) -> bool:
+def heredoc_script(instr: Instruction) -> Heredoc | None:
+    """The heredoc of a `RUN <<EOF` with nothing else on its line: BuildKit runs its body
+    itself, as a file when it has a shebang, else as the shell script."""
+    if instr.heredocs and _HEREDOC_ONLY.fullmatch(instr.args.value.strip()):
+        return instr.heredocs[0]
+    return None
+
+
+def shebang_program(body: str) -> str | None:
+    """The interpreter a `#!` line names, seen through `env`: "bash" for `#!/usr/bin/env bash`."""
+    if not body.startswith("#!"):
+        return None
     parts = body[2:].split("\n", 1)[0].split()
     if parts and _basename(parts[0]) == "env":
         parts = [p for p in parts[1:] if not p.startswith("-")]
-    return bool(parts) and _basename(parts[0]) in POSIX_SHELLS
+    return _basename(parts[0]) if parts else None
 
 
 # --- source positions --------------------------------------------------------------
@@ -588,7 +597,7 @@ def _json_index(literal: str, base: int) -> list[int]:
     return index
 
 
-def _heredoc_map(df: Dockerfile, heredoc: Heredoc) -> SourceMap:
+def heredoc_map(df: Dockerfile, heredoc: Heredoc) -> SourceMap:
     """Where each body character sits in the file, tabs removed by `<<-` accounted for."""
     text = df.text
     line = bisect.bisect_right(df.line_starts, heredoc.body_offset) - 1
@@ -619,7 +628,7 @@ def _blank_markers(df: Dockerfile, instr: Instruction) -> tuple[str, list[_Marke
         found = re.compile(rf"(?<!<)\d*<<-?{quoted}(?![\w-])").search(text, pos)
         if found is None:
             break
-        body = (heredoc.body, _heredoc_map(df, heredoc).to_source)
+        body = (heredoc.body, heredoc_map(df, heredoc).to_source)
         markers.append((found.start(), found.end(), body))
         pos = found.end()
     for start, end, _body in markers:

@@ -38,7 +38,7 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
         "name": "dlint",
         "version": __version__,
         "semanticVersion": __version__,
-        "rules": [_descriptor(rules[code]) for code in used],
+        "rules": [_descriptor(rules[code]) if code in rules else _shellcheck_descriptor(code) for code in used],
     }
     home = _home_page()
     if home:
@@ -61,6 +61,16 @@ def _descriptor(rule: Rule) -> dict:
         "defaultConfiguration": {"level": LEVELS[rule.level]},
         "help": {"text": rule.section("Why is this bad?") or rule.summary, "markdown": rule.text()},
         "properties": {"dlint-level": str(rule.level), "fixable": rule.fixable},
+    }
+
+
+def _shellcheck_descriptor(code: str) -> dict:
+    """An SC code has no page here: ShellCheck's wiki explains each one."""
+    return {
+        "id": code,
+        "name": "shellcheck",
+        "shortDescription": {"text": f"ShellCheck {code}"},
+        "helpUri": f"https://www.shellcheck.net/wiki/{code}",
     }
 
 

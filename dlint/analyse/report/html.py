@@ -24,7 +24,8 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 8p
 .pass { background: #dcfce7; color: #166534; } .fail { background: #fee2e2; color: #991b1b; }
 .none { background: #f3f4f6; color: #374151; }
 table { border-collapse: collapse; margin-top: 4px; } th, td { border: 1px solid #e5e7eb; padding: 3px 8px; }
-th { background: #f9fafb; text-align: left; } td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th { background: #f9fafb; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", monospace; }
 svg text { font: 12px ui-monospace, "DejaVu Sans Mono", monospace; fill: #111827; }
 """
@@ -59,7 +60,7 @@ def render(result: AnalysisResult) -> str:
         ))
     chart_steps = gate.image_steps if gate is not None else []
     if any(s.size is not None for s in chart_steps):
-        parts.append("<h2>Layer sizes by Dockerfile line</h2>" + chart(result, chart_steps))
+        parts.append("<h2>Layer sizes by Dockerfile line</h2>" + _chart(result, chart_steps))
     if result.steps:
         parts.append("<h2>Steps</h2>" + _steps(result))
     if result.waste is not None and result.waste.entries:
@@ -78,7 +79,7 @@ def render(result: AnalysisResult) -> str:
     return "\n".join(parts)
 
 
-def chart(result: AnalysisResult, steps: list[StepRecord]) -> str:
+def _chart(result: AnalysisResult, steps: list[StepRecord]) -> str:
     """Inline SVG: one horizontal bar per step, scaled to the largest, the wasted share in its own colour."""
     rows = [s for s in steps if s.size is not None]
     largest = max((s.size or 0 for s in rows), default=0) or 1

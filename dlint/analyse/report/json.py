@@ -1,4 +1,4 @@
-"""The analysis as data: `image`, `steps[]`, `findings[]`, and the CI gate's `budgets[]`, `baseline`, `cache`, `waste[]`.
+"""The analysis as data: `image`, `steps[]`, `findings[]`, and the CI's `budgets[]`, `baseline`, `cache`, `waste[]`.
 
 The same document is what `--save-baseline` writes and `--baseline` reads.
 """

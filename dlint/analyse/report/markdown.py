@@ -25,8 +25,8 @@ def render(result: AnalysisResult) -> str:
         out += [f"**Build failed{where}:** {_plain(result.error)}", ""]
     if gate is not None and gate.verdicts:
         out += ["| | budget | limit | measured | reason |", "|---|---|---|---|---|"]
-        out += [f"| {MARKS[v.passed]} | `--{v.budget}` | {_plain(v.limit)} | {_plain(v.measured)} | {_plain(v.message)} |"
-                for v in gate.verdicts]
+        out += [f"| {MARKS[v.passed]} | `--{v.budget}` | {_plain(v.limit)} | {_plain(v.measured)} "
+                f"| {_plain(v.message)} |" for v in gate.verdicts]
         out.append("")
     if result.image is not None:
         out.append(f"**Image:** {figures.image_line(result)}  ")
@@ -45,7 +45,8 @@ def render(result: AnalysisResult) -> str:
         out.append("")
     if result.waste is not None and result.waste.entries:
         entries = result.waste.entries
-        out += ["### Waste", "", "| path | size | kind | added | removed | what to do |", "|---|---:|---|---:|---:|---|"]
+        out += ["### Waste", "", "| path | size | kind | added | removed | what to do |",
+                "|---|---:|---|---:|---:|---|"]
         for e in entries[:WASTE_SHOWN]:
             files = f" ({e.files} files)" if e.files > 1 else ""
             out.append(f"| {_code(e.path)}{files} | {human_size(e.bytes)} | {e.kind} | {_line(e.added)} "

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.package_rules import (
-    cache_mounts,
-    command_head,
-    has_option,
-    insert_option,
-    installs,
-    removes,
-    ships,
-    under,
-    unpinned,
-)
+from dlint.lint.checks.package_rules import has_option, installs, kept_out, missing_switch, ships, unpinned
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 
-CACHE_DIRS = ("/var/cache/apk", "/etc/apk/cache")
+INDEX_CACHE = "/var/cache/apk"
 
 
 def pinned(package: str) -> bool:
@@ -37,21 +27,17 @@ def apk_unpinned(ctx: Context) -> Iterator[Violation]:
 
 @rule("DL3019")
 def apk_without_no_cache(ctx: Context) -> Iterator[Violation]:
-    for instr, pc in installs(ctx, {"apk"}, {"add"}):
-        if has_option(pc, "--no-cache") or not ships(ctx, instr) or under(CACHE_DIRS[0], cache_mounts(instr)):
-            continue
-        script = ctx.script(instr)
-        if script and any(c.start_offset > pc.command.start_offset and removes(c, CACHE_DIRS[:1])
-                          for c in script.commands):  # fmt: skip
-            continue
-        start, end = command_head(pc)
-        yield ctx.violation(
-            "DL3019",
-            "`apk add` without `--no-cache` leaves the package index in /var/cache/apk in this layer; "
-            "`--no-cache` fetches it fresh and keeps it out, so `--update` and `rm -rf /var/cache/apk/*` "
-            "are not needed",
-            instr,
-            start,
-            end,
-            insert_option(instr, pc, "--no-cache"),
-        )
+    commands = (
+        (instr, pc)
+        for instr, pc in installs(ctx, {"apk"}, {"add"})
+        if ships(ctx, instr) and not kept_out(ctx, instr, pc.command.start_offset, (INDEX_CACHE,))
+    )
+    yield from missing_switch(
+        ctx,
+        "DL3019",
+        commands,
+        lambda pc: has_option(pc, "--no-cache"),
+        lambda pc: f"`apk add` without `--no-cache` leaves the package index in {INDEX_CACHE} in this layer; "
+        "`--no-cache` fetches it fresh and keeps it out, so `--update` and `rm -rf /var/cache/apk/*` are not needed",
+        "--no-cache",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dlint.lint.checks.package_rules import cache_mounts, removes, ships, under
 from dlint.lint.context import Context
 from dlint.lint.edits import append_command, command_text, delete_instruction, prefix_command, remove_command
 from dlint.lint.finding import Edit, Fix, Violation
@@ -15,8 +16,8 @@ from dlint.parsing.shell import Command, Script
 APT = frozenset({"apt-get", "apt", "aptitude"})
 USES_LISTS = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall", "source"})
 LISTS = "/var/lib/apt/lists"
-LIST_TARGETS = frozenset({LISTS, LISTS + "/", LISTS + "/*"})
-CACHE_MOUNT_TARGETS = frozenset({"/var/lib/apt", "/var/lib/apt/", LISTS, LISTS + "/"})
+DISTCLEAN = frozenset({"distclean", "dist-clean"})
+LIST_TARGETS = frozenset({LISTS, LISTS + "/", LISTS + "/*"})  # what a removal that can move is written as
 
 
 def apt_updates(ctx: Context, instr: Instruction) -> list[PackageCommand]:
@@ -49,11 +50,12 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
 
     Unsafe when other RUNs sit between the two: one of them may read the lists
     through a script dlint cannot see. None when no later RUN installs, when
-    this RUN mounts what that one does not, or when the edits would be unsure.
+    this RUN mounts what that one does not, when the edits would be unsure, or
+    for an ONBUILD trigger: the RUNs after it run in another build.
     """
     df = ctx.dockerfile
     stage, script = df.stage_of(instr), ctx.script(instr)
-    if stage is None or script is None:
+    if stage is None or script is None or ctx.is_trigger(instr):
         return None
     target, use = next(
         (
@@ -89,25 +91,15 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
     return Fix(tuple(edits), safe=not between)
 
 
-def removes_lists(cmd: Command) -> bool:
-    """`rm -rf /var/lib/apt/lists/*` in any spelling, or `find /var/lib/apt/lists ... -delete`."""
-    words = [w.value for w in cmd.words]
-    if cmd.name == "rm":
-        flags = [w for w in words[1:] if w.startswith("-")]
-        recursive = any(f == "--recursive" or (not f.startswith("--") and ("r" in f or "R" in f)) for f in flags)
-        return recursive and any(w in LIST_TARGETS for w in words[1:] if not w.startswith("-"))
-    if cmd.name == "find":
-        return len(words) > 1 and words[1].rstrip("/") == LISTS and "-delete" in words
-    return False
-
-
-def mounts_apt_cache(instr: Instruction) -> bool:
-    for flag in instr.flags_named("mount"):
-        opts = flag.options()
-        target = opts.get("target") or opts.get("dst") or opts.get("destination") or ""
-        if opts.get("type") in ("cache", "tmpfs") and target in CACHE_MOUNT_TARGETS:
-            return True
-    return False
+def list_removals(ctx: Context, instr: Instruction) -> list[Command]:
+    """The commands of a RUN that delete the package lists: `rm -r` or `find -delete` of them, or
+    `apt-get distclean` (apt 2.7 and later), which removes them all but the signed Release files."""
+    script = ctx.script(instr)
+    if script is None:
+        return []
+    dist_cleans = {id(p.command) for p in ctx.package_commands(instr)
+                   if p.manager in ("apt-get", "apt") and p.subcommand in DISTCLEAN}  # fmt: skip
+    return [c for c in script.commands if id(c) in dist_cleans or removes(c, (LISTS,))]
 
 
 @rule("DL3009")
@@ -115,21 +107,20 @@ def apt_lists_not_removed(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
     for instr in ctx.runs():
         stage = df.stage_of(instr)
-        if stage is None or not stage.ships or mounts_apt_cache(instr):
+        if stage is None or not ships(ctx, instr) or under(LISTS, cache_mounts(instr)):
             continue
         updates = apt_updates(ctx, instr)
         if not updates:
             continue
-        script = ctx.script(instr)
         last_update = updates[-1].command.start_offset
-        if script and any(c.start_offset > last_update and removes_lists(c) for c in script.commands):
+        if any(c.start_offset > last_update for c in list_removals(ctx, instr)):
             continue
-        later = next(
+        later = None if ctx.is_trigger(instr) else next(  # a trigger's later RUNs are another build's
             (
                 r
                 for r in stage.instructions
                 if r.keyword == "RUN" and r.index > instr.index
-                and (s := ctx.script(r)) and any(removes_lists(c) for c in s.commands)
+                and list_removals(ctx, r)
             ),
             None,
         )
@@ -158,7 +149,8 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
     df = ctx.dockerfile
     script = ctx.script(instr)
     update = apt_updates(ctx, instr)[-1].command.start_offset
-    runs = [(r, s) for r in _later_runs(df, stage, instr) if (s := ctx.script(r)) is not None]
+    later_runs = [] if ctx.is_trigger(instr) else _later_runs(df, stage, instr)
+    runs = [(r, s) for r in later_runs if (s := ctx.script(r)) is not None]
     if (
         script is None
         or not any(p.manager in APT and p.subcommand in USES_LISTS and p.command.start_offset > update
@@ -171,7 +163,7 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
         return None
     edits = [append]
     for r, s in runs:
-        removals = [c for c in s.commands if removes_lists(c)]
+        removals = list_removals(ctx, r)
         if r is later and all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
             edits.append(delete_instruction(df, r))
             continue
@@ -210,8 +202,8 @@ def _only_lists(cmd: Command) -> bool:
 
 
 def _cannot_fail(cmd: Command) -> bool:
-    """`rm -f` of a missing path succeeds; `find DIR -delete` of an empty DIR does too."""
-    if cmd.name == "find":
+    """`rm -f` of a missing path succeeds; so do `find DIR -delete` of an empty DIR and `apt-get distclean`."""
+    if cmd.name != "rm":
         return True
     flags = [w.value for w in cmd.args if w.value.startswith("-")]
     return any(f == "--force" or (not f.startswith("--") and "f" in f) for f in flags)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.package_rules import has_option, installs, missing_switch, unpinned
+from dlint.lint.checks.package_rules import has_option, installs, missing_switch, unanswered_prompt, unpinned
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
@@ -51,15 +51,7 @@ def answers_yes(pc: PackageCommand) -> bool:
 
 @rule("DL3014")
 def apt_without_yes(ctx: Context) -> Iterator[Violation]:
-    yield from missing_switch(
-        ctx,
-        "DL3014",
-        installs(ctx, APT, PROMPTING),
-        answers_yes,
-        lambda pc: f"`{pc.manager} {pc.subcommand}` without `-y` stops at its confirmation prompt, and a "
-        "build has no one to answer it",
-        "-y",
-    )
+    yield from unanswered_prompt(ctx, "DL3014", installs(ctx, APT, PROMPTING), answers_yes)
 
 
 def skips_recommends(pc: PackageCommand) -> bool:

@@ -22,7 +22,7 @@ CONTEXT_ROOT = frozenset({".", "./", "*", "./*", "/"})
 PYTHON_PROJECT = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Install:
     ecosystem: str  # installs of one ecosystem share a cache: "pip", "npm", ...
     manifests: tuple[str, ...]  # what to copy before it

@@ -32,9 +32,10 @@ def image_operand(df: Dockerfile, stage: Stage) -> Operand | None:
     return ops[0] if ops else None
 
 
-def alias_operand(df: Dockerfile, stage: Stage) -> Operand | None:
+def alias_span(df: Dockerfile, stage: Stage) -> tuple[int, int]:
+    """Where `AS name` names the stage; the keyword when the name cannot be located."""
     ops = operands(stage.from_instruction, df.directives.escape)
-    return ops[2] if len(ops) >= 3 else None
+    return (ops[2].start, ops[2].end) if len(ops) >= 3 else keyword_span(stage.from_instruction)
 
 
 def external_images(df: Dockerfile) -> Iterator[tuple[Stage, ImageRef, Operand]]:
@@ -140,41 +141,38 @@ def untrusted_registry(ctx: Context) -> Iterator[Violation]:
             )
 
 
-def platform_flag(stage: Stage) -> tuple[str, int, int] | None:
-    flag = stage.from_instruction.flag("platform")
-    if flag is None or not flag.value:
-        return None
-    return flag.value, flag.start_offset, flag.end_offset
+def platform_flags(df: Dockerfile) -> Iterator[tuple[Instruction, Operand]]:
+    """Each FROM with a `--platform` value, and where the flag is written."""
+    for stage in df.stages:
+        flag = stage.from_instruction.flag("platform")
+        if flag is not None and flag.value:
+            yield stage.from_instruction, Operand(flag.value, flag.start_offset, flag.end_offset)
 
 
 @rule("DL3029")
 def fixed_platform(ctx: Context) -> Iterator[Violation]:
-    for stage in ctx.dockerfile.stages:
-        found = platform_flag(stage)
-        if found is None or "$" in found[0]:
-            continue
-        platform, start, end = found
-        yield ctx.violation(
-            "DL3029",
-            f"`--platform={platform}` pins this stage to one platform: builds for other platforms "
-            "get an emulated or wrong image; use `$BUILDPLATFORM`/`$TARGETPLATFORM` or drop the flag",
-            stage.from_instruction,
-            start,
-            end,
-        )
+    for instr, flag in platform_flags(ctx.dockerfile):
+        if "$" not in flag.raw:
+            yield ctx.violation(
+                "DL3029",
+                f"`--platform={flag.raw}` pins this stage to one platform: builds for other platforms "
+                "get an emulated or wrong image; use `$BUILDPLATFORM`/`$TARGETPLATFORM` or drop the flag",
+                instr,
+                flag.start,
+                flag.end,
+            )
 
 
 @rule("DL3065")
 def redundant_target_platform(ctx: Context) -> Iterator[Violation]:
-    for stage in ctx.dockerfile.stages:
-        found = platform_flag(stage)
-        if found is not None and found[0] in TARGETPLATFORM:
+    for instr, flag in platform_flags(ctx.dockerfile):
+        if flag.raw in TARGETPLATFORM:
             yield ctx.violation(
                 "DL3065",
                 "`--platform=$TARGETPLATFORM` is what FROM does anyway; drop the flag",
-                stage.from_instruction,
-                found[1],
-                found[2],
+                instr,
+                flag.start,
+                flag.end,
             )
 
 
@@ -186,15 +184,12 @@ def duplicate_stage_name(ctx: Context) -> Iterator[Violation]:
             continue
         first = seen.setdefault(stage.alias, stage)
         if first is not stage:
-            op = alias_operand(ctx.dockerfile, stage)
-            start, end = (op.start, op.end) if op else keyword_span(stage.from_instruction)
             yield ctx.violation(
                 "DL3024",
                 f"stage name `{stage.alias}` is already used by the stage at line "
                 f"{first.from_instruction.start_line}; stage names must be unique",
                 stage.from_instruction,
-                start,
-                end,
+                *alias_span(ctx.dockerfile, stage),
             )
 
 
@@ -202,15 +197,12 @@ def duplicate_stage_name(ctx: Context) -> Iterator[Violation]:
 def reserved_stage_name(ctx: Context) -> Iterator[Violation]:
     for stage in ctx.dockerfile.stages:
         if stage.alias in RESERVED_STAGE_NAMES:
-            op = alias_operand(ctx.dockerfile, stage)
-            start, end = (op.start, op.end) if op else keyword_span(stage.from_instruction)
             yield ctx.violation(
                 "DL3063",
                 f"`{stage.alias}` is a reserved name (`FROM {stage.alias}`, `COPY --from={stage.alias}` "
                 "mean something else to BuildKit); rename the stage",
                 stage.from_instruction,
-                start,
-                end,
+                *alias_span(ctx.dockerfile, stage),
             )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dlint.model import Dockerfile, Instruction, Stage
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Operand:
     raw: str  # as BuildKit keeps it: quotes and escapes included
     start: int  # file offsets
@@ -120,7 +120,7 @@ def copy_from(instr: Instruction) -> str | None:
 
 # --- image references ---------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ImageRef:
     registry: str | None  # None: Docker Hub
     path: str  # "library/debian" is written "debian"

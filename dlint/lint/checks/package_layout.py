@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from dlint.lint.checks.package_lists import INSTALLS
 from dlint.lint.context import Context
+from dlint.lint.edits import INDENT, line_indent
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction
@@ -13,7 +14,6 @@ from dlint.parsing.packages import PackageCommand, package_name
 from dlint.parsing.shell import POSIX_SHELLS, Word
 
 MAX_ON_ONE_LINE = 2
-INDENT = "    "
 
 
 def gaps(df: Dockerfile, words: tuple[Word, ...]) -> list[str]:
@@ -26,12 +26,6 @@ def one_per_line(df: Dockerfile, pc: PackageCommand) -> bool:
     words = pc.command.words
     before = {b: a for a, b in zip(words, words[1:], strict=False)}
     return all("\n" in df.text[before[p].end_offset : p.start_offset] for p in pc.packages)
-
-
-def line_indent(df: Dockerfile, offset: int) -> str:
-    start = df.text.rfind("\n", 0, offset) + 1
-    line = df.text[start:offset]
-    return line[: len(line) - len(line.lstrip(" \t"))]
 
 
 def layout_fix(df: Dockerfile, instr: Instruction, pc: PackageCommand) -> Fix | None:

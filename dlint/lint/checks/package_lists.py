@@ -23,12 +23,15 @@ INSTALLS = {
     "yum": {"install"},
     "dnf": {"install"},
     "microdnf": {"install"},
-    "zypper": {"install", "in"},
+    "zypper": {"install"},  # `zypper in` is read as "install"
 }
 
 
 def system_installs(ctx: Context) -> Iterator[tuple[Instruction, PackageCommand, list[tuple[Word, str]]]]:
-    """Each system install command with its literal packages and their comparison keys."""
+    """Each system install command with its literal packages and their comparison keys.
+
+    A variable's packages are unknown: it neither sorts nor repeats.
+    """
     for instr in ctx.runs():
         for pc in ctx.package_commands(instr):
             if pc.subcommand in INSTALLS.get(pc.manager, ()):
@@ -39,7 +42,7 @@ def system_installs(ctx: Context) -> Iterator[tuple[Instruction, PackageCommand,
 @rule("DLT002")
 def unsorted_packages(ctx: Context) -> Iterator[Violation]:
     for instr, pc, words in system_installs(ctx):
-        for (_, prev), (word, key) in zip(words, words[1:]):
+        for (_, prev), (word, key) in zip(words, words[1:], strict=False):
             if key < prev:
                 yield ctx.violation(
                     "DLT002",
@@ -65,7 +68,7 @@ def sort_words(df: Dockerfile, words: list[tuple[Word, str]]) -> Fix | None:
     if any("\n" in t for t in texts) or _COMMENT_LINE.search(span):
         return None
     order = sorted(range(len(words)), key=lambda i: words[i][1])
-    moves = [(word, texts[j]) for ((word, _), j, text) in zip(words, order, texts) if texts[j] != text]
+    moves = [(word, texts[j]) for ((word, _), j, text) in zip(words, order, texts, strict=True) if texts[j] != text]
     return Fix(tuple(Edit(word.start_offset, word.end_offset, text) for word, text in moves))
 
 

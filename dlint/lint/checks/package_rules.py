@@ -3,6 +3,8 @@
 The rules differ only in which manager and subcommand they look at and what
 counts as pinned, answered or cleaned, so each family module states those
 facts and these functions do the walking, the exemptions and the wording.
+What keeps a cache out of a layer (a mount, a removal) is decided here too,
+so apt's list rule and the cache rules cannot disagree about it.
 """
 
 from __future__ import annotations
@@ -109,6 +111,25 @@ def missing_switch(
         yield ctx.violation(code, message(pc), instr, start, end, insert_option(instr, pc, option, safe))
 
 
+def unanswered_prompt(
+    ctx: Context,
+    code: str,
+    commands: Iterable[tuple[Instruction, PackageCommand]],
+    answered: Callable[[PackageCommand], bool],
+    alternative: str = "",
+) -> Iterator[Violation]:
+    """Commands that would wait at a confirmation prompt; every manager here takes `-y`, so the fix adds it."""
+    yield from missing_switch(
+        ctx,
+        code,
+        commands,
+        answered,
+        lambda pc: f"`{pc.manager} {pc.subcommand}` without `-y`{alternative} stops at its confirmation prompt, "
+        "and a build has no one to answer it",
+        "-y",
+    )
+
+
 def cache_mounts(instr: Instruction) -> list[str]:
     """Targets of the RUN's cache and tmpfs mounts: what is written there stays out of the layer."""
     targets = []
@@ -127,10 +148,15 @@ def under(path: str, dirs: Iterable[str]) -> bool:
 
 
 def removes(cmd: Command, dirs: Collection[str]) -> bool:
-    """`rm -r` of one of `dirs`, its contents (`dir/*`) or a parent of it."""
+    """`rm -r` of one of `dirs`, its contents (`dir/*`) or a parent of it, or `find DIR ... -delete` of one.
+
+    A `find` counts only at one of `dirs` itself: below a parent, its tests may pick anything.
+    """
+    words = [w.value for w in cmd.args]
+    if cmd.name == "find":
+        return bool(words) and "-delete" in words and words[0].rstrip("/") in {d.rstrip("/") for d in dirs}
     if cmd.name != "rm":
         return False
-    words = [w.value for w in cmd.args]
     flags = [w for w in words if w.startswith("-") and w != "-"]
     if not any(f == "--recursive" or (not f.startswith("--") and ("r" in f or "R" in f)) for f in flags):
         return False
@@ -142,8 +168,22 @@ def removes(cmd: Command, dirs: Collection[str]) -> bool:
 
 
 def ships(ctx: Context, instr: Instruction) -> bool:
+    """Its layer reaches a shipped image: its stage ships, or it is an ONBUILD trigger, which
+    runs in the images built FROM this one."""
+    if ctx.is_trigger(instr):
+        return True
     stage = ctx.dockerfile.stage_of(instr)
     return stage is not None and stage.ships
+
+
+def kept_out(ctx: Context, instr: Instruction, after: int, dirs: Collection[str]) -> bool:
+    """What lands in `dirs` never reaches the layer: a cache or tmpfs mount covers one of them,
+    or the RUN removes one after offset `after`."""
+    mounts = cache_mounts(instr)
+    if any(under(d, mounts) for d in dirs):
+        return True
+    script = ctx.script(instr)
+    return script is not None and any(c.start_offset > after and removes(c, dirs) for c in script.commands)
 
 
 def missing_cleanup(
@@ -154,7 +194,7 @@ def missing_cleanup(
     cache_dirs: Collection[str],
     message: Callable[[PackageCommand], str],
 ) -> Iterator[Violation]:
-    """A RUN whose last install is not followed, in the same RUN, by a clean-up or an `rm -r` of the cache.
+    """A RUN whose last install is not followed, in the same RUN, by a clean-up or a removal of the cache.
 
     Exempt: a cache or tmpfs mount over the cache (nothing reaches the layer),
     stages that never reach the final image (their layers are not shipped), and
@@ -164,18 +204,11 @@ def missing_cleanup(
     for instr in ctx.runs():
         pcs = ctx.package_commands(instr)
         found = [pc for pc in pcs if is_install(pc)]
-        if not found or not ships(ctx, instr):
-            continue
-        mounts = cache_mounts(instr)
-        if any(under(d, mounts) for d in cache_dirs):
+        script = ctx.script(instr)
+        if not found or not ships(ctx, instr) or script is None or script.errors:
             continue
         last = found[-1].command.start_offset
-        if any(pc.command.start_offset > last and cleans(pc) for pc in pcs):
-            continue
-        script = ctx.script(instr)
-        if script is None or script.errors:
-            continue
-        if any(c.start_offset > last and removes(c, cache_dirs) for c in script.commands):
+        if any(pc.command.start_offset > last and cleans(pc) for pc in pcs) or kept_out(ctx, instr, last, cache_dirs):
             continue
         cmd = found[-1].command
         yield ctx.violation(code, message(found[-1]), instr, cmd.start_offset, cmd.end_offset)

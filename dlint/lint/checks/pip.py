@@ -7,14 +7,12 @@ from dataclasses import replace
 
 from dlint.lint.checks.package_rules import (
     cache_mounts,
-    command_head,
     has_option,
-    insert_option,
     installs,
+    kept_out,
+    missing_switch,
     option_values,
-    removes,
     ships,
-    under,
     unpinned,
 )
 from dlint.lint.context import Context
@@ -98,23 +96,18 @@ def env(ctx: Context, instr: Instruction, pc: PackageCommand, name: str) -> str 
     return stage_env(ctx, instr, name)
 
 
-def cache_disabled(ctx: Context, instr: Instruction, pc: PackageCommand) -> bool:
-    if has_option(pc, "--no-cache-dir"):
-        return True
+def env_disables_cache(ctx: Context, instr: Instruction, pc: PackageCommand) -> bool:
     value = env(ctx, instr, pc, "PIP_NO_CACHE_DIR")
     return value is not None and value.lower() in BOOLEANS
 
 
 def cache_outside_layer(ctx: Context, instr: Instruction, pc: PackageCommand) -> bool:
-    """The cache lands on a cache/tmpfs mount, or is removed later in the same RUN."""
-    mounts = cache_mounts(instr)
+    """The cache lands on a cache/tmpfs mount, or is removed or purged later in the same RUN."""
     chosen = option_values(pc, "--cache-dir") + [v for v in [env(ctx, instr, pc, "PIP_CACHE_DIR")] if v]
-    if any(t.endswith(("/.cache", "/.cache/pip")) for t in mounts) or any(under(d, mounts) for d in chosen):
-        return True
     start = pc.command.start_offset
-    script = ctx.script(instr)
-    later = [c for c in script.commands if c.start_offset > start] if script else []
-    if any(removes(c, (*HOME_CACHES, *chosen)) for c in later):
+    if any(t.endswith(("/.cache", "/.cache/pip")) for t in cache_mounts(instr)):  # any user's home
+        return True
+    if kept_out(ctx, instr, start, (*HOME_CACHES, *chosen)):
         return True
     return any(
         p.manager == "pip" and p.subcommand == "cache" and p.command.start_offset > start
@@ -125,16 +118,17 @@ def cache_outside_layer(ctx: Context, instr: Instruction, pc: PackageCommand) ->
 
 @rule("DL3042")
 def pip_cache_kept(ctx: Context) -> Iterator[Violation]:
-    for instr, pc in installs(ctx, {"pip"}, {"install"}):
-        if not ships(ctx, instr) or cache_disabled(ctx, instr, pc) or cache_outside_layer(ctx, instr, pc):
-            continue
-        start, end = command_head(pc)
-        yield ctx.violation(
-            "DL3042",
-            "`pip install` keeps every downloaded wheel in ~/.cache/pip, in this layer; add `--no-cache-dir` "
-            "(or set `ENV PIP_NO_CACHE_DIR=1`, or mount a cache there)",
-            instr,
-            start,
-            end,
-            insert_option(instr, pc, "--no-cache-dir"),
-        )
+    commands = (
+        (instr, pc)
+        for instr, pc in installs(ctx, {"pip"}, {"install"})
+        if ships(ctx, instr) and not env_disables_cache(ctx, instr, pc) and not cache_outside_layer(ctx, instr, pc)
+    )
+    yield from missing_switch(
+        ctx,
+        "DL3042",
+        commands,
+        lambda pc: has_option(pc, "--no-cache-dir"),
+        lambda pc: "`pip install` keeps every downloaded wheel in ~/.cache/pip, in this layer; add `--no-cache-dir` "
+        "(or set `ENV PIP_NO_CACHE_DIR=1`, or mount a cache there)",
+        "--no-cache-dir",
+    )

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from dlint.lint.context import Context
+from dlint.lint import shellcheck
 from dlint.lint.finding import Violation
 from dlint.lint.registry import all_rules, rule
 from dlint.lint.suppress import HADOLINT_CODE, Pragma
@@ -25,9 +26,10 @@ def invalid_pragma(ctx: Context) -> Iterator[Violation]:
         )
     for p in pragmas.found:
         for code in p.codes:
-            if code in known or (p.tool == "hadolint" and HADOLINT_CODE.fullmatch(code)):
+            if code in known or code in shellcheck.CODES or (p.tool == "hadolint" and HADOLINT_CODE.fullmatch(code)):
                 continue
-            yield _on_comment(df, p.comment, f"unknown rule code {code} in `# {p.tool}` pragma; `dlint rules` lists them", code)
+            message = f"unknown rule code {code} in `# {p.tool}` pragma; `dlint rules` lists them"
+            yield _on_comment(df, p.comment, message, code)
     for p in pragmas.misplaced:
         yield _on_comment(df, p.comment, _misplaced_message(p))
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from dlint.lint.checks.package_rules import (
     has_option,
     installs,
     missing_cleanup,
-    missing_switch,
     opaque,
+    unanswered_prompt,
     unpinned,
 )
 from dlint.lint.context import Context
@@ -78,15 +79,8 @@ def assumes_yes(pc: PackageCommand) -> bool:
 
 
 def rpm_prompt(ctx: Context, code: str, managers: frozenset[str]) -> Iterator[Violation]:
-    yield from missing_switch(
-        ctx,
-        code,
-        ((instr, pc) for instr, pc in installs(ctx, managers, RPM_PROMPTING | GROUPED) if prompts(pc)),
-        assumes_yes,
-        lambda pc: f"`{pc.manager} {pc.subcommand}` without `-y` stops at its confirmation prompt, and a "
-        "build has no one to answer it",
-        "-y",
-    )
+    commands = ((instr, pc) for instr, pc in installs(ctx, managers, RPM_PROMPTING | GROUPED) if prompts(pc))
+    yield from unanswered_prompt(ctx, code, commands, assumes_yes)
 
 
 def cleans_all(pc: PackageCommand) -> bool:
@@ -106,34 +100,16 @@ def rpm_cleanup(ctx: Context, code: str, managers: frozenset[str]) -> Iterator[V
     )
 
 
-@rule("DL3030")
-def yum_without_yes(ctx: Context) -> Iterator[Violation]:
-    yield from rpm_prompt(ctx, "DL3030", YUM)
-
-
-@rule("DL3032")
-def yum_cache_not_cleaned(ctx: Context) -> Iterator[Violation]:
-    yield from rpm_cleanup(ctx, "DL3032", YUM)
-
-
-@rule("DL3033")
-def yum_unpinned(ctx: Context) -> Iterator[Violation]:
-    yield from rpm_unpinned(ctx, "DL3033", YUM)
-
-
-@rule("DL3038")
-def dnf_without_yes(ctx: Context) -> Iterator[Violation]:
-    yield from rpm_prompt(ctx, "DL3038", DNF)
-
-
-@rule("DL3040")
-def dnf_cache_not_cleaned(ctx: Context) -> Iterator[Violation]:
-    yield from rpm_cleanup(ctx, "DL3040", DNF)
-
-
-@rule("DL3041")
-def dnf_unpinned(ctx: Context) -> Iterator[Violation]:
-    yield from rpm_unpinned(ctx, "DL3041", DNF)
+# yum and dnf share every rule and differ only in the codes hadolint gave them.
+for _code, _check, _managers in (
+    ("DL3030", rpm_prompt, YUM),
+    ("DL3032", rpm_cleanup, YUM),
+    ("DL3033", rpm_unpinned, YUM),
+    ("DL3038", rpm_prompt, DNF),
+    ("DL3040", rpm_cleanup, DNF),
+    ("DL3041", rpm_unpinned, DNF),
+):
+    rule(_code)(partial(_check, code=_code, managers=_managers))
 
 
 # --- zypper ----------------------------------------------------------------------
@@ -144,14 +120,12 @@ ZYPPER_PROMPTING = frozenset({"install", "remove", "update", "patch", "dist-upgr
 
 @rule("DL3034")
 def zypper_without_non_interactive(ctx: Context) -> Iterator[Violation]:
-    yield from missing_switch(
+    yield from unanswered_prompt(
         ctx,
         "DL3034",
         installs(ctx, {"zypper"}, ZYPPER_PROMPTING),
         lambda pc: has_option(pc, "-n", "--non-interactive", "-y", "--no-confirm"),
-        lambda pc: f"`zypper {pc.subcommand}` without `-y` (or `zypper -n`) stops at its confirmation prompt, "
-        "and a build has no one to answer it",
-        "-y",
+        " (or `zypper -n`)",
     )
 
 

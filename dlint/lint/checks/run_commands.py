@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
@@ -23,45 +23,43 @@ def run_commands(ctx: Context) -> Iterator[tuple[Instruction, Command]]:
                 yield instr, cmd
 
 
+def each_command(ctx: Context, code: str, matches: Callable[[Command], bool], message: str) -> Iterator[Violation]:
+    """A violation spanning each command of each RUN that `matches`; `{name}` in `message` is its name."""
+    for instr, cmd in run_commands(ctx):
+        if matches(cmd):
+            yield ctx.violation(code, message.format(name=cmd.name), instr, cmd.start_offset, cmd.end_offset)
+
+
 @rule("DL3001")
 def pointless_command(ctx: Context) -> Iterator[Violation]:
-    for instr, cmd in run_commands(ctx):
-        if cmd.name in POINTLESS:
-            yield ctx.violation(
-                "DL3001",
-                f"`{cmd.name}` makes no sense while an image builds: there is no terminal, no running "
-                "service and no other process to act on",
-                instr,
-                cmd.start_offset,
-                cmd.end_offset,
-            )
+    return each_command(
+        ctx,
+        "DL3001",
+        lambda cmd: cmd.name in POINTLESS,
+        "`{name}` makes no sense while an image builds: there is no terminal, no running service and no other "
+        "process to act on",
+    )
 
 
 @rule("DL3003")
 def cd_instead_of_workdir(ctx: Context) -> Iterator[Violation]:
-    for instr, cmd in run_commands(ctx):
-        if cmd.name == "cd":
-            yield ctx.violation(
-                "DL3003",
-                "`cd` changes the directory for this RUN only; use WORKDIR, or `make -C`/`tar -C` style options",
-                instr,
-                cmd.start_offset,
-                cmd.end_offset,
-            )
+    return each_command(
+        ctx,
+        "DL3003",
+        lambda cmd: cmd.name == "cd",
+        "`cd` changes the directory for this RUN only; use WORKDIR, or `make -C`/`tar -C` style options",
+    )
 
 
 @rule("DL3004")
 def sudo(ctx: Context) -> Iterator[Violation]:
-    for instr, cmd in run_commands(ctx):
-        if cmd.name == "sudo" or "sudo" in cmd.wrappers:
-            yield ctx.violation(
-                "DL3004",
-                "`sudo` in a build: RUN already runs as the current USER; switch with `USER root` and back, "
-                "or use `gosu`/`su-exec` at run time",
-                instr,
-                cmd.start_offset,
-                cmd.end_offset,
-            )
+    return each_command(
+        ctx,
+        "DL3004",
+        lambda cmd: cmd.name == "sudo" or "sudo" in cmd.wrappers,
+        "`sudo` in a build: RUN already runs as the current USER; switch with `USER root` and back, "
+        "or use `gosu`/`su-exec` at run time",
+    )
 
 
 # useradd options that take a value (attached, `-u1000`, or as the next word).
@@ -141,16 +139,12 @@ def wget_is_quiet(cmd: Command) -> bool:
 
 @rule("DL3047")
 def wget_progress(ctx: Context) -> Iterator[Violation]:
-    for instr, cmd in run_commands(ctx):
-        if cmd.name == "wget" and not wget_is_quiet(cmd):
-            yield ctx.violation(
-                "DL3047",
-                "`wget` without `-q`, `-nv` or `--progress=dot:giga` prints a progress bar line per "
-                "chunk into the build log",
-                instr,
-                cmd.start_offset,
-                cmd.end_offset,
-            )
+    return each_command(
+        ctx,
+        "DL3047",
+        lambda cmd: cmd.name == "wget" and not wget_is_quiet(cmd),
+        "`wget` without `-q`, `-nv` or `--progress=dot:giga` prints a progress bar line per chunk into the build log",
+    )
 
 
 @rule("DL4001")
@@ -176,13 +170,10 @@ def wget_and_curl(ctx: Context) -> Iterator[Violation]:
 
 @rule("DL4005")
 def ln_bin_sh(ctx: Context) -> Iterator[Violation]:
-    for instr, cmd in run_commands(ctx):
-        if cmd.name == "ln" and any(w.value == "/bin/sh" for w in cmd.args):
-            yield ctx.violation(
-                "DL4005",
-                "replacing /bin/sh with a link changes the shell for every later program in the image; "
-                'use `SHELL ["/bin/bash", "-c"]` to change the shell RUN uses',
-                instr,
-                cmd.start_offset,
-                cmd.end_offset,
-            )
+    return each_command(
+        ctx,
+        "DL4005",
+        lambda cmd: cmd.name == "ln" and any(w.value == "/bin/sh" for w in cmd.args),
+        "replacing /bin/sh with a link changes the shell for every later program in the image; "
+        'use `SHELL ["/bin/bash", "-c"]` to change the shell RUN uses',
+    )

@@ -1,0 +1,239 @@
+"""Reading `docker save` streams into per-layer summaries, in layer order, without holding a layer.
+
+The stream is the only place layer contents are available, and an image can
+be larger than memory, so every member is read once as it arrives. The
+archive's order is not layer order (`manifest.json`, which gives the order,
+comes last), so each layer is kept as a summary (paths, sizes, content
+digests, whiteouts) and ordered at the end.
+
+Two layouts are read: the classic one (`<id>/layer.tar`, uncompressed;
+Engine < 25) and the OCI image layout (`blobs/sha256/<digest>`, layers
+uncompressed or gzip-compressed, with `<id>/layer.tar` links into the blobs on
+Engine 25+, and an `index.json` when there is no docker `manifest.json`).
+A new layout only touches this module.
+
+Gzip blobs give the compressed size for free. For uncompressed layers it is
+not computed: gzip at level 6 (what a push uses) took 4.0 s for the 78 MB
+Debian base layer, against 1.7 s to stream and account the whole image (1.2 s
+of it the engine's own save), on a 2-core machine; level 1 still took 1.4 s and
+overstates the size by 9%. Reports say "not available" there.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import posixpath
+import tarfile
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import IO, Literal
+
+READ_SIZE = 1 << 20
+MAX_DOCUMENT = 8 << 20  # a manifest, index or image config: anything larger is a layer
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+SKIPPED = frozenset({"repositories", "oci-layout"})
+
+
+class SaveError(Exception):
+    """The save stream cannot be read as an image: one line saying why."""
+
+
+class ChunkStream(io.RawIOBase):
+    """A read-only file over an iterator of byte chunks (what `api.get_image()` yields)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One path of a layer."""
+
+    type: Literal["file", "link", "dir", "other"]  # link: a hard link to `target` in the same layer
+    size: int = 0
+    digest: bytes | None = None
+    meta: tuple[int, int, int] = (0, 0, 0)  # mode, uid, gid
+    target: str | None = None
+
+
+@dataclass
+class Layer:
+    """What one layer holds, in the order the tar gave it."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)  # path without the leading "/"
+    whiteouts: list[str] = field(default_factory=list)  # paths this layer removes
+    opaque: list[str] = field(default_factory=list)  # directories whose lower content this layer hides
+    compressed_size: int | None = None  # the blob's size, when the engine stored it gzip-compressed
+
+    @property
+    def stored_bytes(self) -> int:
+        return sum(n.size for n in self.nodes.values() if n.type == "file")
+
+
+@dataclass
+class SavedImage:
+    config: dict
+    layers: list[Layer]  # oldest first
+
+
+def read_save(stream: IO[bytes]) -> SavedImage:
+    """Summaries of every layer in a `docker save` archive, in layer order."""
+    layers: dict[str, Layer] = {}
+    documents: dict[str, object] = {}
+    links: dict[str, str] = {}
+    try:
+        with tarfile.open(fileobj=stream, mode="r|") as archive:
+            for member in archive:
+                name = _clean(member.name)
+                if member.issym():
+                    links[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
+                elif member.islnk():
+                    links[name] = _clean(member.linkname)
+                elif member.isreg() and not _skipped(name):
+                    blob = archive.extractfile(member)
+                    assert blob is not None  # a regular member always has data
+                    document = _document(blob, member.size)
+                    if document is not None:
+                        documents[name] = document
+                    else:
+                        layers[name] = read_layer(blob, member.size)
+        while stream.read(READ_SIZE):  # the end-of-archive padding: let the engine finish its save
+            pass
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise SaveError(f"the engine's save stream is not a readable image archive ({exc})") from None
+    return _ordered(layers, documents, links)
+
+
+def _clean(name: str) -> str:
+    return posixpath.normpath("/" + name).lstrip("/")
+
+
+def _skipped(name: str) -> bool:
+    base = posixpath.basename(name)
+    return name in SKIPPED or base == "VERSION" or (base == "json" and "/" in name)  # legacy v1 metadata
+
+
+def _document(blob: IO[bytes], size: int) -> object | None:
+    """The parsed JSON of a manifest, index or config; None for anything else (a layer)."""
+    if size > MAX_DOCUMENT or blob.peek(1)[:1] not in (b"{", b"["):  # type: ignore[attr-defined]
+        return None
+    try:
+        return json.loads(blob.read())
+    except ValueError:
+        return None
+
+
+def read_layer(blob: IO[bytes], size: int) -> Layer:
+    """One layer tar, plain or gzip-compressed, read member by member with a digest per file."""
+    layer = Layer()
+    head = blob.peek(4)[:4]  # type: ignore[attr-defined]
+    plain: IO[bytes] = blob
+    if head.startswith(GZIP_MAGIC):
+        layer.compressed_size = size
+        plain = gzip.GzipFile(fileobj=blob, mode="rb")
+    elif head == ZSTD_MAGIC:
+        raise SaveError("a layer is zstd-compressed, which this Python cannot read (only plain and gzip layers)")
+    first = plain.peek(512)[:512]  # type: ignore[attr-defined]
+    if not first.strip(b"\0"):
+        return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
+    with tarfile.open(fileobj=plain, mode="r|") as tar:
+        for member in tar:
+            path = _clean(member.name)
+            if not path:
+                continue
+            parent, base = posixpath.split(path)
+            meta = (member.mode, member.uid, member.gid)
+            if base == OPAQUE:
+                layer.opaque.append(parent)
+            elif base.startswith(WHITEOUT + WHITEOUT):
+                continue  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs), not content
+            elif base.startswith(WHITEOUT):
+                layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT):]))
+            elif member.isreg():
+                data = tar.extractfile(member)
+                assert data is not None
+                layer.nodes[path] = Node("file", member.size, _digest(data), meta)
+            elif member.islnk():
+                layer.nodes[path] = Node("link", meta=meta, target=_clean(member.linkname))
+            elif member.isdir():
+                layer.nodes[path] = Node("dir", meta=meta)
+            else:
+                layer.nodes[path] = Node("other", meta=meta)
+    return layer
+
+
+def _digest(data: IO[bytes]) -> bytes:
+    h = hashlib.sha256()  # ~0.2 s per 78 MB here: the copy-up check needs content identity
+    while chunk := data.read(READ_SIZE):
+        h.update(chunk)
+    return h.digest()
+
+
+def _ordered(layers: dict[str, Layer], documents: dict[str, object], links: dict[str, str]) -> SavedImage:
+    """Put the layers in the order the manifest gives, following the layout's links into blobs/."""
+
+    def resolve(name: str) -> str:
+        for _ in range(8):
+            if name not in links:
+                break
+            name = links[name]
+        return name
+
+    def blob(digest: str) -> str:
+        return "blobs/" + digest.replace(":", "/", 1)
+
+    manifest = documents.get("manifest.json")
+    if isinstance(manifest, list) and manifest and isinstance(manifest[0], dict):
+        config_name, layer_names = manifest[0].get("Config"), manifest[0].get("Layers")
+    else:  # an OCI layout without the docker-compatible manifest.json
+        config_name, layer_names = _from_index(documents, blob)
+    if not isinstance(config_name, str) or not isinstance(layer_names, list):
+        raise SaveError("the engine's save stream has no manifest naming the image's layers")
+    config = documents.get(resolve(_clean(config_name)))
+    ordered: list[Layer] = []
+    for name in layer_names:
+        layer = layers.get(resolve(_clean(str(name))))
+        if layer is None:
+            raise SaveError(f"the save stream's manifest names a layer it does not contain ({name})")
+        ordered.append(layer)
+    return SavedImage(config if isinstance(config, dict) else {}, ordered)
+
+
+def _from_index(documents: dict[str, object], blob) -> tuple[object, object]:
+    document = documents.get("index.json")
+    for _ in range(4):  # index -> (nested index ->) manifest
+        manifests = document.get("manifests") if isinstance(document, dict) else None
+        if not manifests or not isinstance(manifests[0], dict):
+            return None, None
+        document = documents.get(blob(str(manifests[0].get("digest"))))
+        if isinstance(document, dict) and "layers" in document:
+            config = document.get("config") or {}
+            return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in document["layers"]]
+    return None, None
+
+
+def open_chunks(chunks: Iterable[bytes]) -> IO[bytes]:
+    """A buffered file over `api.get_image()`'s chunks, for read_save."""
+    return io.BufferedReader(ChunkStream(chunks), buffer_size=READ_SIZE)
