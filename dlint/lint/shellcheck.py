@@ -12,10 +12,8 @@ lines and columns and go through the RUN's source map to file offsets.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +73,7 @@ def run(ctx: Context) -> list[tuple[Violation, Level]]:
     jobs = [job for instr in ctx.runs() if (job := _job(ctx, instr)) is not None]
     if exe is None or not jobs:
         return []
-    import tempfile  # only when ShellCheck runs: not on every `dlint check`
+    import tempfile  # these only when ShellCheck runs: not on every `dlint check`
 
     by_dialect: dict[str, list[int]] = {}
     for n, job in enumerate(jobs):
@@ -93,6 +91,9 @@ def run(ctx: Context) -> list[tuple[Violation, Level]]:
 
 
 def _shellcheck(exe: str, cwd: str, dialect: str, files: list[str]) -> Iterator[dict]:
+    import json
+    import subprocess
+
     command = [exe, "--format=json1", "--norc", f"--shell={dialect}", f"--exclude={','.join(EXCLUDED)}", *files]
     try:
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
