@@ -141,7 +141,6 @@ def check(
 ) -> None:
     """Lint Dockerfiles. Settings come from the nearest .dlint.toml or [tool.dlint] in pyproject.toml; flags win."""
     from dlint.lint.config import ConfigError, Flags, split_codes
-    from dlint.lint.fix import FixMode, unified_diff
     from dlint.lint.runner import check_paths
     from dlint.report import render
 
@@ -159,7 +158,11 @@ def check(
         inline_ignores=not no_inline_ignores,
         shellcheck=shellcheck,
     )
-    mode = FixMode(write=not diff, unsafe=unsafe_fixes) if fix or diff else None
+    mode = None
+    if fix or diff:
+        from dlint.lint.fix import FixMode
+
+        mode = FixMode(write=not diff, unsafe=unsafe_fixes)
     try:
         results = check_paths(paths, flags, mode)
     except ConfigError as exc:
@@ -168,6 +171,8 @@ def check(
     linted = [r.path for r in results if r.error is None]
     changed = [r for r in results if r.fix and r.fix.changed]
     if diff:
+        from dlint.lint.fix import unified_diff
+
         write_output("".join(unified_diff(r.path, r.fix.original, r.fix.text) for r in changed if r.fix), None)
     else:
         fixed_stdin = next((r.fix.text for r in results if r.path == "-" and r.fix), None)

@@ -247,8 +247,8 @@ def test_base_image_files_deleted_later_say_the_base_keeps_them():
                    layer_tar(Entry("usr/share"), whiteout("usr/share/doc"))], [ROW, ROW])
     [entry] = measure(image, [base, step(2, "RUN rm -rf /usr/share/doc")]).entries
     assert (entry.path, entry.bytes) == ("/usr/share/doc", 1000)
-    assert entry.suggestion == ("added at line 1, removed at line 2: deleting base-image files in a later layer "
-                                "only hides them; use a slimmer base image")
+    assert entry.suggestion == ("added at line 1, removed at line 2: deleting a base-image file keeps the base "
+                                "image's copy; if it matters, use a base image without it")
 
 
 def test_history_rows_without_a_layer_are_skipped_when_mapping_layers_to_steps():

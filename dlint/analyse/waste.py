@@ -280,6 +280,9 @@ def suggestion(kind: Kind, added: StepRecord | None, removed: StepRecord | None,
     where = f"added at {a}, {'removed' if kind == 'deleted' else 'rewritten'} at {r}"
     if added is not None and added is removed:
         return f"{where}: both inside the base image; a slimmer base avoids it"
+    if adder == "FROM":  # package databases and the like: a later install must rewrite them
+        verb = "deleting" if kind == "deleted" else "rewriting"
+        return f"{where}: {verb} a base-image file keeps the base image's copy; if it matters, use a base image without it"
     if kind == "copy-up":
         if not meta_changed:
             return f"{where} with the same content: write it once"
@@ -288,8 +291,6 @@ def suggestion(kind: Kind, added: StepRecord | None, removed: StepRecord | None,
         if adder == "RUN":
             return f"{where} only to change owner or mode: do the chown/chmod in the RUN at {a}"
         return f"{where} only to change owner or mode, which copies the whole file into a new layer: avoid it"
-    if adder == "FROM":
-        return f"{where}: deleting base-image files in a later layer only hides them; use a slimmer base image"
     if kind == "deleted":
         if adder in ("COPY", "ADD"):
             return f"{where}: do not copy it (narrow the {adder} at {a} or list it in .dockerignore)"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +80,8 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
 def _fingerprint(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
     """Hash of code, the instruction's text (whitespace and continuations normalised) and
     the finding's rank among identical ones: lines added above it leave it unchanged."""
+    import hashlib  # only once there are findings to fingerprint
+
     continuation = re.compile(re.escape(df.directives.escape) + r"[ \t]*\r?\n")
     seen: dict[tuple[str, str], int] = {}
     for finding, instruction in found:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlint.lint import shellcheck
 from dlint.lint.config import Flags, Resolver
 from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, lint
 from dlint.lint.finding import Finding, Level
-from dlint.lint.fix import FileFix, FixMode, fix_file
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import SourceError, read_source
+
+if TYPE_CHECKING:  # the fixer is imported only when --fix or --diff asks for it
+    from dlint.lint.fix import FileFix, FixMode
 
 
 @dataclass
@@ -41,6 +44,8 @@ def check_file(
         return FileResult(path, error=str(exc), threshold=threshold)
     warnings = [shellcheck.MISSING] if selection.shellcheck and shellcheck.binary() is None else []
     if fix is not None:
+        from dlint.lint.fix import fix_file
+
         result, findings, crashes = fix_file(path, text, selection, fix)
         return FileResult(path, findings, crashes=crashes, threshold=threshold, fix=result, warnings=warnings)
     findings, crashes = lint(parse(text, path), selection)

@@ -9,7 +9,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures" / "analyse"
@@ -65,10 +64,3 @@ class KeptImages:
                 self.client.api.remove_image(image_id)
             except APIError:
                 pass  # pruned with its child already
-
-
-@pytest.fixture
-def kept_images(engine):
-    kept = KeptImages(engine)
-    yield kept
-    kept.remove()

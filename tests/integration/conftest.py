@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 
 import pytest
-from analyse_support import FIXTURES, Run, dlint, engine_state
+from analyse_support import FIXTURES, KeptImages, Run, dlint, engine_state
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,11 @@ def waste_run(engine, tmp_path_factory) -> ReportRun:
     assert run.returncode == 0, run.stderr
     return ReportRun(EngineRun(run, before, engine_state(engine)), json.loads((out / "report.json").read_text()),
                      (out / "report.html").read_text(), (out / "summary.md").read_text())
+
+
+@pytest.fixture
+def kept_images(engine):
+    """Images a test asked dlint to keep (`--keep`, `--tag`), removed afterwards."""
+    kept = KeptImages(engine)
+    yield kept
+    kept.remove()

@@ -6,7 +6,7 @@ import shutil
 import uuid
 
 import pytest
-from analyse_support import FIXTURES, by_line, dlint, engine_state, kept_images  # noqa: F401
+from analyse_support import FIXTURES, by_line, dlint, engine_state
 
 pytestmark = pytest.mark.engine
 

@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from analyse_support import FIXTURES, REPO, by_line, dlint, engine_state, kept_images  # noqa: F401
+from analyse_support import FIXTURES, REPO, by_line, dlint, engine_state
 
 pytestmark = pytest.mark.engine
 

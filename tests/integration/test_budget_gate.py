@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from analyse_support import FIXTURES, dlint, engine_state, kept_images  # noqa: F401 (a fixture)
+from analyse_support import FIXTURES, dlint, engine_state
 
 from dlint.analyse.units import size_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 import pytest
-from analyse_support import REPO, by_line, dlint, engine_state, kept_images  # noqa: F401 (a fixture)
+from analyse_support import REPO, by_line, dlint, engine_state
 
 from dlint.analyse.cacheprobe import ProbeTarget, suggestion
 from dlint.analyse.steps import step_for
