@@ -199,6 +199,7 @@ class ParseError:
     message: str
     line: int
     column: int = 1
+    rule: str | None = None  # a rule reporting the same mistake under its own code: DL1000 then stays quiet
 
 
 @dataclass

@@ -113,24 +113,25 @@ def test_unreadable_content_is_one_line_exit_2(tmp_path, content, needle):
 
 
 @pytest.mark.parametrize(
-    "content,line",
+    "content,code,line",
     [
-        ("", 1),
-        ("# just a comment\n", 1),
-        ("RUN echo no from\n", 1),
-        ("FROM debian\nRUN <<EOF\napt-get update\n", 2),
-        ("FROM debian\nRUN echo 'unterminated\n", None),
+        ("", "DL1000", 1),
+        ("# just a comment\n", "DL1000", 1),
+        ("RUN echo no from\n", "DL3061", 1),  # hadolint's code for it; not reported twice as DL1000
+        ("FROM debian\nONBUILD ONBUILD RUN x\n", "DL3043", 2),
+        ("FROM debian\nRUN <<EOF\napt-get update\n", "DL1000", 2),
+        ("FROM debian\nRUN echo 'unterminated\n", None, None),
     ],
 )
-def test_broken_dockerfiles_never_crash(tmp_path, content, line):
+def test_broken_dockerfiles_never_crash(tmp_path, content, code, line):
     f = tmp_path / "Dockerfile"
     f.write_text(content)
     p = dlint("check", "--format", "json", str(f))
     assert p.returncode in (0, 1)
     found = json.loads(p.stdout)
-    if line is not None:
-        errors = [d for d in found if d["code"] == "DL1000"]
-        assert errors and errors[0]["line"] == line and errors[0]["level"] == "error"
+    if code is not None:
+        errors = [d for d in found if d["level"] == "error"]
+        assert [(d["code"], d["line"]) for d in errors] == [(code, line)]
 
 
 def test_huge_file(tmp_path):

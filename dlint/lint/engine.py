@@ -46,7 +46,7 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
     found: list[tuple[Finding, int]] = [  # with the instruction index each is about (-1: the file)
         (_parse_error(df, e, rules[PARSE_ERROR], selection), -1)
         for e in df.errors
-        if PARSE_ERROR in selection.codes
+        if PARSE_ERROR in selection.codes and not (e.rule and e.rule in selection.codes)
     ]
     crashes: list[RuleCrash] = []
     for code, rule in rules.items() if df.instructions else ():

@@ -104,17 +104,20 @@ class _Parser:
 
     # --- errors ---------------------------------------------------------------
 
-    def _error(self, message: str, line: int, offset: int | None = None) -> None:
-        """Record an error at `offset` if given (its own line and column), else at `line`."""
+    def _error(self, message: str, line: int, offset: int | None = None, rule: str | None = None) -> None:
+        """Record an error at `offset` if given (its own line and column), else at `line`.
+
+        `rule`: a rule that reports the same mistake under its own (hadolint) code.
+        """
         if len(self.errors) >= MAX_ERRORS:
             if len(self.errors) == MAX_ERRORS:
                 self.errors.append(ParseError(f"more than {MAX_ERRORS} errors; the rest are not reported", line))
             return
         if offset is None:
-            self.errors.append(ParseError(message, line))
+            self.errors.append(ParseError(message, line, rule=rule))
             return
         row = bisect.bisect_right(self.starts, offset) - 1
-        self.errors.append(ParseError(message, row + 1, offset - self.starts[row] + 1))
+        self.errors.append(ParseError(message, row + 1, offset - self.starts[row] + 1, rule))
 
     def _check_line_lengths(self) -> None:
         # A UTF-8 character is at most 4 bytes, so shorter lines cannot be too long.
@@ -256,10 +259,11 @@ class _Parser:
         if lo == hi:
             return None, ()
         if depth > 0:
-            raise ArgumentError("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+            self._error("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", line_no, offset, "DL3043")
+            return None, ()
         trigger = self._instruction(line, smap, lo, hi, line_no, depth + 1)
         if trigger.keyword in ("FROM", "MAINTAINER"):
-            self._error(f"{trigger.keyword} isn't allowed as an ONBUILD trigger", line_no, offset)
+            self._error(f"{trigger.keyword} isn't allowed as an ONBUILD trigger", line_no, offset, "DL3043")
         return trigger, trigger.values
 
     def _heredocs(self, ins: Instruction, host: Instruction, line: str, last: int) -> int:
@@ -321,7 +325,7 @@ class _Parser:
                 if ins.keyword == "ARG":
                     global_args.append(ins)
                 elif ins.keyword.lower() in KEYWORDS and not reported_no_stage:
-                    self._error("no build stage in current context", ins.start_line, ins.start_offset)
+                    self._error("no build stage in current context", ins.start_line, ins.start_offset, "DL3061")
                     reported_no_stage = True
                 ins.stage = -1
                 continue
