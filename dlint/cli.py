@@ -69,7 +69,10 @@ def format_pairs(raw_args: list[str], formats: list[str], default: str) -> list[
     pairs: list[list] = []
     it = iter(raw_args)
     for tok in it:
-        name, eq, val = tok.partition("=")
+        if tok[:2] in ("-f", "-o") and len(tok) > 2:  # click's attached short form: -fjson, -oreport.json
+            name, eq, val = tok[:2], "=", tok[2:]
+        else:
+            name, eq, val = tok.partition("=")
         if name in ("--format", "-f", "--output", "-o"):
             value = val if eq else next(it, None)
             if value is None:
@@ -99,9 +102,9 @@ def write_output(text: str, output: str | None) -> None:
         raise fail(f"cannot write {output}: {exc.strerror}") from None
 
 
-def use_colour(stream=None) -> bool:
-    stream = stream or sys.stdout
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+def use_colour(stream) -> bool:
+    """ANSI colour only for a person at a terminal; NO_COLOR (https://no-color.org) counts when non-empty."""
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 @app.command(cls=RawArgsCommand)
@@ -158,6 +161,8 @@ def check(
         inline_ignores=not no_inline_ignores,
         shellcheck=shellcheck,
     )
+    if unsafe_fixes and not (fix or diff):
+        raise fail("--unsafe-fixes only applies with --fix or --diff")
     mode = None
     if fix or diff:
         from dlint.lint.fix import FixMode
@@ -170,6 +175,7 @@ def check(
     findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
     linted = [r.path for r in results if r.error is None]
     changed = [r for r in results if r.fix and r.fix.changed]
+    unwritten = False
     if diff:
         from dlint.lint.fix import unified_diff
 
@@ -179,11 +185,15 @@ def check(
         if fixed_stdin is not None:  # stdout carries the fixed text; reports meant for it go to stderr
             write_output(fixed_stdin, None)
         for fmt, out in pairs:
-            report = render.render(fmt, findings, linted, colour=out is None and use_colour())
+            stream = sys.stderr if fixed_stdin is not None else sys.stdout
+            report = render.render(fmt, findings, linted, colour=out is None and use_colour(stream))
             if out is None and fixed_stdin is not None:
                 sys.stderr.write(report)
-            else:
+                continue
+            try:
                 write_output(report, out)
+            except typer.Exit:  # already said why; the other reports and the summary still go out
+                unwritten = True
     for warning in dict.fromkeys(w for r in results for w in r.warnings):  # once each, not once per file
         typer.echo(f"dlint: warning: {warning}", err=True)
     errors = [r for r in results if r.error or r.crashes or (r.fix and r.fix.error)]
@@ -193,9 +203,11 @@ def check(
                 typer.echo(f"dlint: {message}", err=True)
         for c in r.crashes:
             typer.echo(f"dlint: internal error in rule {c.code} on {r.path}: {c.error}", err=True)
+    if not results:
+        typer.echo(f"dlint: warning: no Dockerfiles found in {' '.join(paths)}", err=True)
     fixed = sum(r.fix.fixed for r in changed if r.fix) if mode else None
     typer.echo(summary(findings, len(results), fixed, would=diff), err=True)
-    if errors:
+    if errors or unwritten:
         raise typer.Exit(EXIT_USAGE)
     if diff:
         raise typer.Exit(EXIT_FINDINGS if changed else EXIT_OK)
@@ -219,10 +231,12 @@ def summary(findings: list, files: int, fixed: int | None = None, would: bool = 
     for f in shown:
         counts[str(f.level)] = counts.get(str(f.level), 0) + 1
     parts = ", ".join(f"{n} {lvl}" for lvl, n in sorted(counts.items()))
-    fixable = sum(f.fixable for f in shown)
+    safe = sum(1 for f in shown if f.fix and f.fix.safe)
+    unsafe = sum(1 for f in shown if f.fix and not f.fix.safe)
+    fixable = f"{safe} fixable" + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else "")
     return (
         f"dlint: {lead}{len(shown)} finding{'s' * (len(shown) != 1)} ({parts}) {where} {files} "
-        f"file{'s' * (files != 1)}, {fixable} fixable{tail}"
+        f"file{'s' * (files != 1)}, {fixable}{tail}"
     )
 
 

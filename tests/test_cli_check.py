@@ -73,12 +73,50 @@ def test_unreadable_input_still_lints_the_others(tmp_path):
     assert "missing" in p.stderr.decode()
 
 
+def test_a_file_named_or_found_twice_is_linted_once(tmp_path):
+    (tmp_path / "Dockerfile").write_bytes(BAD.read_bytes())
+    once = dlint("check", "Dockerfile", cwd=tmp_path).stdout
+    assert once and dlint("check", ".", "Dockerfile", "./Dockerfile", cwd=tmp_path).stdout == once
+    stdin_twice = dlint("check", "-", "-", stdin=BAD.read_bytes())
+    assert b"DL1000" not in stdin_twice.stdout  # no second, empty read of stdin
+    assert stdin_twice.stdout == dlint("check", "-", stdin=BAD.read_bytes()).stdout
+
+
 def test_format_output_pairs(tmp_path):
     out = tmp_path / "r.json"
     p = dlint("check", "--format", "json", "--output", str(out), "--format", "text", str(BAD))
     assert p.returncode == 1
     assert json.loads(out.read_text())[0]["code"] == "DL3009"
     assert p.stdout.decode().startswith(f"{BAD}:2:5: DL3009")
+
+
+def test_attached_short_options_pair_too(tmp_path):
+    out = tmp_path / "r.json"
+    p = dlint("check", "-fjson", f"-o{out}", "-ftext", str(BAD))
+    assert json.loads(out.read_text())[0]["code"] == "DL3009"
+    assert p.stdout.decode().startswith(f"{BAD}:2:5: DL3009")
+
+
+def test_an_unwritable_output_still_gives_the_other_reports(tmp_path):
+    p = dlint("check", "--format", "json", "--output", str(tmp_path / "no" / "r.json"), "--format", "text", str(BAD))
+    assert p.returncode == 2
+    assert p.stdout.decode().startswith(f"{BAD}:2:5: DL3009")
+    err = p.stderr.decode().splitlines()
+    assert "cannot write" in err[0] and " findings (" in err[-1]  # the summary still comes
+
+
+def test_colour_follows_no_color_as_its_spec_says(monkeypatch):
+    from dlint.cli import use_colour
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setenv("NO_COLOR", "")  # present but empty: colour stays on (no-color.org)
+    assert use_colour(Terminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour(Terminal())
 
 
 def test_directory_discovery(tmp_path):
@@ -154,3 +192,16 @@ def test_rules_explain_version():
     assert p.returncode == 2 and len(p.stderr.decode().strip().splitlines()) == 1
     p = dlint("--version")
     assert p.returncode == 0 and p.stdout.decode().startswith("dlint ")
+
+
+def test_empty_directory_says_nothing_was_found(tmp_path):
+    p = dlint("check", str(tmp_path))
+    assert p.returncode == 0
+    assert f"no Dockerfiles found in {tmp_path}" in p.stderr.decode()
+
+
+def test_summary_counts_unsafe_fixes_apart(tmp_path):
+    f = tmp_path / "Dockerfile"
+    f.write_text("FROM debian:12\nMAINTAINER someone@example.com\n")  # DL4000's fix is unsafe
+    err = dlint("check", "--select", "DL4000", str(f)).stderr.decode()
+    assert "0 fixable (1 more with --unsafe-fixes)" in err

@@ -340,6 +340,19 @@ def test_write_refuses_a_file_changed_since_it_was_read(tmp_path):
     assert path.read_text() == BAD + "# edited meanwhile\n"
 
 
+def test_an_interrupted_write_leaves_the_file_and_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "Dockerfile"
+    path.write_text(BAD)
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(str(path), BAD, GOOD)
+    assert path.read_text() == BAD and os.listdir(tmp_path) == ["Dockerfile"]
+
+
 def test_diff_prints_a_patch_and_writes_nothing(tmp_path):
     path = tmp_path / "Dockerfile"
     path.write_text(BAD)
@@ -379,6 +392,13 @@ def test_unsafe_fixes_opt_in(tmp_path):
     assert path.read_text() == text
     assert dlint("check", "--fix", "--unsafe-fixes", *CORE_ARGS, str(path)).returncode == 0
     assert path.read_text() == "FROM alpine\nRUN apk add --no-cache curl\n"
+
+
+def test_unsafe_fixes_alone_is_a_usage_error(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine\nRUN apk add --no-cache curl curl=8.5.0-r0\n")
+    proc = dlint("check", "--unsafe-fixes", str(path))
+    assert proc.returncode == 2 and b"--fix or --diff" in proc.stderr and proc.stdout == b""
 
 
 def test_second_fix_changes_nothing_with_every_rule(tmp_path):

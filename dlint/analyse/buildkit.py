@@ -178,7 +178,6 @@ class ProgressReader:
             self._finish(num)
         elif out := OUTPUT.match(rest):
             self.logs[num].append(out[1])
-            self.observer.output(out[1])
 
     def _start(self, num: int, header: re.Match) -> None:
         stage_name, i, n, text = header[1], int(header[2]), int(header[3]), header[4]

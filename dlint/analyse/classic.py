@@ -138,4 +138,3 @@ class StreamReader:
     def _output(self, line: str) -> None:
         if line.strip():
             self.log.append(line)
-            self.observer.output(line)

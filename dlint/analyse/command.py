@@ -86,9 +86,9 @@ def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> in
         result = build_and_measure(engine, options, prepared, err)
     except _Stopped as stop:
         return _fail(err, stop.message, stop.code)
-    for fmt, path in options.outputs:
-        from dlint.analyse.report import render
+    from dlint.analyse.report import render
 
+    for fmt, path in options.outputs:
         write(render(fmt, result), path)
     if options.save_baseline:
         if result.image is None:
@@ -114,13 +114,16 @@ def prepare(options: AnalyseOptions) -> Prepared:
     if options.dockerfile == "-":
         raise UsageError("analyse needs a Dockerfile on disk (the build reads it), not stdin")
     dockerfile = Path(options.dockerfile).resolve()
-    context = Path(options.context).resolve() if options.context else dockerfile.parent
-    if not context.is_dir():
-        raise UsageError(f"build context {options.context or str(context)!r} is not a directory")
+    # The Dockerfile first: a mistyped path must be named as such, not as a missing default context.
     try:
         text = read_source(str(dockerfile))
     except SourceError as exc:
         raise UsageError(str(exc)) from None
+    context = Path(options.context).resolve() if options.context else dockerfile.parent
+    if not context.is_dir():
+        raise UsageError(f"build context {options.context or str(context)!r} is not a directory")
+    for path in [p for _, p in options.outputs] + [options.save_baseline]:
+        _check_writable(path)
     df = parse(text, options.dockerfile)
     if options.target and stage_named(df, options.target) is None:
         raise UsageError(f"no stage named {options.target!r} in {options.dockerfile}")
@@ -144,6 +147,19 @@ def prepare(options: AnalyseOptions) -> Prepared:
         no_cache=options.no_cache,
     )
     return Prepared(request, df, findings, probe_targets, budgets, baseline)
+
+
+def _check_writable(path: str | None) -> None:
+    """Refuse an --output or --save-baseline that cannot be written before building, not after minutes of it."""
+    if path is None or path == "-":
+        return
+    target = Path(path).absolute()
+    if target.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {path}: no such directory {target.parent}")
+    if not os.access(target if target.exists() else target.parent, os.W_OK):
+        raise UsageError(f"cannot write {path}: permission denied")
 
 
 def _build_args(items: tuple[str, ...]) -> dict[str, str]:

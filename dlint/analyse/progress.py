@@ -48,9 +48,6 @@ class Progress:
                 verdict = "FAILED" if step.failed else "HIT" if step.cached else "MISS"
                 self._write(f"[{entry[1]}] {verdict} {step.seconds:.1f}s\n")
 
-    def output(self, line: str) -> None:
-        """Build output is not echoed: the report shows the failing step's last lines."""
-
     def close(self) -> None:
         self.stop.set()
         if self.ticker is not None:

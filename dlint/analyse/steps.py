@@ -97,13 +97,14 @@ class BuildOutcome:
 
 
 class Observer(Protocol):
-    """Live progress: told when a step starts and ends, and of each output line."""
+    """Live progress: told when a step starts and ends.
+
+    Build output is not echoed: the drivers keep the failing step's last lines for the report.
+    """
 
     def step_started(self, step: StepRecord, position: str) -> None: ...
 
     def step_finished(self, step: StepRecord) -> None: ...
-
-    def output(self, line: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,6 @@ class AnalysisResult:
     image: ImageSummary | None = None
     error: str | None = None
     log_tail: list[str] = field(default_factory=list)
-    interrupted: bool = False
     image_probes: dict[str, int] = field(default_factory=dict)  # cache directory -> bytes the image carries
     cache_probe: list[ProbeResult] = field(default_factory=list)  # --cache-probe results
     waste: WasteReport | None = None  # layer contents replayed from the image's save stream

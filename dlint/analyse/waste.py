@@ -47,7 +47,7 @@ def layer_owners(config: dict, row_owners: list[StepRecord | None], layer_count:
     history = config.get("history") or []
     if len(history) != len(row_owners):
         return [None] * layer_count
-    owners = [owner for entry, owner in zip(history, reversed(row_owners)) if not entry.get("empty_layer")]
+    owners = [owner for entry, owner in zip(history, reversed(row_owners), strict=True) if not entry.get("empty_layer")]
     return (owners + [None] * layer_count)[:layer_count]
 
 

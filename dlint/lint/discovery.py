@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*")
@@ -35,20 +35,11 @@ def excluded(path: Path, root: Path, excludes: Iterable[str]) -> bool:
     return False
 
 
-def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> Iterator[str]:
-    """Expand directories; named files (and `-`) pass through whatever their name."""
-    excludes = tuple(excludes)
-    for arg in paths:
-        p = Path(arg)
-        if arg == "-" or not p.is_dir():
-            yield arg
-            continue
-        found = []
-        for dirpath, dirnames, filenames in os.walk(p):
-            here = Path(dirpath)
-            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS and not excluded(here / d, p, excludes)]
-            for name in filenames:
-                f = here / name
-                if is_dockerfile_name(name) and not excluded(f, p, excludes):
-                    found.append(str(f))
-        yield from sorted(found)
+def discover(directory: str) -> list[str]:
+    """The Dockerfiles under `directory`, sorted; `exclude` is the caller's, since it
+    depends on the config nearest each file, not on the directory searched."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
+        found.extend(str(Path(dirpath, name)) for name in filenames if is_dockerfile_name(name))
+    return sorted(found)

@@ -63,8 +63,7 @@ class Finding:
     name: str
     level: Level
     message: str
-    instruction_line: int = 0  # first line of the instruction it is about
-    instruction_end_line: int = 0
+    instruction_line: int = 0  # first line of the instruction it is about: the analyser's key to its build step
     fix: Fix | None = None
     suppressed: str | None = None  # reason/pragma text when silenced inline
     fingerprint: str = ""  # stable across edits elsewhere in the file (SARIF, GitLab); set by the engine

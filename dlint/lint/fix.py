@@ -13,6 +13,7 @@ fix is a dlint bug the user must not have to find in their diff.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import re
 import stat
@@ -212,9 +213,12 @@ def write_atomic(path: str, original: str, text: str) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, real)
-    except OSError as exc:
-        os.unlink(tmp)
-        raise FixError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    except BaseException as exc:  # Ctrl-C too: no stray temporary file is left next to the user's
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise FixError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise
 
 
 def unified_diff(path: str, original: str, fixed: str) -> str:

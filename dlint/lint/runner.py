@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,15 +61,18 @@ def check_paths(paths: list[str], flags: Flags | None = None, fix: FixMode | Non
 
 
 def _targets(paths: list[str], resolver: Resolver) -> list[str]:
-    """Named files always; files found in a directory unless their config's `exclude` matches."""
-    out: list[str] = []
+    """Named files always; files found in a directory unless their config's `exclude` matches.
+
+    Each file once, however often it is named or found (`dlint check . Dockerfile`,
+    `- -`): a second read of stdin is empty, and a repeat would double its findings.
+    """
+    out: dict[str, str] = {}  # normalised path -> path as first given
     for arg in paths:
         if arg == "-" or not Path(arg).is_dir():
-            out.append(arg)
+            out.setdefault(arg if arg == "-" else os.path.normpath(arg), arg)
             continue
-        for found in discover([arg]):
+        for found in discover(arg):
             cfg = resolver.config_for(found)
             if not cfg.exclude or not cfg.matches(found, cfg.exclude):
-                out.append(found)
-    return out
-
+                out.setdefault(os.path.normpath(found), found)
+    return list(out.values())

@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 
 from dlint.model import Comment, Dockerfile, Instruction
 
-TOOLS = ("dlint", "hadolint")
-
 _PRAGMA = re.compile(
     r"""(?P<tool>dlint|hadolint)[ \t]+
     (?:

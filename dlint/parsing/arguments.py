@@ -47,7 +47,6 @@ class Split:
 
     keyword: str  # as written
     keyword_start: int
-    keyword_end: int
     flags: tuple[FlagWord, ...]
     args_start: int
     args_end: int
@@ -67,10 +66,10 @@ def split_command(line: str, start: int = 0, end: int | None = None) -> Split:
     start, end = strip_span(line, start, len(line) if end is None else end)
     gap = _TOKEN_SPACE.search(line, start, end)
     if gap is None:
-        return Split(line[start:end], start, end, (), end, end)
+        return Split(line[start:end], start, (), end, end)
     flags, rest = extract_flags(line, gap.end(), end)
     args_start, args_end = strip_span(line, rest, end)
-    return Split(line[start : gap.start()], start, gap.start(), flags, args_start, args_end)
+    return Split(line[start : gap.start()], start, flags, args_start, args_end)
 
 
 def extract_flags(line: str, pos: int, end: int) -> tuple[tuple[FlagWord, ...], int]:

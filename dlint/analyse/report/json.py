@@ -20,7 +20,7 @@ def document(result: AnalysisResult) -> dict:
             wasted_bytes=waste.wasted_bytes if waste else None,
             efficiency=round(waste.efficiency, 4) if waste else None,
         )
-    for step, row in zip(result.steps, data["steps"]):
+    for step, row in zip(result.steps, data["steps"], strict=True):
         row["wasted_bytes"] = waste.wasted_by(step) if waste else None
         change = gate.comparison.of(step) if gate and gate.comparison else None
         row["change"] = change.change if change else None

@@ -69,10 +69,11 @@ def unpinned(
         loose = [w for w in pc.packages if not opaque(w) and not pinned(w.value)]
         if not loose:
             continue
-        verb = "is" if len(loose) == 1 else "are"
+        names = list(dict.fromkeys(w.value for w in loose))  # a repeat is DLT003's business
+        verb = "is" if len(names) == 1 else "are"
         yield ctx.violation(
             code,
-            f"{quote_list([w.value for w in loose])} {verb} not pinned to a version: {advice}",
+            f"{quote_list(names)} {verb} not pinned to a version: {advice}",
             instr,
             loose[0].start_offset,
             loose[0].end_offset,
