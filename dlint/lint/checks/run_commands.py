@@ -149,23 +149,22 @@ def wget_progress(ctx: Context) -> Iterator[Violation]:
 
 @rule("DL4001")
 def wget_and_curl(ctx: Context) -> Iterator[Violation]:
-    df = ctx.dockerfile
-    for stage in df.stages:
-        seen: set[str] = set()
-        for instr in stage.instructions:
-            if instr.keyword != "RUN" or (script := ctx.script(instr)) is None:
-                continue
-            used = [c for c in script.commands if c.name in DOWNLOADERS]
-            seen.update(c.name for c in used)
-            if used and len(seen) == len(DOWNLOADERS):
-                yield ctx.violation(
-                    "DL4001",
-                    "this stage downloads with both `curl` and `wget`: pick one, so the image needs one tool "
-                    "and one set of TLS and proxy settings",
-                    instr,
-                    used[0].start_offset,
-                    used[0].end_offset,
-                )
+    seen: dict[int, set[str]] = {}  # stage -> downloaders used so far; triggers count with their stage
+    for instr in ctx.runs():
+        if (script := ctx.script(instr)) is None:
+            continue
+        used = [c for c in script.commands if c.name in DOWNLOADERS]
+        stage_seen = seen.setdefault(instr.stage, set())
+        stage_seen.update(c.name for c in used)
+        if used and len(stage_seen) == len(DOWNLOADERS):
+            yield ctx.violation(
+                "DL4001",
+                "this stage downloads with both `curl` and `wget`: pick one, so the image needs one tool "
+                "and one set of TLS and proxy settings",
+                instr,
+                used[0].start_offset,
+                used[0].end_offset,
+            )
 
 
 @rule("DL4005")
