@@ -148,35 +148,26 @@ def parse_words(rest: str, escape: str) -> list[str]:
                 pos += 1
                 continue
             in_word = True
-        if not quote:
-            if ch in _GO_SPACE_SET:
-                if blank_ok or word:
-                    words.append("".join(word))
-                word = []
-                blank_ok = False
-                in_word = False
-                pos += 1
-                continue
-            if ch in "'\"":
-                quote = ch
-                blank_ok = True
-            elif ch == escape:
-                if pos + 1 == n:
-                    break
-                word.append(ch)
-                pos += 1
-                ch = rest[pos]
+        if not quote and ch in _GO_SPACE_SET:
+            if blank_ok or word:
+                words.append("".join(word))
+            word = []
+            blank_ok = False
+            in_word = False
+            pos += 1
+            continue
+        if not quote and ch in "'\"":
+            quote = ch
+            blank_ok = True
+        elif quote and ch == quote:
+            quote = ""
+        elif ch == escape and quote != "'":  # the escape keeps the next character, in words and "..."
+            if pos + 1 == n:
+                break
             word.append(ch)
-        else:
-            if ch == quote:
-                quote = ""
-            elif ch == escape and quote != "'":
-                if pos + 1 == n:
-                    break
-                word.append(ch)
-                pos += 1
-                ch = rest[pos]
-            word.append(ch)
+            pos += 1
+            ch = rest[pos]
+        word.append(ch)
         pos += 1
     if in_word and (blank_ok or word):
         words.append("".join(word))
