@@ -104,7 +104,9 @@ def test_select_prefix_and_all(tmp_path):
     prefixed = {d["code"] for d in json.loads(dlint("check", "--format", "json", "--select", "DLT00", str(f)).stdout)}
     assert prefixed == {"DLT001", "DLT002"}
     everything = {d["code"] for d in json.loads(dlint("check", "--format", "json", "--select", "ALL", str(f)).stdout)}
-    assert prefixed | {"DL3009"} <= everything
+    default = {d["code"] for d in json.loads(dlint("check", "--format", "json", str(f)).stdout)}
+    assert everything - default == {"DL3057"}  # ALL adds the opt-in rules: DL3057 (no HEALTHCHECK) fires here
+    assert prefixed | {"DL3009"} <= default
 
 
 def test_levels_off_turns_a_rule_off(tmp_path):

@@ -381,7 +381,10 @@ def test_fix_on_stdin_prints_the_fixed_text_and_reports_on_stderr():
     assert proc.stdout.decode() == GOOD
     unfixable = dlint("check", "--fix", *CORE_ARGS, "-", stdin=b"FROM debian\nRUN apt-get update\n")
     assert unfixable.returncode == 1 and unfixable.stdout == b"FROM debian\nRUN apt-get update\n"
-    assert b"DLT001" in unfixable.stderr
+    # with the text on stdout, the findings left go to stderr, before the summary
+    assert [line.split(" [")[0] for line in unfixable.stderr.decode().splitlines()] == [
+        "-:2:5: DL3009", "-:2:5: DLT001", "dlint: fixed 0 findings, 2 findings (2 warning) left in 1 file, 0 fixable",
+    ]
 
 
 def test_unsafe_fixes_opt_in(tmp_path):
@@ -405,8 +408,15 @@ def test_second_fix_changes_nothing_with_every_rule(tmp_path):
     path = tmp_path / "Dockerfile"
     path.write_text("FROM debian:bookworm-slim\nRUN apt-get update\nRUN apt-get install -y zlib1g curl curl\n"
                     "ADD app.tar /srv/\nMAINTAINER someone\n")
-    dlint("check", "--fix", "--unsafe-fixes", "--isolated", str(path))
+    fix = dlint("check", "--fix", "--unsafe-fixes", "--isolated", str(path))
+    assert fix.returncode == 1  # DL3008 (unpinned packages) has no fix and stays
+    assert fix.stderr.decode() == "dlint: fixed 6 findings, 1 finding (1 warning) left in 1 file, 0 fixable\n"
     first = path.read_bytes()
+    assert first == (b"FROM debian:bookworm-slim\n"
+                     b"RUN apt-get update && apt-get install --no-install-recommends -y curl zlib1g"
+                     b" && rm -rf /var/lib/apt/lists/*\n"
+                     b"ADD app.tar /srv/\n"  # a local tar is unpacked by ADD: not a COPY
+                     b'LABEL maintainer="someone"\n')
     proc = dlint("check", "--diff", "--unsafe-fixes", "--isolated", str(path))
     assert proc.returncode == 0 and proc.stdout == b""
     assert path.read_bytes() == first

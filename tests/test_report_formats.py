@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import pty
@@ -15,6 +16,7 @@ import pytest
 from test_cli_check import dlint
 
 from dlint.lint.finding import Finding, Level
+from dlint.lint.registry import all_rules
 from dlint.report import render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,12 +82,14 @@ def test_sarif_validates_against_the_official_schema(project):
 def test_sarif_rules_carry_the_rule_pages(project):
     run_ = sarif(project)["runs"][0]
     driver = run_["tool"]["driver"]
-    assert driver["name"] == "dlint" and driver["version"]
+    assert (driver["name"], driver["version"]) == ("dlint", importlib.metadata.version("dlint"))
     rules = driver["rules"]
     assert [r["id"] for r in rules] == ["DL3009", "DLT001", "DLT002"]
     dlt002 = rules[2]
     assert dlt002["name"] == "unsorted-packages"
-    assert dlt002["shortDescription"]["text"] and dlt002["fullDescription"]["text"]
+    page = all_rules()["DLT002"]
+    assert dlt002["shortDescription"]["text"] == page.summary
+    assert dlt002["fullDescription"]["text"] == page.section("What it does") != ""
     assert dlt002["defaultConfiguration"]["level"] == "note"  # style
     assert dlt002["help"]["markdown"].startswith("# DLT002")
     assert "layer" in rules[1]["help"]["text"]  # DLT001's "Why is this bad?"

@@ -163,7 +163,8 @@ def test_go_pins(command, reported):
 
 def test_gem_version_option_pins_the_command():
     assert findings("FROM ruby:3.3\nRUN gem install bundler -v 2.5.16\n", "DL3028") == []
-    assert findings("FROM ruby:3.3\nRUN gem install bundler\n", "DL3028")
+    found = findings("FROM ruby:3.3\nRUN gem install bundler\n", "DL3028")
+    assert [(f.line, f.column, f.end_column) for f in found] == [(2, 17, 24)]  # `bundler`
 
 
 # --- switches ------------------------------------------------------------------------
@@ -324,7 +325,8 @@ def test_yum_clean_must_follow_the_last_install(run, reported):
 
 
 def test_clean_in_a_later_run_does_not_count():
-    assert findings("FROM fedora:40\nRUN dnf install -y a-1\nRUN dnf clean all\n", "DL3040")
+    found = findings("FROM fedora:40\nRUN dnf install -y a-1\nRUN dnf clean all\n", "DL3040")
+    assert [(f.line, f.column, f.end_column) for f in found] == [(2, 5, 23)]  # the install, not the later clean
 
 
 def test_cleanup_rules_skip_stages_that_never_ship():

@@ -37,7 +37,7 @@ def test_a_source_edit_behind_a_broad_copy_rebuilds_the_install(broad):
     assert (app["first_miss_step"], app["first_miss_line"], app["first_miss_instruction"]) == (4, 7, "COPY . /app")
     assert app["rebuilt_steps"] == 3  # COPY, the install, CMD
     assert app["rebuilt_bytes"] == sum(steps[line]["size"] for line in (7, 8, 9)) + 1  # the appended byte
-    assert 0 < app["rebuilt_seconds"] < 60 and app["error"] is None
+    assert app["rebuilt_seconds"] > 0 and app["error"] is None  # how fast is bench/'s business, not a test's
     assert app["suggestion"].startswith("add `COPY requirements.txt /app/` above `COPY . /app` (line 7)")
 
 
@@ -55,8 +55,8 @@ def test_editing_the_manifest_itself_gets_no_suggestion_and_ignored_files_miss_n
 def test_the_fake_pip_cache_is_measured_on_its_step(broad):
     install = by_line(broad)[8]
     assert install["probes"] == {"/root/.cache/pip": len((FIXTURE / "requirements.txt").read_bytes())}
-    dl3042 = [f for f in broad["findings"] if f["code"] == "DL3042"]
-    assert dl3042 and dl3042[0]["measured_bytes"] == install["probes"]["/root/.cache/pip"]
+    dl3042 = [(f["line"], f["measured_bytes"]) for f in broad["findings"] if f["code"] == "DL3042"]
+    assert dl3042 == [(8, install["probes"]["/root/.cache/pip"])]
     assert broad["image"]["probes"]["/root/.cache/pip"] == install["probes"]["/root/.cache/pip"]
 
 

@@ -24,7 +24,7 @@ def test_the_split_update_step_carries_the_lists_and_the_findings_say_so(apt_spl
     assert APT_LISTS not in install["probes"]  # the install reads them, it does not add any
     assert data["image"]["probes"][APT_LISTS] == lists  # never removed: the image ships them
     measured = {f["code"]: f["measured_bytes"] for f in data["findings"] if f["code"] in ("DL3009", "DLT001")}
-    assert measured and set(measured.values()) == {lists}
+    assert measured == {"DL3009": lists, "DLT001": lists}
     assert steps[2]["probes"] == {}  # FROM runs no package manager: not probed
 
 
