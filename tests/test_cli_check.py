@@ -57,6 +57,7 @@ def test_json_has_hadolint_fields_first():
     dup = next(d for d in data if d["code"] == "DLT003")
     assert dup["name"] == "duplicate-packages" and dup["level"] == "warning"
     assert (dup["line"], dup["column"], dup["end_column"]) == (3, 58, 62)
+    assert (dup["instruction_line"], dup["instruction_end_line"]) == (3, 4)  # the RUN's continuation line
     assert {d["code"]: d["fixable"] for d in data} == {
         "DL3009": False, "DLT001": True, "DL3008": False, "DLT002": True, "DLT003": True,
     }

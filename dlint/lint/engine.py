@@ -116,6 +116,7 @@ def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
         level=level,
         message=v.message,
         instruction_line=instr.start_line if instr else line,
+        instruction_end_line=instr.end_line if instr else end_line,
         fix=v.fix,
     )
 
@@ -132,4 +133,5 @@ def _parse_error(df: Dockerfile, err: ParseError, rule: Rule, selection: Selecti
         level=selection.levels.get(PARSE_ERROR, rule.level),
         message=err.message,
         instruction_line=err.line,
+        instruction_end_line=err.line,
     )

@@ -64,6 +64,7 @@ class Finding:
     level: Level
     message: str
     instruction_line: int = 0  # first line of the instruction it is about: the analyser's key to its build step
+    instruction_end_line: int = 0  # its last line (continuations and heredoc bodies included)
     fix: Fix | None = None
     suppressed: str | None = None  # reason/pragma text when silenced inline
     fingerprint: str = ""  # stable across edits elsewhere in the file (SARIF, GitLab); set by the engine
@@ -89,6 +90,8 @@ class Finding:
             "level": str(self.level),
             "message": self.message,
             "fixable": self.fixable,
+            "instruction_line": self.instruction_line,
+            "instruction_end_line": self.instruction_end_line,
         }
         d.update(self.extra)
         return d
