@@ -206,7 +206,8 @@ def check(
     if not results:
         typer.echo(f"dlint: warning: no Dockerfiles found in {' '.join(paths)}", err=True)
     fixed = sum(r.fix.fixed for r in changed if r.fix) if mode else None
-    typer.echo(summary(findings, len(results), fixed, would=diff), err=True)
+    unreadable = sum(1 for r in results if r.error)
+    typer.echo(summary(findings, len(results) - unreadable, fixed, would=diff, unreadable=unreadable), err=True)
     if errors or unwritten:
         raise typer.Exit(EXIT_USAGE)
     if diff:
@@ -214,7 +215,7 @@ def check(
     raise typer.Exit(EXIT_FINDINGS if any(r.fails for r in results) else EXIT_OK)
 
 
-def summary(findings: list, files: int, fixed: int | None = None, would: bool = False) -> str:
+def summary(findings: list, files: int, fixed: int | None = None, would: bool = False, unreadable: int = 0) -> str:
     """One stderr line; suppressed findings are only counted, never listed.
 
     With `fixed` (--fix, --diff) it leads with what was (or would be) fixed, and
@@ -223,6 +224,7 @@ def summary(findings: list, files: int, fixed: int | None = None, would: bool = 
     suppressed = sum(1 for f in findings if f.suppressed)
     shown = [f for f in findings if not f.suppressed]
     tail = f", {suppressed} suppressed inline" if suppressed else ""
+    tail += f", {unreadable} file{'s' * (unreadable != 1)} not read" if unreadable else ""
     lead = "" if fixed is None else f"{'would fix' if would else 'fixed'} {fixed} finding{'s' * (fixed != 1)}, "
     where = "left in" if fixed is not None else "in"
     if not shown:

@@ -75,7 +75,7 @@ def test_unreadable_input_still_lints_the_others(tmp_path):
     assert p.stdout.decode() == dlint("check", str(BAD)).stdout.decode()  # BAD's findings, all of them
     assert p.stderr.decode().splitlines() == [
         f"dlint: {tmp_path / 'missing'}: cannot read: No such file or directory",
-        "dlint: 5 findings (1 style, 4 warning) in 2 files, 3 fixable",
+        "dlint: 5 findings (1 style, 4 warning) in 1 file, 3 fixable, 1 file not read",
     ]
 
 
