@@ -23,20 +23,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dlint.lint.engine import PARSE_ERROR, Selection  # noqa: E402
+from corpus import CORPUS, corpus_files  # noqa: E402 - bench/ is on sys.path when a script runs
+
+from dlint.lint.engine import PARSE_ERROR, Selection, lint  # noqa: E402
 from dlint.lint.registry import all_rules  # noqa: E402
-from dlint.lint.runner import check_file  # noqa: E402
 from dlint.model import Dockerfile  # noqa: E402
 from dlint.parsing.dockerfile import parse  # noqa: E402
 from dlint.parsing.source import read_source  # noqa: E402
 
 Key = tuple[str, str, int]  # (file, code, first line of the instruction)
-
-
-def corpus_files(corpus: Path) -> list[str]:
-    # os.walk, not glob: 11 corpus names start with '.'.
-    real = corpus / "real"
-    return sorted(os.path.relpath(Path(d) / f, corpus) for d, _, fs in os.walk(real) for f in fs)
 
 
 def instruction_line(df: Dockerfile, line: int) -> int:
@@ -54,7 +49,7 @@ def collect(corpus: Path, codes: frozenset[str]) -> tuple[set[Key], set[Key], in
     skipped = 0
     rules = all_rules()
     selection = Selection(frozenset(c for c in codes if rules[c].default))  # what a plain `dlint check` runs
-    for rel in corpus_files(corpus):
+    for rel in (os.path.relpath(f, corpus) for f in corpus_files(corpus / "real")):
         reported = baseline.get(rel, [])
         if any(r["code"] == PARSE_ERROR for r in reported):
             skipped += 1
@@ -62,7 +57,7 @@ def collect(corpus: Path, codes: frozenset[str]) -> tuple[set[Key], set[Key], in
         path = str(corpus / rel)
         df = parse(read_source(path), path)
         theirs |= {(rel, r["code"], instruction_line(df, r["line"])) for r in reported if r["code"] in codes}
-        found = check_file(path, selection).findings
+        found, _crashes = lint(df, selection)  # what `dlint check` does with the file, parsed once
         ours |= {(rel, f.code, f.instruction_line) for f in found if f.code in codes and not f.suppressed}
     return theirs, ours, skipped
 
@@ -88,7 +83,7 @@ def table(codes: list[str], theirs: set[Key], ours: set[Key]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--code", action="append", help="limit to these codes (repeatable)")
     ap.add_argument("--diff", action="store_true", help="list the findings only one side has")
     args = ap.parse_args()
@@ -98,7 +93,7 @@ def main() -> None:
     shared = sorted(c for c, r in all_rules().items() if re.fullmatch(r"DL\d{4}", c) and c != PARSE_ERROR and r.default)
     codes = [c for c in shared if not args.code or c in args.code]
     theirs, ours, skipped = collect(args.corpus, frozenset(codes))
-    print(f"{len(corpus_files(args.corpus)) - skipped} files ({skipped} skipped: hadolint cannot parse them)\n")
+    print(f"{len(corpus_files(args.corpus / 'real')) - skipped} files ({skipped} skipped: hadolint cannot parse them)\n")
     print(table(codes, theirs, ours))
     if args.diff:
         for title, only in (("hadolint only", theirs - ours), ("dlint only", ours - theirs)):

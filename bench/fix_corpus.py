@@ -13,7 +13,6 @@ safety check (each such file is a dlint bug and is listed), and the time taken.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections import Counter
@@ -21,6 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from corpus import CORPUS, corpus_files  # noqa: E402 - bench/ is on sys.path when a script runs
 
 from dlint.lint.engine import Selection, lint  # noqa: E402 - after the path set-up
 from dlint.lint.fix import fix_text  # noqa: E402
@@ -30,14 +31,9 @@ from dlint.parsing.source import SourceError, read_source  # noqa: E402
 CORE = ("DLT001", "DL3009", "DLT002", "DLT003")
 
 
-def corpus_files(corpus: Path) -> list[str]:
-    # os.walk, not glob: some corpus names start with '.'.
-    return sorted(str(Path(d) / f) for d, _, fs in os.walk(corpus) for f in fs)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "real")
+    ap.add_argument("--corpus", type=Path, default=CORPUS / "real")
     ap.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes marked unsafe")
     ap.add_argument("--show", metavar="CODE", help="list the files where CODE findings remain")
     args = ap.parse_args()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,10 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def corpus_files(corpus: Path) -> list[str]:
-    # os.walk, not glob: 11 corpus names start with '.'.
-    return sorted(str(Path(d) / f) for d, _, fs in os.walk(corpus) for f in fs)
+from corpus import CORPUS, corpus_files  # noqa: E402 - bench/ is on sys.path when a script runs
 
 
 def timed(cmd: list[str]) -> float:
@@ -40,7 +36,7 @@ def timed(cmd: list[str]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "real")
+    ap.add_argument("--corpus", type=Path, default=CORPUS / "real")
     ap.add_argument("--samples", type=int, default=20)
     args = ap.parse_args()
     if not args.corpus.is_dir():

@@ -8,6 +8,7 @@ and columns are 1-based, columns count characters. Every span is half-open:
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 
@@ -80,9 +81,6 @@ class Text:
 
     def source_offset(self, index: int) -> int:
         return self.map.to_source(index)
-
-    def slice(self, start: int, end: int) -> Text:
-        return Text(self.value[start:end], self.map.slice(start, end))
 
 
 @dataclass(frozen=True)
@@ -214,12 +212,16 @@ class Dockerfile:
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column), both 1-based, of a file offset."""
-        i = max(bisect.bisect_right(self.line_starts, offset) - 1, 0)
-        return i + 1, offset - self.line_starts[i] + 1
+        return line_column(self.line_starts, offset)
 
     def text_of(self, instruction: Instruction) -> str:
         """The instruction as written: continuations, comments and heredoc bodies included."""
         return self.text[instruction.start_offset : instruction.end_offset]
+
+    @property
+    def continuation(self) -> str:
+        """A regex for this file's line continuation: the escape character, blanks, a newline."""
+        return re.escape(self.directives.escape) + r"[ \t]*\r?\n"
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages[instruction.stage] if instruction.stage >= 0 else None
@@ -227,3 +229,9 @@ class Dockerfile:
     @property
     def global_args(self) -> list[Instruction]:
         return [i for i in self.instructions if i.stage < 0]
+
+
+def line_column(line_starts: list[int], offset: int) -> tuple[int, int]:
+    """(line, column), both 1-based, of a file offset; the parser needs it before a Dockerfile exists."""
+    i = max(bisect.bisect_right(line_starts, offset) - 1, 0)
+    return i + 1, offset - line_starts[i] + 1

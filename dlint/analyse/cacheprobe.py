@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from dlint.analyse.steps import BuildOutcome, BuildRequest, StepRecord
+from dlint.analyse.steps import BuildOutcome, BuildRequest, StepRecord, instruction_of
 from dlint.lint.checks.cache_order import broad_source, holds_manifests, installs
 from dlint.lint.checks.operands import copy_operands
 from dlint.lint.context import Context
-from dlint.model import Dockerfile, Instruction
+from dlint.model import Dockerfile
 
 Rebuild = Callable[[BuildRequest], BuildOutcome]  # runs the analysed build again; steps carry sizes
 PROBE_FILE = ".dlint-cache-probe"  # what a probed directory gets: a new file
@@ -148,7 +148,7 @@ def suggestion(df: Dockerfile, target: ProbeTarget, rebuilt: list[StepRecord], c
     DLT004 knows the installs and their manifests; system package installs read
     nothing from the context, so for those the advice is to move them up.
     """
-    copy = _instruction(df, rebuilt[0])
+    copy = instruction_of(df, rebuilt[0])
     escape = df.directives.escape
     source = broad_source(copy, escape) if copy is not None else None
     if copy is None or source is None:
@@ -156,7 +156,7 @@ def suggestion(df: Dockerfile, target: ProbeTarget, rebuilt: list[StepRecord], c
     ctx = Context(df)
     where = f"`{_short(rebuilt[0].instruction)}` (line {copy.start_line})"
     for step in rebuilt[1:]:
-        instr = _instruction(df, step)
+        instr = instruction_of(df, step)
         if instr is None or instr.stage != copy.stage or instr.keyword != "RUN":
             continue
         install = f"`{_short(step.instruction)}` (line {instr.start_line})"
@@ -176,12 +176,6 @@ def suggestion(df: Dockerfile, target: ProbeTarget, rebuilt: list[StepRecord], c
         packages = ctx.package_commands(instr)
         if any(pc.manager in SYSTEM_MANAGERS and pc.subcommand in SYSTEM_INSTALLS for pc in packages):
             return f"move {install} above {where}: it reads nothing from the context"
-    return None
-
-
-def _instruction(df: Dockerfile, step: StepRecord) -> Instruction | None:
-    if 0 < step.index <= len(df.instructions) and df.instructions[step.index - 1].start_line == step.line:
-        return df.instructions[step.index - 1]
     return None
 
 

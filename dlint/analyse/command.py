@@ -96,7 +96,7 @@ def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> in
         else:
             write(render("json", result), options.save_baseline)
     if result.error:
-        failed = next((s for s in result.steps if s.failed), None)
+        failed = result.failed_step
         where = f" at line {failed.line}" if failed and failed.line else ""
         return _fail(err, f"build failed{where}: {result.error}", EXIT_BUILD_FAILED)
     return _verdict(result, err)
@@ -211,11 +211,11 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
     try:
         outcome = build(request, tracker)
-        _measure(engine, df, options, outcome, result)
+        history = _measure(engine, df, options, outcome, result)
         if outcome.image_id:
             _probe(engine, df, options, prepared, result, build, err)
             if options.waste:
-                _waste(engine, df, options, outcome.image_id, result)
+                _waste(engine, df, options, outcome.image_id, history, result)
     except KeyboardInterrupt:
         stop = _Stopped("interrupted: the build was stopped and what it created removed", EXIT_INTERRUPTED)
     except buildkit.BuilderUnavailable as exc:
@@ -233,24 +233,30 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
     return result
 
 
-def _measure(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome, result: AnalysisResult) -> None:
+def _measure(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome,
+             result: AnalysisResult) -> list[dict]:
+    """Steps, sizes and image summary into `result`; returns the image's history rows for the waste replay."""
     from dlint.analyse import layers
 
     result.steps = outcome.steps
     result.error = outcome.error
     result.log_tail = outcome.log_tail
-    _sizes(engine, df, options, outcome)
+    history = _sizes(engine, df, options, outcome)
     if outcome.image_id:
         result.image = layers.image_summary(engine.api, outcome.image_id)
+    return history
 
 
-def _sizes(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome) -> None:
+def _sizes(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome) -> list[dict]:
+    """Fill the steps' sizes; returns the built image's history rows (newest first; none without an image)."""
     from dlint.analyse import layers
 
+    history = list(engine.api.history(outcome.image_id)) if outcome.image_id else []
     if options.builder == "classic":
-        layers.classic_sizes(engine.api, df, outcome.steps)
-    elif outcome.image_id and df.stages:
-        layers.buildkit_sizes(engine.api, df, outcome.steps, outcome.image_id, _final_stage(df, options))
+        layers.classic_sizes(engine.api, df, outcome.steps, history)
+    elif history and df.stages:
+        layers.buildkit_sizes(df, outcome.steps, history, _final_stage(df, options))
+    return history
 
 
 def _final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
@@ -260,11 +266,12 @@ def _final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
     return stage
 
 
-def _waste(engine, df: Dockerfile, options: AnalyseOptions, image_id: str, result: AnalysisResult) -> None:
+def _waste(engine, df: Dockerfile, options: AnalyseOptions, image_id: str, history: list[dict],
+           result: AnalysisResult) -> None:
     """Replay the image's layers from its save stream, while the image still exists."""
     from dlint.analyse import layers, saved, waste
 
-    owners = layers.row_owners(engine.api, df, result.steps, image_id, _final_stage(df, options), options.builder)
+    owners = layers.row_owners(df, result.steps, history, _final_stage(df, options), options.builder)
     chunks = engine.api.get_image(image_id)
     try:
         result.waste = waste.measure(chunks, owners)

@@ -23,13 +23,18 @@ def image_summary(api: docker.APIClient, image_id: str) -> ImageSummary:
     return ImageSummary(id=attrs["Id"], size=int(attrs["Size"]), layers=len(attrs.get("RootFS", {}).get("Layers") or ()))
 
 
-def classic_sizes(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord]) -> None:
-    """Fill `size` (and the full `image_id`) of each step from its history row."""
-    rows: dict[str, dict] = {}
+def classic_sizes(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord], history: list[dict]) -> None:
+    """Fill `size` (and the full `image_id`) of each step from its history row.
+
+    `history` is the final image's (empty without one); only the stages whose
+    rows it lacks have theirs fetched.
+    """
+    rows: dict[str, dict] = {row["Id"]: row for row in history}
     tops = {s.stage: s.image_id for s in steps if s.image_id and s.keyword != "FROM"}
     for image_id in tops.values():
-        for row in api.history(image_id):
-            rows[row["Id"]] = row
+        if _row_for(rows, image_id) is None:
+            for row in api.history(image_id):
+                rows[row["Id"]] = row
     for step in steps:
         if step.keyword == "FROM":
             step.size = _base_size(api, df, step)
@@ -60,11 +65,12 @@ def _stage_of_line(df: Dockerfile, line: int) -> Stage | None:
     return next((s for s in df.stages if s.from_instruction.start_line == line), None)
 
 
-def buildkit_sizes(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord], image_id: str,
-                   final: Stage) -> None:
-    """Sizes for the steps of the final stage and the stages it builds on; others stay unknown."""
+def buildkit_sizes(df: Dockerfile, steps: list[StepRecord], rows: list[dict], final: Stage) -> None:
+    """Sizes for the steps of the final stage and the stages it builds on; others stay unknown.
+
+    `rows` is the image's history, newest first.
+    """
     chain = ancestry(df, final)
-    rows = list(api.history(image_id))  # newest first
     by_index = {s.index: s for s in steps}
     matched = _buildkit_rows(chain, rows)
     for r, instr in enumerate(matched):
@@ -93,15 +99,14 @@ def _buildkit_rows(chain: list[Stage], rows: list[dict]) -> list[Instruction]:
     return matched
 
 
-def row_owners(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord], image_id: str,
-               final: Stage, builder: str) -> list[StepRecord | None]:
-    """The step that wrote each row of the image's history (newest first, as `api.history` gives them).
+def row_owners(df: Dockerfile, steps: list[StepRecord], rows: list[dict], final: Stage,
+               builder: str) -> list[StepRecord | None]:
+    """The step that wrote each of the image's history `rows` (newest first, as `api.history` gives them).
 
     The same matching the sizes come from: a classic step by its image id, a
     BuildKit step by its place among the instructions. Rows below those are
     the base image's and belong to the FROM of the first stage in the chain.
     """
-    rows = list(api.history(image_id))
     by_index = {s.index: s for s in steps}
     chain = ancestry(df, final)
     base = by_index.get(chain[0].from_instruction.index + 1)

@@ -21,7 +21,7 @@ from dlint.analyse.extract import (
     open_archive,
     scratch_container,
 )
-from dlint.analyse.steps import StepRecord
+from dlint.analyse.steps import StepRecord, instruction_of
 from dlint.lint.context import Context
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile
@@ -99,7 +99,8 @@ def package_steps(df: Dockerfile, steps: list[StepRecord]) -> Iterator[tuple[Ste
         previous[step.stage] = step
         if step.keyword != "RUN" or before is None or not (step.image_id and before.image_id):
             continue
-        if 0 < step.index <= len(df.instructions) and ctx.package_commands(df.instructions[step.index - 1]):
+        instr = instruction_of(df, step)
+        if instr is not None and ctx.package_commands(instr):
             yield step, before
 
 

@@ -45,8 +45,7 @@ class Progress:
             if self.live:
                 self._draw()
             elif entry is not None:
-                verdict = "FAILED" if step.failed else "HIT" if step.cached else "MISS"
-                self._write(f"[{entry[1]}] {verdict} {step.seconds:.1f}s\n")
+                self._write(f"[{entry[1]}] {step.cache_state} {step.seconds:.1f}s\n")
 
     def close(self) -> None:
         self.stop.set()

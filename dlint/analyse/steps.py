@@ -34,6 +34,11 @@ class StepRecord:
     failed: bool = False
     probes: dict[str, int] = field(default_factory=dict)  # cache directory -> bytes this step added
 
+    @property
+    def cache_state(self) -> str:
+        """What the progress lines and every report's cache column say about the step."""
+        return "FAILED" if self.failed else "HIT" if self.cached else "MISS"
+
     def to_dict(self) -> dict:
         return {
             "index": self.index,
@@ -65,6 +70,13 @@ def step_for(df: Dockerfile, instr: Instruction) -> StepRecord:
         keyword=instr.keyword,
         instruction=instruction_text(df, instr),
     )
+
+
+def instruction_of(df: Dockerfile, step: StepRecord) -> Instruction | None:
+    """The instruction a step ran; None for a step the builder reported that dlint's parser could not place."""
+    if 0 < step.index <= len(df.instructions) and df.instructions[step.index - 1].start_line == step.line:
+        return df.instructions[step.index - 1]
+    return None
 
 
 def stage_named(df: Dockerfile, name: str) -> Stage | None:
@@ -132,6 +144,10 @@ class AnalysisResult:
     waste: WasteReport | None = None  # layer contents replayed from the image's save stream
     waste_error: str | None = None  # why there is no waste report although the build made an image
     gate: Gate | None = None  # budget verdicts, baseline comparison, cache hit rate
+
+    @property
+    def failed_step(self) -> StepRecord | None:
+        return next((s for s in self.steps if s.failed), None)
 
     def step_at_line(self, line: int) -> StepRecord | None:
         return next((s for s in self.steps if s.line == line), None)

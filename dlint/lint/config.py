@@ -24,7 +24,7 @@ from typing import Any
 
 from dlint.lint import shellcheck
 from dlint.lint.discovery import excluded
-from dlint.lint.engine import Selection
+from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
 from dlint.lint.registry import Rule, all_rules
 
@@ -127,8 +127,7 @@ class Resolver:
         per_file = tuple(c for pattern, codes in cfg.per_file_ignores if cfg.matches(path, [pattern]) for c in codes)
         if per_file:
             layer = Layer(layer.select, layer.extend_select, layer.ignore + per_file)
-        codes = {c for c, r in self.rules.items() if r.default} | shellcheck.CODES
-        codes = layer.apply(codes, self.rules, str(cfg.path))
+        codes = layer.apply(set(default_codes()), self.rules, str(cfg.path))
         codes = self._flag_layer.apply(codes, self.rules, "command line")
         threshold = self.flags.failure_threshold or cfg.failure_threshold or "style"
         run_shellcheck = next((s for s in (self.flags.shellcheck, cfg.shellcheck) if s is not None), False)

@@ -32,13 +32,9 @@ class _Gap:
     op_start: int  # file offset of the operator (of the gap's end when there is none)
 
 
-def _continuation(df: Dockerfile) -> str:
-    return re.escape(df.directives.escape) + r"[ \t]*\r?\n"
-
-
 def _gap(df: Dockerfile, start: int, end: int, newlines: bool = False) -> _Gap | None:
     """Parse text[start:end] as the space between two list elements; None if it holds more."""
-    ws = rf"(?:[ \t\r{chr(10) if newlines else ''}]|{_continuation(df)})*"
+    ws = rf"(?:[ \t\r{chr(10) if newlines else ''}]|{df.continuation})*"
     m = re.fullmatch(rf"((?:{ws}{_REDIRECT})*)({ws})(&&|;)?{ws}", df.text[start:end])
     if m is None:
         return None
@@ -58,6 +54,11 @@ def _script_region(instr: Instruction, offset: int) -> tuple[int, int, Heredoc |
 def _in_quoted_shell(cmd: Command) -> bool:
     """Inside an `sh -c '...'` string: text put there would need that string's quoting."""
     return any(w.endswith(" -c") for w in cmd.wrappers)
+
+
+def _rewritable(instr: Instruction, cmd: Command) -> bool:
+    """A top-level list element of a shell-form RUN: one that text can be joined to or cut from."""
+    return not (instr.is_exec_form or cmd.in_pipeline or cmd.in_condition or cmd.negated or _in_quoted_shell(cmd))
 
 
 def _neighbours(script: Script, cmd: Command) -> tuple[Command | None, Command | None]:
@@ -106,7 +107,7 @@ def remove_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
     Of the two operators around a middle command the `&&` goes, so `a && x; b`
     becomes `a; b` and `a; x && b` becomes `a; b`: what ran regardless still does.
     """
-    if instr.is_exec_form or cmd.in_pipeline or cmd.in_condition or cmd.negated or _in_quoted_shell(cmd):
+    if not _rewritable(instr, cmd):
         return None
     start, end, heredoc = _script_region(instr, cmd.start_offset)
     prev, nxt = _neighbours(script, cmd)
@@ -131,12 +132,12 @@ def remove_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
 
 def prefix_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Command, text: str) -> Edit | None:
     """`text && ` written in front of `cmd`, where that joins the same list `cmd` is in."""
-    if instr.is_exec_form or cmd.in_pipeline or cmd.in_condition or cmd.negated or _in_quoted_shell(cmd):
+    if not _rewritable(instr, cmd):
         return None
     start, _end, heredoc = _script_region(instr, cmd.start_offset)
     prev, _nxt = _neighbours(script, cmd)
     gap_start = prev.end_offset if prev is not None and prev.end_offset >= start else start
-    gap = re.sub(_continuation(df), " ", df.text[gap_start : cmd.start_offset])
+    gap = re.sub(df.continuation, " ", df.text[gap_start : cmd.start_offset])
     gap = re.sub(_REDIRECT, " ", gap) if gap_start != start else gap
     stripped = gap.strip()
     if _OPENERS.search(stripped) or (not stripped and (gap_start == start or (heredoc and "\n" in gap))):

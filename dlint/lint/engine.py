@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from dlint.lint import shellcheck
@@ -27,7 +28,13 @@ class Selection:
 
     @classmethod
     def default(cls) -> Selection:
-        return cls(frozenset(code for code, r in all_rules().items() if r.default) | shellcheck.CODES)
+        return cls(default_codes())
+
+
+@cache
+def default_codes() -> frozenset[str]:
+    """What runs when nothing selects: the default rules, and every SC code (ShellCheck itself is opt-in)."""
+    return frozenset(code for code, r in all_rules().items() if r.default) | shellcheck.CODES
 
 
 @dataclass
@@ -82,7 +89,7 @@ def _fingerprint(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
     the finding's rank among identical ones: lines added above it leave it unchanged."""
     import hashlib  # only once there are findings to fingerprint
 
-    continuation = re.compile(re.escape(df.directives.escape) + r"[ \t]*\r?\n")
+    continuation = re.compile(df.continuation)
     seen: dict[tuple[str, str], int] = {}
     for finding, instruction in found:
         if instruction >= 0:

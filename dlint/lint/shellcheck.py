@@ -21,7 +21,7 @@ from pathlib import Path
 from dlint.lint.context import Context
 from dlint.lint.finding import Level, Violation
 from dlint.model import Dockerfile, Instruction, Segment, SourceMap, Text
-from dlint.parsing.shell import heredoc_map, heredoc_script, shebang_program
+from dlint.parsing.shell import heredoc_map, heredoc_script, shebang_program, shell_program
 
 NAME = "shellcheck"
 # Every code ShellCheck may report: parser (SC1xxx), checks (SC2xxx), portability (SC3xxx).
@@ -70,8 +70,10 @@ class _Job:
 def run(ctx: Context) -> list[tuple[Violation, Level]]:
     """ShellCheck's findings on every POSIX-shell RUN of the file, each with ShellCheck's level."""
     exe = binary()
+    if exe is None:
+        return []
     jobs = [job for instr in ctx.runs() if (job := _job(ctx, instr)) is not None]
-    if exe is None or not jobs:
+    if not jobs:
         return []
     import tempfile  # these only when ShellCheck runs: not on every `dlint check`
 
@@ -118,7 +120,7 @@ def _job(ctx: Context, instr: Instruction) -> _Job | None:
     whole = heredoc_script(instr)
     program = shebang_program(whole.body) if whole is not None else None
     if program is None:
-        program = ctx.shell(instr)[0].rsplit("/", 1)[-1].lower().removesuffix(".exe")
+        program = shell_program(ctx.shell(instr)[0])
     dialect = DIALECTS.get(program)
     if dialect is None:
         return None

@@ -19,7 +19,6 @@ and carries on, so a broken file still gets a model and the other findings.
 
 from __future__ import annotations
 
-import bisect
 import re
 from itertools import accumulate
 
@@ -35,6 +34,7 @@ from dlint.model import (
     SourceMap,
     Stage,
     Text,
+    line_column,
 )
 from dlint.parsing.arguments import (
     GO_SPACE,
@@ -116,8 +116,7 @@ class _Parser:
         if offset is None:
             self.errors.append(ParseError(message, line, rule=rule))
             return
-        row = bisect.bisect_right(self.starts, offset) - 1
-        self.errors.append(ParseError(message, row + 1, offset - self.starts[row] + 1, rule))
+        self.errors.append(ParseError(message, *line_column(self.starts, offset), rule))
 
     def _check_line_lengths(self) -> None:
         # A UTF-8 character is at most 4 bytes, so shorter lines cannot be too long.

@@ -20,7 +20,6 @@ from dlint.parsing.shell import Command, Script, Word
 class Option:
     name: str  # "-y", "--no-install-recommends", "-o"; a cluster `-qy` gives "-q" and "-y"
     value: Word | None  # `-o X=Y`, `--enablerepo=epel` (the part after `=`), None for flags
-    words: tuple[Word, ...]  # the word(s) the option was written as
 
 
 @dataclass(frozen=True)
@@ -223,7 +222,7 @@ def _split(syntax: _Syntax, words: Sequence[Word]) -> tuple[Word | None, list[Op
             options += parsed
             packages += [o.value for o in parsed if o.value is not None and o.name in syntax.package_values]
         elif subcommand is None and not word.literal:
-            options.append(Option(value, None, (word,)))  # `apt-get $OPTS install`: not the subcommand
+            options.append(Option(value, None))  # `apt-get $OPTS install`: not the subcommand
         elif subcommand is None:
             subcommand = word
         else:
@@ -237,10 +236,10 @@ def _option(syntax: _Syntax, word: Word, following: Sequence[Word]) -> tuple[lis
     if value.startswith("--") or not syntax.clusters:
         name, eq, attached = value.partition("=")
         if eq:
-            return [Option(name, _tail(word, attached), (word,))], 0
+            return [Option(name, _tail(word, attached))], 0
         if name in syntax.long_values and following:
-            return [Option(name, following[0], (word, following[0]))], 1
-        return [Option(name, None, (word,))], 0
+            return [Option(name, following[0])], 1
+        return [Option(name, None)], 0
     options: list[Option] = []
     for k, ch in enumerate(value[1:], 1):
         if not ch.isalnum():
@@ -248,10 +247,10 @@ def _option(syntax: _Syntax, word: Word, following: Sequence[Word]) -> tuple[lis
         if ch in syntax.short_values:
             rest = value[k + 1 :].removeprefix("=")
             if rest:
-                return [*options, Option("-" + ch, _tail(word, rest), (word,))], 0
+                return [*options, Option("-" + ch, _tail(word, rest))], 0
             if following:
-                return [*options, Option("-" + ch, following[0], (word, following[0]))], 1
-        options.append(Option("-" + ch, None, (word,)))
+                return [*options, Option("-" + ch, following[0])], 1
+        options.append(Option("-" + ch, None))
     return options, 0
 
 

@@ -9,7 +9,6 @@ through continuation lines, heredoc bodies and quoted `sh -c` strings alike.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import re
@@ -123,11 +122,13 @@ def shells_in_force(df: Dockerfile) -> list[Instruction | None]:
     return in_force
 
 
+def shell_program(path: str) -> str:
+    """A SHELL's program as compared with known shell names: "/bin/Bash" -> "bash", "pwsh.exe" -> "pwsh"."""
+    return _basename(path).lower().removesuffix(".exe")
+
+
 def is_posix_shell(shell: Sequence[str]) -> bool:
-    if not shell:
-        return True
-    program = _basename(shell[0]).lower().removesuffix(".exe")
-    return program not in _NON_POSIX_SHELLS
+    return not shell or shell_program(shell[0]) not in _NON_POSIX_SHELLS
 
 
 def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None = None) -> Script | None:
@@ -600,8 +601,7 @@ def _json_index(literal: str, base: int) -> list[int]:
 def heredoc_map(df: Dockerfile, heredoc: Heredoc) -> SourceMap:
     """Where each body character sits in the file, tabs removed by `<<-` accounted for."""
     text = df.text
-    line = bisect.bisect_right(df.line_starts, heredoc.body_offset) - 1
-    pos = df.line_starts[line] if line >= 0 else heredoc.body_offset
+    pos = heredoc.body_offset  # a body starts on a line of its own
     segments: list[Segment] = []
     logical = 0
     for body_line in _LINES.findall(heredoc.body):

@@ -32,8 +32,8 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
             "file": display_path(f.file),
             "line": f.line,
             "col": f.column,
-            "endLine": max(f.end_line, f.line),
-            "endColumn": max(f.end_column, 1),
+            "endLine": f.end_line,
+            "endColumn": f.end_column,
             "title": f.code,
         }
         joined = ",".join(f"{k}={escape_property(str(v))}" for k, v in props.items())

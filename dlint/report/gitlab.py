@@ -28,7 +28,7 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
                 # GitLab wants it unique across the report: the engine's fingerprint is per file.
                 "fingerprint": hashlib.sha256(f"{path}\0{f.fingerprint}".encode()).hexdigest()[:32],
                 "severity": SEVERITIES[f.level],
-                "location": {"path": path, "lines": {"begin": f.line, "end": max(f.end_line, f.line)}},
+                "location": {"path": path, "lines": {"begin": f.line, "end": f.end_line}},
             }
         )
     return json.dumps(issues, indent=2) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
 from dlint.lint.finding import Finding
@@ -14,10 +15,8 @@ def display_path(path: str) -> str:
         return path
     p = Path(path)
     if p.is_absolute():
-        try:
+        with suppress(ValueError):
             p = p.relative_to(Path.cwd())
-        except ValueError:
-            return p.as_posix()
     return p.as_posix()
 
 

@@ -87,8 +87,8 @@ def _result(f: Finding, rule_index: int) -> dict:
                     "region": {
                         "startLine": f.line,
                         "startColumn": f.column,
-                        "endLine": max(f.end_line, f.line),
-                        "endColumn": max(f.end_column, 1),
+                        "endLine": f.end_line,
+                        "endColumn": f.end_column,
                     },
                 }
             }

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,20 @@ def engine_state(client) -> tuple[frozenset[str], frozenset[str]]:
     containers = frozenset(c["Id"] for c in client.api.containers(all=True))
     images = frozenset(client.api.images(all=True, quiet=True))
     return containers, images
+
+
+@contextmanager
+def imported_image(client, rootfs: bytes, name: str) -> Iterator[str]:
+    """A data-only image `name` (`repository:tag`) imported from a root filesystem tar, removed afterwards.
+
+    Imported, never run, so it needs no shell or base image.
+    """
+    repository, _, tag = name.partition(":")
+    client.api.import_image_from_data(rootfs, repository=repository, tag=tag or "latest")
+    try:
+        yield name
+    finally:
+        client.images.remove(name)
 
 
 def by_line(data: dict) -> dict[int, dict]:

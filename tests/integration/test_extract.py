@@ -11,6 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from analyse_support import imported_image
 
 pytestmark = pytest.mark.engine
 
@@ -56,9 +57,8 @@ def _rootfs() -> bytes:
 
 @pytest.fixture(scope="module")
 def image(engine):
-    engine.api.import_image_from_data(_rootfs(), repository=IMAGE.split(":")[0], tag="latest")
-    yield IMAGE
-    engine.images.remove(IMAGE)
+    with imported_image(engine, _rootfs(), IMAGE) as name:
+        yield name
 
 
 @pytest.fixture(autouse=True)

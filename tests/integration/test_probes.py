@@ -6,7 +6,7 @@ import io
 import tarfile
 
 import pytest
-from analyse_support import by_line
+from analyse_support import by_line, imported_image
 
 from dlint.analyse.probes import APT_LISTS, measure
 
@@ -43,9 +43,8 @@ def _image_tar() -> bytes:
 
 @pytest.fixture(scope="module")
 def image(engine):
-    engine.api.import_image_from_data(_image_tar(), repository=IMAGE.split(":")[0], tag="latest")
-    yield IMAGE
-    engine.images.remove(IMAGE)
+    with imported_image(engine, _image_tar(), IMAGE) as name:
+        yield name
 
 
 def test_measure_sums_regular_files_once_and_leaves_out_missing_paths(engine, image):

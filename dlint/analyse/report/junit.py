@@ -23,7 +23,7 @@ def render(result: AnalysisResult) -> str:
     suite = ET.SubElement(root, "testsuite", name=clean(f"dlint analyse {result.dockerfile}"), **counts)
     build = ET.SubElement(suite, "testcase", classname=CLASSNAME, name="build", file=clean(result.dockerfile))
     if result.error:
-        failed = next((s for s in result.steps if s.failed), None)
+        failed = result.failed_step
         where = f" at line {failed.line}" if failed and failed.line else ""
         failure = ET.SubElement(build, "failure", type="build", message=clean(f"build failed{where}: {result.error}"))
         failure.text = clean("\n".join(result.log_tail))

@@ -20,7 +20,7 @@ def render(result: AnalysisResult) -> str:
     gate = result.gate
     out = [f"## dlint analyse `{_plain(result.dockerfile)}`: {_headline(result)}", ""]
     if result.error:
-        failed = next((s for s in result.steps if s.failed), None)
+        failed = result.failed_step
         where = f" at line {failed.line}" if failed and failed.line else ""
         out += [f"**Build failed{where}:** {_plain(result.error)}", ""]
     if gate is not None and gate.verdicts:
@@ -57,7 +57,7 @@ def render(result: AnalysisResult) -> str:
     if result.steps:
         out += [f"<details><summary>All {len(result.steps)} steps</summary>", "",
                 "| step | stage | line | instruction | cache | seconds | size |", "|---:|---|---:|---|---|---:|---:|"]
-        out += [f"| {s.index or '?'} | {_plain(s.stage)} | {s.line or '?'} | {_code(s.instruction)} | {_cache(s)} "
+        out += [f"| {s.index or '?'} | {_plain(s.stage)} | {s.line or '?'} | {_code(s.instruction)} | {s.cache_state} "
                 f"| {s.seconds:.1f} | {human_size(s.size)} |" for s in result.steps]
         out += ["", "</details>", ""]
     return "\n".join(out)
@@ -79,10 +79,6 @@ def _biggest_row(result: AnalysisResult, step: StepRecord) -> str:
     wasted = result.waste.wasted_by(step) if result.waste else None
     return (f"| {step.line} | {_code(step.instruction)} | {human_size(step.size)} "
             f"| {figures.signed(change.change) if change else '-'} | {human_size(wasted) if wasted else '-'} |")
-
-
-def _cache(step: StepRecord) -> str:
-    return "FAILED" if step.failed else "HIT" if step.cached else "MISS"
 
 
 def _line(step: StepRecord | None) -> str:

@@ -26,7 +26,7 @@ def render(result: AnalysisResult) -> str:
         if caches:
             out.append(f"cache directories left in the image: {caches}")
     if result.error:
-        failed = next((s for s in result.steps if s.failed), None)
+        failed = result.failed_step
         where = f" at step {failed.index} (line {failed.line})" if failed and failed.line else ""
         out.append(f"build failed{where}: {result.error}")
         if result.log_tail:
@@ -77,8 +77,7 @@ def _row(step: StepRecord) -> tuple:
     text = step.instruction
     if len(text) > INSTRUCTION_WIDTH:
         text = text[: INSTRUCTION_WIDTH - 1] + "…"
-    cache = "FAILED" if step.failed else "HIT" if step.cached else "MISS"
-    return (step.index or "?", step.stage, step.line or "?", text, cache, f"{step.seconds:.1f}", human_size(step.size))
+    return (step.index or "?", step.stage, step.line or "?", text, step.cache_state, f"{step.seconds:.1f}", human_size(step.size))
 
 
 def _probe(probe) -> str:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.package_rules import has_option, installs, missing_switch, unanswered_prompt, unpinned
+from dlint.lint.checks.package_rules import (
+    command_head,
+    has_option,
+    installs,
+    missing_switch,
+    unanswered_prompt,
+    unpinned,
+)
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
@@ -114,7 +121,6 @@ def apt_instead_of_apt_get(ctx: Context) -> Iterator[Violation]:
                 f"`apt` is meant for people at a terminal and warns that its interface may change; {hint} "
                 "in scripts",
                 instr,
-                program.start_offset,
-                pc.subcommand_word.end_offset if pc.subcommand_word else program.end_offset,
+                *command_head(pc),
                 fix,
             )

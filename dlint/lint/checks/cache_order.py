@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dlint.lint.checks.operands import Operand, copy_operands
+from dlint.lint.checks.package_rules import option_values
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
@@ -32,7 +33,7 @@ class Install:
 def package_install(pc: PackageCommand) -> Install | None:
     sub, packages = pc.subcommand, pc.packages
     if pc.manager == "pip" and sub == "install":
-        files = tuple(o.value.value for o in pc.options if o.name in ("-r", "--requirement") and o.value)
+        files = tuple(option_values(pc, "-r", "--requirement"))
         if files:
             return Install("pip", files, pc.command)
         if any(w.value in (".", "./") or w.value.startswith("./") for w in packages):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.operands import Operand, copy_from, copy_operands, keyword_span, parse_image, stage_named
+from dlint.lint.checks.operands import Operand, copy_operands, from_flag, keyword_span, parse_image, stage_named
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
@@ -123,14 +123,6 @@ def multiple_sources_need_directory(ctx: Context) -> Iterator[Violation]:
             dest.start,
             dest.end,
         )
-
-
-def from_flag(instr: Instruction) -> tuple[str, int, int] | None:
-    flag = instr.flag("from")
-    value = copy_from(instr)
-    if flag is None or value is None:
-        return None
-    return value, flag.start_offset, flag.end_offset
 
 
 @rule("DL3022")

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dlint.lint.checks.operands import (
     ImageRef,
     Operand,
-    copy_from,
+    from_flag,
     keyword_span,
     operands,
     parse_image,
@@ -113,10 +113,9 @@ def untrusted_registry(ctx: Context) -> Iterator[Violation]:
         if op and stage.parent is None and op.value.lower() != "scratch":
             pulls.append((stage.from_instruction, op))
         for instr in stage.instructions:
-            flag = instr.flag("from") if instr.keyword == "COPY" else None
-            source = copy_from(instr)
-            if flag is not None and source and not source.isdigit() and stage_named(df, source, stage.index) is None:
-                pulls.append((instr, Operand(source, flag.start_offset, flag.end_offset)))
+            found = from_flag(instr) if instr.keyword == "COPY" else None
+            if found is not None and not found[0].isdigit() and stage_named(df, found[0], stage.index) is None:
+                pulls.append((instr, Operand(*found)))
     for instr, op in pulls:
         resolved = resolve(op.value, defaults)
         if "$" in resolved:

@@ -112,10 +112,12 @@ def with_triggers(df: Dockerfile, keyword: str) -> Iterator[tuple[Instruction, I
             yield instr, instr.trigger
 
 
-def copy_from(instr: Instruction) -> str | None:
-    """The `--from` value (BuildKit already removed the flag's quotes)."""
+def from_flag(instr: Instruction) -> tuple[str, int, int] | None:
+    """The `--from` value (BuildKit already removed the flag's quotes) and where the flag is written."""
     flag = instr.flag("from")
-    return flag.value if flag is not None and flag.value else None
+    if flag is None or not flag.value:
+        return None
+    return flag.value, flag.start_offset, flag.end_offset
 
 
 # --- image references ---------------------------------------------------------------
@@ -153,3 +155,10 @@ def stage_named(df: Dockerfile, name: str, before: int | None = None) -> Stage |
         return stages[index] if index < len(stages) else None
     lowered = name.lower()
     return next((s for s in stages if s.alias == lowered), None)
+
+
+def lineage(df: Dockerfile, stage: Stage | None) -> Iterator[Stage]:
+    """`stage` and the stages it builds FROM, nearest first (a parent always comes earlier in the file)."""
+    while stage is not None:
+        yield stage
+        stage = df.stages[stage.parent] if stage.parent is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
+from dlint.lint.checks.operands import lineage
 from dlint.lint.checks.package_rules import (
     cache_mounts,
     has_option,
@@ -66,10 +67,7 @@ def _unquote(value: str) -> str:
 def stage_env(ctx: Context, instr: Instruction, name: str) -> str | None:
     """`name`'s value from the latest ENV before `instr` (in its stage or those it builds FROM) or ARG (its stage)."""
     df = ctx.dockerfile
-    stage = df.stage_of(instr)
-    seen: set[int] = set()
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
+    for stage in lineage(df, df.stage_of(instr)):
         for other in reversed(stage.instructions):
             if other.index >= instr.index:
                 continue
@@ -83,7 +81,6 @@ def stage_env(ctx: Context, instr: Instruction, name: str) -> str | None:
                     key, sep, value = word.partition("=")
                     if key == name and sep:
                         return _unquote(value)
-        stage = df.stages[stage.parent] if stage.parent is not None else None
     return None
 
 

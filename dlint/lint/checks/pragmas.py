@@ -19,7 +19,7 @@ CODE = "DLT100"
 def invalid_pragma(ctx: Context) -> Iterator[Violation]:
     df, pragmas, known = ctx.dockerfile, ctx.pragmas, all_rules()
     for m in pragmas.malformed:
-        yield _on_comment(
+        yield on_comment(
             df, m.comment,
             f"`# {m.comment.text}` reads like a pragma but does not parse, so it silences nothing: "
             "write `# dlint ignore=CODE[,CODE]`, `# dlint stage ignore=...` or `# dlint global ignore=...`",
@@ -29,9 +29,9 @@ def invalid_pragma(ctx: Context) -> Iterator[Violation]:
             if code in known or code in shellcheck.CODES or (p.tool == "hadolint" and HADOLINT_CODE.fullmatch(code)):
                 continue
             message = f"unknown rule code {code} in `# {p.tool}` pragma; `dlint rules` lists them"
-            yield _on_comment(df, p.comment, message, code)
+            yield on_comment(df, p.comment, message, code)
     for p in pragmas.misplaced:
-        yield _on_comment(df, p.comment, _misplaced_message(p))
+        yield on_comment(df, p.comment, _misplaced_message(p))
 
 
 def _misplaced_message(p: Pragma) -> str:
@@ -43,7 +43,9 @@ def _misplaced_message(p: Pragma) -> str:
     )
 
 
-def _on_comment(df: Dockerfile, comment: Comment, message: str, word: str | None = None) -> Violation:
+def on_comment(
+    df: Dockerfile, comment: Comment, message: str, word: str | None = None, code: str = CODE
+) -> Violation:
     """A file-level violation spanning the comment, or just `word` in it."""
     end = df.text.find("\n", comment.offset)
     end = len(df.text) if end < 0 else end
@@ -52,4 +54,4 @@ def _on_comment(df: Dockerfile, comment: Comment, message: str, word: str | None
         m = re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", df.text[start:end], re.I)
         if m:
             start, end = start + m.start(), start + m.end()
-    return Violation(CODE, message, start, end, instruction=-1)
+    return Violation(code, message, start, end, instruction=-1)

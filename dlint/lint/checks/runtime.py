@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.operands import args_span, keyword_span, operands
+from dlint.lint.checks.operands import args_span, keyword_span, lineage, operands
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
@@ -80,12 +80,7 @@ def invalid_port(ctx: Context) -> Iterator[Violation]:
 
 def shipped_chain(df: Dockerfile) -> list[Stage]:
     """The final stage and the stages it builds FROM, nearest first."""
-    chain: list[Stage] = []
-    stage: Stage | None = df.stages[-1] if df.stages else None
-    while stage is not None and stage not in chain:
-        chain.append(stage)
-        stage = df.stages[stage.parent] if stage.parent is not None else None
-    return chain
+    return list(lineage(df, df.stages[-1] if df.stages else None))
 
 
 @rule("DL3057")

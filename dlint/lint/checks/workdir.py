@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dlint.lint.checks.operands import copy_operands, operands
+from dlint.lint.checks.operands import copy_operands, lineage, operands
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
@@ -21,14 +21,7 @@ def is_absolute(path: str) -> bool:
 
 def workdir_before(df: Dockerfile, stage: Stage, index: int) -> bool:
     """A WORKDIR runs before instruction `index` in this stage or in a stage it builds FROM."""
-    seen: set[int] = set()
-    current: Stage | None = stage
-    while current is not None and current.index not in seen:
-        seen.add(current.index)
-        if any(i.keyword == "WORKDIR" and i.index < index for i in current.instructions):
-            return True
-        current = df.stages[current.parent] if current.parent is not None else None
-    return False
+    return any(i.keyword == "WORKDIR" and i.index < index for s in lineage(df, stage) for i in s.instructions)
 
 
 @rule("DL3000")
