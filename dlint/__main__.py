@@ -1,3 +1,3 @@
-from dlint.cli import main
+from dlint.main import main
 
 main()

@@ -1,26 +1,19 @@
-"""The `dlint` command line: argument handling only; the work lives in lint/, report/ and analyse/.
+"""The `dlint` command line (typer): argument handling only; the work lives in lint/, report/ and analyse/.
 
-Exit codes (documented in the README):
-  0  nothing at or above the failure threshold
-  1  findings at or above the threshold (check) / a budget failed (analyse)
-  2  usage error, an unreadable input, an unreachable engine, or an internal error
-  3  the image build failed (analyse)
-  130 interrupted
+Exit codes are in dlint/exitcodes.py. A bare `dlint check PATH...` does not come
+here: main.py runs it without building this CLI.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Optional
 
 import click
 import typer
 from typer.core import TyperCommand
 
-from dlint import __version__
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from dlint import __version__, exitcodes
+from dlint.output import OutputError, write_output
 
 
 class RawArgsCommand(TyperCommand):
@@ -53,7 +46,7 @@ def _root(
     """Lint Dockerfiles and measure what their layers cost."""
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+def fail(message: str, code: int = exitcodes.USAGE) -> typer.Exit:
     """Print a one-line error and return the Exit to raise."""
     typer.echo(f"dlint: {message}", err=True)
     return typer.Exit(code)
@@ -88,23 +81,6 @@ def format_pairs(raw_args: list[str], formats: list[str], default: str) -> list[
     if not pairs:
         pairs = [[f, None] for f in formats] or [[default, None]]
     return [(f, o) for f, o in pairs]
-
-
-def write_output(text: str, output: str | None) -> None:
-    if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise fail(f"cannot write {output}: {exc.strerror}") from None
-
-
-def use_colour(stream) -> bool:
-    """ANSI colour only for a person at a terminal; NO_COLOR (https://no-color.org) counts when non-empty."""
-    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 @app.command(cls=RawArgsCommand)
@@ -143,14 +119,9 @@ def check(
     ),
 ) -> None:
     """Lint Dockerfiles. Settings come from the nearest .dlint.toml or [tool.dlint] in pyproject.toml; flags win."""
-    from dlint.lint.config import ConfigError, Flags, split_codes
-    from dlint.lint.runner import check_paths
-    from dlint.report import render
+    from dlint.lint.command import CheckOptions, run
+    from dlint.lint.config import Flags, split_codes
 
-    pairs = format_pairs(ctx.meta.get("raw_args", []), format or [], "text")
-    for fmt, _ in pairs:
-        if fmt not in render.FORMATS:
-            raise fail(f"unknown format {fmt!r} (choose from {', '.join(render.FORMATS)})")
     flags = Flags(
         select=split_codes(select),
         extend_select=split_codes(extend_select) or (),
@@ -161,84 +132,9 @@ def check(
         inline_ignores=not no_inline_ignores,
         shellcheck=shellcheck,
     )
-    if unsafe_fixes and not (fix or diff):
-        raise fail("--unsafe-fixes only applies with --fix or --diff")
-    mode = None
-    if fix or diff:
-        from dlint.lint.fix import FixMode
-
-        mode = FixMode(write=not diff, unsafe=unsafe_fixes)
-    try:
-        results = check_paths(paths, flags, mode)
-    except ConfigError as exc:
-        raise fail(str(exc)) from None
-    findings = sorted((f for r in results for f in r.findings), key=lambda f: f.sort_key())
-    linted = [r.path for r in results if r.error is None]
-    changed = [r for r in results if r.fix and r.fix.changed]
-    unwritten = False
-    if diff:
-        from dlint.lint.fix import unified_diff
-
-        write_output("".join(unified_diff(r.path, r.fix.original, r.fix.text) for r in changed if r.fix), None)
-    else:
-        fixed_stdin = next((r.fix.text for r in results if r.path == "-" and r.fix), None)
-        if fixed_stdin is not None:  # stdout carries the fixed text; reports meant for it go to stderr
-            write_output(fixed_stdin, None)
-        for fmt, out in pairs:
-            stream = sys.stderr if fixed_stdin is not None else sys.stdout
-            report = render.render(fmt, findings, linted, colour=out is None and use_colour(stream))
-            if out is None and fixed_stdin is not None:
-                sys.stderr.write(report)
-                continue
-            try:
-                write_output(report, out)
-            except typer.Exit:  # already said why; the other reports and the summary still go out
-                unwritten = True
-    for warning in dict.fromkeys(w for r in results for w in r.warnings):  # once each, not once per file
-        typer.echo(f"dlint: warning: {warning}", err=True)
-    errors = [r for r in results if r.error or r.crashes or (r.fix and r.fix.error)]
-    for r in errors:
-        for message in (r.error, r.fix.error if r.fix else None):
-            if message:
-                typer.echo(f"dlint: {message}", err=True)
-        for c in r.crashes:
-            typer.echo(f"dlint: internal error in rule {c.code} on {r.path}: {c.error}", err=True)
-    if not results:
-        typer.echo(f"dlint: warning: no Dockerfiles found in {' '.join(paths)}", err=True)
-    fixed = sum(r.fix.fixed for r in changed if r.fix) if mode else None
-    unreadable = sum(1 for r in results if r.error)
-    typer.echo(summary(findings, len(results) - unreadable, fixed, would=diff, unreadable=unreadable), err=True)
-    if errors or unwritten:
-        raise typer.Exit(EXIT_USAGE)
-    if diff:
-        raise typer.Exit(EXIT_FINDINGS if changed else EXIT_OK)
-    raise typer.Exit(EXIT_FINDINGS if any(r.fails for r in results) else EXIT_OK)
-
-
-def summary(findings: list, files: int, fixed: int | None = None, would: bool = False, unreadable: int = 0) -> str:
-    """One stderr line; suppressed findings are only counted, never listed.
-
-    With `fixed` (--fix, --diff) it leads with what was (or would be) fixed, and
-    the findings counted are the ones left.
-    """
-    suppressed = sum(1 for f in findings if f.suppressed)
-    shown = [f for f in findings if not f.suppressed]
-    tail = f", {suppressed} suppressed inline" if suppressed else ""
-    tail += f", {unreadable} file{'s' * (unreadable != 1)} not read" if unreadable else ""
-    lead = "" if fixed is None else f"{'would fix' if would else 'fixed'} {fixed} finding{'s' * (fixed != 1)}, "
-    where = "left in" if fixed is not None else "in"
-    if not shown:
-        return f"dlint: {lead}no findings {where} {files} file{'s' * (files != 1)}{tail}"
-    counts: dict[str, int] = {}
-    for f in shown:
-        counts[str(f.level)] = counts.get(str(f.level), 0) + 1
-    parts = ", ".join(f"{n} {lvl}" for lvl, n in sorted(counts.items()))
-    safe = sum(1 for f in shown if f.fix and f.fix.safe)
-    unsafe = sum(1 for f in shown if f.fix and not f.fix.safe)
-    fixable = f"{safe} fixable" + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else "")
-    return (
-        f"dlint: {lead}{len(shown)} finding{'s' * (len(shown) != 1)} ({parts}) {where} {files} "
-        f"file{'s' * (files != 1)}, {fixable}{tail}"
+    outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
+    raise typer.Exit(
+        run(CheckOptions(tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes))
     )
 
 
@@ -300,7 +196,14 @@ def analyse(
         max_size=max_size, max_layers=max_layers, max_step_size=max_step_size, max_growth=max_growth,
         min_cache_hit_rate=min_cache_hit_rate, baseline=baseline, save_baseline=save_baseline, waste=not no_waste,
     )
-    raise typer.Exit(run(options, write_output))
+    raise typer.Exit(run(options, _write_or_exit))
+
+
+def _write_or_exit(text: str, output: str | None) -> None:
+    try:
+        write_output(text, output)
+    except OutputError as exc:
+        raise fail(str(exc)) from None
 
 
 app.command("analyze", cls=RawArgsCommand, hidden=True)(analyse)
@@ -364,10 +267,3 @@ def explain(code: str = typer.Argument(..., help="A rule code such as DL3009, or
         raise fail(f"unknown rule {code!r}; `dlint rules` lists them")
     typer.echo(match.text().rstrip())
 
-
-def main() -> None:
-    try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("dlint: interrupted", err=True)
-        sys.exit(130)

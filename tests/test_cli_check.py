@@ -44,6 +44,49 @@ def test_text_lines_sorted_with_summary_on_stderr():
     assert p.stderr.decode() == "dlint: 5 findings (1 style, 4 warning) in 1 file, 3 fixable\n"
 
 
+@pytest.mark.parametrize(
+    "case", ["findings", "clean", "unreadable", "stdin", "directory", "config", "nothing found"]
+)
+def test_bare_check_answers_exactly_as_the_typer_command(tmp_path, case):
+    """`dlint check PATH...` skips typer for speed; `--format text` (the default) goes through it."""
+    (tmp_path / "Dockerfile").write_bytes(BAD.read_bytes())
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "app.Dockerfile").write_bytes(GOOD.read_bytes())
+    args, stdin = {
+        "findings": ([str(BAD)], None),
+        "clean": ([str(GOOD)], None),
+        "unreadable": ([str(tmp_path / "missing"), str(BAD)], None),
+        "stdin": (["-"], BAD.read_bytes()),
+        "directory": ([str(tmp_path)], None),
+        "config": ([str(tmp_path / "Dockerfile")], None),
+        "nothing found": ([str(tmp_path / "sub" / "empty")], None),
+    }[case]
+    if case == "config":
+        (tmp_path / ".dlint.toml").write_text('failure-threshold = "error"\nignore = ["DLT003"]\n')
+    if case == "nothing found":
+        (tmp_path / "sub" / "empty").mkdir()
+    bare = dlint("check", *args, stdin=stdin)
+    typed = dlint("check", "--format", "text", *args, stdin=stdin)
+    assert (bare.returncode, bare.stdout, bare.stderr) == (typed.returncode, typed.stdout, typed.stderr)
+    assert bare.stderr.decode().startswith("dlint: ")
+
+
+def test_bare_check_leaves_the_cli_and_other_slow_imports_alone(tmp_path):
+    """Start-up is pre-commit's wait: a bare check must not import typer, click, pathlib, tomllib or hashlib.
+
+    In a directory with no config file above it: finding one rightly needs tomllib."""
+    target = tmp_path / "Dockerfile"
+    target.write_bytes(BAD.read_bytes())
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dlint", "check", str(target)], capture_output=True, timeout=120
+    )
+    assert p.returncode == 1 and p.stdout.decode().count("\n") == 5
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.decode().splitlines() if "|" in line}
+    assert "dlint.lint.command" in imported and "tree_sitter" in imported
+    slow = {"typer", "click", "pathlib", "tomllib", "hashlib", "docker", "tabulate", "importlib.resources"}
+    assert not imported & slow
+
+
 def test_clean_file_exits_zero():
     p = dlint("check", str(GOOD))
     assert p.returncode == 0, p.stdout
@@ -112,7 +155,7 @@ def test_an_unwritable_output_still_gives_the_other_reports(tmp_path):
 
 
 def test_colour_follows_no_color_as_its_spec_says(monkeypatch):
-    from dlint.cli import use_colour
+    from dlint.output import use_colour
 
     class Terminal:
         def isatty(self) -> bool:

@@ -317,6 +317,11 @@ def test_exec_form_needs_valid_json_of_strings():
     assert df.instructions[2].args.value == "['a']"
 
 
+def test_exec_form_lone_surrogate_escape_becomes_replacement_character_as_in_go():
+    df = parse('FROM a\nCMD ["a\\ud800b", "\\ud83d\\ude00", "\\udfff"]\n')
+    assert df.instructions[1].json_args == ("a\ufffdb", "\U0001f600", "\ufffd")
+
+
 def test_heredoc_bodies_and_spans():
     path = FIXTURES / "heredocs.Dockerfile"
     df = parse(path.read_text(encoding="utf-8"), str(path))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from dlint.lint.engine import Selection, lint
-from dlint.lint.registry import all_rules
+from dlint.lint.registry import all_rules, index_from_pages, rules_dir
 from dlint.parsing.dockerfile import parse
 
 RULES = all_rules()
@@ -26,6 +28,12 @@ def codes_for(text: str, code: str) -> list[str]:
     findings, crashes = lint(parse(text, "example.Dockerfile"), selection)
     assert not crashes
     return [f.code for f in findings]
+
+
+def test_index_matches_the_pages():
+    """A page added or edited without regenerating the index would be invisible or stale to `dlint check`."""
+    index = json.loads(Path(rules_dir(), "index.json").read_text(encoding="utf-8"))
+    assert index == index_from_pages(rules_dir()), "rules/index.json is stale: run `python -m dlint.lint.registry`"
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from dlint import exitcodes
 from dlint.analyse.budget import Baseline, BudgetError, Budgets, load_baseline, parse_budgets
 from dlint.analyse.cacheprobe import CacheProbeError, ProbeTarget, probe, targets
 from dlint.analyse.steps import AnalysisResult, BuildOutcome, BuildRequest, stage_named
@@ -27,7 +28,6 @@ from dlint.parsing.source import SourceError, read_source
 if TYPE_CHECKING:
     from dlint.analyse.engine import Tracker
 
-EXIT_OK, EXIT_BUDGET, EXIT_USAGE, EXIT_BUILD_FAILED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 BUILDERS = ("classic", "buildkit")
 
 Writer = Callable[[str, "str | None"], None]
@@ -74,14 +74,14 @@ def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> in
     try:
         prepared = prepare(options)
     except UsageError as exc:
-        return _fail(err, str(exc), EXIT_USAGE)
+        return _fail(err, str(exc), exitcodes.USAGE)
 
     from dlint.analyse import engine as engine_mod
 
     try:
         engine = engine_mod.connect()
     except engine_mod.EngineUnreachable as exc:
-        return _fail(err, str(exc), EXIT_USAGE)
+        return _fail(err, str(exc), exitcodes.USAGE)
     try:
         result = build_and_measure(engine, options, prepared, err)
     except _Stopped as stop:
@@ -98,7 +98,7 @@ def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> in
     if result.error:
         failed = result.failed_step
         where = f" at line {failed.line}" if failed and failed.line else ""
-        return _fail(err, f"build failed{where}: {result.error}", EXIT_BUILD_FAILED)
+        return _fail(err, f"build failed{where}: {result.error}", exitcodes.BUILD_FAILED)
     return _verdict(result, err)
 
 
@@ -197,7 +197,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
         try:
             cli = buildkit.find_cli()
         except buildkit.BuilderUnavailable as exc:
-            raise _Stopped(str(exc), EXIT_USAGE) from None
+            raise _Stopped(str(exc), exitcodes.USAGE) from None
     tracker = Tracker.start(engine, keep_images=options.keep or bool(options.tag))
     progress = Progress(err)
     result = AnalysisResult(dockerfile=options.dockerfile, context=str(request.context), builder=options.builder,
@@ -217,11 +217,11 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
             if options.waste:
                 _waste(engine, df, options, outcome.image_id, history, result)
     except KeyboardInterrupt:
-        stop = _Stopped("interrupted: the build was stopped and what it created removed", EXIT_INTERRUPTED)
+        stop = _Stopped("interrupted: the build was stopped and what it created removed", exitcodes.INTERRUPTED)
     except buildkit.BuilderUnavailable as exc:
-        stop = _Stopped(str(exc), EXIT_USAGE)
+        stop = _Stopped(str(exc), exitcodes.USAGE)
     except DockerException as exc:
-        stop = _Stopped(f"the engine failed during the build: {exc}", EXIT_USAGE)
+        stop = _Stopped(f"the engine failed during the build: {exc}", exitcodes.USAGE)
     finally:
         progress.close()
         for problem in tracker.clean():
@@ -296,11 +296,11 @@ def _verdict(result: AnalysisResult, err: TextIO) -> int:
     """One stderr line per failed budget (CI logs show it whatever the report formats), then the exit code."""
     gate = result.gate
     if gate is None or not gate.verdicts:
-        return EXIT_OK
+        return exitcodes.OK
     err.write(f"dlint: budgets: {gate.verdict_line()}\n")
     for verdict in gate.failed:
         err.write(f"dlint: --{verdict.budget}: {verdict.message}\n")
-    return EXIT_BUDGET if gate.failed else EXIT_OK
+    return exitcodes.FINDINGS if gate.failed else exitcodes.OK
 
 
 def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult,
@@ -330,7 +330,7 @@ def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, 
             for problem in rebuilt.clean():
                 err.write(f"dlint: {problem}\n")
     except (ExtractError, CacheProbeError) as exc:
-        raise _Stopped(str(exc), EXIT_USAGE) from None
+        raise _Stopped(str(exc), exitcodes.USAGE) from None
 
 
 def _annotate(result: AnalysisResult) -> None:

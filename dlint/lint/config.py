@@ -16,11 +16,10 @@ selected, ignored and given levels like rule codes.
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlint.lint import shellcheck
 from dlint.lint.discovery import excluded
@@ -38,8 +37,7 @@ class ConfigError(Exception):
     """A config file or flag that cannot be used; the message is one line for the user."""
 
 
-@dataclass
-class Layer:
+class Layer(NamedTuple):
     """One step of rule selection: `select` (if given) replaces, then add, then remove."""
 
     select: tuple[str, ...] | None = None
@@ -56,7 +54,7 @@ class Layer:
 class Config:
     """One config file, validated. `path` None: no file applies (defaults only)."""
 
-    path: Path | None = None
+    path: str | None = None
     layer: Layer = field(default_factory=Layer)
     levels: dict[str, Level] = field(default_factory=dict)
     failure_threshold: str | None = None  # one of THRESHOLDS; None: not set
@@ -66,16 +64,15 @@ class Config:
     shellcheck: bool | None = None  # run ShellCheck on RUN scripts; None: not set
 
     @property
-    def root(self) -> Path:
+    def root(self) -> str:
         """Where the file's globs are anchored: its own directory."""
-        return self.path.parent if self.path else Path.cwd()
+        return os.path.dirname(self.path) if self.path else os.getcwd()
 
     def matches(self, path: str, patterns: Iterable[str]) -> bool:
-        return excluded(Path(path).resolve(), self.root.resolve(), patterns)
+        return excluded(os.path.realpath(path), os.path.realpath(self.root), patterns)
 
 
-@dataclass
-class Flags:
+class Flags(NamedTuple):
     """What the command line said; None/empty: not given, the config decides."""
 
     select: tuple[str, ...] | None = None
@@ -88,8 +85,7 @@ class Flags:
     shellcheck: bool | None = None  # --shellcheck / --no-shellcheck
 
 
-@dataclass
-class Settings:
+class Settings(NamedTuple):
     """What one Dockerfile is linted with."""
 
     selection: Selection
@@ -106,19 +102,19 @@ class Resolver:
             raise ConfigError("--config and --isolated contradict each other: give one")
         self.flags = flags
         self.rules = all_rules()
-        self._by_dir: dict[Path, Config] = {}
+        self._by_dir: dict[str, Config] = {}
         self._flag_layer = Layer(flags.select, flags.extend_select, flags.ignore)
         self._flag_layer.apply(set(), self.rules, "command line")  # unknown codes fail before any work
         if flags.failure_threshold is not None:
             _threshold(flags.failure_threshold, "--failure-threshold")
-        self._explicit = None if flags.config is None else load(Path(flags.config), self.rules)
+        self._explicit = None if flags.config is None else load(os.path.normpath(flags.config), self.rules)
 
     def config_for(self, path: str) -> Config:
         if self.flags.isolated:
             return Config()
         if self._explicit is not None:
             return self._explicit
-        start = Path.cwd() if path == "-" else Path(path).resolve().parent
+        start = os.getcwd() if path == "-" else os.path.dirname(os.path.realpath(path))
         return self._find(start)
 
     def settings_for(self, path: str) -> Settings:
@@ -136,11 +132,11 @@ class Resolver:
         )
         return Settings(selection, _threshold(threshold, "failure-threshold"), cfg)
 
-    def _find(self, directory: Path) -> Config:
+    def _find(self, directory: str) -> Config:
         """The nearest config at or above `directory`; within one, .dlint.toml beats pyproject.toml."""
-        visited: list[Path] = []
+        visited: list[str] = []
         found = Config()
-        for d in (directory, *directory.parents):
+        for d in _upwards(directory):
             if d in self._by_dir:
                 found = self._by_dir[d]
                 break
@@ -154,19 +150,31 @@ class Resolver:
         return found
 
 
-def _load_in(directory: Path, rules: dict[str, Rule]) -> Config | None:
-    dlint_toml = directory / DLINT_TOML
-    if dlint_toml.is_file():
+def _upwards(directory: str) -> Iterator[str]:
+    """`directory` (absolute) and each directory above it, up to the root."""
+    while True:
+        yield directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return
+        directory = parent
+
+
+def _load_in(directory: str, rules: dict[str, Rule]) -> Config | None:
+    dlint_toml = os.path.join(directory, DLINT_TOML)
+    if os.path.isfile(dlint_toml):
         return load(dlint_toml, rules)
-    pyproject = directory / PYPROJECT
-    if pyproject.is_file():
+    pyproject = os.path.join(directory, PYPROJECT)
+    if os.path.isfile(pyproject):
         data = _read_toml(pyproject)
         if isinstance(data.get("tool"), dict) and "dlint" in data["tool"]:
             return load(pyproject, rules, data)
     return None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: str) -> dict[str, Any]:
+    import tomllib  # only once a config file is found: most `dlint check` runs have none
+
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
@@ -176,11 +184,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
-def load(path: Path, rules: dict[str, Rule] | None = None, data: dict[str, Any] | None = None) -> Config:
+def load(
+    path: str | os.PathLike[str], rules: dict[str, Rule] | None = None, data: dict[str, Any] | None = None
+) -> Config:
     """Read and validate one config file (`[tool.dlint]` of a pyproject.toml, else the whole file)."""
+    path = os.fspath(path)
     rules = rules if rules is not None else all_rules()
     data = _read_toml(path) if data is None else data
-    if path.name == PYPROJECT:
+    if os.path.basename(path) == PYPROJECT:
         tool = data.get("tool")
         if not isinstance(tool, dict) or "dlint" not in tool:
             raise ConfigError(f"{path}: has no [tool.dlint] table")
@@ -234,7 +245,7 @@ _OPTION_WORDS = {
 
 
 class _Validator:
-    def __init__(self, path: Path, prefix: str, rules: dict[str, Rule]) -> None:
+    def __init__(self, path: str, prefix: str, rules: dict[str, Rule]) -> None:
         self.path = path
         self.prefix = prefix  # "tool.dlint." in a pyproject.toml
         self.rules = rules

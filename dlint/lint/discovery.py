@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "Containerfile", "Containerfile.*")
 # `Dockerfile.dockerignore` and friends match `Dockerfile.*` but are not Dockerfiles.
@@ -22,9 +21,13 @@ def is_dockerfile_name(name: str) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS)
 
 
-def excluded(path: Path, root: Path, excludes: Iterable[str]) -> bool:
-    """gitignore-style globs: a pattern with no '/' matches any path component."""
-    rel = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+def excluded(path: str, root: str, excludes: Iterable[str]) -> bool:
+    """gitignore-style globs: a pattern with no '/' matches any path component.
+
+    `path` and `root` are absolute and resolved; a path outside `root` is matched whole."""
+    inside = path == root or path.startswith(os.path.join(root, ""))
+    rel = os.path.relpath(path, root) if inside else path
+    rel = rel.replace(os.sep, "/")
     for pat in excludes:
         pat = pat.rstrip("/")
         if "/" in pat:
@@ -41,5 +44,12 @@ def discover(directory: str) -> list[str]:
     found = []
     for dirpath, dirnames, filenames in os.walk(directory):
         dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
-        found.extend(str(Path(dirpath, name)) for name in filenames if is_dockerfile_name(name))
+        found.extend(_join(dirpath, name) for name in filenames if is_dockerfile_name(name))
     return sorted(found)
+
+
+def _join(directory: str, name: str) -> str:
+    """`directory/name` spelt as pathlib would (`./x` gives `x/Dockerfile`), without importing it."""
+    parts = [p for p in directory.split(os.sep) if p not in ("", ".")]
+    lead = os.sep if directory.startswith(os.sep) else ""
+    return lead + os.sep.join([*parts, name])

@@ -9,7 +9,7 @@ a finding without a fix is better than a fix that changes what the build runs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dlint.lint.finding import Edit
 from dlint.model import Dockerfile, Heredoc, Instruction
@@ -22,8 +22,7 @@ _BLANKS = re.compile(r"[ \t]*")
 _OPENERS = re.compile(r"(?:&&|;|\{|(?:^|[\s;])(?:then|do|else))\Z")
 
 
-@dataclass(frozen=True)
-class _Gap:
+class _Gap(NamedTuple):
     """The text between two commands, split at its operator: `[redirects] ws [op] ws`."""
 
     start: int  # file offset where the gap starts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlint.lint import shellcheck
 from dlint.lint.context import Context
@@ -37,8 +37,7 @@ def default_codes() -> frozenset[str]:
     return frozenset(code for code, r in all_rules().items() if r.default) | shellcheck.CODES
 
 
-@dataclass
-class RuleCrash:
+class RuleCrash(NamedTuple):
     """A check raised (a dlint bug) or ShellCheck failed: reported instead of aborting the whole run."""
 
     code: str
@@ -76,7 +75,7 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
         except shellcheck.ShellcheckError as exc:
             crashes.append(RuleCrash(shellcheck.NAME, str(exc)))
     found.sort(key=lambda pair: pair[0].sort_key())
-    _fingerprint(df, found)
+    _identify(df, found)
     if selection.inline_ignores:
         for finding, instruction in found:
             pragma = ctx.pragmas.suppression(df, finding.code, instruction)
@@ -84,11 +83,9 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
     return [f for f, _ in found], crashes
 
 
-def _fingerprint(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
-    """Hash of code, the instruction's text (whitespace and continuations normalised) and
-    the finding's rank among identical ones: lines added above it leave it unchanged."""
-    import hashlib  # only once there are findings to fingerprint
-
+def _identify(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
+    """Code, the instruction's text (whitespace and continuations normalised) and the
+    finding's rank among identical ones: lines added above it leave it unchanged."""
     continuation = re.compile(df.continuation)
     seen: dict[tuple[str, str], int] = {}
     for finding, instruction in found:
@@ -101,7 +98,7 @@ def _fingerprint(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
         anchor = " ".join(continuation.sub(" ", text).split())
         rank = seen.get((finding.code, anchor), 0)
         seen[(finding.code, anchor)] = rank + 1
-        finding.fingerprint = hashlib.sha256(f"{finding.code}\0{anchor}\0{rank}".encode()).hexdigest()[:32]
+        finding.identity = f"{finding.code}\0{anchor}\0{rank}"
 
 
 def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection) -> Finding:

@@ -67,12 +67,19 @@ class Finding:
     instruction_end_line: int = 0  # its last line (continuations and heredoc bodies included)
     fix: Fix | None = None
     suppressed: str | None = None  # reason/pragma text when silenced inline
-    fingerprint: str = ""  # stable across edits elsewhere in the file (SARIF, GitLab); set by the engine
+    identity: str = ""  # code, normalised instruction text and rank among equals: set by the engine
     extra: dict = field(default_factory=dict)  # e.g. measured_bytes, added by the analyser
 
     @property
     def fixable(self) -> bool:
         return self.fix is not None
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across edits elsewhere in the file (SARIF, GitLab); hashed only when a report asks."""
+        import hashlib  # 4 ms of import a text report never needs
+
+        return hashlib.sha256(self.identity.encode()).hexdigest()[:32]
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.code)

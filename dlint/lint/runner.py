@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dlint.lint import shellcheck
@@ -68,7 +67,7 @@ def _targets(paths: list[str], resolver: Resolver) -> list[str]:
     """
     out: dict[str, str] = {}  # normalised path -> path as first given
     for arg in paths:
-        if arg == "-" or not Path(arg).is_dir():
+        if arg == "-" or not os.path.isdir(arg):
             out.setdefault(arg if arg == "-" else os.path.normpath(arg), arg)
             continue
         for found in discover(arg):

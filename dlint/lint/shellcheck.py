@@ -12,11 +12,10 @@ lines and columns and go through the RUN's source map to file offsets.
 from __future__ import annotations
 
 import functools
+import os
 import re
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from typing import NamedTuple
 
 from dlint.lint.context import Context
 from dlint.lint.finding import Level, Violation
@@ -46,7 +45,9 @@ class ShellcheckError(Exception):
 
 @functools.cache
 def binary() -> str | None:
-    """The `shellcheck` on PATH, looked up once per process."""
+    """The `shellcheck` on PATH, looked up once per process (and only when ShellCheck is asked for)."""
+    import shutil
+
     return shutil.which("shellcheck")
 
 
@@ -56,8 +57,7 @@ MISSING = (
 )
 
 
-@dataclass(frozen=True)
-class _Job:
+class _Job(NamedTuple):
     """One RUN's script: what ShellCheck reads after a line declaring the variables in scope."""
 
     instr: Instruction
@@ -83,7 +83,8 @@ def run(ctx: Context) -> list[tuple[Violation, Level]]:
     out: list[tuple[Violation, Level]] = []
     with tempfile.TemporaryDirectory(prefix="dlint-shellcheck-") as tmp:
         for n, job in enumerate(jobs):
-            Path(tmp, f"{n}.sh").write_text(job.preamble + job.script.value, encoding="utf-8")
+            with open(os.path.join(tmp, f"{n}.sh"), "w", encoding="utf-8") as script:
+                script.write(job.preamble + job.script.value)
         for dialect, numbers in by_dialect.items():
             for comment in _shellcheck(exe, tmp, dialect, [f"{n}.sh" for n in numbers]):
                 found = _violation(ctx.dockerfile, jobs[int(comment["file"].removesuffix(".sh"))], comment)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from dlint.model import Comment, Dockerfile, Instruction
 
@@ -43,8 +44,7 @@ _LOOKS_LIKE_PRAGMA = re.compile(r"(?:dlint|hadolint)\W*(?:global|stage|ignore|sh
 HADOLINT_CODE = re.compile(r"(?:DL|SC)[0-9]{4}")
 
 
-@dataclass(frozen=True)
-class Pragma:
+class Pragma(NamedTuple):
     tool: str  # "dlint" or "hadolint"
     scope: str  # "instruction", "stage", "global" or "shell"
     codes: tuple[str, ...]  # upper-cased; empty for shell=
@@ -58,8 +58,7 @@ class Pragma:
         return self.reason or f"# {self.comment.text} (line {self.comment.line})"
 
 
-@dataclass(frozen=True)
-class Malformed:
+class Malformed(NamedTuple):
     """A comment that reads like a pragma but is not one."""
 
     comment: Comment

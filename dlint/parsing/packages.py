@@ -16,8 +16,7 @@ from typing import NamedTuple
 from dlint.parsing.shell import Command, Script, Word
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     name: str  # "-y", "--no-install-recommends", "-o"; a cluster `-qy` gives "-q" and "-y"
     value: Word | None  # `-o X=Y`, `--enablerepo=epel` (the part after `=`), None for flags
 

@@ -8,7 +8,7 @@ copying the manifests first keeps the install cached until they change.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dlint.lint.checks.operands import Operand, copy_operands
 from dlint.lint.checks.package_rules import option_values
@@ -23,8 +23,7 @@ CONTEXT_ROOT = frozenset({".", "./", "*", "./*", "/"})
 PYTHON_PROJECT = ("pyproject.toml", "setup.py", "setup.cfg")
 
 
-@dataclass(frozen=True)
-class Install:
+class Install(NamedTuple):
     ecosystem: str  # installs of one ecosystem share a cache: "pip", "npm", ...
     manifests: tuple[str, ...]  # what to copy before it
     command: Command

@@ -8,13 +8,12 @@ them, and report where the operand is written, so `operands` locates each one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dlint.model import Dockerfile, Instruction, Stage
 
 
-@dataclass(frozen=True)
-class Operand:
+class Operand(NamedTuple):
     raw: str  # as BuildKit keeps it: quotes and escapes included
     start: int  # file offsets
     end: int
@@ -122,8 +121,7 @@ def from_flag(instr: Instruction) -> tuple[str, int, int] | None:
 
 # --- image references ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     registry: str | None  # None: Docker Hub
     path: str  # "library/debian" is written "debian"
     tag: str | None

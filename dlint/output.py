@@ -1,0 +1,27 @@
+"""Where reports go (stdout or a file) and whether they may be coloured; shared by `check` and `analyse`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+class OutputError(Exception):
+    """A report could not be written: the one-line reason."""
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {output}: {exc.strerror}") from None
+
+
+def use_colour(stream) -> bool:
+    """ANSI colour only for a person at a terminal; NO_COLOR (https://no-color.org) counts when non-empty."""
+    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
