@@ -23,7 +23,11 @@ def main() -> None:
     args = sys.argv[1:]
     try:
         if is_bare_check(args):
-            _exit_now(_bare_check(tuple(args[1:])))
+            try:
+                code = _bare_check(tuple(args[1:]))
+            except BrokenPipeError:  # the reader went away (`dlint check ... | head`): exit as click does
+                code = 1
+            _exit_now(code)
         from dlint.cli import app
 
         app()
@@ -51,6 +55,6 @@ def _exit_now(code: int) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except OSError:  # the reader went away (`dlint check ... | head`): nothing more to say to it
+    except OSError:  # the reader went away: nothing more to say to it
         pass
     os._exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,20 @@ def test_bare_check_answers_exactly_as_the_typer_command(tmp_path, case):
     typed = dlint("check", "--format", "text", *args, stdin=stdin)
     assert (bare.returncode, bare.stdout, bare.stderr) == (typed.returncode, typed.stdout, typed.stderr)
     assert bare.stderr.decode().startswith("dlint: ")
+
+
+@pytest.mark.parametrize("options", [[], ["--format", "text"]], ids=["bare", "typer"])
+def test_a_reader_that_went_away_is_no_traceback(options):
+    """`dlint check ... | head` with head gone: exit 1 quietly, on both paths."""
+    read, write = os.pipe()
+    os.close(read)  # every write to stdout now fails with EPIPE
+    try:
+        command = [sys.executable, "-m", "dlint", "check", *options, str(BAD)]
+        p = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write)
+    assert p.returncode == 1
+    assert b"Traceback" not in p.stderr and b"Error" not in p.stderr
 
 
 def test_bare_check_leaves_the_cli_and_other_slow_imports_alone(tmp_path):

@@ -171,3 +171,14 @@ def test_rule_settings_are_checked_against_what_the_rule_declares(tmp_path):
     cfg.write_text("[rules.DLT001]\nname = []\n")
     with pytest.raises(ConfigError, match=r"unknown key rules\.DLT001\.name \(did you mean 'names'\?\)"):
         load(cfg, rules)
+
+
+def test_config_path_with_dotdot_is_resolved_by_the_file_system_not_as_text(tmp_path):
+    """`--config link/../x.toml` with `link` a symlink names the file beside the link's target, as open() does."""
+    (tmp_path / "proj" / "a").mkdir(parents=True)
+    (tmp_path / "proj" / ".dlint.toml").write_text('ignore = ["DL3009", "DLT001", "DLT002", "DLT003", "DL3015"]\n')
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "link").symlink_to(tmp_path / "proj" / "a")
+    (tmp_path / "work" / "Dockerfile").write_text("FROM debian:12\nRUN apt-get update\n")
+    p = dlint("check", "--config", "link/../.dlint.toml", "Dockerfile", cwd=tmp_path / "work")
+    assert (p.returncode, p.stdout) == (0, b""), p.stderr

@@ -54,7 +54,8 @@ def expected(project: Path) -> list[dict]:
 
 
 def nasty_finding(level: Level = Level.WARNING) -> Finding:
-    return Finding("dir/Dockerfile", 2, 5, 2, 9, "DLT001", "apt-update-alone", level, NASTY, 2, 2, identity="DLT001 RUN apt-get update")
+    where = ("dir/Dockerfile", 2, 5, 2, 9)
+    return Finding(*where, "DLT001", "apt-update-alone", level, NASTY, 2, 2, identity="DLT001 RUN apt-get update")
 
 
 def test_json_leaves_suppressed_findings_out(project):

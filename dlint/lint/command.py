@@ -32,6 +32,14 @@ def say(message: str) -> None:
 
 
 def run(options: CheckOptions) -> int:
+    try:
+        return _run(options)
+    except KeyboardInterrupt:  # typer would turn it into a silent exit 130; say why on both paths
+        say("interrupted")
+        return exitcodes.INTERRUPTED
+
+
+def _run(options: CheckOptions) -> int:
     for fmt, _ in options.outputs:
         if fmt not in render.FORMATS:
             say(f"unknown format {fmt!r} (choose from {', '.join(render.FORMATS)})")
@@ -85,7 +93,8 @@ def run(options: CheckOptions) -> int:
         say(f"warning: no Dockerfiles found in {' '.join(options.paths)}")
     fixed = sum(r.fix.fixed for r in changed if r.fix) if mode else None
     unreadable = sum(1 for r in results if r.error)
-    sys.stderr.write(summary(findings, len(results) - unreadable, fixed, would=options.diff, unreadable=unreadable) + "\n")
+    files = len(results) - unreadable
+    sys.stderr.write(summary(findings, files, fixed, would=options.diff, unreadable=unreadable) + "\n")
     if errors or unwritten:
         return exitcodes.USAGE
     if options.diff:

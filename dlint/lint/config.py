@@ -107,7 +107,7 @@ class Resolver:
         self._flag_layer.apply(set(), self.rules, "command line")  # unknown codes fail before any work
         if flags.failure_threshold is not None:
             _threshold(flags.failure_threshold, "--failure-threshold")
-        self._explicit = None if flags.config is None else load(os.path.normpath(flags.config), self.rules)
+        self._explicit = None if flags.config is None else load(flags.config, self.rules)
 
     def config_for(self, path: str) -> Config:
         if self.flags.isolated:

@@ -1,8 +1,9 @@
 """One source of truth for rules: metadata from the pages in `rules/`, code from `lint/checks/`.
 
-A rule exists when its page exists; its check function registers under the
-same code. Keeping the level, name and summary in the page means the docs, the
-`dlint rules` table and SARIF's `rules[]` can never disagree with each other.
+A rule exists when its page exists (and `rules/index.json`, generated from the
+pages, lists it); its check function registers under the same code. Keeping
+the level, name and summary in the page means the docs, the `dlint rules`
+table and SARIF's `rules[]` can never disagree with each other.
 
 `rules/index.json` gathers the pages' front matter so that a `dlint check`
 reads one small JSON file instead of parsing 78 TOML blocks (about 10 ms of a
@@ -134,7 +135,10 @@ def all_rules() -> dict[str, Rule]:
         )
     missing = set(_CHECKS) - set(rules)
     if missing:
-        raise RuntimeError(f"checks without a rule page: {sorted(missing)}")
+        raise RuntimeError(
+            f"checks not in rules/index.json: {sorted(missing)} (a page is missing, or the index is stale:"
+            " `python -m dlint.lint.registry`)"
+        )
     return rules
 
 
