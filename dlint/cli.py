@@ -10,7 +10,7 @@ from typing import Optional
 
 import click
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from dlint import __version__, exitcodes
 from dlint.output import OutputError, write_output
@@ -24,7 +24,15 @@ class RawArgsCommand(TyperCommand):
         return super().parse_args(ctx, args)
 
 
+class Commands(TyperGroup):
+    """`analyze` is `analyse` spelt the American way: resolved here rather than built as a second command."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, "analyse" if cmd_name == "analyze" else cmd_name)
+
+
 app = typer.Typer(
+    cls=Commands,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -205,8 +213,6 @@ def _write_or_exit(text: str, output: str | None) -> None:
     except OutputError as exc:
         raise fail(str(exc)) from None
 
-
-app.command("analyze", cls=RawArgsCommand, hidden=True)(analyse)
 
 
 @app.command("extract")
