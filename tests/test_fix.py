@@ -387,6 +387,15 @@ def test_fix_on_stdin_prints_the_fixed_text_and_reports_on_stderr():
     ]
 
 
+def test_fix_on_stdin_keeps_a_byte_order_mark_as_a_file_fix_does():
+    """An editor piping its buffer through `dlint check --fix -` gets it back with the BOM it sent."""
+    proc = dlint("check", "--fix", *CORE_ARGS, "-", stdin=b"\xef\xbb\xbf" + BAD.encode())
+    assert proc.returncode == 0
+    assert proc.stdout == b"\xef\xbb\xbf" + GOOD.encode()
+    diff = dlint("check", "--diff", *CORE_ARGS, "-", stdin=b"\xef\xbb\xbf" + BAD.encode())
+    assert diff.returncode == 1 and diff.stdout.startswith(b"--- -\n+++ -\n")
+
+
 def test_unsafe_fixes_opt_in(tmp_path):
     path = tmp_path / "Dockerfile"
     text = "FROM alpine\nRUN apk add --no-cache curl curl=8.5.0-r0\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from dlint.lint import shellcheck
@@ -12,7 +12,7 @@ from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, lint
 from dlint.lint.finding import Finding, Level
 from dlint.parsing.dockerfile import parse
-from dlint.parsing.source import SourceError, read_source
+from dlint.parsing.source import SourceError, decode_source, has_bom, read_bytes
 
 if TYPE_CHECKING:  # the fixer is imported only when --fix or --diff asks for it
     from dlint.lint.fix import FileFix, FixMode
@@ -39,7 +39,8 @@ def check_file(
     path: str, selection: Selection, threshold: Level | None = Level.STYLE, fix: FixMode | None = None
 ) -> FileResult:
     try:
-        text = read_source(path)
+        data = read_bytes(path)
+        text = decode_source(data, path)
     except SourceError as exc:
         return FileResult(path, error=str(exc), threshold=threshold)
     warnings = [shellcheck.MISSING] if selection.shellcheck and shellcheck.binary() is None else []
@@ -47,6 +48,8 @@ def check_file(
         from dlint.lint.fix import fix_file
 
         result, findings, crashes = fix_file(path, text, selection, fix)
+        if path == "-" and has_bom(data):  # stdin's fixed text goes back out whole, BOM included
+            result = replace(result, original="\ufeff" + result.original, text="\ufeff" + result.text)
         return FileResult(path, findings, crashes=crashes, threshold=threshold, fix=result, warnings=warnings)
     findings, crashes = lint(parse(text, path), selection)
     return FileResult(path, findings, crashes=crashes, threshold=threshold, warnings=warnings)

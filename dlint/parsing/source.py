@@ -21,21 +21,32 @@ class SourceError(Exception):
 
 def read_source(path: str) -> str:
     """The decoded text of `path`, or of stdin for "-"."""
+    return decode_source(read_bytes(path), path)
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of `path`, or of stdin for "-"; SourceError when they cannot be read."""
     if path == "-":
-        return decode_source(sys.stdin.buffer.read(), "<stdin>")
+        return sys.stdin.buffer.read()
     try:
         with open(path, "rb") as f:
-            data = f.read()
+            return f.read()
     except IsADirectoryError:
         raise SourceError(f"{path}: is a directory, not a Dockerfile") from None
     except OSError as e:
         raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
-    return decode_source(data, path)
+
+
+def has_bom(data: bytes) -> bool:
+    return data.startswith(_BOM)
 
 
 def decode_source(data: bytes, name: str) -> str:
-    """`data` as text without its byte-order mark; SourceError if it is binary or not UTF-8."""
-    skipped = len(_BOM) if data.startswith(_BOM) else 0
+    """`data` as text without its byte-order mark; SourceError if it is binary or not UTF-8.
+
+    `name` is what messages call it: a path, or "-" for stdin."""
+    name = "<stdin>" if name == "-" else name
+    skipped = len(_BOM) if has_bom(data) else 0
     if data.startswith(_UTF16_BOMS):
         raise SourceError(f"{name}: file is UTF-16 encoded; Dockerfiles must be UTF-8")
     nul = data.find(b"\x00", skipped)
