@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -366,6 +367,18 @@ def test_diff_prints_a_patch_and_writes_nothing(tmp_path):
     assert path.read_text() == BAD
     patched = subprocess.run(["patch", "-p0", "--dry-run"], input=proc.stdout, cwd=tmp_path, capture_output=True)
     assert patched.returncode == 0, patched.stderr
+
+
+def test_diff_still_writes_reports_asked_for_in_files(tmp_path):
+    path, stuck = tmp_path / "Dockerfile", tmp_path / "stuck.Dockerfile"
+    path.write_text(BAD)  # every core finding here has a fix
+    stuck.write_text("FROM debian\nRUN apt-get update\n")  # DL3009 and DLT001 with nowhere to go
+    report = tmp_path / "left.json"
+    proc = dlint("check", "--diff", *CORE_ARGS, "--format", "json", "--output", str(report), str(path), str(stuck))
+    assert proc.returncode == 1 and proc.stdout.startswith(f"--- {path}".encode())
+    assert path.read_text() == BAD  # --diff writes no Dockerfile
+    left = json.loads(report.read_text())
+    assert sorted((f["file"], f["code"]) for f in left) == [(str(stuck), "DL3009"), (str(stuck), "DLT001")]
 
 
 def test_diff_exits_zero_when_nothing_would_change(tmp_path):

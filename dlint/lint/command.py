@@ -61,6 +61,7 @@ def _run(options: CheckOptions) -> int:
     linted = [r.path for r in results if r.error is None]
     changed = [r for r in results if r.fix and r.fix.changed]
     unwritten = False
+    fixed_stdin = None
     if options.diff:
         from dlint.lint.fix import unified_diff
 
@@ -69,17 +70,19 @@ def _run(options: CheckOptions) -> int:
         fixed_stdin = next((r.fix.text for r in results if r.path == "-" and r.fix), None)
         if fixed_stdin is not None:  # stdout carries the fixed text; reports meant for it go to stderr
             write_output(fixed_stdin, None)
-        for fmt, out in options.outputs:
-            stream = sys.stderr if fixed_stdin is not None else sys.stdout
-            report = render.render(fmt, findings, linted, colour=out is None and use_colour(stream))
-            if out is None and fixed_stdin is not None:
-                sys.stderr.write(report)
-                continue
-            try:
-                write_output(report, out)
-            except OutputError as exc:  # the other reports and the summary still go out
-                say(str(exc))
-                unwritten = True
+    for fmt, out in options.outputs:
+        if out is None and options.diff:
+            continue  # stdout is the patch; reports asked for in files (--output) are still written
+        stream = sys.stderr if fixed_stdin is not None else sys.stdout
+        report = render.render(fmt, findings, linted, colour=out is None and use_colour(stream))
+        if out is None and fixed_stdin is not None:
+            sys.stderr.write(report)
+            continue
+        try:
+            write_output(report, out)
+        except OutputError as exc:  # the other reports and the summary still go out
+            say(str(exc))
+            unwritten = True
     for warning in dict.fromkeys(w for r in results for w in r.warnings):  # once each, not once per file
         say(f"warning: {warning}")
     errors = [r for r in results if r.error or r.crashes or (r.fix and r.fix.error)]
