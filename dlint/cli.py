@@ -1,6 +1,6 @@
 """The `dlint` command line (typer): argument handling only; the work lives in lint/, report/ and analyse/.
 
-Exit codes are in dlint/exitcodes.py. A bare `dlint check PATH...` does not come
+Exit codes are in dlint/exitcodes.py. A bare `dlint check [--fix] PATH...` does not come
 here: main.py runs it without building this CLI.
 """
 

@@ -1,10 +1,11 @@
-"""The `dlint` console script: a bare `dlint check PATH...` runs without building the typer CLI.
+"""The `dlint` console script: a bare `dlint check [--fix] PATH...` runs without building the typer CLI.
 
-That bare form is what pre-commit, editors and people typing `dlint check
-Dockerfile` run, on every commit, with settings in .dlint.toml. Importing typer
-and click and building the command would be about half of its time (README,
-Speed), so it goes straight to lint/command.py. Any option, and every other
-command, goes through the typer CLI in cli.py, which parses, helps and errors.
+That bare form is what pre-commit's two hooks, editors and people typing
+`dlint check Dockerfile` run, on every commit, with settings in .dlint.toml.
+Importing typer and click and building the command would be about half of its
+time (README, Speed), so it goes straight to lint/command.py. Any other option,
+and every other command, goes through the typer CLI in cli.py, which parses,
+helps and errors.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ import os
 import sys
 
 
+# The dlint-fix pre-commit hook runs `dlint check --fix FILE...`: as hot a path as the bare check.
+HOOK_FLAGS = frozenset({"--fix"})
+
+
 def is_bare_check(args: list[str]) -> bool:
-    """`check` and one or more paths (`-` is stdin), nothing typer would have to parse."""
-    return len(args) > 1 and args[0] == "check" and not any(a.startswith("-") and a != "-" for a in args[1:])
+    """`check` and one or more paths (`-` is stdin), at most with the hooks' `--fix`: nothing else to parse."""
+    paths = [a for a in args[1:] if a not in HOOK_FLAGS]
+    return args[:1] == ["check"] and bool(paths) and not any(a.startswith("-") and a != "-" for a in paths)
 
 
 def main() -> None:
@@ -24,7 +30,7 @@ def main() -> None:
     try:
         if is_bare_check(args):
             try:
-                code = _bare_check(tuple(args[1:]))
+                code = _bare_check(tuple(a for a in args[1:] if a not in HOOK_FLAGS), fix="--fix" in args)
             except BrokenPipeError:  # the reader went away (`dlint check ... | head`): exit as click does
                 code = 1
             _exit_now(code)
@@ -38,14 +44,14 @@ def main() -> None:
         sys.exit(exitcodes.INTERRUPTED)
 
 
-def _bare_check(paths: tuple[str, ...]) -> int:
+def _bare_check(paths: tuple[str, ...], fix: bool) -> int:
     gc.disable()  # imports allocate much and free little: collecting during them is wasted time
     try:
         from dlint.lint.command import CheckOptions, run
     finally:
         gc.freeze()  # and later collections need not walk what the imports made
         gc.enable()
-    return run(CheckOptions(paths))
+    return run(CheckOptions(paths, fix=fix))
 
 
 def _exit_now(code: int) -> None:

@@ -46,30 +46,40 @@ def test_text_lines_sorted_with_summary_on_stderr():
 
 
 @pytest.mark.parametrize(
-    "case", ["findings", "clean", "unreadable", "stdin", "directory", "config", "nothing found"]
+    "case",
+    ["findings", "clean", "unreadable", "stdin", "directory", "config", "nothing found", "fix", "fix stdin"],
 )
 def test_bare_check_answers_exactly_as_the_typer_command(tmp_path, case):
-    """`dlint check PATH...` skips typer for speed; `--format text` (the default) goes through it."""
-    (tmp_path / "Dockerfile").write_bytes(BAD.read_bytes())
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "app.Dockerfile").write_bytes(GOOD.read_bytes())
+    """`dlint check [--fix] PATH...` skips typer for speed; `--format text` (the default) goes through it.
+
+    Each way runs in its own copy of the same tree, so fixes and outputs can be compared whole."""
     args, stdin = {
         "findings": ([str(BAD)], None),
         "clean": ([str(GOOD)], None),
-        "unreadable": ([str(tmp_path / "missing"), str(BAD)], None),
+        "unreadable": (["missing", str(BAD)], None),
         "stdin": (["-"], BAD.read_bytes()),
-        "directory": ([str(tmp_path)], None),
-        "config": ([str(tmp_path / "Dockerfile")], None),
-        "nothing found": ([str(tmp_path / "sub" / "empty")], None),
+        "directory": (["."], None),
+        "config": (["Dockerfile"], None),
+        "nothing found": (["sub/empty"], None),
+        "fix": (["--fix", "Dockerfile", "sub"], None),
+        "fix stdin": (["-", "--fix"], BAD.read_bytes()),
     }[case]
-    if case == "config":
-        (tmp_path / ".dlint.toml").write_text('failure-threshold = "error"\nignore = ["DLT003"]\n')
-    if case == "nothing found":
-        (tmp_path / "sub" / "empty").mkdir()
-    bare = dlint("check", *args, stdin=stdin)
-    typed = dlint("check", "--format", "text", *args, stdin=stdin)
-    assert (bare.returncode, bare.stdout, bare.stderr) == (typed.returncode, typed.stdout, typed.stderr)
-    assert bare.stderr.decode().startswith("dlint: ")
+    answers = []
+    for way, options in (("bare", []), ("typer", ["--format", "text"])):
+        tree = tmp_path / way
+        (tree / "sub" / "empty").mkdir(parents=True)
+        (tree / "Dockerfile").write_bytes(BAD.read_bytes())
+        (tree / "sub" / "app.Dockerfile").write_bytes(BAD.read_bytes())
+        if case == "config":
+            (tree / ".dlint.toml").write_text('failure-threshold = "error"\nignore = ["DLT003"]\n')
+        p = dlint("check", *options, *args, stdin=stdin, cwd=tree)
+        files = {f.relative_to(tree).as_posix(): f.read_bytes() for f in sorted(tree.rglob("*")) if f.is_file()}
+        answers.append((p.returncode, p.stdout, p.stderr, files))
+    assert answers[0] == answers[1]
+    code, out, err, files = answers[0]
+    assert err.decode().splitlines()[-1].startswith("dlint: ")  # the summary closes every run
+    if case == "fix":
+        assert files["Dockerfile"] != BAD.read_bytes() and files["sub/app.Dockerfile"] != BAD.read_bytes()
 
 
 @pytest.mark.parametrize("options", [[], ["--format", "text"]], ids=["bare", "typer"])

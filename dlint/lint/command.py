@@ -1,7 +1,7 @@
 """`dlint check` apart from argument parsing: lint (or fix), write the reports, choose the exit code.
 
 Both ways in end here: the typer command in cli.py and the bare
-`dlint check PATH...` of main.py, which skips importing typer and click.
+`dlint check [--fix] PATH...` of main.py, which skips importing typer and click.
 """
 
 from __future__ import annotations
