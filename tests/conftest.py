@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
+from machine import unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -20,13 +19,6 @@ def corpus() -> Path:
     return CORPUS
 
 
-def _unavailable(reason: str) -> NoReturn:
-    """Skip, unless CI said an engine must be there (scripts/test sets DLINT_REQUIRE_ENGINE=1)."""
-    if os.environ.get("DLINT_REQUIRE_ENGINE") == "1":
-        pytest.fail(f"DLINT_REQUIRE_ENGINE=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def engine():
     """A docker SDK client for the engine `docker.from_env()` finds, with the local base images."""
@@ -36,9 +28,9 @@ def engine():
         client = docker.from_env()
         client.ping()
     except Exception as exc:  # noqa: BLE001 - any failure to connect means "no engine"
-        _unavailable(f"no Docker Engine reachable ({exc}); run scripts/docker-test-env start")
+        unavailable(f"no Docker Engine reachable ({exc}); run scripts/docker-test-env start")
     missing = [name for name in BASE_IMAGES if not client.images.list(name=name)]
     if missing:
-        _unavailable(f"base images {', '.join(missing)} missing; run scripts/docker-test-env start")
+        unavailable(f"base images {', '.join(missing)} missing; run scripts/docker-test-env start")
     yield client
     client.close()
