@@ -294,3 +294,26 @@ def test_importing_the_shell_model_does_not_load_tree_sitter() -> None:
     code = "import sys, dlint.parsing.shell, dlint.parsing.packages; print('tree_sitter' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_grammar_loads_the_same_with_or_without_the_package_shortcut() -> None:
+    """dlint loads tree-sitter-bash's compiled module directly (skipping its slow __init__); when that
+    layout is not there it imports the package, and either way RUN scripts parse the same."""
+    code = (
+        "import sys, importlib.util\n"
+        "from dlint.parsing import shell\n"
+        "from dlint.parsing.dockerfile import parse\n"
+        "if sys.argv[1] == 'fallback':\n"
+        "    importlib.util.find_spec = lambda name, package=None: None\n"
+        "df = parse('FROM a\\nRUN sudo apt-get update && apt-get install -y curl | tee log\\n')\n"
+        "script = shell.run_script(df, df.instructions[1])\n"
+        "print([[w.value for w in c.words] for c in script.commands])\n"
+        "print('tree_sitter_bash' in sys.modules)\n"
+    )
+    runs = {
+        way: subprocess.run([sys.executable, "-c", code, way], capture_output=True, text=True, check=True).stdout
+        for way in ("direct", "fallback")
+    }
+    commands = "[['apt-get', 'update'], ['apt-get', 'install', '-y', 'curl'], ['tee', 'log']]"
+    assert runs["direct"] == f"{commands}\nFalse\n"
+    assert runs["fallback"] == f"{commands}\nTrue\n"
