@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from dlint import __version__, exitcodes
-from dlint.output import OutputError, write_output
+from dlint.output import OutputError, say, write_output
 
 
 class RawArgsCommand(TyperCommand):
@@ -56,7 +56,7 @@ def _root(
 
 def fail(message: str, code: int = exitcodes.USAGE) -> typer.Exit:
     """Print a one-line error and return the Exit to raise."""
-    typer.echo(f"dlint: {message}", err=True)
+    say(message)
     return typer.Exit(code)
 
 
@@ -235,8 +235,8 @@ def extract_cmd(
     except DockerException as exc:
         raise fail(f"the engine failed: {exc}") from None
     for warning in report.warnings:
-        typer.echo(f"dlint: warning: {warning}", err=True)
-    typer.echo(f"dlint: {report.summary(where)}", err=True)
+        say(f"warning: {warning}")
+    say(report.summary(where))
 
 
 @app.command("rules")

@@ -14,23 +14,28 @@ import gc
 import os
 import sys
 
-
 # The dlint-fix pre-commit hook runs `dlint check --fix FILE...`: as hot a path as the bare check.
 HOOK_FLAGS = frozenset({"--fix"})
 
 
-def is_bare_check(args: list[str]) -> bool:
-    """`check` and one or more paths (`-` is stdin), at most with the hooks' `--fix`: nothing else to parse."""
-    paths = [a for a in args[1:] if a not in HOOK_FLAGS]
-    return args[:1] == ["check"] and bool(paths) and not any(a.startswith("-") and a != "-" for a in paths)
+def bare_check(args: list[str]) -> tuple[tuple[str, ...], bool] | None:
+    """(paths, --fix) for `check` with one or more paths (`-` is stdin) and at most the hooks' `--fix`;
+    None when there is anything else for typer to parse."""
+    if args[:1] != ["check"]:
+        return None
+    paths = tuple(a for a in args[1:] if a not in HOOK_FLAGS)
+    if not paths or any(a.startswith("-") and a != "-" for a in paths):
+        return None
+    return paths, len(paths) < len(args) - 1
 
 
 def main() -> None:
     args = sys.argv[1:]
     try:
-        if is_bare_check(args):
+        bare = bare_check(args)
+        if bare is not None:
             try:
-                code = _bare_check(tuple(a for a in args[1:] if a not in HOOK_FLAGS), fix="--fix" in args)
+                code = _bare_check(*bare)
             except BrokenPipeError:  # the reader went away (`dlint check ... | head`): exit as click does
                 code = 1
             _exit_now(code)

@@ -1,9 +1,14 @@
-"""Where reports go (stdout or a file) and whether they may be coloured; shared by `check` and `analyse`."""
+"""Where reports and messages go (stdout, a file, stderr) and whether they may be coloured; shared by every command."""
 
 from __future__ import annotations
 
 import os
 import sys
+
+
+def say(message: str) -> None:
+    """One line for the user on stderr, the way every dlint message reads."""
+    sys.stderr.write(f"dlint: {message}\n")
 
 
 class OutputError(Exception):

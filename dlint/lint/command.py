@@ -12,7 +12,7 @@ from typing import NamedTuple
 from dlint import exitcodes
 from dlint.lint.config import ConfigError, Flags
 from dlint.lint.runner import check_paths
-from dlint.output import OutputError, use_colour, write_output
+from dlint.output import OutputError, say, use_colour, write_output
 from dlint.report import render
 
 
@@ -25,10 +25,6 @@ class CheckOptions(NamedTuple):
     fix: bool = False
     diff: bool = False
     unsafe_fixes: bool = False
-
-
-def say(message: str) -> None:
-    sys.stderr.write(f"dlint: {message}\n")
 
 
 def run(options: CheckOptions) -> int:

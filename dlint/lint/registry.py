@@ -69,7 +69,7 @@ class Rule:
 
     def text(self) -> str:
         """The page without its front matter: what `dlint explain` prints."""
-        return _read_page(self.page)[1]
+        return _read_page(self.page)[1].lstrip("\n")
 
     def section(self, title: str) -> str:
         """One `## title` section of the page (for SARIF help texts)."""
@@ -88,6 +88,7 @@ class Rule:
         return blocks
 
 
+@cache
 def rules_dir() -> str:
     """The shipped copy in a wheel, or the repository's `rules/` in a checkout."""
     here = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
@@ -95,22 +96,22 @@ def rules_dir() -> str:
     return shipped if os.path.isdir(shipped) else os.path.join(os.path.dirname(here), "rules")
 
 
-def _read_page(path: str | os.PathLike[str]) -> tuple[dict, str]:
-    """(front matter, the rest) of a rule page."""
+def _read_page(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """(front matter as TOML text, the rest) of a rule page."""
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
     if not text.startswith("+++\n"):
         raise ValueError("rule page must start with a +++ TOML front matter block")
     end = text.index("\n+++\n", 4)
-    import tomllib  # only when a page is read (explain, SARIF, rebuilding the index), never by `check`
-
-    return tomllib.loads(text[4:end]), text[end + 5:].lstrip("\n")
+    return text[4:end], text[end + 5:]
 
 
 def index_from_pages(directory: str) -> list[dict]:
     """The front matter of every page, in code order: what `rules/index.json` must hold."""
-    pages = [os.path.join(directory, name) for name in os.listdir(directory) if name.endswith(".md")]
-    metas = [_read_page(page)[0] for page in pages if os.path.basename(page) != "README.md"]
+    import tomllib  # only to build or check the index, never by `check`
+
+    pages = [name for name in os.listdir(directory) if name.endswith(".md") and name != "README.md"]
+    metas = [tomllib.loads(_read_page(os.path.join(directory, name))[0]) for name in pages]
     return sorted(metas, key=lambda meta: meta["code"])
 
 
