@@ -362,3 +362,34 @@ def test_apk_cache(run, reported):
 )
 def test_yarn_cache(run, reported):
     assert bool(findings(f"FROM node:22\n{run}\n", "DL3060")) is reported
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "xargs -rt apt-get install -y --no-install-recommends < /deps.txt",
+        'eval "apt-get install -y $PKGS"',
+        "env DEBIAN_FRONTEND=noninteractive apt-get install -y curl",
+        "sudo apt-get install -y curl",
+        'apt-get satisfy -y "libc6 (>= 2.30)"',
+        "apt-get download foo && dpkg -i foo*.deb",
+        "apt-get source hello",
+        "apt-get build-dep -y hello",
+        "aptitude install -y curl",
+        "install-packages curl",
+        "/usr/local/bin/apt-install curl",
+        "sh -c 'apt-get install -y curl'",
+        "./setup.sh",
+    ],
+)
+def test_update_followed_by_what_may_read_the_lists_is_not_alone(after):
+    text = f"FROM debian:bookworm-slim\nRUN set -eux; apt-get update; {after}; rm -rf /var/lib/apt/lists/*\n"
+    text += "RUN apt-get install -y --no-install-recommends curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*\n"
+    assert findings(text, "DLT001") == []
+
+
+@pytest.mark.parametrize("rest", ["", "; rm -rf /var/lib/apt/lists/*", " && echo done", " && apt-get clean"])
+def test_update_with_only_list_blind_commands_after_it_is_alone(rest):
+    text = f"FROM debian:bookworm-slim\nRUN set -eux; apt-get update{rest}\n"
+    text += "RUN apt-get install -y --no-install-recommends curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*\n"
+    assert [f.line for f in findings(text, "DLT001")] == [2]

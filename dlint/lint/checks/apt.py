@@ -31,7 +31,9 @@ def apt_update_alone(ctx: Context) -> Iterator[Violation]:
         for i, pc in enumerate(pkgs):
             if pc.manager not in APT or pc.subcommand != "update":
                 continue
-            if any(p.manager in APT and p.subcommand in USES_LISTS for p in pkgs[i + 1:]):
+            if any(p.manager in APT and p.subcommand in USES_LISTS for p in pkgs[i + 1:]) or _may_read_after(
+                ctx, instr, pc
+            ):
                 continue
             yield ctx.violation(
                 "DLT001",
@@ -42,6 +44,25 @@ def apt_update_alone(ctx: Context) -> Iterator[Violation]:
                 pc.command.end_offset,
                 move_update(ctx, instr, pc),
             )
+
+
+# Commands known not to read the package lists; anything else after an update may (xargs, eval, a script).
+LIST_BLIND = frozenset({"set", "rm", "true", ":", "echo", "printf", "mkdir", "ln", "chmod", "chown", "touch", "cd",
+                        "export", "apt-get", "apt", "find"})
+
+
+def _may_read_after(ctx: Context, instr: Instruction, update: PackageCommand) -> bool:
+    """A command after the update dlint cannot see into, or one run through a wrapper, may read the lists."""
+    script = ctx.script(instr)
+    if script is None:
+        return True
+    pkgs = {id(p.command): p for p in ctx.package_commands(instr)}
+    return any(
+        c.start_offset > update.command.start_offset
+        and (c.wrappers or c.name not in LIST_BLIND
+             or (c.name in APT and (id(c) not in pkgs or pkgs[id(c)].subcommand not in ("update", "clean"))))
+        for c in script.commands
+    )
 
 
 def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix | None:
