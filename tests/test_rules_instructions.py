@@ -393,3 +393,8 @@ def test_sensitive_names_also_in_onbuild():
     assert [(f.line, f.instruction_line) for f in findings(text, "DL3064")] == [(2, 2), (3, 3), (4, 4)]
     (onbuild,) = [f for f in findings(text, "DL3064") if f.line == 3]
     assert marked(text, onbuild) == "GITHUB_TOKEN"
+
+
+def test_consecutive_runs_name_the_run_just_before():
+    found = findings("FROM a:1\nRUN a\nRUN b\nRUN c\nRUN d\n", "DL3059")
+    assert [(f.line, f"line {f.line - 1} " in f.message) for f in found] == [(3, True), (4, True), (5, True)]

@@ -56,10 +56,12 @@ def consecutive_runs(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
     for stage in df.stages:
         previous: Instruction | None = None
+        before: Instruction | None = None  # the RUN just before this one, which the message names
         for instr in stage.instructions:
             if instr.keyword != "RUN":
-                previous = None
+                previous = before = None
                 continue
+            just_before, before = before, instr
             if (
                 previous is not None
                 and mount_flags(previous) == mount_flags(instr)
@@ -69,7 +71,7 @@ def consecutive_runs(ctx: Context) -> Iterator[Violation]:
                 start, end = keyword_span(instr)
                 yield ctx.violation(
                     "DL3059",
-                    f"this RUN and the one at line {previous.start_line} run one command each, in two layers: "
+                    f"this RUN and the one at line {(just_before or previous).start_line} run one command each, in two layers: "
                     "chain them with `&&` in one RUN",
                     instr,
                     start,
