@@ -393,3 +393,22 @@ def test_update_with_only_list_blind_commands_after_it_is_alone(rest):
     text = f"FROM debian:bookworm-slim\nRUN set -eux; apt-get update{rest}\n"
     text += "RUN apt-get install -y --no-install-recommends curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*\n"
     assert [f.line for f in findings(text, "DLT001")] == [2]
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "apt-get install -y ./a_1.0.deb ./b_2.0.deb",
+        "apt-get install -y /tmp/x/libfoo.deb /tmp/x/libbar.deb",
+        "yum install -y /tmp/a.rpm /tmp/b.rpm",
+        "dnf install -y https://h.example/x.rpm https://h.example/y.rpm",
+        "apt-get install -y 'libfoo*' 'libfoo-dev*'",
+    ],
+)
+def test_paths_urls_and_globs_are_whole_package_words(install):
+    assert findings(f"FROM debian:bookworm-slim\nRUN {install}\n", "DLT003") == []
+
+
+def test_unsorted_message_keeps_the_word_as_written():
+    (found,) = findings("FROM fedora:40\nRUN dnf install -y ImageMagick curl\n", "DLT002")
+    assert "before `ImageMagick`" in found.message

@@ -35,19 +35,26 @@ def system_installs(ctx: Context) -> Iterator[tuple[Instruction, PackageCommand,
     for instr in ctx.runs():
         for pc in ctx.package_commands(instr):
             if pc.subcommand in INSTALLS.get(pc.manager, ()):
-                words = [(w, package_name(w.value, pc.manager)) for w in pc.packages if w.literal]
+                words = [(w, _key(w.value, pc.manager)) for w in pc.packages if w.literal]
                 yield instr, pc, words
+
+
+def _key(value: str, manager: str) -> str:
+    """A path, URL or glob is a whole word (`./a_1.0.deb`, `https://h/x.rpm`, `libfoo*`): never cut to a prefix."""
+    if value[:1] in "./~" or "://" in value or any(c in value for c in "*?["):
+        return value
+    return package_name(value, manager)
 
 
 @rule("DLT002")
 def unsorted_packages(ctx: Context) -> Iterator[Violation]:
     for instr, pc, words in system_installs(ctx):
-        for (_, prev), (word, key) in zip(words, words[1:], strict=False):
+        for (prev_word, prev), (word, key) in zip(words, words[1:], strict=False):
             if key < prev:
                 yield ctx.violation(
                     "DLT002",
                     f"packages of `{pc.manager} {pc.subcommand}` are not sorted: `{word.value}` should come "
-                    f"before `{prev}`",
+                    f"before `{prev_word.value}`",
                     instr,
                     word.start_offset,
                     word.end_offset,
