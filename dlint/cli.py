@@ -96,7 +96,7 @@ def check(
     ctx: typer.Context,
     paths: list[str] = typer.Argument(..., help="Dockerfiles or directories (searched recursively); - for stdin."),
     format: Optional[list[str]] = typer.Option(
-        None, "--format", "-f", help="text (default), json, sarif, github, gitlab, checkstyle or junit. Repeatable."
+        None, "--format", "-f", help="text (default), json, sarif, github, gitlab, checkstyle, junit, sonarqube, rdjson, gnu or markdown. Repeatable."
     ),
     output: Optional[list[str]] = typer.Option(None, "--output", "-o", help="Write the preceding --format here."),
     select: Optional[list[str]] = typer.Option(

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from dlint.lint import shellcheck
 from dlint.lint.context import Context
-from dlint.lint.finding import Finding, Level, Violation
+from dlint.lint.finding import Finding, Level, Replacement, Violation
 from dlint.lint.registry import Rule, all_rules
 from dlint.model import Dockerfile, ParseError
 
@@ -106,9 +106,11 @@ def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection) -
 
 
 def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
+    end = max(v.end_offset, v.start_offset)
     line, col = df.position(v.start_offset)
-    end_line, end_col = df.position(max(v.end_offset, v.start_offset))
+    end_line, end_col = df.position(end)
     instr = df.instructions[v.instruction] if v.instruction >= 0 else None
+    start_bytes, end_bytes = _byte_column(df, v.start_offset, col), _byte_column(df, end, end_col)
     return Finding(
         file=df.path,
         line=line,
@@ -122,7 +124,21 @@ def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
         instruction_line=instr.start_line if instr else line,
         instruction_end_line=instr.end_line if instr else end_line,
         fix=v.fix,
+        byte_columns=None if (start_bytes, end_bytes) == (col, end_col) else (start_bytes, end_bytes),
+        replacements=tuple(_replacement(df, e.start, e.end, e.text) for e in v.fix.edits) if v.fix else (),
     )
+
+
+def _byte_column(df: Dockerfile, offset: int, column: int) -> int:
+    """The UTF-8 byte column of a character column: the same unless the line before it holds non-ASCII."""
+    prefix = df.text[offset - column + 1 : offset]
+    return column if prefix.isascii() else len(prefix.encode("utf-8", "surrogatepass")) + 1
+
+
+def _replacement(df: Dockerfile, start: int, end: int, text: str) -> Replacement:
+    line, col = df.position(start)
+    end_line, end_col = df.position(end)
+    return Replacement(line, col, end_line, end_col, _byte_column(df, start, col), _byte_column(df, end, end_col), text)
 
 
 def _parse_error(df: Dockerfile, err: ParseError, rule: Rule, selection: Selection) -> Finding:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class Level(enum.IntEnum):
@@ -40,6 +41,19 @@ class Fix:
     safe: bool = True  # False: changes what the build does beyond the finding (--unsafe-fixes)
 
 
+class Replacement(NamedTuple):
+    """One edit of a fix in the file's lines and columns (1-based; end exclusive), for reports that
+    carry fixes as text edits (rdjson suggestions). `*_byte_column` count UTF-8 bytes, as reviewdog does."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    byte_column: int
+    end_byte_column: int
+    text: str
+
+
 @dataclass(frozen=True)
 class Violation:
     """What a check yields: the engine adds the file, rule name and level."""
@@ -69,6 +83,9 @@ class Finding:
     suppressed: str | None = None  # reason/pragma text when silenced inline
     identity: str = ""  # code, normalised instruction text and rank among equals: set by the engine
     extra: dict = field(default_factory=dict)  # e.g. measured_bytes, added by the analyser
+    # UTF-8 byte columns of (column, end_column), only where the line before them is not ASCII
+    byte_columns: tuple[int, int] | None = None
+    replacements: tuple[Replacement, ...] = ()  # the fix's edits in line/column terms
 
     @property
     def fixable(self) -> bool:

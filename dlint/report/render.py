@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 from dlint.lint.finding import Finding
 
-FORMATS = ("text", "json", "sarif", "github", "gitlab", "checkstyle", "junit")
+FORMATS = (
+    "text", "json", "sarif", "github", "gitlab", "checkstyle", "junit", "sonarqube", "rdjson", "gnu", "markdown",
+)
 SHOWS_SUPPRESSED = frozenset({"sarif"})
 
 

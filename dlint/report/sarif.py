@@ -40,7 +40,7 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
         "semanticVersion": __version__,
         "rules": [_descriptor(rules[code]) if code in rules else _shellcheck_descriptor(code) for code in used],
     }
-    home = _home_page()
+    home = home_page()
     if home:
         driver["informationUri"] = home
     run = {
@@ -108,7 +108,7 @@ def _artifact(path: str) -> dict:
     return {"uri": Path(path).resolve().as_uri()}
 
 
-def _home_page() -> str | None:
+def home_page() -> str | None:
     """The project URL from the installed package's metadata, when it declares one."""
     try:
         meta = metadata.metadata("dlint")

@@ -1,0 +1,18 @@
+"""GNU's `file:line:col: severity: message`, the line editors' compile modes jump from
+(Emacs `M-x compile`, Vim's quickfix with the default errorformat).
+
+Severity is GCC's wording, which those modes colour: error, warning, and note for
+info and style findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from dlint.lint.finding import Finding, Level
+
+SEVERITIES = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note", Level.STYLE: "note"}
+
+
+def render(findings: Iterable[Finding], files: Sequence[str] = ()) -> str:
+    return "".join(f"{f.file}:{f.line}:{f.column}: {SEVERITIES[f.level]}: {f.message} [{f.code}]\n" for f in findings)

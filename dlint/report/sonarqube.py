@@ -1,0 +1,56 @@
+"""SonarQube's generic external issues report (`sonar.externalIssuesReportPaths`), the format of
+SonarQube Server 10.3+ and SonarQube Cloud: a `rules` array and an `issues` array.
+
+Each rule used says how it hurts (`impacts`) at the level of its first finding
+(config may change levels): error -> HIGH, warning -> MEDIUM, info and style ->
+LOW; a parse error is a RELIABILITY issue, everything else MAINTAINABILITY. SonarQube's columns are 0-based and a range
+must not be empty, so an empty span is reported as its line alone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from dlint.lint.finding import Finding, Level
+from dlint.lint.registry import all_rules
+from dlint.report.paths import display_path
+
+ENGINE = "dlint"
+IMPACT = {Level.ERROR: "HIGH", Level.WARNING: "MEDIUM", Level.INFO: "LOW", Level.STYLE: "LOW"}
+ATTRIBUTES = {"DL1000": ("COMPLETE", "RELIABILITY")}  # code -> (cleanCodeAttribute, softwareQuality)
+DEFAULT_ATTRIBUTE = ("CONVENTIONAL", "MAINTAINABILITY")
+
+
+def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
+    rules = all_rules()
+    used: dict[str, Finding] = {}
+    for f in findings:
+        used.setdefault(f.code, f)
+    document = {
+        "rules": [_rule(code, f, rules.get(code)) for code, f in sorted(used.items())],
+        "issues": [_issue(f) for f in findings],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _rule(code: str, first: Finding, rule) -> dict:
+    attribute, quality = ATTRIBUTES.get(code, DEFAULT_ATTRIBUTE)
+    return {
+        "id": code,
+        "name": f"{code} {first.name}",
+        "description": rule.summary if rule else f"ShellCheck {code}",
+        "engineId": ENGINE,
+        "cleanCodeAttribute": attribute,
+        "impacts": [{"softwareQuality": quality, "severity": IMPACT[first.level]}],
+    }
+
+
+def _issue(f: Finding) -> dict:
+    text_range: dict[str, int] = {"startLine": f.line}
+    if (f.end_line, f.end_column) > (f.line, f.column):
+        text_range.update(startColumn=f.column - 1, endLine=f.end_line, endColumn=f.end_column - 1)
+    return {
+        "ruleId": f.code,
+        "primaryLocation": {"message": f.message, "filePath": display_path(f.file), "textRange": text_range},
+    }

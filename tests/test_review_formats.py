@@ -1,0 +1,213 @@
+"""The review-tool formats (sonarqube, rdjson, gnu, markdown), each read back by its schema or a real consumer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft4Validator, Draft7Validator
+from machine import unavailable
+from test_cli_check import dlint
+from test_report_formats import NASTY, nasty_finding
+
+from dlint.lint.finding import Edit, Fix, Level, Replacement
+from dlint.report import render
+
+SCHEMAS = Path(__file__).parent / "schemas"
+# Line 3 holds non-ASCII before a fixable spot: UTF-8 byte columns differ from character columns there.
+DOCKERFILE = (
+    "FROM debian:bookworm-slim\n"
+    "ADD ./app /app\n"
+    'RUN echo "héllo wörld" && apt-get install --no-install-recommends curl=7.88.1-10\n'
+    "RUN apt-get update\n"
+)
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    return tmp_path
+
+
+def report(project: Path, fmt: str) -> str:
+    p = dlint("check", "--format", fmt, "Dockerfile", cwd=project)
+    assert p.returncode == 1, p.stderr
+    return p.stdout.decode()
+
+
+def reference(project: Path) -> list[dict]:
+    return json.loads(report(project, "json"))
+
+
+# --- rdjson ----------------------------------------------------------------------------------
+
+
+def test_rdjson_validates_against_reviewdogs_schema(project):
+    doc = json.loads(report(project, "rdjson"))
+    schema = json.loads((SCHEMAS / "rdjson-DiagnosticResult.json").read_text())
+    assert sorted(Draft4Validator(schema).iter_errors(doc), key=str) == []
+    assert doc["source"]["name"] == "dlint"
+    assert [(d["code"]["value"], d["location"]["range"]["start"]["line"]) for d in doc["diagnostics"]] == [
+        (f["code"], f["line"]) for f in reference(project)
+    ]
+
+
+def test_rdjson_columns_count_utf8_bytes(project):
+    doc = json.loads(report(project, "rdjson"))
+    by_code = {f["code"]: f for f in reference(project)}
+    dl3014 = next(d for d in doc["diagnostics"] if d["code"]["value"] == "DL3014")
+    line = DOCKERFILE.splitlines()[2]
+    start = dl3014["location"]["range"]["start"]["column"]
+    assert line.encode()[start - 1 :].startswith(b"apt-get install")
+    assert start == by_code["DL3014"]["column"] + 2  # é and ö take two bytes each
+    dl3020 = next(d for d in doc["diagnostics"] if d["code"]["value"] == "DL3020")
+    assert dl3020["location"]["range"]["start"]["column"] == by_code["DL3020"]["column"]  # an ASCII line
+
+
+def apply_suggestions(text: str, suggestions: list[dict]) -> str:
+    """What reviewdog does with a suggestion: replace the byte range (end exclusive) with the text."""
+    data = text.encode()
+    starts = [0] + [i + 1 for i, b in enumerate(data) if b == 0x0A]
+
+    def offset(pos: dict) -> int:
+        return starts[pos["line"] - 1] + pos["column"] - 1
+
+    for s in sorted(suggestions, key=lambda s: offset(s["range"]["start"]), reverse=True):
+        data = data[: offset(s["range"]["start"])] + s["text"].encode() + data[offset(s["range"]["end"]) :]
+    return data.decode()
+
+
+@pytest.mark.parametrize("code", ["DL3014", "DL3020"])
+def test_rdjson_suggestion_applied_gives_what_fix_writes(project, code):
+    doc = json.loads(report(project, "rdjson"))
+    diagnostic = next(d for d in doc["diagnostics"] if d["code"]["value"] == code)
+    suggested = apply_suggestions(DOCKERFILE, diagnostic["suggestions"])
+    p = dlint("check", "--fix", "--select", code, "Dockerfile", cwd=project)
+    assert p.returncode == 0, p.stderr
+    assert suggested == (project / "Dockerfile").read_text() != DOCKERFILE
+
+
+def test_rdjson_offers_only_fixes_that_fix_applies(project):
+    doc = json.loads(report(project, "rdjson"))
+    safe = {f["code"] for f in reference(project) if f["fixable"]}
+    offered = {d["code"]["value"] for d in doc["diagnostics"] if "suggestions" in d}
+    assert offered == {"DL3014", "DL3020"} and offered <= safe
+    edit = Replacement(2, 5, 2, 9, 5, 9, "new")
+    for is_safe in (True, False):
+        f = replace(nasty_finding(), fix=Fix((Edit(0, 1, "new"),), safe=is_safe), replacements=(edit,))
+        (diagnostic,) = json.loads(render.render("rdjson", [f]))["diagnostics"]
+        assert ("suggestions" in diagnostic) is is_safe
+
+
+# --- sonarqube -------------------------------------------------------------------------------
+
+
+def test_sonarqube_validates_against_the_documented_format(project):
+    doc = json.loads(report(project, "sonarqube"))
+    schema = json.loads((SCHEMAS / "sonarqube-generic-issues.json").read_text())
+    assert sorted(Draft7Validator(schema).iter_errors(doc), key=str) == []
+    found = reference(project)
+    assert sorted(r["id"] for r in doc["rules"]) == sorted({f["code"] for f in found})
+    for issue, f in zip(doc["issues"], found, strict=True):
+        assert issue["ruleId"] == f["code"]
+        assert issue["primaryLocation"]["filePath"] == "Dockerfile"
+        assert issue["primaryLocation"]["textRange"] == {
+            "startLine": f["line"],
+            "startColumn": f["column"] - 1,  # SonarQube counts columns from 0
+            "endLine": f["end_line"],
+            "endColumn": f["end_column"] - 1,
+        }
+
+
+def test_sonarqube_empty_span_is_a_line_and_levels_map_to_impacts(tmp_path):
+    (tmp_path / "Dockerfile").write_text("")  # DL1000 at 1:1, an empty span
+    doc = json.loads(dlint("check", "--format", "sonarqube", "Dockerfile", cwd=tmp_path).stdout)
+    assert doc["issues"][0]["primaryLocation"]["textRange"] == {"startLine": 1}
+    assert doc["rules"][0]["impacts"] == [{"softwareQuality": "RELIABILITY", "severity": "HIGH"}]
+    warning = json.loads(render.render("sonarqube", [nasty_finding(Level.WARNING)]))
+    assert warning["rules"][0]["impacts"][0]["severity"] == "MEDIUM"
+
+
+# --- gnu -------------------------------------------------------------------------------------
+
+
+def test_gnu_lines_are_file_line_col_severity_message(project):
+    lines = report(project, "gnu").splitlines()
+    found = reference(project)
+    severities = {"error": "error", "warning": "warning", "info": "note", "style": "note"}
+    assert lines == [
+        f"Dockerfile:{f['line']}:{f['column']}: {severities[f['level']]}: {f['message']} [{f['code']}]" for f in found
+    ]
+
+
+def test_gnu_is_read_by_vims_quickfix(project):
+    nvim = shutil.which("nvim")
+    if nvim is None:
+        unavailable("nvim is not installed (Debian: apt-get install neovim)")
+    (project / "out.txt").write_text(report(project, "gnu"))
+    script = (
+        "call writefile(map(getqflist(), {_, e -> bufname(e.bufnr) . ':' . e.lnum . ':' . e.col . ':' . e.text}),"
+        " 'qf.txt')"
+    )
+    subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", "cgetfile out.txt", "-c", script, "-c", "qa!"],
+        cwd=project, check=True, timeout=60, capture_output=True,
+    )
+    entries = (project / "qf.txt").read_text().splitlines()
+    found = reference(project)
+    assert [e.split(":", 3)[:3] for e in entries] == [["Dockerfile", str(f["line"]), str(f["column"])] for f in found]
+    assert all(f["message"] in e for e, f in zip(entries, found, strict=True))
+
+
+# --- markdown --------------------------------------------------------------------------------
+
+
+def tables(markdown: str) -> list[list[list[str]]]:
+    """Each table as rows of cell texts, parsed by markdown-it (CommonMark + GFM tables)."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    assert not [t for t in tokens if t.type.startswith("html")]
+    out: list[list[list[str]]] = []
+    row: list[str] = []
+    for t in tokens:
+        if t.type == "table_open":
+            out.append([])
+        elif t.type == "tr_open":
+            row = []
+        elif t.type == "inline" and out and t.map is not None and row is not None:
+            if any(c.type.startswith("html") for c in t.children or []):
+                raise AssertionError(f"markup got through: {t.content!r}")
+            row.append("".join(c.content for c in t.children or []))
+        elif t.type == "tr_close":
+            out[-1].append(row)
+    return out
+
+
+def test_markdown_counts_by_rule_and_lists_findings(project):
+    found = reference(project)
+    counts, rows = tables(report(project, "markdown"))
+    assert counts[0] == ["rule", "name", "level", "count"]
+    assert sum(int(r[3]) for r in counts[1:]) == len(found)
+    assert [r[:3] for r in rows[1:]] == [["Dockerfile", str(f["line"]), f["code"]] for f in found]
+    assert all(len(r) == 5 for r in rows)
+
+
+def test_markdown_cells_hold_hostile_text_literally():
+    hostile = nasty_finding()
+    hostile.message = NASTY + " | <img src=x> `a|b` [link](http://x) **bold**"
+    _, rows = tables(render.render("markdown", [hostile]))
+    assert len(rows) == 2 and len(rows[1]) == 5  # the pipes did not add cells
+    message = rows[1][4]
+    assert "<img src=x>" in message and "[link](http://x)" in message and "**bold**" in message
+    assert "a|b" in message and "\x1b" not in message and "\\x1b" in message
+
+
+def test_markdown_without_findings_says_so(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
+    p = dlint("check", "--format", "markdown", "Dockerfile", cwd=tmp_path)
+    assert p.returncode == 0 and p.stdout.decode() == "### dlint\n\nNo findings in 1 file.\n"
