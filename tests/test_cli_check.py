@@ -267,7 +267,7 @@ def test_rules_explain_version():
     p = dlint("explain", "NOPE1")
     assert (p.returncode, p.stderr) == (2, b"dlint: unknown rule 'NOPE1'; `dlint rules` lists them\n")
     p = dlint("--version")
-    assert (p.returncode, p.stdout.decode()) == (0, f"dlint {importlib.metadata.version('dlint')}\n")
+    assert (p.returncode, p.stdout.decode()) == (0, f"dlint {importlib.metadata.version('dockerfile-dlint')}\n")
 
 
 def test_empty_directory_says_nothing_was_found(tmp_path):

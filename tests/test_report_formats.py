@@ -83,7 +83,7 @@ def test_sarif_validates_against_the_official_schema(project):
 def test_sarif_rules_carry_the_rule_pages(project):
     run_ = sarif(project)["runs"][0]
     driver = run_["tool"]["driver"]
-    assert (driver["name"], driver["version"]) == ("dlint", importlib.metadata.version("dlint"))
+    assert (driver["name"], driver["version"]) == ("dlint", importlib.metadata.version("dockerfile-dlint"))
     rules = driver["rules"]
     assert [r["id"] for r in rules] == ["DL3009", "DLT001", "DLT002"]
     dlt002 = rules[2]

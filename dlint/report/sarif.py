@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
-from dlint import __version__
+from dlint import DISTRIBUTION, __version__
 from dlint.lint.finding import Finding, Level
 from dlint.lint.registry import Rule, all_rules
 from dlint.report.paths import display_path
@@ -111,7 +111,7 @@ def _artifact(path: str) -> dict:
 def home_page() -> str | None:
     """The project URL from the installed package's metadata, when it declares one."""
     try:
-        meta = metadata.metadata("dlint")
+        meta = metadata.metadata(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return None
     urls = [u.split(",", 1)[-1].strip() for u in meta.get_all("Project-URL") or []]
