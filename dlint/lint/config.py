@@ -83,6 +83,7 @@ class Flags(NamedTuple):
     isolated: bool = False
     inline_ignores: bool = True
     shellcheck: bool | None = None  # --shellcheck / --no-shellcheck
+    gitignore: bool = True  # --no-gitignore: directories are searched whole
 
 
 class Settings(NamedTuple):

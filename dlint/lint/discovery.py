@@ -38,13 +38,24 @@ def excluded(path: str, root: str, excludes: Iterable[str]) -> bool:
     return False
 
 
-def discover(directory: str) -> list[str]:
-    """The Dockerfiles under `directory`, sorted; `exclude` is the caller's, since it
-    depends on the config nearest each file, not on the directory searched."""
+def discover(directory: str, gitignore: bool = True) -> list[str]:
+    """The Dockerfiles under `directory`, sorted, less what git ignores (unless `gitignore` is off);
+    `exclude` is the caller's, since it depends on the config nearest each file, not on the directory searched."""
+    ignores = None
+    if gitignore:
+        from dlint.lint.gitignore import GitIgnores  # pathspec only when a directory is searched
+
+        ignores = GitIgnores.around(directory)
     found = []
     for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
-        found.extend(_join(dirpath, name) for name in filenames if is_dockerfile_name(name))
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if d not in SKIPPED_DIRS and not (ignores and ignores.ignored(os.path.join(dirpath, d), is_dir=True))
+        ]
+        for name in filenames:
+            if is_dockerfile_name(name) and not (ignores and ignores.ignored(os.path.join(dirpath, name), False)):
+                found.append(_join(dirpath, name))
     return sorted(found)
 
 

@@ -58,11 +58,11 @@ def check_file(
 def check_paths(paths: list[str], flags: Flags | None = None, fix: FixMode | None = None) -> list[FileResult]:
     """Every config is resolved (and may raise ConfigError) before the first file is linted."""
     resolver = Resolver(flags)
-    targets = [(p, resolver.settings_for(p)) for p in _targets(paths, resolver)]
+    targets = [(p, resolver.settings_for(p)) for p in _targets(paths, resolver, (flags or Flags()).gitignore)]
     return [check_file(p, s.selection, s.threshold, fix) for p, s in targets]
 
 
-def _targets(paths: list[str], resolver: Resolver) -> list[str]:
+def _targets(paths: list[str], resolver: Resolver, gitignore: bool = True) -> list[str]:
     """Named files always; files found in a directory unless their config's `exclude` matches.
 
     Each file once, however often it is named or found (`dlint check . Dockerfile`,
@@ -73,7 +73,7 @@ def _targets(paths: list[str], resolver: Resolver) -> list[str]:
         if arg == "-" or not os.path.isdir(arg):
             out.setdefault(arg if arg == "-" else os.path.normpath(arg), arg)
             continue
-        for found in discover(arg):
+        for found in discover(arg, gitignore):
             cfg = resolver.config_for(found)
             if not cfg.exclude or not cfg.matches(found, cfg.exclude):
                 out.setdefault(os.path.normpath(found), found)

@@ -1,0 +1,100 @@
+"""`dlint check DIR` skips what git ignores, and finds exactly what git itself lists."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from machine import unavailable
+from test_cli_check import dlint
+
+FROM = "FROM debian:bookworm-slim\n"
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "HOME": str(repo.parent / "home"), "XDG_CONFIG_HOME": str(repo.parent / "home" / ".config")}
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    if shutil.which("git") is None:
+        unavailable("git is not installed")
+    root = tmp_path / "repo"
+    files = [
+        "Dockerfile",
+        "build/Dockerfile",  # ignored by the root .gitignore (directory pattern)
+        "services/api/Dockerfile",
+        "services/api/Dockerfile.dev",
+        "services/api/generated/Dockerfile",  # ignored by services/.gitignore (anchored to it)
+        "services/web/Dockerfile.local",  # *.local ignored at the root...
+        "services/web/keep/Dockerfile.local",  # ...re-included by services/web/.gitignore
+        "docs/Dockerfile",  # .git/info/exclude
+        "tmp.Dockerfile",  # the global excludes file
+        "node_modules/pkg/Dockerfile",  # always skipped
+        "vendor/x/Containerfile",
+        "a b/weird [name].Dockerfile",
+    ]
+    for f in files:
+        (root / f).parent.mkdir(parents=True, exist_ok=True)
+        (root / f).write_text(FROM)
+    (root / ".gitignore").write_text("build/\n*.local\n# a comment\n\\#hash\n")
+    (root / "services" / ".gitignore").write_text("/api/generated/\n")
+    (root / "services" / "web" / ".gitignore").write_text("!keep/Dockerfile.local\n")
+    git(root.parent, "init", "-q", str(root))
+    (root / ".git" / "info" / "exclude").write_text("docs/\n")
+    home = tmp_path / "home" / ".config" / "git"
+    home.mkdir(parents=True)
+    (home / "ignore").write_text("tmp.*\n")
+    return root
+
+
+def listed_by_git(repo: Path) -> list[str]:
+    from dlint.lint.discovery import is_dockerfile_name
+
+    out = git(repo, "ls-files", "--others", "--cached", "--exclude-standard")
+    return sorted(p for p in out.splitlines() if is_dockerfile_name(p.rsplit("/", 1)[-1]) and "node_modules/" not in p)
+
+
+def found(repo: Path, *extra: str) -> list[str]:
+    """The files dlint lints: DL3057 (no HEALTHCHECK) fires once on each."""
+    p = subprocess.run(
+        [sys.executable, "-m", "dlint", "check", "--format", "json", "--select", "DL3057", *extra, "."],
+        cwd=repo,
+        env={**os.environ, "HOME": str(repo.parent / "home"), "XDG_CONFIG_HOME": str(repo.parent / "home" / ".config")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in p.stderr and p.returncode == 1, p.stderr
+    return sorted({f["file"] for f in json.loads(p.stdout)})
+
+
+def test_discovery_matches_git_ls_files(repo):
+    expected = listed_by_git(repo)
+    assert "build/Dockerfile" not in expected and "services/web/keep/Dockerfile.local" in expected  # the tree works
+    assert found(repo) == expected
+
+
+def test_no_gitignore_searches_everything(repo):
+    every = found(repo, "--no-gitignore")
+    assert {"build/Dockerfile", "docs/Dockerfile", "tmp.Dockerfile", "services/api/generated/Dockerfile"} <= set(every)
+    assert "node_modules/pkg/Dockerfile" not in every
+
+
+def test_named_files_are_linted_even_when_ignored(repo):
+    p = dlint("check", "--select", "DL3057", "--format", "json", "build/Dockerfile", "docs/Dockerfile", cwd=repo)
+    assert p.returncode == 1 and b"build/Dockerfile" in p.stdout and b"docs/Dockerfile" in p.stdout
+
+
+def test_outside_a_work_tree_gitignore_files_are_not_read(tmp_path):
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "Dockerfile").write_text(FROM)
+    (tmp_path / ".gitignore").write_text("build/\n")
+    p = dlint("check", "--select", "DL3057", "--format", "json", ".", cwd=tmp_path)
+    assert p.returncode == 1 and b"build/Dockerfile" in p.stdout
