@@ -63,3 +63,8 @@ def test_wheel_installed_alone_lints_and_lists_rules(dist, tmp_path):
     assert page.returncode == 0 and "## Why" in page.stdout
     where = run(venv / "bin" / "python", "-c", "import dlint; print(dlint.__file__)", cwd=tmp_path)
     assert where.stdout.startswith(str(venv))
+
+
+def test_own_dockerfile_passes_dlint_check_with_the_default_rules():
+    p = run(sys.executable, "-m", "dlint", "check", ROOT / "Dockerfile", cwd=ROOT)
+    assert (p.returncode, p.stdout) == (0, ""), p.stdout + p.stderr
