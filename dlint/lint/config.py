@@ -100,6 +100,8 @@ class Resolver:
         flags = flags or Flags()
         if flags.config is not None and flags.isolated:
             raise ConfigError("--config and --isolated contradict each other: give one")
+        if flags.select == ():  # `--select ""` or `--select ,,`: selecting nothing is a mistake, as `select = [""]` is
+            raise ConfigError("--select: no rule codes given (ALL selects every rule)")
         self.flags = flags
         self.rules = all_rules()
         self._by_dir: dict[str, Config] = {}
