@@ -6,9 +6,19 @@ import os
 import sys
 
 
+# C0 controls, DEL and C1 controls, each shown as `\xNN`: a path or a Dockerfile cannot end a line
+# (and start a `::set-env` GitHub workflow command), move the cursor or send an ESC sequence.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """`text` with every control character escaped as `\\xNN`, for a terminal or a CI log."""
+    return text if text.isprintable() else text.translate(_CONTROLS)
+
+
 def say(message: str) -> None:
     """One line for the user on stderr, the way every dlint message reads."""
-    sys.stderr.write(f"dlint: {message}\n")
+    sys.stderr.write(f"dlint: {printable(message)}\n")
 
 
 class OutputError(Exception):

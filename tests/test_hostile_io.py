@@ -34,3 +34,41 @@ def test_empty_ignore_still_allowed(tmp_path):
     (tmp_path / "Dockerfile").write_bytes(CLEAN)
     p = dlint("check", "--isolated", "--ignore", "", str(tmp_path / "Dockerfile"))
     assert p.returncode == 0, p.stderr
+
+
+def raw_controls(data: bytes) -> list[int]:
+    """The control bytes in `data` other than the newline that ends each line (UTF-8 text: C1 is two bytes)."""
+    text = data.decode()
+    return [ord(c) for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+
+
+def test_printable_escapes_c0_del_and_c1_only():
+    from dlint.output import printable
+
+    assert printable("a\nb\rc\x1b[31m\x7f\x9b\té ü") == "a\\x0ab\\x0dc\\x1b[31m\\x7f\\x9b\\x09é ü"
+    assert printable("plain path/Dockerfile") == "plain path/Dockerfile"
+
+
+def test_path_with_newline_cannot_start_a_workflow_command(tmp_path):
+    hostile = tmp_path / "x\n::set-env name=PATH::evil\r"
+    hostile.mkdir()
+    for target in (hostile, hostile / "Dockerfile"):  # nothing found; cannot read
+        p = dlint("check", "--isolated", str(target))
+        assert p.returncode in (0, 2)
+        lines = p.stderr.decode().splitlines()
+        assert all(line.startswith("dlint: ") for line in lines), lines
+        assert not raw_controls(p.stderr)
+        assert "x\\x0a::set-env name=PATH::evil\\x0d" in p.stderr.decode()
+
+
+@pytest.mark.parametrize("fmt", ["text", "gnu"])
+def test_dockerfile_cannot_send_escape_sequences(tmp_path, fmt):
+    name = tmp_path / "a\x1b[2Jb"
+    name.mkdir()
+    (name / "Dockerfile").write_bytes(b"FROM deb\x1b[2Jian\nRUN apt-get install -y cu\x1b]0;t\x07rl\xc2\x9b\n")
+    p = dlint("check", "--isolated", "--format", fmt, str(name / "Dockerfile"))
+    assert p.returncode == 1
+    out = p.stdout.decode()
+    assert not raw_controls(p.stdout) and not raw_controls(p.stderr)
+    assert "deb\\x1b[2Jian" in out and "a\\x1b[2Jb/Dockerfile:1:" in out
+    assert all(line.startswith(str(tmp_path)) for line in out.splitlines())
