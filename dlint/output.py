@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 
@@ -26,15 +27,52 @@ class OutputError(Exception):
 
 
 def write_output(text: str, output: str | None) -> None:
+    """`text` to stdout (None or "-") or to the file `output`, atomically: see _replace."""
     if output is None or output == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     try:
-        with open(output, "w", encoding="utf-8") as fh:
+        if _is_stream(output):  # /dev/stdout, /dev/null, a FIFO, >(...): nothing to replace
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        else:
+            _replace(output, text)
+    except (OSError, UnicodeError) as exc:
+        raise OutputError(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _is_stream(path: str) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)  # follows links: /dev/stdout is one
+    except OSError:
+        return False  # missing, or a dangling link: a new file replaces it
+
+
+def _replace(path: str, text: str) -> None:
+    """Write a temporary file beside `path`, then rename it over `path`: a reader never sees half a
+    report, a failed write (disk full) leaves the earlier report and no temporary file, and a link
+    planted at `path` is replaced, not followed. The file keeps an existing file's mode."""
+    import tempfile  # only when writing a file: not on the bare check's path
+
+    directory, name = os.path.split(os.path.abspath(path))
+    try:
+        mode = stat.S_IMODE(os.lstat(path).st_mode) if os.path.isfile(path) and not os.path.islink(path) else None
+    except OSError:
+        mode = None
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-    except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror}") from None
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def use_colour(stream) -> bool:

@@ -72,3 +72,64 @@ def test_dockerfile_cannot_send_escape_sequences(tmp_path, fmt):
     assert not raw_controls(p.stdout) and not raw_controls(p.stderr)
     assert "deb\\x1b[2Jian" in out and "a\\x1b[2Jb/Dockerfile:1:" in out
     assert all(line.startswith(str(tmp_path)) for line in out.splitlines())
+
+
+def bad_dockerfile(tmp_path: Path, runs: int = 1) -> Path:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"FROM debian\n" + b"RUN apt-get install -y curl\n" * runs)
+    return path
+
+
+def test_output_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    report = tmp_path / "out" / "report.json"
+    report.parent.mkdir()
+    report.symlink_to(victim)
+    p = dlint("check", "--isolated", "-f", "json", "-o", str(report), str(bad_dockerfile(tmp_path)))
+    assert p.returncode == 1, p.stderr
+    assert victim.read_text() == "precious\n"
+    assert not report.is_symlink() and '"DL3006"' in report.read_text()
+    assert sorted(x.name for x in report.parent.iterdir()) == ["report.json"]  # no temporary file left
+
+
+def test_output_to_a_stream_is_written_not_replaced(tmp_path):
+    p = dlint("check", "--isolated", "-o", "/dev/stdout", str(bad_dockerfile(tmp_path)))
+    assert p.returncode == 1 and b"DL3006" in p.stdout
+    p = dlint("check", "--isolated", "-o", "/dev/null", str(bad_dockerfile(tmp_path)))
+    assert p.returncode == 1 and Path("/dev/null").is_char_device()
+
+
+def test_failed_write_keeps_the_earlier_report_and_no_temporary_file(tmp_path):
+    from dlint.output import OutputError, write_output
+
+    target = tmp_path / "report.txt"
+    target.write_text("earlier report\n")
+    target.chmod(0o640)
+    with pytest.raises(OutputError, match=r"^cannot write .*report\.txt: "):
+        write_output("x" * 100_000 + "\ud800", str(target))  # a lone surrogate: UTF-8 cannot encode it
+    assert target.read_text() == "earlier report\n"
+    assert [x.name for x in tmp_path.iterdir()] == ["report.txt"]
+    write_output("new report\n", str(target))
+    assert target.read_text() == "new report\n" and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_disk_full_keeps_the_earlier_report(tmp_path):
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        target = disk / "report.txt"
+        target.write_text("earlier report\n")
+        p = dlint("check", "--isolated", "-o", str(target), str(bad_dockerfile(tmp_path, runs=400)))
+        assert p.returncode == 2
+        assert f"dlint: cannot write {target}: No space left on device\n" in p.stderr.decode()
+        assert target.read_text() == "earlier report\n"
+        assert [x.name for x in disk.iterdir()] == ["report.txt"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
