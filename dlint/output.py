@@ -29,8 +29,7 @@ class OutputError(Exception):
 def write_output(text: str, output: str | None) -> None:
     """`text` to stdout (None or "-") or to the file `output`, atomically: see _replace."""
     if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_stdout(text)
         return
     try:
         if _is_stream(output):  # /dev/stdout, /dev/null, a FIFO, >(...): nothing to replace
@@ -40,6 +39,22 @@ def write_output(text: str, output: str | None) -> None:
             _replace(output, text)
     except (OSError, UnicodeError) as exc:
         raise OutputError(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _write_stdout(text: str) -> None:
+    """BrokenPipeError (the reader left: `| head`) goes to the caller, which exits quietly; any other
+    failure (`>&-`, `> /dev/full`) is an OutputError, and stdout then points at /dev/null so that
+    the interpreter's last flush cannot fail again with a traceback."""
+    if sys.stdout is None:
+        raise OutputError("cannot write stdout: it is closed")
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise OutputError(f"cannot write stdout: {exc.strerror or exc}") from None
 
 
 def _is_stream(path: str) -> bool:
@@ -77,4 +92,4 @@ def _replace(path: str, text: str) -> None:
 
 def use_colour(stream) -> bool:
     """ANSI colour only for a person at a terminal; NO_COLOR (https://no-color.org) counts when non-empty."""
-    return stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    return stream is not None and stream.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"

@@ -133,3 +133,87 @@ def test_disk_full_keeps_the_earlier_report(tmp_path):
         assert [x.name for x in disk.iterdir()] == ["report.txt"]
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_fifo_is_refused_without_hanging(tmp_path):
+    import os
+
+    fifo = tmp_path / "Dockerfile"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):  # named, and found in a directory
+        p = dlint("check", "--isolated", str(target))
+        assert p.returncode == 2
+        assert p.stderr.decode().splitlines()[0] == f"dlint: {fifo}: not a regular file (a FIFO), not read"
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_devices_are_refused(device):
+    p = dlint("check", "--isolated", device)
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines() == [
+        f"dlint: {device}: not a regular file (a character device), not read",
+        "dlint: no findings in 0 files, 1 file not read",
+    ]
+
+
+def test_size_cap_on_files_and_stdin(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(CLEAN + b"# " + b"x" * 2000 + b"\n")
+    p = dlint("check", "--isolated", "--max-file-size", "1000", str(path))
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == f"dlint: {path}: larger than 1000 bytes (--max-file-size), not read"
+    p = dlint("check", "--isolated", "--max-file-size", "1000", "-", stdin=path.open("rb"))
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == "dlint: <stdin>: larger than 1000 bytes (--max-file-size), not read"
+    p = dlint("check", "--isolated", "--max-file-size", str(path.stat().st_size), str(path))
+    assert p.returncode == 0, p.stderr
+
+
+def test_default_cap_is_ten_megabytes(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(CLEAN + b"#" * 10_000_000)
+    p = dlint("check", str(path))
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == f"dlint: {path}: larger than 10000000 bytes (--max-file-size), not read"
+
+
+BARE_AND_TYPER = [(), ("--isolated",)]  # the bare `check PATH` path (main.py) and the typer CLI
+
+
+@pytest.mark.parametrize("extra", BARE_AND_TYPER)
+def test_closed_stdin(extra):
+    p = subprocess.run(
+        [sys.executable, "-m", "dlint", "check", *extra, "-"], capture_output=True, timeout=60, close_fds=True,
+        preexec_fn=lambda: __import__("os").close(0),
+    )
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines() == [
+        "dlint: <stdin>: cannot read: stdin is closed", "dlint: no findings in 0 files, 1 file not read",
+    ]
+
+
+def stdout_to(target: str | None, args: list[str], stdin=None) -> subprocess.CompletedProcess:
+    """dlint with stdout closed (None) or sent to `target`."""
+    import os
+
+    def child():
+        if target is None:
+            os.close(1)
+        else:
+            os.dup2(os.open(target, os.O_WRONLY), 1)
+
+    return subprocess.run([sys.executable, "-m", "dlint", *args], stderr=subprocess.PIPE, stdin=stdin,
+                          timeout=60, preexec_fn=child)
+
+
+@pytest.mark.parametrize("extra", BARE_AND_TYPER)
+@pytest.mark.parametrize(("target", "reason"), [(None, "it is closed"), ("/dev/full", "No space left on device")])
+def test_stdout_closed_or_full(tmp_path, extra, target, reason):
+    df = bad_dockerfile(tmp_path)
+    p = stdout_to(target, ["check", *extra, str(df)])
+    assert p.returncode == 2
+    assert b"Traceback" not in p.stderr and b"Exception ignored" not in p.stderr
+    assert p.stderr.decode().splitlines()[0] == f"dlint: cannot write stdout: {reason}"
+    p = stdout_to(target, ["check", *extra, "--fix", "-"], stdin=df.open("rb"))
+    assert p.returncode == 2
+    assert p.stderr.decode() == f"dlint: cannot write stdout: {reason}\n"

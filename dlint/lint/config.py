@@ -26,6 +26,7 @@ from dlint.lint.discovery import excluded
 from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
 from dlint.lint.registry import Rule, all_rules
+from dlint.parsing.source import MAX_FILE_SIZE
 
 DLINT_TOML = ".dlint.toml"
 PYPROJECT = "pyproject.toml"
@@ -83,6 +84,7 @@ class Flags(NamedTuple):
     isolated: bool = False
     inline_ignores: bool = True
     shellcheck: bool | None = None  # --shellcheck / --no-shellcheck
+    max_file_size: int = MAX_FILE_SIZE  # --max-file-size: a bigger file is refused unread
 
 
 class Settings(NamedTuple):
