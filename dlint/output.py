@@ -6,7 +6,6 @@ import os
 import stat
 import sys
 
-
 # C0 controls, DEL and C1 controls, each shown as `\xNN`: a path or a Dockerfile cannot end a line
 # (and start a `::set-env` GitHub workflow command), move the cursor or send an ESC sequence.
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}

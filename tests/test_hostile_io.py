@@ -14,7 +14,8 @@ CLEAN = b"FROM debian:bookworm-slim\nCMD [\"true\"]\n"
 
 def dlint(*args: str, stdin=None, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
     proc = subprocess.run(
-        [sys.executable, "-m", "dlint", *args], stdin=stdin, capture_output="stdout" not in kw, cwd=cwd, timeout=60, **kw
+        [sys.executable, "-m", "dlint", *args], stdin=stdin, capture_output="stdout" not in kw, cwd=cwd, timeout=60,
+        check=False, **kw,
     )
     if proc.stderr is not None:
         assert b"Traceback" not in proc.stderr, proc.stderr.decode()
@@ -121,7 +122,7 @@ def test_disk_full_keeps_the_earlier_report(tmp_path):
         pytest.skip("mounting a tiny tmpfs needs root")
     disk = tmp_path / "disk"
     disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], capture_output=True).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], capture_output=True, check=False).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
         target = disk / "report.txt"
@@ -183,7 +184,7 @@ BARE_AND_TYPER = [(), ("--isolated",)]  # the bare `check PATH` path (main.py) a
 @pytest.mark.parametrize("extra", BARE_AND_TYPER)
 def test_closed_stdin(extra):
     p = subprocess.run(
-        [sys.executable, "-m", "dlint", "check", *extra, "-"], capture_output=True, timeout=60, close_fds=True,
+        [sys.executable, "-m", "dlint", "check", *extra, "-"], capture_output=True, timeout=60, close_fds=True, check=False,
         preexec_fn=lambda: __import__("os").close(0),
     )
     assert p.returncode == 2
@@ -203,7 +204,7 @@ def stdout_to(target: str | None, args: list[str], stdin=None) -> subprocess.Com
             os.dup2(os.open(target, os.O_WRONLY), 1)
 
     return subprocess.run([sys.executable, "-m", "dlint", *args], stderr=subprocess.PIPE, stdin=stdin,
-                          timeout=60, preexec_fn=child)
+                          timeout=60, preexec_fn=child, check=False)
 
 
 @pytest.mark.parametrize("extra", BARE_AND_TYPER)
