@@ -3,9 +3,8 @@
 BuildKit reads bytes and drops a UTF-8 byte-order mark; everything else in a
 Dockerfile has to be UTF-8 text. A file that is not gets a SourceError naming
 the first offending byte, instead of a traceback or a misparse. Checks run
-on the whole buffer in C (`in`, `bytes.decode`), so a 50 MB file (over the 10 MB
-default --max-file-size) costs
-milliseconds.
+on the whole buffer in C (`in`, `bytes.decode`), so a 50 MB file (over the
+10 MB default --max-file-size) costs milliseconds.
 """
 
 from __future__ import annotations
@@ -40,12 +39,13 @@ def read_bytes(path: str, max_size: int = MAX_FILE_SIZE) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as e:
         raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
-    with os.fdopen(fd, "rb") as f:
-        mode = os.fstat(fd).st_mode
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
         if stat.S_ISDIR(mode):
             raise SourceError(f"{path}: is a directory, not a Dockerfile")
-        if not stat.S_ISREG(mode):
-            raise SourceError(f"{path}: not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'special file')}), not read")
+        raise SourceError(f"{path}: not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'special file')}), not read")
+    with os.fdopen(fd, "rb") as f:
         try:
             data = f.read(max_size + 1)
         except OSError as e:
