@@ -14,6 +14,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from dlint import __version__, exitcodes
 from dlint.output import OutputError, say, write_output
+from dlint.parsing.source import MAX_FILE_SIZE
 
 
 class RawArgsCommand(TyperCommand):
@@ -128,6 +129,9 @@ def check(
     unsafe_fixes: bool = typer.Option(
         False, "--unsafe-fixes", help="With --fix or --diff: also apply fixes that change what the build does."
     ),
+    max_file_size: int = typer.Option(
+        MAX_FILE_SIZE, "--max-file-size", metavar="BYTES", min=0, help="Refuse, unread, a Dockerfile that is larger.",
+    ),
 ) -> None:
     """Lint Dockerfiles. Settings come from the nearest .dlint.toml or [tool.dlint] in pyproject.toml; flags win."""
     from dlint.lint.command import CheckOptions, run
@@ -143,6 +147,7 @@ def check(
         inline_ignores=not no_inline_ignores,
         shellcheck=shellcheck,
         gitignore=not no_gitignore,
+        max_file_size=max_file_size,
     )
     outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
     raise typer.Exit(

@@ -66,6 +66,6 @@ def _exit_now(code: int) -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except OSError:  # the reader went away: nothing more to say to it
+    except (OSError, AttributeError):  # the reader went away, or a stream was closed (None): nothing more to say
         pass
     os._exit(code)

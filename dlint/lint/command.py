@@ -30,6 +30,9 @@ class CheckOptions(NamedTuple):
 def run(options: CheckOptions) -> int:
     try:
         return _run(options)
+    except OutputError as exc:  # stdout failed for a diff or fixed text: nothing else is worth saying
+        say(str(exc))
+        return exitcodes.USAGE
     except KeyboardInterrupt:  # typer would turn it into a silent exit 130; say why on both paths
         say("interrupted")
         return exitcodes.INTERRUPTED

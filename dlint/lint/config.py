@@ -26,6 +26,7 @@ from dlint.lint.discovery import excluded
 from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
 from dlint.lint.registry import Rule, all_rules
+from dlint.parsing.source import MAX_FILE_SIZE
 
 DLINT_TOML = ".dlint.toml"
 PYPROJECT = "pyproject.toml"
@@ -84,6 +85,7 @@ class Flags(NamedTuple):
     inline_ignores: bool = True
     shellcheck: bool | None = None  # --shellcheck / --no-shellcheck
     gitignore: bool = True  # --no-gitignore: directories are searched whole
+    max_file_size: int = MAX_FILE_SIZE  # --max-file-size: a bigger file is refused unread
 
 
 class Settings(NamedTuple):
@@ -101,6 +103,8 @@ class Resolver:
         flags = flags or Flags()
         if flags.config is not None and flags.isolated:
             raise ConfigError("--config and --isolated contradict each other: give one")
+        if flags.select == ():  # `--select ""` or `--select ,,`: selecting nothing is a mistake, as `select = [""]` is
+            raise ConfigError("--select: no rule codes given (ALL selects every rule)")
         self.flags = flags
         self.rules = all_rules()
         self._by_dir: dict[str, Config] = {}

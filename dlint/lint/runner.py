@@ -12,7 +12,7 @@ from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, lint
 from dlint.lint.finding import Finding, Level
 from dlint.parsing.dockerfile import parse
-from dlint.parsing.source import SourceError, decode_source, has_bom, read_bytes
+from dlint.parsing.source import MAX_FILE_SIZE, SourceError, decode_source, has_bom, read_bytes
 
 if TYPE_CHECKING:  # the fixer is imported only when --fix or --diff asks for it
     from dlint.lint.fix import FileFix, FixMode
@@ -36,10 +36,14 @@ class FileResult:
 
 
 def check_file(
-    path: str, selection: Selection, threshold: Level | None = Level.STYLE, fix: FixMode | None = None
+    path: str,
+    selection: Selection,
+    threshold: Level | None = Level.STYLE,
+    fix: FixMode | None = None,
+    max_size: int = MAX_FILE_SIZE,
 ) -> FileResult:
     try:
-        data = read_bytes(path)
+        data = read_bytes(path, max_size)
         text = decode_source(data, path)
     except SourceError as exc:
         return FileResult(path, error=str(exc), threshold=threshold)
@@ -58,8 +62,8 @@ def check_file(
 def check_paths(paths: list[str], flags: Flags | None = None, fix: FixMode | None = None) -> list[FileResult]:
     """Every config is resolved (and may raise ConfigError) before the first file is linted."""
     resolver = Resolver(flags)
-    targets = [(p, resolver.settings_for(p)) for p in _targets(paths, resolver, (flags or Flags()).gitignore)]
-    return [check_file(p, s.selection, s.threshold, fix) for p, s in targets]
+    targets = [(p, resolver.settings_for(p)) for p in _targets(paths, resolver, resolver.flags.gitignore)]
+    return [check_file(p, s.selection, s.threshold, fix, resolver.flags.max_file_size) for p, s in targets]
 
 
 def _targets(paths: list[str], resolver: Resolver, gitignore: bool = True) -> list[str]:

@@ -3,14 +3,17 @@
 BuildKit reads bytes and drops a UTF-8 byte-order mark; everything else in a
 Dockerfile has to be UTF-8 text. A file that is not gets a SourceError naming
 the first offending byte, instead of a traceback or a misparse. Checks run
-on the whole buffer in C (`in`, `bytes.decode`), so a 50 MB file costs
-milliseconds.
+on the whole buffer in C (`in`, `bytes.decode`), so a 50 MB file (over the
+10 MB default --max-file-size) costs milliseconds.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 
+MAX_FILE_SIZE = 10_000_000  # bytes: the biggest real Dockerfile is far smaller; --max-file-size changes it
 _BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -24,17 +27,50 @@ def read_source(path: str) -> str:
     return decode_source(read_bytes(path), path)
 
 
-def read_bytes(path: str) -> bytes:
-    """The bytes of `path`, or of stdin for "-"; SourceError when they cannot be read."""
+def read_bytes(path: str, max_size: int = MAX_FILE_SIZE) -> bytes:
+    """The bytes of `path`, or of stdin for "-"; SourceError when they cannot be read.
+
+    Only a regular file is read: a FIFO, a device (/dev/zero, /dev/urandom) or a socket
+    would hang dlint or never end. The open is non-blocking, so a FIFO with no writer
+    cannot hang it before fstat says what it is. Over `max_size` bytes is refused, unread."""
     if path == "-":
-        return sys.stdin.buffer.read()
+        return _read_stdin(max_size)
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except IsADirectoryError:
-        raise SourceError(f"{path}: is a directory, not a Dockerfile") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as e:
         raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise SourceError(f"{path}: is a directory, not a Dockerfile")
+        raise SourceError(f"{path}: not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'special file')}), not read")
+    with os.fdopen(fd, "rb") as f:
+        try:
+            data = f.read(max_size + 1)
+        except OSError as e:
+            raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
+    return _capped(data, path, max_size)
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFSOCK: "a socket"}
+
+
+def _read_stdin(max_size: int) -> bytes:
+    if sys.stdin is None:  # `dlint check - <&-`
+        raise SourceError("<stdin>: cannot read: stdin is closed")
+    try:
+        data = sys.stdin.buffer.read(max_size + 1)
+    except (OSError, ValueError) as e:
+        raise SourceError(f"<stdin>: cannot read: {getattr(e, 'strerror', None) or e}") from None
+    return _capped(data, "<stdin>", max_size)
+
+
+def _capped(data: bytes, name: str, max_size: int) -> bytes:
+    if len(data) > max_size:
+        raise SourceError(f"{name}: larger than {max_size} bytes (--max-file-size), not read")
+    return data
 
 
 def has_bom(data: bytes) -> bool:

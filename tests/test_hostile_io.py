@@ -1,0 +1,220 @@
+"""Hostile input and output around `dlint check`: empty flags, control characters, planted
+symlinks, special files, closed and full standard streams. Each input is made here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CLEAN = b"FROM debian:bookworm-slim\nCMD [\"true\"]\n"
+
+
+def dlint(*args: str, stdin=None, cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlint", *args], stdin=stdin, capture_output="stdout" not in kw, cwd=cwd, timeout=60,
+        check=False, **kw,
+    )
+    if proc.stderr is not None:
+        assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    return proc
+
+
+@pytest.mark.parametrize("value", ["", ",,,", " , "])
+def test_empty_select_is_a_usage_error(tmp_path, value):
+    (tmp_path / "Dockerfile").write_bytes(CLEAN)
+    p = dlint("check", "--isolated", "--select", value, str(tmp_path / "Dockerfile"))
+    assert p.returncode == 2
+    assert p.stderr.decode() == "dlint: --select: no rule codes given (ALL selects every rule)\n"
+    assert p.stdout == b""
+
+
+def test_empty_ignore_still_allowed(tmp_path):
+    (tmp_path / "Dockerfile").write_bytes(CLEAN)
+    p = dlint("check", "--isolated", "--ignore", "", str(tmp_path / "Dockerfile"))
+    assert p.returncode == 0, p.stderr
+
+
+def raw_controls(data: bytes) -> list[int]:
+    """The control bytes in `data` other than the newline that ends each line (UTF-8 text: C1 is two bytes)."""
+    text = data.decode()
+    return [ord(c) for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+
+
+def test_printable_escapes_c0_del_and_c1_only():
+    from dlint.output import printable
+
+    assert printable("a\nb\rc\x1b[31m\x7f\x9b\té ü") == "a\\x0ab\\x0dc\\x1b[31m\\x7f\\x9b\\x09é ü"
+    assert printable("plain path/Dockerfile") == "plain path/Dockerfile"
+
+
+def test_path_with_newline_cannot_start_a_workflow_command(tmp_path):
+    hostile = tmp_path / "x\n::set-env name=PATH::evil\r"
+    hostile.mkdir()
+    for target in (hostile, hostile / "Dockerfile"):  # nothing found; cannot read
+        p = dlint("check", "--isolated", str(target))
+        assert p.returncode in (0, 2)
+        lines = p.stderr.decode().splitlines()
+        assert all(line.startswith("dlint: ") for line in lines), lines
+        assert not raw_controls(p.stderr)
+        assert "x\\x0a::set-env name=PATH::evil\\x0d" in p.stderr.decode()
+
+
+@pytest.mark.parametrize("fmt", ["text", "gnu"])
+def test_dockerfile_cannot_send_escape_sequences(tmp_path, fmt):
+    name = tmp_path / "a\x1b[2Jb"
+    name.mkdir()
+    (name / "Dockerfile").write_bytes(b"FROM deb\x1b[2Jian\nRUN apt-get install -y cu\x1b]0;t\x07rl\xc2\x9b\n")
+    p = dlint("check", "--isolated", "--format", fmt, str(name / "Dockerfile"))
+    assert p.returncode == 1
+    out = p.stdout.decode()
+    assert not raw_controls(p.stdout) and not raw_controls(p.stderr)
+    assert "deb\\x1b[2Jian" in out and "a\\x1b[2Jb/Dockerfile:1:" in out
+    assert all(line.startswith(str(tmp_path)) for line in out.splitlines())
+
+
+def bad_dockerfile(tmp_path: Path, runs: int = 1) -> Path:
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(b"FROM debian\n" + b"RUN apt-get install -y curl\n" * runs)
+    return path
+
+
+def test_output_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    report = tmp_path / "out" / "report.json"
+    report.parent.mkdir()
+    report.symlink_to(victim)
+    p = dlint("check", "--isolated", "-f", "json", "-o", str(report), str(bad_dockerfile(tmp_path)))
+    assert p.returncode == 1, p.stderr
+    assert victim.read_text() == "precious\n"
+    assert not report.is_symlink() and '"DL3006"' in report.read_text()
+    assert sorted(x.name for x in report.parent.iterdir()) == ["report.json"]  # no temporary file left
+
+
+def test_output_to_a_stream_is_written_not_replaced(tmp_path):
+    p = dlint("check", "--isolated", "-o", "/dev/stdout", str(bad_dockerfile(tmp_path)))
+    assert p.returncode == 1 and b"DL3006" in p.stdout
+    p = dlint("check", "--isolated", "-o", "/dev/null", str(bad_dockerfile(tmp_path)))
+    assert p.returncode == 1 and Path("/dev/null").is_char_device()
+
+
+def test_failed_write_keeps_the_earlier_report_and_no_temporary_file(tmp_path):
+    from dlint.output import OutputError, write_output
+
+    target = tmp_path / "report.txt"
+    target.write_text("earlier report\n")
+    target.chmod(0o640)
+    with pytest.raises(OutputError, match=r"^cannot write .*report\.txt: "):
+        write_output("x" * 100_000 + "\ud800", str(target))  # a lone surrogate: UTF-8 cannot encode it
+    assert target.read_text() == "earlier report\n"
+    assert [x.name for x in tmp_path.iterdir()] == ["report.txt"]
+    write_output("new report\n", str(target))
+    assert target.read_text() == "new report\n" and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_disk_full_keeps_the_earlier_report(tmp_path):
+    import os
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], capture_output=True, check=False).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        target = disk / "report.txt"
+        target.write_text("earlier report\n")
+        p = dlint("check", "--isolated", "-o", str(target), str(bad_dockerfile(tmp_path, runs=400)))
+        assert p.returncode == 2
+        assert f"dlint: cannot write {target}: No space left on device\n" in p.stderr.decode()
+        assert target.read_text() == "earlier report\n"
+        assert [x.name for x in disk.iterdir()] == ["report.txt"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_fifo_is_refused_without_hanging(tmp_path):
+    import os
+
+    fifo = tmp_path / "Dockerfile"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):  # named, and found in a directory
+        p = dlint("check", "--isolated", str(target))
+        assert p.returncode == 2
+        assert p.stderr.decode().splitlines()[0] == f"dlint: {fifo}: not a regular file (a FIFO), not read"
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_devices_are_refused(device):
+    p = dlint("check", "--isolated", device)
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines() == [
+        f"dlint: {device}: not a regular file (a character device), not read",
+        "dlint: no findings in 0 files, 1 file not read",
+    ]
+
+
+def test_size_cap_on_files_and_stdin(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(CLEAN + b"# " + b"x" * 2000 + b"\n")
+    p = dlint("check", "--isolated", "--max-file-size", "1000", str(path))
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == f"dlint: {path}: larger than 1000 bytes (--max-file-size), not read"
+    p = dlint("check", "--isolated", "--max-file-size", "1000", "-", stdin=path.open("rb"))
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == "dlint: <stdin>: larger than 1000 bytes (--max-file-size), not read"
+    p = dlint("check", "--isolated", "--max-file-size", str(path.stat().st_size), str(path))
+    assert p.returncode == 0, p.stderr
+
+
+def test_default_cap_is_ten_megabytes(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_bytes(CLEAN + b"#" * 10_000_000)
+    p = dlint("check", str(path))
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == f"dlint: {path}: larger than 10000000 bytes (--max-file-size), not read"
+
+
+BARE_AND_TYPER = [(), ("--isolated",)]  # the bare `check PATH` path (main.py) and the typer CLI
+
+
+@pytest.mark.parametrize("extra", BARE_AND_TYPER)
+def test_closed_stdin(extra):
+    p = subprocess.run(
+        [sys.executable, "-m", "dlint", "check", *extra, "-"], capture_output=True, timeout=60, close_fds=True, check=False,
+        preexec_fn=lambda: __import__("os").close(0),
+    )
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines() == [
+        "dlint: <stdin>: cannot read: stdin is closed", "dlint: no findings in 0 files, 1 file not read",
+    ]
+
+
+def stdout_to(target: str | None, args: list[str], stdin=None) -> subprocess.CompletedProcess:
+    """dlint with stdout closed (None) or sent to `target`."""
+    import os
+
+    def child():
+        if target is None:
+            os.close(1)
+        else:
+            os.dup2(os.open(target, os.O_WRONLY), 1)
+
+    return subprocess.run([sys.executable, "-m", "dlint", *args], stderr=subprocess.PIPE, stdin=stdin,
+                          timeout=60, preexec_fn=child, check=False)
+
+
+@pytest.mark.parametrize("extra", BARE_AND_TYPER)
+@pytest.mark.parametrize(("target", "reason"), [(None, "it is closed"), ("/dev/full", "No space left on device")])
+def test_stdout_closed_or_full(tmp_path, extra, target, reason):
+    df = bad_dockerfile(tmp_path)
+    p = stdout_to(target, ["check", *extra, str(df)])
+    assert p.returncode == 2
+    assert b"Traceback" not in p.stderr and b"Exception ignored" not in p.stderr
+    assert p.stderr.decode().splitlines()[0] == f"dlint: cannot write stdout: {reason}"
+    p = stdout_to(target, ["check", *extra, "--fix", "-"], stdin=df.open("rb"))
+    assert p.returncode == 2
+    assert p.stderr.decode() == f"dlint: cannot write stdout: {reason}\n"
