@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_cli_check import dlint
 
-from dlint.lint.finding import Finding, Level
+from dlint.lint.finding import Anchor, Finding, Level
 from dlint.lint.registry import all_rules
 from dlint.report import render
 
@@ -55,7 +55,7 @@ def expected(project: Path) -> list[dict]:
 
 def nasty_finding(level: Level = Level.WARNING) -> Finding:
     where = ("dir/Dockerfile", 2, 5, 2, 9)
-    return Finding(*where, "DLT001", "apt-update-alone", level, NASTY, 2, 2, identity="DLT001 RUN apt-get update")
+    return Finding(*where, "DLT001", "apt-update-alone", level, NASTY, 2, 2, anchor=Anchor("RUN apt-get update"))
 
 
 def test_json_leaves_suppressed_findings_out(project):

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from dlint.lint import shellcheck
 from dlint.lint.context import Context
-from dlint.lint.finding import Finding, Level, Replacement, Violation
+from dlint.lint.finding import Anchor, Finding, Level, Replacement, Violation
 from dlint.lint.registry import Rule, all_rules
 from dlint.model import Dockerfile, ParseError
 
@@ -85,20 +85,30 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
 
 def _identify(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
     """Code, the instruction's text (whitespace and continuations normalised) and the
-    finding's rank among identical ones: lines added above it leave it unchanged."""
+    finding's rank among identical ones: lines added above it leave it unchanged.
+
+    Each instruction's text is normalised once and shared by its findings, and equal
+    texts share one Anchor: time and memory stay linear in the file.
+    """
     continuation = re.compile(df.continuation)
-    seen: dict[tuple[str, str], int] = {}
+    by_place: dict[tuple[int, int], Anchor] = {}  # (instruction, -1) or (-1, line) -> its anchor
+    by_text: dict[str, Anchor] = {}
+    seen: dict[tuple[str, int], int] = {}  # (code, id of the anchor) -> findings so far
     for finding, instruction in found:
-        if instruction >= 0:
-            text = df.text_of(df.instructions[instruction])
-        else:
-            start = df.line_starts[min(finding.line, len(df.line_starts)) - 1]
-            end = df.text.find("\n", start)
-            text = df.text[start : end if end >= 0 else len(df.text)]
-        anchor = " ".join(continuation.sub(" ", text).split())
-        rank = seen.get((finding.code, anchor), 0)
-        seen[(finding.code, anchor)] = rank + 1
-        finding.identity = f"{finding.code}\0{anchor}\0{rank}"
+        place = (instruction, -1) if instruction >= 0 else (-1, finding.line)
+        anchor = by_place.get(place)
+        if anchor is None:
+            if instruction >= 0:
+                text = df.text_of(df.instructions[instruction])
+            else:
+                start = df.line_starts[min(finding.line, len(df.line_starts)) - 1]
+                end = df.text.find("\n", start)
+                text = df.text[start : end if end >= 0 else len(df.text)]
+            normal = " ".join(continuation.sub(" ", text).split())
+            anchor = by_place[place] = by_text.setdefault(normal, Anchor(normal))
+        key = (finding.code, id(anchor))
+        finding.anchor, finding.rank = anchor, seen.get(key, 0)
+        seen[key] = finding.rank + 1
 
 
 def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection) -> Finding:

@@ -66,6 +66,31 @@ class Violation:
     fix: Fix | None = None
 
 
+class Anchor:
+    """An instruction's text (whitespace and continuations normalised), shared by its findings.
+
+    A finding's fingerprint is sha256 of `code NUL text NUL rank`; the hash state
+    after `code NUL text NUL` is kept per code, so a long instruction with many
+    findings is hashed once per code, not once per finding.
+    """
+
+    __slots__ = ("text", "_states")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._states: dict[str, object] = {}
+
+    def fingerprint(self, code: str, rank: int) -> str:
+        import hashlib  # 4 ms of import a text report never needs
+
+        state = self._states.get(code)
+        if state is None:
+            state = self._states[code] = hashlib.sha256(f"{code}\0{self.text}\0".encode())
+        h = state.copy()  # type: ignore[attr-defined]
+        h.update(str(rank).encode())
+        return h.hexdigest()[:32]
+
+
 @dataclass
 class Finding:
     file: str
@@ -81,7 +106,8 @@ class Finding:
     instruction_end_line: int = 0  # its last line (continuations and heredoc bodies included)
     fix: Fix | None = None
     suppressed: str | None = None  # reason/pragma text when silenced inline
-    identity: str = ""  # code, normalised instruction text and rank among equals: set by the engine
+    anchor: Anchor | None = None  # the instruction's normalised text, shared: set by the engine
+    rank: int = 0  # among findings with the same code and anchor
     extra: dict = field(default_factory=dict)  # e.g. measured_bytes, added by the analyser
     # UTF-8 byte columns of (column, end_column), only where the line before them is not ASCII
     byte_columns: tuple[int, int] | None = None
@@ -94,9 +120,8 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable across edits elsewhere in the file (SARIF, GitLab); hashed only when a report asks."""
-        import hashlib  # 4 ms of import a text report never needs
-
-        return hashlib.sha256(self.identity.encode()).hexdigest()[:32]
+        anchor = self.anchor or Anchor("")
+        return anchor.fingerprint(self.code, self.rank)
 
     def sort_key(self) -> tuple:
         return (self.file, self.line, self.column, self.code)

@@ -20,6 +20,7 @@ reported by DLT100 instead of silently doing nothing.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -105,6 +106,7 @@ class Pragmas:
     whole_file: dict[str, Pragma] = field(default_factory=dict)  # code -> pragma
     by_stage: dict[int, dict[str, Pragma]] = field(default_factory=dict)  # stage index -> code -> pragma
     by_instruction: dict[int, dict[str, Pragma]] = field(default_factory=dict)  # instruction index -> ...
+    _shells: dict[int | None, tuple[list[int], list[Pragma]]] | None = field(default=None, repr=False)
 
     def suppression(self, df: Dockerfile, code: str, instruction: int) -> Pragma | None:
         """The pragma that silences `code` on instruction number `instruction` (-1: the file)."""
@@ -121,13 +123,14 @@ class Pragmas:
         None also when a SHELL instruction written after the pragma is in force:
         it is the newer fact, and the shell view reads it by itself.
         """
-        first_from = df.stages[0].from_instruction.start_line if df.stages else instr.start_line
+        if self._shells is None:
+            self._shells = _shell_pragmas(df, self.found)
         chosen: Pragma | None = None
-        for p in self.found:
-            if p.scope != "shell" or p.comment.line >= instr.start_line:
-                continue
-            if p.comment.line < first_from or _stage_after(df, p.comment.line) == instr.stage:
-                chosen = p
+        for key in (instr.stage, None):  # a pragma in the stage is newer than any before the first FROM
+            lines, pragmas = self._shells.get(key, ((), ()))
+            if (k := bisect_left(lines, instr.start_line)) > 0:
+                chosen = pragmas[k - 1]
+                break
         if chosen is None:
             return None
         if in_force is not None and in_force.start_line > chosen.comment.line:
@@ -135,9 +138,26 @@ class Pragmas:
         return (chosen.shell,) if chosen.shell else None
 
 
-def _stage_after(df: Dockerfile, line: int) -> int | None:
-    nxt = next((i for i in df.instructions if i.start_line > line), None)
-    return nxt.stage if nxt else None
+def _shell_pragmas(df: Dockerfile, found: list[Pragma]) -> dict[int | None, tuple[list[int], list[Pragma]]]:
+    """`shell=` pragmas by the stage they apply to (None: before the first FROM, every stage), in line order."""
+    first_from = df.stages[0].from_instruction.start_line if df.stages else None
+    starts = [i.start_line for i in df.instructions]
+    out: dict[int | None, tuple[list[int], list[Pragma]]] = {}
+    for p in found:
+        if p.scope != "shell":
+            continue
+        line = p.comment.line
+        if first_from is None or line < first_from:
+            key = None
+        else:
+            nxt = bisect_right(starts, line)  # the first instruction after the pragma
+            if nxt == len(starts):
+                continue
+            key = df.instructions[nxt].stage
+        lines, pragmas = out.setdefault(key, ([], []))
+        lines.append(line)
+        pragmas.append(p)
+    return out
 
 
 def read_pragmas(df: Dockerfile) -> Pragmas:

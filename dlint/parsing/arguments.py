@@ -15,6 +15,9 @@ import json
 import re
 from typing import NamedTuple
 
+from dlint.parsing.nesting import MAX_NESTING
+from dlint.parsing.nesting import MESSAGE as NESTING
+
 # Go's unicode.IsSpace; Python's str.isspace() also counts \x1c-\x1f.
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 _GO_SPACE_SET = frozenset(GO_SPACE)
@@ -282,6 +285,10 @@ class LexError(Exception):
     pass
 
 
+class NestingError(Exception):
+    """`${a:-${a:-...}}` past MAX_NESTING: reported, not recursed into."""
+
+
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 
 
@@ -329,6 +336,7 @@ class _ShellLexer:
         self.pos = 0
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
+        self.depth = 0  # `${` open around pos: recursion stops at MAX_NESTING
 
     def words(self) -> list[str]:
         return self._until(None, self.raw_escapes)[1]
@@ -456,7 +464,11 @@ class _ShellLexer:
         raise LexError(f"unsupported modifier ({modifier}) in substitution")
 
     def _modified(self, name: str, modifier: str, raw_escapes: bool) -> str:
+        if self.depth >= MAX_NESTING:
+            raise NestingError(NESTING)
+        self.depth += 1
         word = self._stop_on("}", "syntax error: missing '}'", raw_escapes)
+        self.depth -= 1
         return "${" + name + modifier + word + "}"
 
     def _stop_on(self, stop: str, eof_message: str, raw_escapes: bool = True) -> str:
@@ -483,6 +495,8 @@ def heredoc_markers(line: str) -> list[HeredocMarker]:
     """
     try:
         words = _ShellLexer(line, raw_quotes=True, raw_escapes=True).words()
+    except NestingError as e:
+        raise ArgumentError(str(e)) from None
     except LexError:
         return []
     markers = []
@@ -496,7 +510,7 @@ def heredoc_markers(line: str) -> list[HeredocMarker]:
             if len(plain) != 1:
                 continue
             raw = _ShellLexer(rest, raw_quotes=True, raw_escapes=False).words()
-        except LexError as e:
+        except (LexError, NestingError) as e:
             raise ArgumentError(f"failed to process {json.dumps(rest, ensure_ascii=False)}: {e}") from None
         if len(raw) != 1:
             raise ArgumentError(f"internal lexing of heredoc produced inconsistent results: {rest}")

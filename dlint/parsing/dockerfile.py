@@ -46,6 +46,8 @@ from dlint.parsing.arguments import (
     parse_values,
     split_command,
 )
+from dlint.parsing.nesting import MESSAGE as NESTING
+from dlint.parsing.nesting import too_deep
 
 # BuildKit's directive regexp; Go's \s is [\t\n\f\r ], not Python's Unicode \s.
 _DIRECTIVE = re.compile(r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")
@@ -181,6 +183,12 @@ class _Parser:
             and "<<" in line
         ):
             last = self._heredocs(ins, heredoc_host, line, last)
+        here = ParseError(NESTING, *line_column(self.starts, ins.start_offset))
+        said = bool(self.errors) and self.errors[-1] == here  # by the heredoc-marker lexer
+        if heredoc_host.keyword == "RUN" and not said and (
+            too_deep(heredoc_host.args.value) or any(too_deep(h.body) for h in heredoc_host.heredocs)
+        ):
+            self._error(NESTING, ins.start_line, ins.start_offset)
         ins.end_line = last + 1
         ins.end_offset = self.starts[last] + len(self.lines[last].rstrip("\r"))
         if ins.trigger is not None:

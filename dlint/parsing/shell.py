@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from dlint.model import Dockerfile, Heredoc, Instruction, Segment, SourceMap
+from dlint.parsing.nesting import too_deep
 
 if TYPE_CHECKING:  # tree_sitter is imported lazily: `import dlint.parsing.shell` stays cheap
     from tree_sitter import Node, Parser
@@ -145,6 +146,8 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
         return None
     walker.pipefail = _has_pipefail(shell[1:])
     args = instr.args
+    if too_deep(args.value) or any(too_deep(h.body) for h in instr.heredocs):  # DL1000 says so
+        return None
     if not instr.heredocs:
         walker.parse(args.value, args.map.to_source, (), _Flags(), 0)
         return walker.script()

@@ -53,6 +53,15 @@ def references(value: str, name: str) -> bool:
                      value) is not None  # fmt: skip
 
 
+WORD = re.compile(r"[A-Za-z0-9_]+")
+REFERENCE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)[}:#%/+?-]|([A-Za-z0-9_]+))")
+
+
+def referenced(value: str) -> set[str]:
+    """Every word name `value` refers to as `$name` or `${name...}`, found in one pass."""
+    return {m.group(1) or m.group(2) for m in REFERENCE.finditer(value)}
+
+
 @rule("DL3044")
 def env_self_reference(ctx: Context) -> Iterator[Violation]:
     """`ENV A=1 B=$A`: BuildKit expands `$A` with the value A had before this ENV.
@@ -67,10 +76,20 @@ def env_self_reference(ctx: Context) -> Iterator[Violation]:
         if instr.keyword != "ENV":
             continue
         kv = pairs(instr, ctx.dockerfile.directives.escape)
+        users: dict[str, list[int]] = {}  # name -> the first two pairs whose value refers to it
+        for j, (_, v) in enumerate(kv):
+            for name in referenced(v.raw):
+                if len(found := users.setdefault(name, [])) < 2:
+                    found.append(j)
         for i, (key, _) in enumerate(kv):
-            if key.value in defined:
+            name = key.value
+            if name in defined:
                 continue
-            user = next((v for j, (_, v) in enumerate(kv) if j != i and references(v.raw, key.value)), None)
+            if WORD.fullmatch(name):  # one look-up; other names are rare and searched for
+                j = next((j for j in users.get(name, ()) if j != i), None)
+                user = None if j is None else kv[j][1]
+            else:
+                user = next((v for j, (_, v) in enumerate(kv) if j != i and references(v.raw, name)), None)
             if user is not None:
                 yield ctx.violation(
                     "DL3044",

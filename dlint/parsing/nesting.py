@@ -1,0 +1,30 @@
+"""The limit on how deeply a shell script may nest, so no pass recurses or goes quadratic on it.
+
+`$(` 50,000 deep or `${a:-${a:-...}}` 250 deep is no Dockerfile anyone writes; past
+the limit the parser reports DL1000 and the shell view sees nothing (no shell rule
+guesses at what such a RUN does).
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_NESTING = 100
+MESSAGE = f"nesting deeper than {MAX_NESTING} (brackets, `$(`, `${{`): the shell script is not analysed"
+_BRACKET = re.compile(r"[(){}]")
+
+
+def too_deep(text: str) -> bool:
+    """Brackets open more than MAX_NESTING deep anywhere in `text` (quotes not considered:
+    an upper bound of what a shell parser would nest). One pass, no recursion."""
+    if text.count("(") + text.count("{") <= MAX_NESTING:
+        return False
+    depth = 0
+    for m in _BRACKET.finditer(text):
+        if m.group() in "({":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif depth:
+            depth -= 1
+    return False
