@@ -330,6 +330,23 @@ def test_clean_in_a_later_run_does_not_count():
 
 
 @pytest.mark.parametrize(
+    "text,reported",
+    [
+        # a stage nothing else uses is a target someone can build and ship
+        ("FROM fedora:40 AS debug\nRUN dnf install -y gdb-14\nFROM fedora:40\nRUN true\n", True),
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM fedora:40\nCOPY --from=B /x /x\n", False),
+        ("FROM fedora:40\nRUN dnf install -y gcc-14\nFROM fedora:40\nCOPY --from=0 /x /x\n", False),
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM fedora:40\nRUN --mount=from=b,target=/b true\n", False),
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM b\nRUN true\n", True),  # FROM b ships b's layers
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM b AS c\nRUN true\nFROM fedora:40\nCOPY --from=c /x /x\n",
+         False),
+    ],
+)
+def test_stages_nothing_uses_ship(text, reported):
+    assert bool(findings(text, "DL3040")) is reported
+
+
+@pytest.mark.parametrize(
     "run,code,reported",
     [
         ('RUN yum -y group install "Development Tools"', "DL3032", True),
