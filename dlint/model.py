@@ -174,7 +174,7 @@ class Stage:
     from_instruction: Instruction
     instructions: list[Instruction] = field(default_factory=list)  # FROM included
     parent: int | None = None  # index of the stage this one builds FROM, if any
-    ships: bool = False  # reaches the final image: the last stage or an ancestor of it
+    ships: bool = False  # a build target (no later stage copies, mounts or builds FROM it) or its ancestor
 
     @property
     def name(self) -> str:

@@ -329,6 +329,55 @@ def test_clean_in_a_later_run_does_not_count():
     assert [(f.line, f.column, f.end_column) for f in found] == [(2, 5, 23)]  # the install, not the later clean
 
 
+@pytest.mark.parametrize(
+    "text,reported",
+    [
+        # a stage nothing else uses is a target someone can build and ship
+        ("FROM fedora:40 AS debug\nRUN dnf install -y gdb-14\nFROM fedora:40\nRUN true\n", True),
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM fedora:40\nCOPY --from=B /x /x\n", False),
+        ("FROM fedora:40\nRUN dnf install -y gcc-14\nFROM fedora:40\nCOPY --from=0 /x /x\n", False),
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM fedora:40\nRUN --mount=from=b,target=/b true\n", False),
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM b\nRUN true\n", True),  # FROM b ships b's layers
+        ("FROM fedora:40 AS b\nRUN dnf install -y gcc-14\nFROM b AS c\nRUN true\nFROM fedora:40\nCOPY --from=c /x /x\n",
+         False),
+    ],
+)
+def test_stages_nothing_uses_ship(text, reported):
+    assert bool(findings(text, "DL3040")) is reported
+
+
+@pytest.mark.parametrize(
+    "run,code,reported",
+    [
+        ('RUN yum -y group install "Development Tools"', "DL3032", True),
+        ('RUN yum -y group install "Development Tools" && yum clean all', "DL3032", False),
+        ("RUN yum -y groupinstall 'Development Tools'", "DL3032", True),
+        ("RUN dnf -y groupinstall base-x && dnf clean all", "DL3040", False),
+        ("RUN dnf -y groupinstall base-x", "DL3040", True),
+        ('RUN dnf -y group install "Server"', "DL3040", True),
+        ("RUN dnf group list", "DL3040", False),
+    ],
+)
+def test_group_installs_fill_the_cache(run, code, reported):
+    found = findings(f"FROM fedora:40\n{run}\n", code)
+    assert bool(found) is reported
+    if reported:
+        assert found[0].line == 2
+
+
+@pytest.mark.parametrize(
+    "run,code",
+    [
+        ('RUN yum -y group install "Development Tools" && yum clean all', "DL3033"),
+        ("RUN yum -y groupinstall web-server && yum clean all", "DL3033"),
+        ("RUN dnf -y groupinstall 'C Development Tools and Libraries' && dnf clean all", "DL3041"),
+        ("RUN dnf -y group install Xfce && dnf clean all", "DL3041"),
+    ],
+)
+def test_group_names_are_not_unpinned_packages(run, code):
+    assert findings(f"FROM fedora:40\n{run}\n", code) == []
+
+
 def test_cleanup_rules_skip_stages_that_never_ship():
     text = "FROM fedora:40 AS build\nRUN dnf install -y gcc-14\nFROM fedora:40\nCOPY --from=build /etc/os-release /x\n"
     assert findings(text, "DL3040") == []

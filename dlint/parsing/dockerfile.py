@@ -342,8 +342,10 @@ class _Parser:
             stages[-1].instructions.append(ins)
         if self.instructions and not stages and not reported_no_stage:
             self._error("dockerfile contains no stages to build", self.instructions[0].start_line)
-        if stages:
-            stages[-1].ships = True
+        used = {i for stage in stages for i in self._inputs(stage, stages, global_args)}
+        used.update(i for found in sources for i in found)
+        for stage in stages:
+            stage.ships = stage.index not in used
         for stage in reversed(stages):
             if stage.ships:
                 for index in sources[stage.index]:
@@ -371,6 +373,26 @@ class _Parser:
             platform=platform.value if platform else None,
             from_instruction=ins,
         )
+
+    def _inputs(self, stage: Stage, stages: list[Stage], global_args: list[Instruction]) -> list[int]:
+        """Earlier stages this one copies from (`COPY --from`) or mounts (`RUN --mount=from=`)."""
+        names = [
+            f.value for ins in stage.instructions if ins.keyword in ("COPY", "ADD") for f in ins.flags_named("from")
+        ]
+        names += [
+            f.options().get("from")
+            for ins in stage.instructions
+            if ins.keyword == "RUN"
+            for f in ins.flags_named("mount")
+        ]
+        earlier = stages[: stage.index]
+        found: list[int] = []
+        for name in filter(None, names):
+            if name.isdigit():
+                found += [int(name)] if int(name) < stage.index else []
+            else:
+                found += self._base_candidates(name, earlier, global_args)
+        return found
 
     def _base_candidates(self, base: str, earlier: list[Stage], global_args: list[Instruction]) -> list[int]:
         """Indexes of the earlier stages a FROM image name can refer to.

@@ -88,11 +88,18 @@ def cleans_all(pc: PackageCommand) -> bool:
     return pc.manager in YUM | DNF and pc.subcommand == "clean" and any(w.value == "all" for w in pc.packages)
 
 
+def downloads(pc: PackageCommand) -> bool:
+    """`install`, `groupinstall` and `group install` all fill the cache; group names are not package pins."""
+    if pc.subcommand in ("install", "groupinstall"):
+        return True
+    return pc.subcommand == "group" and bool(pc.packages) and pc.packages[0].value == "install"
+
+
 def rpm_cleanup(ctx: Context, code: str, managers: frozenset[str]) -> Iterator[Violation]:
     yield from missing_cleanup(
         ctx,
         code,
-        lambda pc: pc.manager in managers and pc.subcommand == "install",
+        lambda pc: pc.manager in managers and downloads(pc),
         cleans_all,
         RPM_CACHES,
         lambda pc: f"`{pc.manager} install` leaves repository metadata and packages in this layer; end the RUN "
