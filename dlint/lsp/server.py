@@ -8,7 +8,9 @@ import os
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from dlint import __version__
 from dlint.lint.config import ConfigError, Flags, Resolver, Settings
@@ -25,9 +27,23 @@ def uri_path(uri: str) -> str:
     return unquote(parsed.path) if parsed.scheme == "file" else uri
 
 
+class _Protocol(LanguageServerProtocol):
+    """pygls drops a request whose params do not validate (it only shows a message); answer it with the error."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data.get("id"), (int, str)) and "method" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            raise
+
+
 class DlintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("dlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "dlint", __version__, protocol_cls=_Protocol, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
         self.configs = Configs()
         self.linted: dict[str, Linted] = {}
         self.language: dict[str, str] = {}
