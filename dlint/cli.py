@@ -282,3 +282,16 @@ def explain(code: str = typer.Argument(..., help="A rule code such as DL3009, or
         raise fail(f"unknown rule {code!r}; `dlint rules` lists them")
     typer.echo(match.text().rstrip())
 
+
+
+@app.command()
+def lsp(
+    tcp: str = typer.Option(None, "--tcp", metavar="HOST:PORT", help="Listen on TCP instead of stdio."),
+    log_level: str = typer.Option("warning", "--log-level", help="debug shows tracebacks on stderr."),
+) -> None:
+    """Run the language server (stdio): findings, fixes and rule pages in any LSP editor."""
+    if tcp is not None and not tcp.rpartition(":")[2].isdigit():
+        raise fail(f"--tcp {tcp!r}: expected HOST:PORT")
+    from dlint.lsp.server import serve
+
+    serve(tcp, log_level)

@@ -109,7 +109,18 @@ def test_bare_check_leaves_the_cli_and_other_slow_imports_alone(tmp_path):
     imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.decode().splitlines() if "|" in line}
     assert "dlint.lint.command" in imported and "tree_sitter" in imported
     slow = {"typer", "click", "pathlib", "tomllib", "hashlib", "docker", "tabulate", "importlib.resources"}
-    assert not imported & slow
+    assert not imported & (slow | {"pygls", "lsprotocol", "dlint.lsp"})
+
+
+def test_typer_check_leaves_the_language_server_alone():
+    """Only `dlint lsp` imports pygls: every other command starts without it."""
+    p = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dlint", "check", "--format", "json", str(BAD)],
+        capture_output=True, timeout=120,
+    )
+    assert p.returncode == 1 and json.loads(p.stdout)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.decode().splitlines() if "|" in line}
+    assert "typer" in imported and not imported & {"pygls", "lsprotocol", "dlint.lsp"}
 
 
 def test_clean_file_exits_zero():

@@ -1,0 +1,1 @@
+"""`dlint lsp`: a language server over the lint engine; imported only by that subcommand (pygls is heavy)."""

@@ -1,0 +1,109 @@
+"""One open buffer linted: its findings, the settings that found them, and offset/position conversion."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from lsprotocol import types
+
+from dlint.lint.config import DLINT_TOML, PYPROJECT, ConfigError, Flags, Resolver, Settings, _upwards
+from dlint.lint.discovery import is_dockerfile_name
+from dlint.lint.engine import lint
+from dlint.lint.finding import Finding
+from dlint.parsing.dockerfile import parse
+
+CONFIG_NAMES = (DLINT_TOML, PYPROJECT)
+
+
+def wants(path: str, language_id: str | None) -> bool:
+    """Linted: what the editor calls `dockerfile`, and any name `dlint check DIR` would find."""
+    return language_id == "dockerfile" or is_dockerfile_name(os.path.basename(path))
+
+
+@dataclass
+class Linted:
+    text: str
+    findings: list[Finding]  # suppressed ones dropped
+    settings: Settings
+    line_starts: list[int]
+
+    def offset(self, line: int, column: int) -> int:
+        """A finding's 1-based line/column as an offset into `text`."""
+        i = min(max(line, 1), len(self.line_starts)) - 1
+        return min(self.line_starts[i] + max(column, 1) - 1, len(self.text))
+
+    def position(self, offset: int, encoding: str) -> types.Position:
+        """`offset` (characters) as an LSP position in the negotiated encoding (UTF-16 by default)."""
+        import bisect
+
+        i = max(bisect.bisect_right(self.line_starts, offset) - 1, 0)
+        before = self.text[self.line_starts[i] : offset]
+        if encoding == types.PositionEncodingKind.Utf16:
+            return types.Position(i, len(before.encode("utf-16-le")) // 2)
+        if encoding == types.PositionEncodingKind.Utf8:
+            return types.Position(i, len(before.encode("utf-8", "surrogatepass")))
+        return types.Position(i, len(before))
+
+    def range(self, start: int, end: int, encoding: str) -> types.Range:
+        return types.Range(self.position(start, encoding), self.position(end, encoding))
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    find = text.find
+    i = find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    return starts
+
+
+class Configs:
+    """The command line's config discovery, re-read when a config file changes (watched-files
+    notifications, or the mtime of every config file consulted, checked on each lint)."""
+
+    def __init__(self) -> None:
+        self._resolver = Resolver(Flags())
+        self._stamps: dict[str, float | None] = {}  # config candidates seen -> mtime (None: absent)
+
+    def reset(self) -> None:
+        self._resolver = Resolver(Flags())
+        self._stamps.clear()
+
+    def settings_for(self, path: str) -> Settings:
+        """Raises ConfigError for a broken config (the caller reports it and lints with defaults)."""
+        if any(_mtime(p) != m for p, m in self._stamps.items()):
+            self.reset()
+        for d in _upwards(os.path.dirname(os.path.realpath(path))):
+            for name in CONFIG_NAMES:
+                candidate = os.path.join(d, name)
+                if candidate not in self._stamps:
+                    self._stamps[candidate] = _mtime(candidate)
+        return self._resolver.settings_for(path)
+
+    @staticmethod
+    def nearest_file(path: str) -> str | None:
+        """The config file nearest `path`: where a ConfigError is shown."""
+        for d in _upwards(os.path.dirname(os.path.realpath(path))):
+            for name in CONFIG_NAMES:
+                candidate = os.path.join(d, name)
+                if os.path.isfile(candidate):
+                    return candidate
+        return None
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def lint_text(text: str, path: str, settings: Settings) -> Linted:
+    """The editor's text, linted as `dlint check` would lint the file on disk; nothing is written."""
+    findings, _crashes = lint(parse(text, path), settings.selection)
+    return Linted(text, [f for f in findings if not f.suppressed], settings, line_starts(text))
+
+
+__all__ = ["ConfigError", "Configs", "Linted", "lint_text", "wants"]

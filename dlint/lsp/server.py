@@ -1,0 +1,193 @@
+"""The language server: pygls over stdio (or TCP), linting open buffers from the editor's text."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+
+from dlint import __version__
+from dlint.lint.config import ConfigError, Flags, Resolver, Settings
+from dlint.lsp import actions, diagnostics, hover
+from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, lint_text, wants
+
+# Changes that arrive together are linted once, for the newest text.
+DEBOUNCE_SECONDS = 0.0
+log = logging.getLogger("dlint.lsp")
+
+
+def uri_path(uri: str) -> str:
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else uri
+
+
+class _Protocol(LanguageServerProtocol):
+    """pygls drops a request whose params do not validate (it only shows a message); answer it with the error."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data.get("id"), (int, str)) and "method" in data:
+                self._send_response(data["id"], error=exc.to_response_error())
+            raise
+
+
+class DlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "dlint", __version__, protocol_cls=_Protocol, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.configs = Configs()
+        self.linted: dict[str, Linted] = {}
+        self.language: dict[str, str] = {}
+        self.pending: dict[str, asyncio.Handle] = {}
+        self.config_errors: set[str] = set()  # config URIs showing a diagnostic
+
+    @property
+    def encoding(self) -> str:
+        return self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+
+    def settings(self, path: str) -> Settings:
+        """The file's settings; a broken config is shown on itself and the file is linted with defaults."""
+        try:
+            settings = self.configs.settings_for(path)
+        except ConfigError as exc:
+            cfg = Configs.nearest_file(path)
+            if cfg is not None:
+                uri = "file://" + cfg
+                if uri not in self.config_errors:
+                    self.config_errors.add(uri)
+                    self.text_document_publish_diagnostics(
+                        types.PublishDiagnosticsParams(uri=uri, diagnostics=[diagnostics.config_error(str(exc))])
+                    )
+                    self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
+            return Resolver(Flags(isolated=True)).settings_for(path)
+        for uri in self.config_errors:  # fixed: clear what was shown
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        self.config_errors.clear()
+        return settings
+
+    def lint(self, uri: str) -> None:
+        self.pending.pop(uri, None)
+        doc = self.workspace.text_documents.get(uri)
+        if doc is None:
+            return
+        path = uri_path(uri)
+        try:
+            linted = lint_text(doc.source, path, self.settings(path))
+        except Exception:  # noqa: BLE001 - one bad buffer must not stop the server
+            log.debug("linting %s failed", uri, exc_info=True)
+            return
+        self.linted[uri] = linted
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, version=doc.version, diagnostics=diagnostics.diagnostics(linted, self.encoding)
+            )
+        )
+
+    def schedule(self, uri: str) -> None:
+        if not wants(uri_path(uri), self.language.get(uri)):
+            return
+        old = self.pending.pop(uri, None)
+        if old is not None:
+            old.cancel()
+        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self.lint, uri)
+
+    def current(self, uri: str) -> Linted | None:
+        """The buffer's findings for its present text (linted now if a change is pending)."""
+        if uri in self.pending:
+            self.pending[uri].cancel()
+            self.lint(uri)
+        return self.linted.get(uri)
+
+    def offset(self, uri: str, linted: Linted, position: types.Position) -> int:
+        doc = self.workspace.get_text_document(uri)
+        pos = doc.position_codec.position_from_client_units(doc.lines, position)
+        line = min(pos.line, len(linted.line_starts) - 1)
+        return min(linted.line_starts[line] + pos.character, len(linted.text))
+
+    def reconfigure(self) -> None:
+        self.configs.reset()
+        for uri in list(self.linted):
+            self.schedule(uri)
+
+
+server = DlintServer()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: DlintServer, params: types.DidOpenTextDocumentParams) -> None:
+    ls.language[params.text_document.uri] = params.text_document.language_id
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: DlintServer, params: types.DidChangeTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: DlintServer, params: types.DidSaveTextDocumentParams) -> None:
+    if os.path.basename(uri_path(params.text_document.uri)) in CONFIG_NAMES:
+        ls.reconfigure()
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: DlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    handle = ls.pending.pop(uri, None)
+    if handle is not None:
+        handle.cancel()
+    ls.linted.pop(uri, None)
+    ls.language.pop(uri, None)
+    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched(ls: DlintServer, params: types.DidChangeWatchedFilesParams) -> None:
+    if any(os.path.basename(uri_path(c.uri)) in CONFIG_NAMES for c in params.changes):
+        ls.reconfigure()
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, actions.FIX_ALL]),
+)
+def code_action(ls: DlintServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    uri = params.text_document.uri
+    linted = ls.current(uri)
+    if linted is None:
+        return None
+    start = ls.offset(uri, linted, params.range.start)
+    end = ls.offset(uri, linted, params.range.end)
+    return actions.code_actions(linted, uri, uri_path(uri), start, end, params.context.only, ls.encoding)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def on_hover(ls: DlintServer, params: types.HoverParams) -> types.Hover | None:
+    uri = params.text_document.uri
+    linted = ls.current(uri)
+    if linted is None:
+        return None
+    return hover.hover(linted, ls.offset(uri, linted, params.position))
+
+
+def serve(tcp: str | None = None, log_level: str = "warning") -> None:
+    """Runs until the client sends exit; tracebacks reach stderr only under --log-level debug."""
+    level = getattr(logging, log_level.upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="dlint lsp: %(levelname)s %(name)s: %(message)s")
+    if level > logging.DEBUG:
+        logging.getLogger("pygls").setLevel(logging.CRITICAL)
+    if tcp is None:
+        server.start_io()
+        return
+    host, _, port = tcp.rpartition(":")
+    server.start_tcp(host or "127.0.0.1", int(port))

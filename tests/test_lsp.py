@@ -1,0 +1,228 @@
+"""`dlint lsp` end to end: pytest-lsp's client over stdio against the real server process."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from dlint.lint.engine import Selection, lint
+from dlint.parsing.dockerfile import parse
+
+BAD = (Path(__file__).parent.parent / "fixtures" / "check" / "bad.Dockerfile").read_text()
+pytestmark = pytest.mark.asyncio(loop_scope="function")
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "dlint", "lsp"]))
+async def client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def open_doc(client: LanguageClient, path: Path, text: str, language: str = "dockerfile") -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+    await wait_diagnostics(client, uri)
+    return uri
+
+
+async def wait_diagnostics(client: LanguageClient, uri: str) -> list[types.Diagnostic]:
+    client.diagnostics.pop(uri, None)
+    async with asyncio.timeout(20):
+        while uri not in client.diagnostics:
+            await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return client.diagnostics[uri]
+
+
+def change(client: LanguageClient, uri: str, version: int, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+            [types.TextDocumentContentChangeWholeDocument(text)],
+        )
+    )
+
+
+def apply(text: str, edits: list[types.TextEdit]) -> str:
+    """ASCII fixtures: UTF-16 positions are character columns."""
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def off(p: types.Position) -> int:
+        return starts[p.line] + p.character if p.line < len(lines) else len(text)
+
+    for e in sorted(edits, key=lambda e: off(e.range.start), reverse=True):
+        text = text[: off(e.range.start)] + e.new_text + text[off(e.range.end) :]
+    return text
+
+
+def codes_in(text: str) -> set[str]:
+    findings, _ = lint(parse(text, "Dockerfile"), Selection.default())
+    return {f.code for f in findings if not f.suppressed}
+
+
+async def test_diagnostics_for_a_fixture_have_exact_spans(client, tmp_path):
+    uri = await open_doc(client, tmp_path / "Dockerfile", BAD)
+    got = {(d.code, d.range.start.line, d.range.start.character, d.range.end.character) for d in client.diagnostics[uri]}
+    # `dlint check` says 3:58 for DLT003 (1-based); LSP is 0-based.
+    got = {(c, line, col) for c, line, col, _end in got}
+    # `dlint check` says 2:5, 3:48, 3:53, 3:58 (1-based); LSP is 0-based.
+    assert got == {("DL3009", 1, 4), ("DLT001", 1, 4), ("DL3008", 2, 47), ("DLT002", 2, 52), ("DLT003", 2, 57)}
+    d = next(d for d in client.diagnostics[uri] if d.code == "DLT003")
+    assert (d.range.end.line, d.range.end.character) == (2, 61)  # `curl`, the repeat
+    assert d.source == "dlint" and d.severity == types.DiagnosticSeverity.Warning
+    assert next(d for d in client.diagnostics[uri] if d.code == "DLT002").severity == types.DiagnosticSeverity.Hint
+
+
+async def test_a_change_that_removes_a_finding(client, tmp_path):
+    uri = await open_doc(client, tmp_path / "Dockerfile", BAD)
+    change(client, uri, 2, BAD.replace(" curl \\", " \\"))
+    codes = {d.code for d in await wait_diagnostics(client, uri)}
+    assert "DLT003" not in codes and "DL3008" in codes
+
+
+async def test_other_names_and_languages(client, tmp_path):
+    """`api.Dockerfile` is linted whatever the language id; `notes.txt` as plaintext is not."""
+    uri = await open_doc(client, tmp_path / "api.Dockerfile", BAD, language="plaintext")
+    assert client.diagnostics[uri]
+    other = (tmp_path / "notes.txt").as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(types.TextDocumentItem(uri=other, language_id="plaintext", version=1, text=BAD)))
+    await open_doc(client, tmp_path / "x" / "Dockerfile", BAD)  # a later publish: the server has read notes.txt
+    assert other not in client.diagnostics
+
+
+async def test_config_discovery_from_a_nested_directory_and_reread(client, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.dlint]\nignore = ["DLT003"]\n')
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    uri = await open_doc(client, nested / "Dockerfile", BAD)
+    assert "DLT003" not in {d.code for d in client.diagnostics[uri]}
+    (tmp_path / "pyproject.toml").write_text('[tool.dlint]\nignore = ["DL3008"]\n')
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams([types.FileEvent(uri=(tmp_path / "pyproject.toml").as_uri(), type=types.FileChangeType.Changed)])
+    )
+    codes = {d.code for d in await wait_diagnostics(client, uri)}
+    assert "DLT003" in codes and "DL3008" not in codes
+
+
+async def test_a_broken_config_is_one_diagnostic_and_a_message(client, tmp_path):
+    cfg = tmp_path / ".dlint.toml"
+    cfg.write_text("ignore = [\n")
+    uri = await open_doc(client, tmp_path / "Dockerfile", BAD)
+    assert {d.code for d in client.diagnostics[uri]} >= {"DLT003"}  # linted with defaults meanwhile
+    shown = client.diagnostics[cfg.as_uri()]
+    assert len(shown) == 1 and "not valid TOML" in shown[0].message
+    assert any("not valid TOML" in m.message for m in client.messages)
+
+
+async def actions_for(client, uri, code):
+    d = next(d for d in client.diagnostics[uri] if d.code == code)
+    return await client.text_document_code_action_async(
+        types.CodeActionParams(types.TextDocumentIdentifier(uri), d.range, types.CodeActionContext([d]))
+    )
+
+
+@pytest.mark.parametrize("code", ["DLT001", "DLT002", "DLT003"])
+async def test_each_fix_applied_lints_clean_for_its_code(client, tmp_path, code):
+    uri = await open_doc(client, tmp_path / "Dockerfile", BAD)
+    got = await actions_for(client, uri, code)
+    fix = next(a for a in got if a.title.startswith(f"Fix {code}"))
+    assert fix.kind == types.CodeActionKind.QuickFix
+    fixed = apply(BAD, fix.edit.changes[uri])
+    assert code in codes_in(BAD) and code not in codes_in(fixed)
+
+
+@pytest.mark.parametrize("code", ["DLT001", "DL3008", "DLT003"])  # DLT001: merged into the DL3009 pragma
+async def test_ignore_action_adds_or_merges_a_pragma(client, tmp_path, code):
+    text = "FROM debian:bookworm-slim\n# dlint ignore=DL3009\nRUN apt-get update\n" + BAD.split("\n", 2)[2]
+    uri = await open_doc(client, tmp_path / "Dockerfile", text)
+    got = await actions_for(client, uri, code)
+    ignore = next(a for a in got if a.title == f"Ignore {code} for this instruction")
+    ignored = apply(text, ignore.edit.changes[uri])
+    assert code in codes_in(text) and code not in codes_in(ignored)
+    assert "DL3009" not in {d.code for d in client.diagnostics[uri]}  # suppressed: not published
+    if code == "DLT001":
+        assert "# dlint ignore=DL3009,DLT001\n" in ignored and ignored.count("# dlint") == 1
+    else:
+        assert ignored.count("# dlint") == 2 and f"# dlint ignore={code}\nRUN apt-get install" in ignored
+
+
+async def test_fix_all_safe(client, tmp_path):
+    uri = await open_doc(client, tmp_path / "Dockerfile", BAD)
+    got = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            types.TextDocumentIdentifier(uri), types.Range(types.Position(0, 0), types.Position(0, 0)),
+            types.CodeActionContext([], only=["source.fixAll"]),
+        )
+    )
+    assert [a.kind for a in got] == ["source.fixAll.dlint"]
+    fixed = apply(BAD, got[0].edit.changes[uri])
+    assert not codes_in(fixed) & {"DLT001", "DLT002", "DLT003"}
+    assert not (tmp_path / "Dockerfile").exists()  # nothing written by the server
+
+
+async def test_hover_on_a_pragma_code_and_on_a_diagnostic(client, tmp_path):
+    text = "FROM debian:bookworm-slim\n# dlint ignore=DL3008\n" + BAD.split("\n", 1)[1]
+    uri = await open_doc(client, tmp_path / "Dockerfile", text)
+    on_pragma = await client.text_document_hover_async(
+        types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(1, 17))
+    )
+    assert on_pragma.contents.value.startswith("**DL3008**") and "pinned" in on_pragma.contents.value.lower()
+    from dlint.lint.registry import all_rules
+
+    assert all_rules()["DL3008"].section("Why")[:40] in on_pragma.contents.value
+    d = next(d for d in client.diagnostics[uri] if d.code == "DLT003")
+    on_diag = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), d.range.start))
+    assert "**DLT003**" in on_diag.contents.value
+
+
+async def test_big_nul_and_many_changes_keep_the_server_answering(client, tmp_path):
+    uri = await open_doc(client, tmp_path / "Dockerfile", BAD)
+    big = BAD + "RUN echo " + "x" * 5_000_000 + "\n"
+    change(client, uri, 2, big)
+    assert {d.code for d in await wait_diagnostics(client, uri)} >= {"DLT003"}
+    change(client, uri, 3, BAD.replace("wget", "wg\x00et"))
+    await wait_diagnostics(client, uri)
+    for version in range(4, 1004):
+        change(client, uri, version, BAD if version % 2 else BAD.replace(" curl \\", " \\"))
+    await wait_diagnostics(client, uri)
+    hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0)))
+    assert hover is None  # answered, for the newest text
+    assert "DLT003" in {d.code for d in client.diagnostics[uri]}  # version 1003 is BAD itself
+
+
+def test_garbage_from_the_client_gets_errors_and_no_traceback():
+    """Invalid JSON and an unknown method: the server answers the next request and exits cleanly."""
+    import json
+    import subprocess
+
+    def frame(body: bytes) -> bytes:
+        return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    def msg(obj) -> bytes:
+        return frame(json.dumps(obj).encode())
+
+    stdin = (
+        frame(b"{not json")
+        + frame(b"\xff\xfe\x00garbage")
+        + msg({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+        + msg({"jsonrpc": "2.0", "id": 2, "method": "no/such/method", "params": {}})
+        + msg({"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {"bogus": 1}})
+        + msg({"jsonrpc": "2.0", "id": 4, "method": "shutdown"})
+        + msg({"jsonrpc": "2.0", "method": "exit"})
+    )
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, timeout=60)
+    out = p.stdout.decode()
+    assert '"id": 1' in out.replace('"id":1', '"id": 1') or '"id":1' in out
+    for request in (2, 3, 4):
+        assert f'"id": {request}' in out or f'"id":{request}' in out
+    assert p.returncode == 0
+    assert b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
