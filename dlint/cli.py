@@ -261,11 +261,13 @@ def rules_cmd(
         for r in rules:
             opt_in = "" if r.default else " *(opt-in)*"
             fix = "yes" if r.fixable else ""
-            typer.echo(f"| [{r.code}](rules/{r.code}.md) | `{r.name}` | {r.level} | {fix} | {r.summary}{opt_in} |")
+            name = " ".join(f"`{n}`" for n in (r.name, *r.aliases))
+            typer.echo(f"| [{r.code}](rules/{r.code}.md) | {name} | {r.level} | {fix} | {r.summary}{opt_in} |")
         return
     if format != "text":
         raise fail(f"unknown format {format!r} (choose from text, markdown)")
-    rows = [(r.code, r.name, str(r.level), ("" if r.default else "opt-in ") + r.summary) for r in rules]
+    rows = [(r.code, ", ".join((r.name, *r.aliases)), str(r.level), ("" if r.default else "opt-in ") + r.summary)
+            for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[3])
@@ -274,10 +276,10 @@ def rules_cmd(
 @app.command()
 def explain(code: str = typer.Argument(..., help="A rule code such as DL3009, or its name.")) -> None:
     """Print a rule's page."""
-    from dlint.lint.registry import all_rules
+    from dlint.lint.registry import all_rules, canonical
 
     rules = all_rules()
-    match = rules.get(code.upper()) or next((r for r in rules.values() if r.name == code), None)
+    match = rules.get(canonical(code)) or next((r for r in rules.values() if r.name == code), None)
     if match is None:
         raise fail(f"unknown rule {code!r}; `dlint rules` lists them")
     typer.echo(match.text().rstrip())

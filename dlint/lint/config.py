@@ -25,7 +25,7 @@ from dlint.lint import shellcheck
 from dlint.lint.discovery import excluded
 from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
-from dlint.lint.registry import Rule, all_rules
+from dlint.lint.registry import Rule, all_rules, canonical
 from dlint.parsing.source import MAX_FILE_SIZE
 
 DLINT_TOML = ".dlint.toml"
@@ -275,14 +275,14 @@ class _Validator:
         return tuple(value)
 
     def codes(self, table: dict, key: str, where: str = "") -> tuple[str, ...]:
-        codes = tuple(c.strip().upper() for c in self.strings(table, key, where))
+        codes = tuple(canonical(c) for c in self.strings(table, key, where))
         expand(codes, self.rules, f"{self.path}: {self.prefix}{where}{key}")
         return codes
 
     def rule_code(self, key: str, code: str) -> str:
-        if code.upper() not in self.rules:
+        if canonical(code) not in self.rules:
             raise ConfigError(f"{self.path}: {self.prefix}{key}: unknown rule code {code!r}; `dlint rules` lists them")
-        return code.upper()
+        return canonical(code)
 
     def levels(self, table: Any) -> dict[str, Level | None]:
         """code -> level; None for "off"."""
@@ -325,7 +325,7 @@ def expand(selectors: Iterable[str], rules: dict[str, Rule], where: str) -> set[
     """Codes named by exact codes, prefixes (`DL30`, `SC2`) or `ALL`; an unmatched one is an error."""
     out: set[str] = set()
     for sel in selectors:
-        sel = sel.strip().upper()
+        sel = canonical(sel)
         if sel == "ALL":
             out.update(rules)
             out.update(shellcheck.CODES)

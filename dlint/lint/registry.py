@@ -60,6 +60,8 @@ class Rule:
     # Settings a rule reads from `[tool.dlint.rules.<CODE>]`: name -> type, one of
     # "str", "bool", "int", "list[str]", "dict[str,str]" (front matter `options = {...}`).
     options: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    # Other names the rule is known by (BuildKit's check names): accepted wherever a code is.
+    aliases: tuple[str, ...] = ()
 
     @property
     def page(self) -> Path:
@@ -133,6 +135,7 @@ def all_rules() -> dict[str, Rule]:
             default=bool(meta.get("default", True)),
             check=_CHECKS.get(code),
             options=dict(meta.get("options", {})),
+            aliases=tuple(meta.get("aliases", ())),
         )
     missing = set(_CHECKS) - set(rules)
     if missing:
@@ -141,6 +144,17 @@ def all_rules() -> dict[str, Rule]:
             " `python -m dlint.lint.registry`)"
         )
     return rules
+
+
+@cache
+def _by_alias() -> dict[str, str]:
+    return {alias.upper(): r.code for r in all_rules().values() for alias in r.aliases}
+
+
+def canonical(code: str) -> str:
+    """The rule code for a code or an alias, upper-cased (BuildKit's `MaintainerDeprecated` is DL4000)."""
+    code = code.strip().upper()
+    return _by_alias().get(code, code)
 
 
 def _import_checks() -> None:

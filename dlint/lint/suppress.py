@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from dlint.lint.registry import canonical
 from dlint.model import Comment, Dockerfile, Instruction
 
 _PRAGMA = re.compile(
@@ -74,7 +75,7 @@ def parse_pragma(comment: Comment) -> Pragma | Malformed | None:
         codes: tuple[str, ...] = ()
     else:
         scope = m["scope"] or "instruction"
-        codes = tuple(c.strip().upper() for c in m["codes"].split(","))
+        codes = tuple(canonical(c) for c in m["codes"].split(","))
     return Pragma(m["tool"], scope, codes, m["shell"], m["reason"] or None, comment)
 
 
