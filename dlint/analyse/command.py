@@ -46,7 +46,7 @@ class AnalyseOptions:
     build_args: tuple[str, ...] = ()
     builder: str = "classic"
     no_cache: bool = False
-    keep: bool = False
+    rm: bool = False  # also remove the built image (docker build leaves it, and the cache with it)
     cache_probes: tuple[str, ...] = ()  # context paths to change and rebuild (--cache-probe)
     outputs: tuple[tuple[str, str | None], ...] = (("text", None),)  # (format, file or None for stdout)
     max_size: str | None = None  # budgets, as written: "200MB", "200MiB", bytes
@@ -184,7 +184,7 @@ class _Stopped(Exception):
 
 
 def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: TextIO) -> AnalysisResult:
-    """Build, read the sizes while the images still exist, then remove what the run created."""
+    """Build and measure; then remove what dlint added (containers, probe rebuilds), the built image only with --rm."""
     from docker.errors import DockerException
 
     from dlint.analyse import buildkit, classic
@@ -198,7 +198,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
             cli = buildkit.find_cli()
         except buildkit.BuilderUnavailable as exc:
             raise _Stopped(str(exc), exitcodes.USAGE) from None
-    tracker = Tracker.start(engine, keep_images=options.keep or bool(options.tag))
+    tracker = Tracker.start(engine, keep_images=not options.rm)
     progress = Progress(err)
     result = AnalysisResult(dockerfile=options.dockerfile, context=str(request.context), builder=options.builder,
                             steps=[], findings=prepared.findings)
@@ -217,7 +217,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
             if options.waste:
                 _waste(engine, df, options, outcome.image_id, history, result)
     except KeyboardInterrupt:
-        stop = _Stopped("interrupted: the build was stopped and what it created removed", exitcodes.INTERRUPTED)
+        stop = _Stopped("interrupted: the build was stopped and its containers removed", exitcodes.INTERRUPTED)
     except buildkit.BuilderUnavailable as exc:
         stop = _Stopped(str(exc), exitcodes.USAGE)
     except DockerException as exc:
@@ -316,7 +316,7 @@ def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, 
         probes.annotate(result.findings, measured)
         if not prepared.probe_targets:
             return
-        # What the probe rebuilds make goes at the end, even with --keep or --tag (those keep the analysed image).
+        # What the probe rebuilds make goes at the end: dlint added it, the analysed build did not.
         rebuilt = Tracker.start(engine, keep_images=False)
 
         def rebuild(req: BuildRequest) -> BuildOutcome:

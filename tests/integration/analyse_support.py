@@ -59,7 +59,7 @@ def by_line(data: dict) -> dict[int, dict]:
 
 
 class KeptImages:
-    """Images a `--keep` run left on purpose; removed after the test, newest first."""
+    """Images a run left as `docker build` would; removed after the test, newest first."""
 
     def __init__(self, client) -> None:
         self.client = client
