@@ -154,7 +154,10 @@ def analyse(
     tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Tag the built image."),
     target: Optional[str] = typer.Option(None, "--target", help="Build up to this stage."),
     build_arg: Optional[list[str]] = typer.Option(None, "--build-arg", help="KEY=VALUE. Repeatable."),
-    builder: str = typer.Option("classic", "--builder", help="classic (the SDK) or buildkit (the docker CLI)."),
+    builder: str = typer.Option(
+        "auto", "--builder",
+        help="auto (buildkit when a usable docker CLI is there, else classic), classic (the SDK) or buildkit.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Build without the layer cache."),
     rm: bool = typer.Option(
         False, "--rm", help="Remove the built image afterwards (by default it stays, as after `docker build`).",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -28,7 +28,7 @@ from dlint.parsing.source import SourceError, read_source
 if TYPE_CHECKING:
     from dlint.analyse.engine import Tracker
 
-BUILDERS = ("classic", "buildkit")
+BUILDERS = ("auto", "classic", "buildkit")
 
 Writer = Callable[[str, "str | None"], None]
 
@@ -44,7 +44,7 @@ class AnalyseOptions:
     tag: str | None = None
     target: str | None = None
     build_args: tuple[str, ...] = ()
-    builder: str = "classic"
+    builder: str = "auto"  # buildkit when a usable docker CLI is there, else classic
     no_cache: bool = False
     rm: bool = False  # also remove the built image (docker build leaves it, and the cache with it)
     cache_probes: tuple[str, ...] = ()  # context paths to change and rebuild (--cache-probe)
@@ -193,11 +193,14 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
     df, request = prepared.df, prepared.request
     cli = None
-    if options.builder == "buildkit":
+    if options.builder != "classic":
         try:
             cli = buildkit.find_cli()
         except buildkit.BuilderUnavailable as exc:
-            raise _Stopped(str(exc), exitcodes.USAGE) from None
+            if options.builder == "buildkit":
+                raise _Stopped(str(exc), exitcodes.USAGE) from None
+    # From here on options.builder names the builder that runs (the report says which).
+    options = replace(options, builder="buildkit" if cli is not None else "classic")
     tracker = Tracker.start(engine, keep_images=not options.rm)
     progress = Progress(err)
     result = AnalysisResult(dockerfile=options.dockerfile, context=str(request.context), builder=options.builder,

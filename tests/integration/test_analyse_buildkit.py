@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 import uuid
 
 import pytest
-from analyse_support import FIXTURES, by_line, dlint, engine_state
+from analyse_support import FIXTURES, REPO, by_line, dlint, engine_state
 
 pytestmark = pytest.mark.engine
 
@@ -57,3 +60,20 @@ def test_buildkit_failing_build_exits_3_and_cleans_up(engine):
     assert data["steps"][-1]["failed"] and "exit code: 3" in data["error"]
     assert "dlint: build failed at line 3" in run.stderr
     assert engine_state(engine) == before
+
+
+def test_builder_auto_is_the_default_takes_buildkit_and_falls_back_to_classic_without_a_usable_cli(
+        engine, kept_images, tmp_path):
+    default = subprocess.run([sys.executable, "-m", "dlint", "analyse", str(COPY_ORDER / "Dockerfile"),
+                              "--format", "json"], capture_output=True, text=True, cwd=REPO, check=False)
+    assert default.returncode == 0, default.stderr
+    kept_images.add(json.loads(default.stdout))
+    assert json.loads(default.stdout)["builder"] == "buildkit"  # Debian's /usr/bin/docker 20.10 drives it
+
+    report = tmp_path / "report.json"
+    no_cli = dlint("analyse", str(COPY_ORDER / "Dockerfile"), "--builder", "auto", "--format", "text",
+                   "--format", "json", "--output", str(report), env={"PATH": str(tmp_path)})
+    assert no_cli.returncode == 0, no_cli.stderr
+    kept_images.add(json.loads(report.read_text()))
+    assert no_cli.stdout.startswith("builder: classic\n")
+    assert len(json.loads(report.read_text())["steps"]) == 10  # classic's rows: ARG and ENV are steps too

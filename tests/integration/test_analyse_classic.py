@@ -138,7 +138,7 @@ def test_failing_build_shows_the_steps_up_to_the_failure_and_exits_3(engine, kep
 def test_ctrl_c_stops_the_build_cleans_up_and_exits_130(engine):
     before = engine_state(engine)
     proc = subprocess.Popen([sys.executable, "-m", "dlint", "analyse", str(FIXTURES / "slow" / "Dockerfile"),
-                             "--rm"],
+                             "--builder", "classic", "--rm"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
