@@ -1,8 +1,8 @@
 """One `dlint analyse` run: lint, build with a real engine, measure, clean up, report.
 
 Exit codes: 0 built and measured; 1 a budget failed (budgets come with the CI
-reports); 2 usage error, unreadable Dockerfile, no engine or no BuildKit-capable
-CLI; 3 the build failed; 130 interrupted. Lint findings alone never fail an
+reports); 2 usage error, unreadable Dockerfile, no engine, no BuildKit-capable
+CLI for --builder buildkit, a build stream with no step line dlint reads; 3 the build failed; 130 interrupted. Lint findings alone never fail an
 analyse run: `dlint check` is the gate for those.
 """
 
@@ -221,7 +221,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
                 _waste(engine, df, options, outcome.image_id, history, result)
     except KeyboardInterrupt:
         stop = _Stopped("interrupted: the build was stopped and its containers removed", exitcodes.INTERRUPTED)
-    except buildkit.BuilderUnavailable as exc:
+    except (buildkit.BuilderUnavailable, classic.UnreadableStream) as exc:
         stop = _Stopped(str(exc), exitcodes.USAGE)
     except DockerException as exc:
         stop = _Stopped(f"the engine failed during the build: {exc}", exitcodes.USAGE)
