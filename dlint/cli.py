@@ -160,12 +160,17 @@ def analyse(
     ctx: typer.Context,
     dockerfile: str = typer.Argument("Dockerfile", help="The Dockerfile to build."),
     context: Optional[str] = typer.Option(None, "--context", help="Build context (default: the Dockerfile's directory)."),
-    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Tag the image (it is then kept)."),
+    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Tag the built image."),
     target: Optional[str] = typer.Option(None, "--target", help="Build up to this stage."),
     build_arg: Optional[list[str]] = typer.Option(None, "--build-arg", help="KEY=VALUE. Repeatable."),
-    builder: str = typer.Option("classic", "--builder", help="classic (the SDK) or buildkit (the docker CLI)."),
+    builder: str = typer.Option(
+        "auto", "--builder",
+        help="auto (buildkit when a usable docker CLI is there, else classic), classic (the SDK) or buildkit.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Build without the layer cache."),
-    keep: bool = typer.Option(False, "--keep", help="Keep the images the build produced."),
+    rm: bool = typer.Option(
+        False, "--rm", help="Remove the built image afterwards (by default it stays, as after `docker build`).",
+    ),
     cache_probe: Optional[list[str]] = typer.Option(
         None, "--cache-probe", metavar="PATH",
         help="After the build, change PATH (in a copy of the context) and rebuild: what does an edit cost? Repeatable.",
@@ -208,7 +213,7 @@ def analyse(
 
     options = AnalyseOptions(
         dockerfile=dockerfile, context=context, tag=tag, target=target, build_args=tuple(build_arg or ()),
-        builder=builder, no_cache=no_cache, keep=keep, cache_probes=tuple(cache_probe or ()),
+        builder=builder, no_cache=no_cache, rm=rm, cache_probes=tuple(cache_probe or ()),
         outputs=tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text")),
         max_size=max_size, max_layers=max_layers, max_step_size=max_step_size, max_growth=max_growth,
         min_cache_hit_rate=min_cache_hit_rate, baseline=baseline, save_baseline=save_baseline, waste=not no_waste,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from dlint.analyse.buildkit import ProgressReader
-from dlint.analyse.classic import StreamReader
+from dlint.analyse.classic import StreamReader, UnreadableStream
 from dlint.analyse.progress import Progress
 from dlint.parsing.dockerfile import parse
 
@@ -113,3 +115,16 @@ def test_live_progress_rewrites_one_line_and_clears_it():
     text = out.getvalue()
     assert "\n" not in text and "\r[2/2] line 2: COPY a /a" in text
     assert text.endswith("\r")  # the line is wiped before the report is printed
+
+
+def test_a_stream_with_no_step_line_is_an_error_not_an_empty_analysis():
+    """Podman's compatible API streams `STEP 1/2: ...`: reading it as no steps would report nothing as a pass."""
+    df = parse("FROM dlint-test/busybox:latest\nRUN echo one > /one\n", "Dockerfile")
+    chunks = [{"stream": "STEP 1/2: FROM dlint-test/busybox:latest\n"}, {"stream": "STEP 2/2: RUN echo one > /one\n"},
+              {"stream": "--> Using cache 5c3f0d88d9\x1b[2J\n"}, {"aux": {"ID": "sha256:" + "ab" * 32}}]
+    with pytest.raises(UnreadableStream) as raised:
+        StreamReader(df, Progress(io.StringIO(), live=False), Recorder()).read(iter(chunks))
+    assert str(raised.value).startswith(
+        "cannot read the engine's build stream: no `Step N/M : ` line (it began 'STEP 1/2: FROM dlint-test/busybox")
+    with pytest.raises(UnreadableStream, match=r"\(it was empty\)"):
+        StreamReader(df, Progress(io.StringIO(), live=False), Recorder()).read(iter([]))

@@ -34,6 +34,10 @@ USING_CACHE = " ---> Using cache"
 LOG_LINES = 20
 
 
+class UnreadableStream(Exception):
+    """The build stream named no step in a form dlint reads: an empty analysis would look like a pass."""
+
+
 def build(engine: Engine, request: BuildRequest, df: Dockerfile, observer: Observer, tracker: Tracker) -> BuildOutcome:
     try:
         stream = engine.api.build(
@@ -64,6 +68,7 @@ class StreamReader:
         self.started = 0.0
         self.log: deque[str] = deque(maxlen=LOG_LINES)
         self.outcome = BuildOutcome(steps=self.steps)
+        self.first_line: str | None = None  # named in the error when no step line is recognised
 
     def read(self, chunks: Iterator[dict]) -> BuildOutcome:
         pending = ""
@@ -82,6 +87,10 @@ class StreamReader:
                 self.outcome.error = (chunk.get("error") or detail.get("message") or "build failed").strip()
         if pending:
             self._line(pending)
+        if not self.steps and not self.outcome.error and self.df.instructions:
+            seen = f"it began {self.first_line[:80]!r}" if self.first_line else "it was empty"
+            raise UnreadableStream(f"cannot read the engine's build stream: no `Step N/M : ` line ({seen}); "
+                                   "is DOCKER_HOST a Docker Engine? (Podman's stream is not read yet)")
         if self.outcome.error:
             self.outcome.image_id = None
             if self.current:
@@ -91,6 +100,8 @@ class StreamReader:
         return self.outcome
 
     def _line(self, line: str) -> None:
+        if self.first_line is None and line.strip():
+            self.first_line = line
         header = STEP.match(line)
         if header:
             self._finish()

@@ -1,8 +1,8 @@
 """One `dlint analyse` run: lint, build with a real engine, measure, clean up, report.
 
 Exit codes: 0 built and measured; 1 a budget failed (budgets come with the CI
-reports); 2 usage error, unreadable Dockerfile, no engine or no BuildKit-capable
-CLI; 3 the build failed; 130 interrupted. Lint findings alone never fail an
+reports); 2 usage error, unreadable Dockerfile, no engine, no BuildKit-capable
+CLI for --builder buildkit, a build stream with no step line dlint reads; 3 the build failed; 130 interrupted. Lint findings alone never fail an
 analyse run: `dlint check` is the gate for those.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -28,7 +28,7 @@ from dlint.parsing.source import SourceError, read_source
 if TYPE_CHECKING:
     from dlint.analyse.engine import Tracker
 
-BUILDERS = ("classic", "buildkit")
+BUILDERS = ("auto", "classic", "buildkit")
 
 Writer = Callable[[str, "str | None"], None]
 
@@ -44,9 +44,9 @@ class AnalyseOptions:
     tag: str | None = None
     target: str | None = None
     build_args: tuple[str, ...] = ()
-    builder: str = "classic"
+    builder: str = "auto"  # buildkit when a usable docker CLI is there, else classic
     no_cache: bool = False
-    keep: bool = False
+    rm: bool = False  # also remove the built image (docker build leaves it, and the cache with it)
     cache_probes: tuple[str, ...] = ()  # context paths to change and rebuild (--cache-probe)
     outputs: tuple[tuple[str, str | None], ...] = (("text", None),)  # (format, file or None for stdout)
     max_size: str | None = None  # budgets, as written: "200MB", "200MiB", bytes
@@ -184,7 +184,7 @@ class _Stopped(Exception):
 
 
 def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: TextIO) -> AnalysisResult:
-    """Build, read the sizes while the images still exist, then remove what the run created."""
+    """Build and measure; then remove what dlint added (containers, probe rebuilds), the built image only with --rm."""
     from docker.errors import DockerException
 
     from dlint.analyse import buildkit, classic
@@ -193,12 +193,15 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
     df, request = prepared.df, prepared.request
     cli = None
-    if options.builder == "buildkit":
+    if options.builder != "classic":
         try:
             cli = buildkit.find_cli()
         except buildkit.BuilderUnavailable as exc:
-            raise _Stopped(str(exc), exitcodes.USAGE) from None
-    tracker = Tracker.start(engine, keep_images=options.keep or bool(options.tag))
+            if options.builder == "buildkit":
+                raise _Stopped(str(exc), exitcodes.USAGE) from None
+    # From here on options.builder names the builder that runs (the report says which).
+    options = replace(options, builder="buildkit" if cli is not None else "classic")
+    tracker = Tracker.start(engine, keep_images=not options.rm)
     progress = Progress(err)
     result = AnalysisResult(dockerfile=options.dockerfile, context=str(request.context), builder=options.builder,
                             steps=[], findings=prepared.findings)
@@ -217,8 +220,8 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
             if options.waste:
                 _waste(engine, df, options, outcome.image_id, history, result)
     except KeyboardInterrupt:
-        stop = _Stopped("interrupted: the build was stopped and what it created removed", exitcodes.INTERRUPTED)
-    except buildkit.BuilderUnavailable as exc:
+        stop = _Stopped("interrupted: the build was stopped and its containers removed", exitcodes.INTERRUPTED)
+    except (buildkit.BuilderUnavailable, classic.UnreadableStream) as exc:
         stop = _Stopped(str(exc), exitcodes.USAGE)
     except DockerException as exc:
         stop = _Stopped(f"the engine failed during the build: {exc}", exitcodes.USAGE)
@@ -316,7 +319,7 @@ def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, 
         probes.annotate(result.findings, measured)
         if not prepared.probe_targets:
             return
-        # What the probe rebuilds make goes at the end, even with --keep or --tag (those keep the analysed image).
+        # What the probe rebuilds make goes at the end: dlint added it, the analysed build did not.
         rebuilt = Tracker.start(engine, keep_images=False)
 
         def rebuild(req: BuildRequest) -> BuildOutcome:

@@ -1,10 +1,12 @@
 """The Docker Engine connection, and the clean-up of everything a run creates on it.
 
-`dlint analyse` must leave the engine as it found it: every container it (or
-the classic builder) creates and every image the build produces is recorded
-here as it appears, and removed at the end, also after a failed build or
-Ctrl-C. Images that existed before the run (cache hits, base images) are never
-touched.
+`dlint analyse` leaves the engine as `docker build` would: the built image and
+its intermediate images (the classic builder's cache) stay, so the next build
+hits the cache. What dlint adds is recorded here as it appears and removed at
+the end, also after a failed build or Ctrl-C: every container (probes, the
+classic builder's intermediates) and, for trackers that do not keep images
+(`--rm`, the `--cache-probe` rebuilds), the images produced. Images that
+existed before the run (cache hits, base images) are never touched.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ class EngineRun:
 def apt_split(engine) -> EngineRun:
     """`dlint analyse --no-cache --format json` of the split `apt-get update` fixture, once per session."""
     before = engine_state(engine)
-    run = dlint("analyse", str(FIXTURES / "apt-split" / "Dockerfile"), "--no-cache", "--format", "json")
+    run = dlint("analyse", str(FIXTURES / "apt-split" / "Dockerfile"), "--no-cache", "--rm",
+                "--format", "json")
     return EngineRun(run, before, engine_state(engine))
 
 
@@ -37,7 +38,7 @@ def waste_run(engine, tmp_path_factory) -> ReportRun:
     """The waste fixture analysed once, with several --format/--output pairs in the one run."""
     out = tmp_path_factory.mktemp("waste-report")
     before = engine_state(engine)
-    run = dlint("analyse", str(FIXTURES.parent / "waste" / "Dockerfile"), "--max-size", "100MB",
+    run = dlint("analyse", str(FIXTURES.parent / "waste" / "Dockerfile"), "--max-size", "100MB", "--rm",
                 "--format", "json", "--output", str(out / "report.json"), "--format", "html", "-o",
                 str(out / "report.html"), "--format=markdown", f"--output={out / 'summary.md'}")
     assert run.returncode == 0, run.stderr
@@ -47,7 +48,7 @@ def waste_run(engine, tmp_path_factory) -> ReportRun:
 
 @pytest.fixture
 def kept_images(engine):
-    """Images a test asked dlint to keep (`--keep`, `--tag`), removed afterwards."""
+    """Images a test asked dlint to keep (the built image stays unless --rm), removed afterwards."""
     kept = KeptImages(engine)
     yield kept
     kept.remove()

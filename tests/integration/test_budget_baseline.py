@@ -18,14 +18,14 @@ def test_adding_5_mb_to_a_copy_names_that_copy_against_the_baseline(engine, tmp_
     before = engine_state(engine)
     context, baseline = tmp_path / "ctx", tmp_path / "baseline.json"
     shutil.copytree(BUDGET, context)
-    saved = dlint("analyse", str(context / "Dockerfile"), "--save-baseline", str(baseline))
+    saved = dlint("analyse", str(context / "Dockerfile"), "--save-baseline", str(baseline), "--rm")
     assert saved.returncode == 0, saved.stderr
     (context / "app" / "assets.bin").write_bytes(os.urandom(5_000_000))
 
     summary, junit = tmp_path / "summary.md", tmp_path / "junit.xml"
     run = dlint("analyse", str(context / "Dockerfile"), "--baseline", str(baseline), "--max-growth", "1MB",
                 "--format", "markdown", "--output", str(summary), "--format", "junit", "--output", str(junit),
-                "--format", "json")
+                "--format", "json", "--rm")
     assert run.returncode == 1, run.stderr
     grew = "line 4 COPY app /srv/app grew by 5.0 MB, limit 1 MB"
     assert f"dlint: --max-growth: {grew}; in total the image grew by 5.0 MB\n" in run.stderr
@@ -38,7 +38,7 @@ def test_adding_5_mb_to_a_copy_names_that_copy_against_the_baseline(engine, tmp_
     case = ET.parse(junit).find(".//testcase[@name='--max-growth 1 MB']")
     assert case is not None and case.find("failure").get("message").startswith(grew)
 
-    unchanged_limit = dlint("analyse", str(context / "Dockerfile"), "--baseline", str(baseline), "--max-growth", "20MB")
+    unchanged_limit = dlint("analyse", str(context / "Dockerfile"), "--baseline", str(baseline), "--max-growth", "20MB", "--rm")
     assert unchanged_limit.returncode == 0, unchanged_limit.stderr
     assert engine_state(engine) == before
 

@@ -18,7 +18,7 @@ DD_STEP = "line 5 RUN dd if=/dev/zero of=/srv/data.bin bs=1000 count=3000 2>/dev
 def test_an_image_over_budget_fails_with_exit_1_naming_the_step(engine):
     before = engine_state(engine)
     run = dlint("analyse", str(BUDGET / "Dockerfile"), "--max-size", "4MB", "--max-step-size", "1MB",
-                "--format", "json")
+                "--format", "json", "--rm")
     assert run.returncode == 1, run.stderr
     assert f"dlint: --max-step-size: {DD_STEP} adds 3.0 MB, limit 1 MB\n" in run.stderr
     over = size_text(run.data["image"]["size"] - 4_000_000)
@@ -31,7 +31,7 @@ def test_an_image_over_budget_fails_with_exit_1_naming_the_step(engine):
 
 def test_the_same_image_under_budget_passes_and_says_which_unit(engine):
     run = dlint("analyse", str(BUDGET / "Dockerfile"), "--max-size", "10MiB", "--max-step-size", "3MiB",
-                "--max-layers", "4", "--no-waste")
+                "--max-layers", "4", "--no-waste", "--rm")
     assert run.returncode == 0, run.stderr
     assert "\nwaste:" not in run.stdout  # --no-waste skips reading the layers
     assert "dlint: budgets: PASS: all 3 budgets met" in run.stderr
@@ -44,7 +44,7 @@ def test_a_warm_rebuild_meets_the_cache_gate_and_a_changed_copy_fails_it_naming_
                                                                                            tmp_path):
     context = tmp_path / "ctx"
     shutil.copytree(BUDGET, context)
-    warm = dlint("analyse", str(context / "Dockerfile"), "--keep", "--format", "json")
+    warm = dlint("analyse", str(context / "Dockerfile"), "--format", "json")
     assert warm.returncode == 0, warm.stderr
     kept_images.add(warm.data)
     again = dlint("analyse", str(context / "Dockerfile"), "--min-cache-hit-rate", "1", "--format", "json")
@@ -52,7 +52,7 @@ def test_a_warm_rebuild_meets_the_cache_gate_and_a_changed_copy_fails_it_naming_
     assert again.data["cache"] == {"hits": 4, "steps": 4, "hit_rate": 1.0, "first_miss_line": None,
                                    "first_miss_instruction": None}
     (context / "app" / "settings.toml").write_text('name = "changed"\n')
-    changed = dlint("analyse", str(context / "Dockerfile"), "--min-cache-hit-rate", "0.8")
+    changed = dlint("analyse", str(context / "Dockerfile"), "--min-cache-hit-rate", "0.8", "--rm")
     assert changed.returncode == 1, changed.stderr
     assert ("dlint: --min-cache-hit-rate: cache hit rate 0.25 (1 of 4 steps) is below 0.8; "
             "first miss: line 4 COPY app /srv/app\n") in changed.stderr

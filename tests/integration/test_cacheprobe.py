@@ -22,7 +22,7 @@ def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
 def broad(engine):
     """The broad `COPY . /app` before the install, probed with a source file, the manifest, an ignored file."""
     files, before = snapshot(FIXTURE), engine_state(engine)
-    run = dlint("analyse", str(FIXTURE / "Dockerfile.broad"), "--format", "json",
+    run = dlint("analyse", str(FIXTURE / "Dockerfile.broad"), "--format", "json", "--rm",
                 "--cache-probe", "app.py", "--cache-probe", "requirements.txt", "--cache-probe", "notes.md")
     assert run.returncode == 0, run.stderr
     assert engine_state(engine) == before, "the probe rebuilds left images or containers behind"
@@ -61,9 +61,9 @@ def test_the_fake_pip_cache_is_measured_on_its_step(broad):
 
 
 @pytest.mark.engine
-def test_manifest_first_keeps_the_install_a_hit_and_keep_does_not_keep_probe_images(engine, kept_images):
+def test_manifest_first_keeps_the_install_a_hit_and_the_probe_images_go(engine, kept_images):
     before = engine_state(engine)
-    run = dlint("analyse", str(FIXTURE / "Dockerfile.fixed"), "--keep", "--format", "json",
+    run = dlint("analyse", str(FIXTURE / "Dockerfile.fixed"), "--format", "json",
                 "--cache-probe", "app.py", "--cache-probe", "requirements.txt")
     assert run.returncode == 0, run.stderr
     kept_images.add(run.data)
@@ -72,7 +72,7 @@ def test_manifest_first_keeps_the_install_a_hit_and_keep_does_not_keep_probe_ima
     assert (app["first_miss_line"], app["first_miss_instruction"], app["rebuilt_steps"]) == (9, "COPY . /app", 2)
     assert app["suggestion"] is None
     assert (probes["requirements.txt"]["first_miss_line"], probes["requirements.txt"]["rebuilt_steps"]) == (7, 4)
-    # --keep keeps the analysed image and its steps, not what the probe rebuilds made.
+    # The analysed image and its steps stay, not what the probe rebuilds made.
     after = engine_state(engine)
     assert after[0] == before[0]
     assert after[1] - before[1] <= set(kept_images.ids)

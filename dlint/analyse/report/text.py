@@ -15,7 +15,7 @@ HEADERS = ("step", "stage", "line", "instruction", "cache", "seconds", "size")
 def render(result: AnalysisResult) -> str:
     from tabulate import tabulate  # only `analyse` pays for it
 
-    out: list[str] = []
+    out: list[str] = [f"builder: {result.builder}"]
     if result.steps:
         rows = [_row(s) for s in result.steps]
         out.append(tabulate(rows, headers=HEADERS, colalign=("right", "left", "right", "left", "left", "right", "right")))
