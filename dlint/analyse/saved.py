@@ -98,8 +98,13 @@ class SavedImage:
     layers: list[Layer]  # oldest first
 
 
-def read_save(stream: IO[bytes]) -> SavedImage:
-    """Summaries of every layer in a `docker save` archive, in layer order."""
+def read_save(stream: IO[bytes], image: str | None = None) -> SavedImage:
+    """Summaries of every layer in a `docker save` archive, in layer order.
+
+    `image` picks one image of a multi-image archive by name (a RepoTag or an
+    OCI ref name); without it an archive holding several images is an error
+    naming them, rather than a guess.
+    """
     layers: dict[str, Layer] = {}
     documents: dict[str, object] = {}
     links: dict[str, str] = {}
@@ -114,7 +119,7 @@ def read_save(stream: IO[bytes]) -> SavedImage:
                 elif member.isreg() and not _skipped(name):
                     blob = archive.extractfile(member)
                     assert blob is not None  # a regular member always has data
-                    document = _document(blob, member.size)
+                    document = parse_document(blob, member.size)
                     if document is not None:
                         documents[name] = document
                     else:
@@ -123,7 +128,7 @@ def read_save(stream: IO[bytes]) -> SavedImage:
             pass
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise SaveError(f"the engine's save stream is not a readable image archive ({exc})") from None
-    return _ordered(layers, documents, links)
+    return order_layers(layers, documents, links, image)
 
 
 def _clean(name: str) -> str:
@@ -135,7 +140,7 @@ def _skipped(name: str) -> bool:
     return name in SKIPPED or base == "VERSION" or (base == "json" and "/" in name)  # legacy v1 metadata
 
 
-def _document(blob: IO[bytes], size: int) -> object | None:
+def parse_document(blob: IO[bytes], size: int) -> object | None:
     """The parsed JSON of a manifest, index or config; None for anything else (a layer)."""
     if size > MAX_DOCUMENT or blob.peek(1)[:1] not in (b"{", b"["):  # type: ignore[attr-defined]
         return None
@@ -191,7 +196,8 @@ def _digest(data: IO[bytes]) -> bytes:
     return h.digest()
 
 
-def _ordered(layers: dict[str, Layer], documents: dict[str, object], links: dict[str, str]) -> SavedImage:
+def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: dict[str, str],
+             image: str | None = None) -> SavedImage:
     """Put the layers in the order the manifest gives, following the layout's links into blobs/."""
 
     def resolve(name: str) -> str:
@@ -205,10 +211,11 @@ def _ordered(layers: dict[str, Layer], documents: dict[str, object], links: dict
         return "blobs/" + digest.replace(":", "/", 1)
 
     manifest = documents.get("manifest.json")
-    if isinstance(manifest, list) and manifest and isinstance(manifest[0], dict):
-        config_name, layer_names = manifest[0].get("Config"), manifest[0].get("Layers")
+    if isinstance(manifest, list) and manifest and all(isinstance(m, dict) for m in manifest):
+        entry = _pick(manifest, lambda m: m.get("RepoTags") or [], image)
+        config_name, layer_names = entry.get("Config"), entry.get("Layers")
     else:  # an OCI layout without the docker-compatible manifest.json
-        config_name, layer_names = _from_index(documents, blob)
+        config_name, layer_names = _from_index(documents, blob, image)
     if not isinstance(config_name, str) or not isinstance(layer_names, list):
         raise SaveError("the engine's save stream has no manifest naming the image's layers")
     config = documents.get(resolve(_clean(config_name)))
@@ -221,17 +228,42 @@ def _ordered(layers: dict[str, Layer], documents: dict[str, object], links: dict
     return SavedImage(config if isinstance(config, dict) else {}, ordered)
 
 
-def _from_index(documents: dict[str, object], blob) -> tuple[object, object]:
+def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[object, object]:
     document = documents.get("index.json")
-    for _ in range(4):  # index -> (nested index ->) manifest
+    for depth in range(4):  # index -> (nested index ->) manifest
         manifests = document.get("manifests") if isinstance(document, dict) else None
-        if not manifests or not isinstance(manifests[0], dict):
+        if not manifests or not all(isinstance(m, dict) for m in manifests):
             return None, None
-        document = documents.get(blob(str(manifests[0].get("digest"))))
+        chosen = _pick(manifests, _ref_names, image) if depth == 0 else manifests[0]
+        document = documents.get(blob(str(chosen.get("digest"))))
         if isinstance(document, dict) and "layers" in document:
             config = document.get("config") or {}
             return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in document["layers"]]
     return None, None
+
+
+REF_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
+
+
+def _ref_names(descriptor: dict) -> list[str]:
+    annotations = descriptor.get("annotations")
+    if not isinstance(annotations, dict):
+        return []
+    return [str(annotations[k]) for k in REF_ANNOTATIONS if k in annotations]
+
+
+def _pick(entries: list[dict], names, image: str | None) -> dict:
+    """The entry named `image` (exactly, or without its `:latest`); the only one when no name is asked for."""
+    if image is None:
+        if len(entries) == 1:
+            return entries[0]
+        held = sorted({n for e in entries for n in names(e)})
+        raise SaveError(f"the archive holds {len(entries)} images ({', '.join(held) or 'unnamed'}): pick one with --image")
+    for entry in entries:
+        if any(n in (image, image + ":latest") for n in names(entry)):
+            return entry
+    held = sorted({n for e in entries for n in names(e)})
+    raise SaveError(f"the archive holds no image named {image!r} (it holds: {', '.join(held) or 'unnamed images'})")
 
 
 def open_chunks(chunks: Iterable[bytes]) -> IO[bytes]:

@@ -1,0 +1,81 @@
+"""Opening an image archive or OCI layout directory from disk: no engine, no network.
+
+A tar file (`docker save`, `podman save` in either format, buildx
+`--output type=docker|oci`) is streamed through saved.read_save as the
+engine's save stream is, so memory stays at one layer summary each whatever
+the archive's size; a whole-archive gzip (`docker save | gzip`) is undone on
+the fly. A directory (`skopeo copy ... oci:DIR`, `crane pull --format=oci`,
+an unpacked buildx OCI tar) is read blob by blob from `blobs/`; symbolic
+links there are not followed, so nothing outside the directory is read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import tarfile
+import zlib
+
+from dlint.analyse.saved import (
+    GZIP_MAGIC,
+    READ_SIZE,
+    SavedImage,
+    SaveError,
+    order_layers,
+    parse_document,
+    read_layer,
+    read_save,
+)
+
+DOCUMENTS = ("index.json", "manifest.json")
+
+
+def read_archive(path: str, image: str | None = None) -> SavedImage:
+    """The image in the archive or OCI directory at `path` (`image` picks one of several)."""
+    try:
+        if os.path.isdir(path):
+            return _read_directory(path, image)
+        with open(path, "rb") as raw:
+            stream = io.BufferedReader(raw, buffer_size=READ_SIZE)
+            if stream.peek(2)[:2] == GZIP_MAGIC:
+                stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), buffer_size=READ_SIZE)  # type: ignore[arg-type]
+            return read_save(stream, image)
+    except OSError as exc:
+        raise SaveError(f"cannot read the archive {path}: {exc.strerror or exc}") from None
+
+
+def _read_directory(root: str, image: str | None) -> SavedImage:
+    documents: dict[str, object] = {}
+    layers = {}
+    for name in DOCUMENTS:
+        full = os.path.join(root, name)
+        if os.path.isfile(full) and not os.path.islink(full):
+            with open(full, "rb") as f:
+                document = parse_document(io.BufferedReader(f), os.fstat(f.fileno()).st_size)  # type: ignore[arg-type]
+            if document is not None:
+                documents[name] = document
+    blobs = os.path.join(root, "blobs")
+    if not documents or not os.path.isdir(blobs):
+        raise SaveError(f"{root} is not an OCI layout (no index.json and blobs/ directory)")
+    for algorithm in sorted(os.listdir(blobs)):
+        folder = os.path.join(blobs, algorithm)
+        if os.path.islink(folder) or not os.path.isdir(folder):
+            continue
+        for digest in sorted(os.listdir(folder)):
+            full = os.path.join(folder, digest)
+            if os.path.islink(full) or not os.path.isfile(full):
+                continue
+            name = f"blobs/{algorithm}/{digest}"
+            with open(full, "rb") as f:
+                blob = io.BufferedReader(f, buffer_size=READ_SIZE)
+                size = os.fstat(f.fileno()).st_size
+                document = parse_document(blob, size)
+                if document is not None:
+                    documents[name] = document
+                    continue
+                try:
+                    layers[name] = read_layer(blob, size)
+                except (tarfile.TarError, EOFError, zlib.error) as exc:
+                    raise SaveError(f"the layer blob {name} is not a readable tar ({exc})") from None
+    return order_layers(layers, documents, {}, image)

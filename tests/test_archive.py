@@ -1,0 +1,87 @@
+"""--archive input: image archives and OCI layout directories read from disk, without an engine."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+
+import pytest
+
+from dlint.analyse.archive import read_archive
+from dlint.analyse.saved import SaveError
+from tests.test_waste import legacy_save, oci_save, sample
+
+
+def unpack(data: bytes, into) -> None:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+
+
+def test_a_docker_archive_an_oci_tar_a_gzipped_archive_and_an_oci_directory_give_the_same_layers(tmp_path):
+    image, _ = sample()
+    (tmp_path / "docker.tar").write_bytes(legacy_save(image))
+    (tmp_path / "oci.tar").write_bytes(oci_save(image, compat_manifest=False))
+    (tmp_path / "docker.tar.gz").write_bytes(gzip.compress(legacy_save(image)))
+    unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
+    sizes = {name: [layer.stored_bytes for layer in read_archive(str(tmp_path / name)).layers]
+             for name in ("docker.tar", "oci.tar", "docker.tar.gz", "ocidir")}
+    assert len(set(map(tuple, sizes.values()))) == 1
+    assert sizes["docker.tar"] == [300, 4000, 0, 0]  # bin/sh; tmp/big; its whiteout; an empty layer
+
+
+def multi_image_archive(tmp_path):
+    image, _ = sample()
+    with tarfile.open(fileobj=io.BytesIO(legacy_save(image))) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    two = [dict(manifest[0], RepoTags=["app:1"]), dict(manifest[0], RepoTags=["tools:latest"], Layers=manifest[0]["Layers"][:2])]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(legacy_save(image))) as src, tarfile.open(fileobj=buf, mode="w") as out:
+        for member in src:
+            data = json.dumps(two).encode() if member.name == "manifest.json" else None
+            if data is not None:
+                member.size = len(data)
+                out.addfile(member, io.BytesIO(data))
+            else:
+                out.addfile(member, src.extractfile(member) if member.isreg() else None)
+    path = tmp_path / "two.tar"
+    path.write_bytes(buf.getvalue())
+    return str(path)
+
+
+def test_a_multi_image_archive_names_its_images_unless_one_is_picked(tmp_path):
+    path = multi_image_archive(tmp_path)
+    with pytest.raises(SaveError, match=r"^the archive holds 2 images \(app:1, tools:latest\): pick one with --image$"):
+        read_archive(path)
+    assert len(read_archive(path, "app:1").layers) == 4
+    assert len(read_archive(path, "tools").layers) == 2
+    with pytest.raises(SaveError, match=r"no image named 'web'.*app:1, tools:latest"):
+        read_archive(path, "web")
+
+
+def test_a_missing_file_a_truncated_archive_and_a_missing_layer_are_one_line_errors(tmp_path):
+    image, _ = sample()
+    with pytest.raises(SaveError, match="^cannot read the archive .*nope.tar: No such file"):
+        read_archive(str(tmp_path / "nope.tar"))
+    (tmp_path / "cut.tar").write_bytes(legacy_save(image)[:5000])
+    with pytest.raises(SaveError, match="no manifest"):
+        read_archive(str(tmp_path / "cut.tar"))
+    unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
+    blobs = sorted((tmp_path / "ocidir" / "blobs" / "sha256").iterdir(), key=lambda p: p.stat().st_size)
+    layer = next(p for p in blobs if p.read_bytes()[:2] == b"\x1f\x8b")
+    layer.unlink()
+    with pytest.raises(SaveError, match="names a layer it does not contain"):
+        read_archive(str(tmp_path / "ocidir"))
+
+
+def test_symbolic_links_in_an_oci_directory_are_not_followed(tmp_path):
+    image, _ = sample()
+    unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
+    outside = tmp_path / "secret"
+    outside.write_bytes(b"x" * 10)
+    (tmp_path / "ocidir" / "blobs" / "sha256" / ("0" * 64)).symlink_to(outside)
+    assert len(read_archive(str(tmp_path / "ocidir")).layers) == 4
+    (tmp_path / "notoci").mkdir()
+    with pytest.raises(SaveError, match="is not an OCI layout"):
+        read_archive(str(tmp_path / "notoci"))
