@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
+from dlint.parsing.arguments import KEYWORDS
 from dlint.model import Instruction
 
 _AS = re.compile(r"(?<=\s)(as)(?=\s)", re.I)
@@ -87,7 +88,8 @@ def expose_proto_casing(ctx: Context) -> Iterator[Violation]:
 
 @rule("DLB004")
 def consistent_instruction_casing(ctx: Context) -> Iterator[Violation]:
-    instrs = ctx.dockerfile.instructions
+    # An unknown instruction is already DL1000 (BuildKit stops there): no casing to agree on.
+    instrs = [i for i in ctx.dockerfile.instructions if i.keyword.lower() in KEYWORDS]
     upper = sum(1 for i in instrs if i.raw_keyword.isupper())
     lower = sum(1 for i in instrs if i.raw_keyword.islower())
     majority_upper = upper >= lower
