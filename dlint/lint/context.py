@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from collections.abc import Callable
 from typing import Any
 
 from dlint.lint.finding import Fix, Violation
 from dlint.lint.suppress import Pragmas, read_pragmas
-from dlint.model import Dockerfile, Instruction
+from dlint.model import Dockerfile, Instruction, Stage
 from dlint.parsing import packages, shell
 
 
@@ -18,6 +19,7 @@ class Context:
     options: dict[str, Any] = field(default_factory=dict)  # rule settings from config
     _scripts: dict[tuple[int, bool], shell.Script | None] = field(default_factory=dict, repr=False)
     _packages: dict[tuple[int, bool], tuple[packages.PackageCommand, ...]] = field(default_factory=dict, repr=False)
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # per-file tables rules build once
 
     def is_trigger(self, instr: Instruction) -> bool:
         """An ONBUILD's instruction: it runs in the builds FROM this image, not in this one."""
@@ -57,6 +59,19 @@ class Context:
             script = self.script(instr)
             self._packages[key] = packages.package_commands(script) if script else ()
         return self._packages[key]
+
+    def next_run(self, stage: Stage, instr: Instruction, test: Callable[[Context, Instruction], bool]) -> Instruction | None:
+        """The first RUN of `stage` after `instr` that passes `test`: one backward pass per stage
+        and test, so asking for every RUN stays linear."""
+        table = self.memo.get((test, stage.index))
+        if table is None:
+            table, nxt = {}, None
+            for r in reversed(stage.instructions):
+                table[r.index] = nxt
+                if r.keyword == "RUN" and test(self, r):
+                    nxt = r
+            self.memo[(test, stage.index)] = table
+        return table.get(instr.index)
 
     def runs(self) -> list[Instruction]:
         """Every RUN in file order, `ONBUILD RUN` triggers included: what a RUN rule finds in a

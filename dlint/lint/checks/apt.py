@@ -78,16 +78,9 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
     stage, script = df.stage_of(instr), ctx.script(instr)
     if stage is None or script is None or ctx.is_trigger(instr):
         return None
-    target, use = next(
-        (
-            (r, p)
-            for r in stage.instructions
-            if r.keyword == "RUN" and r.index > instr.index
-            for p in ctx.package_commands(r)
-            if p.manager in APT and p.subcommand in USES_LISTS
-        ),
-        (None, None),
-    )
+    target = ctx.next_run(stage, instr, _uses_lists)
+    use = next((p for p in ctx.package_commands(target) if p.manager in APT and p.subcommand in USES_LISTS),
+               None) if target else None  # fmt: skip
     if target is None or use is None or not {(f.name, f.value) for f in instr.flags} <= {
         (f.name, f.value) for f in target.flags
     }:
@@ -108,8 +101,20 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
         if prefix is None:
             return None
         edits.append(prefix)
-    between = any(r.keyword == "RUN" and instr.index < r.index < target.index for r in stage.instructions)
+    between = ctx.next_run(stage, instr, _any_run) is not target
     return Fix(tuple(edits), safe=not between)
+
+
+def _uses_lists(ctx: Context, instr: Instruction) -> bool:
+    return any(p.manager in APT and p.subcommand in USES_LISTS for p in ctx.package_commands(instr))
+
+
+def _any_run(ctx: Context, instr: Instruction) -> bool:
+    return True
+
+
+def _removes_lists(ctx: Context, instr: Instruction) -> bool:
+    return bool(list_removals(ctx, instr))
 
 
 def list_removals(ctx: Context, instr: Instruction) -> list[Command]:
@@ -136,15 +141,8 @@ def apt_lists_not_removed(ctx: Context) -> Iterator[Violation]:
         last_update = updates[-1].command.start_offset
         if any(c.start_offset > last_update for c in list_removals(ctx, instr)):
             continue
-        later = None if ctx.is_trigger(instr) else next(  # a trigger's later RUNs are another build's
-            (
-                r
-                for r in stage.instructions
-                if r.keyword == "RUN" and r.index > instr.index
-                and list_removals(ctx, r)
-            ),
-            None,
-        )
+        # a trigger's later RUNs are another build's
+        later = None if ctx.is_trigger(instr) else ctx.next_run(stage, instr, _removes_lists)
         message = f"`{updates[-1].manager} update` leaves {LISTS} in this layer; remove it in the same RUN"
         if later is not None:
             message += f" (the removal at line {later.start_line} runs in a later layer, so the bytes stay here)"
@@ -170,14 +168,14 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
     df = ctx.dockerfile
     script = ctx.script(instr)
     update = apt_updates(ctx, instr)[-1].command.start_offset
+    if script is None or not any(
+        p.manager in APT and p.subcommand in USES_LISTS and p.command.start_offset > update
+        for p in ctx.package_commands(instr)
+    ):
+        return None
     later_runs = [] if ctx.is_trigger(instr) else _later_runs(df, stage, instr)
     runs = [(r, s) for r in later_runs if (s := ctx.script(r)) is not None]
-    if (
-        script is None
-        or not any(p.manager in APT and p.subcommand in USES_LISTS and p.command.start_offset > update
-                   for p in ctx.package_commands(instr))
-        or any(_reads_lists(ctx, r, s) for r, s in runs)
-    ):
+    if any(_reads_lists(ctx, r, s) for r, s in runs):
         return None
     append = append_command(df, instr, script, f"rm -rf {LISTS}/*")
     if append is None:

@@ -83,6 +83,7 @@ def sort_words(df: Dockerfile, words: list[tuple[Word, str]]) -> Fix | None:
 def duplicate_packages(ctx: Context) -> Iterator[Violation]:
     for instr, pc, words in system_installs(ctx):
         seen: dict[str, Word] = {}
+        position = {id(w): i for i, w in enumerate(pc.command.words)}  # one table, not a search per repeat
         for word, key in words:
             if key in seen:
                 yield ctx.violation(
@@ -91,20 +92,20 @@ def duplicate_packages(ctx: Context) -> Iterator[Violation]:
                     instr,
                     word.start_offset,
                     word.end_offset,
-                    drop_word(ctx.dockerfile, pc, word, seen[key]),
+                    drop_word(ctx.dockerfile, pc, word, seen[key], position),
                 )
             else:
                 seen[key] = word
 
 
-def drop_word(df: Dockerfile, pc: PackageCommand, word: Word, first: Word) -> Fix | None:
+def drop_word(df: Dockerfile, pc: PackageCommand, word: Word, first: Word, position: dict[int, int]) -> Fix | None:
     """Delete the repeat with the blanks (and continuations) before it, so the layout closes up.
 
     Unsafe when the repeat is spelled differently (`curl=8.5.0-2` after `curl`,
     `libc6:i386` after `libc6:amd64`): the build may then install something else.
     """
     words = pc.command.words
-    before = words[words.index(word) - 1]
+    before = words[position[id(word)] - 1]
     gap = df.text[before.end_offset : word.start_offset]
     if not _BLANKS.fullmatch(gap):
         return None
