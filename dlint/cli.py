@@ -207,8 +207,19 @@ def analyse(
     no_waste: bool = typer.Option(
         False, "--no-waste", help="Skip waste accounting (it reads the whole image once through `docker save`).",
     ),
+    archive: Optional[str] = typer.Option(
+        None, "--archive", metavar="FILE|DIR",
+        help="Read a docker-archive or OCI layout (tar or directory) instead of building: no engine, no network.",
+    ),
+    archive_image: Optional[str] = typer.Option(
+        None, "--image", metavar="NAME[:TAG]", help="With --archive: the image to read from a multi-image archive.",
+    ),
 ) -> None:
     """Build with a real Docker Engine; measure every step's layer size, cache hit, time and waste; gate on budgets."""
+    if archive is not None:
+        from dlint.analyse.layertable import run_archive
+
+        raise typer.Exit(run_archive(archive, archive_image, _write_or_exit))
     from dlint.analyse.command import AnalyseOptions, run
 
     options = AnalyseOptions(

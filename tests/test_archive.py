@@ -5,13 +5,15 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import subprocess
+import sys
 import tarfile
 
 import pytest
 
 from dlint.analyse.archive import read_archive
 from dlint.analyse.saved import SaveError
-from tests.test_waste import legacy_save, oci_save, sample
+from tests.test_waste import Entry, Image, file, layer_tar, legacy_save, oci_save, sample, whiteout
 
 
 def unpack(data: bytes, into) -> None:
@@ -85,3 +87,36 @@ def test_symbolic_links_in_an_oci_directory_are_not_followed(tmp_path):
     (tmp_path / "notoci").mkdir()
     with pytest.raises(SaveError, match="is not an OCI layout"):
         read_archive(str(tmp_path / "notoci"))
+
+
+def analyse_archive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dlint", "analyse", "--archive", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_analyse_archive_without_a_dockerfile_shows_each_layer_its_command_cache_bytes_and_waste(tmp_path):
+    layers = [layer_tar(file("bin/sh", 300)),
+              layer_tar(Entry("var/lib/apt/lists"), file("var/lib/apt/lists/idx", 5000), file("big", 4000)),
+              layer_tar(whiteout("big"))]
+    history = [{"created_by": "/bin/sh -c #(nop) ADD file:abc in / "},
+               {"created_by": "/bin/sh -c #(nop)  ENV X=1", "empty_layer": True},
+               {"created_by": "RUN /bin/sh -c apt-get update # buildkit"},
+               {"created_by": "RUN /bin/sh -c rm /big\x1b[2J # buildkit"}]
+    (tmp_path / "img.tar").write_bytes(oci_save(Image(layers, history), compat_manifest=False))
+    proc = analyse_archive(str(tmp_path / "img.tar"))
+    assert proc.returncode == 0, proc.stderr
+    rows = proc.stdout.splitlines()
+    assert rows[1].split() == ["1", "300", "B", "0", "B", "/bin/sh", "-c", "#(nop)", "ADD", "file:abc", "in", "/"]
+    assert rows[2].split()[:5] == ["2", "9", "kB", "5", "kB"] and rows[2].endswith("apt-get update # buildkit")
+    assert rows[3].endswith("rm /big?[2J # buildkit")  # the escape never reaches the terminal
+    assert "\x1b" not in proc.stdout
+    assert "4.0 kB wasted" in proc.stdout or "4 kB wasted" in proc.stdout
+    assert "/big (deleted)" in proc.stdout
+
+
+def test_analyse_archive_on_a_broken_archive_is_one_line_and_exit_2(tmp_path):
+    image, _ = sample()
+    (tmp_path / "cut.tar").write_bytes(legacy_save(image)[:5000])
+    proc = analyse_archive(str(tmp_path / "cut.tar"))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "dlint: the engine's save stream has no manifest naming the image's layers\n"

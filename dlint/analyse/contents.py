@@ -1,0 +1,34 @@
+"""Bytes under cache directories, per layer, from the layer contents themselves.
+
+One measurement path for every input: the `docker save` stream (any builder,
+`--image`) and archives on disk give the same Layer summaries that waste
+accounting replays, so the probes need no container and no `get_archive`.
+Call `probe_layers(saved.layers)` with what `saved.read_save` (an engine's
+save stream) or `archive.read_archive` (a file or OCI directory) returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dlint.analyse.probes import CACHE_DIRS
+from dlint.analyse.saved import Layer
+
+
+def cache_bytes(layer: Layer, paths: Iterable[str] = CACHE_DIRS) -> dict[str, int]:
+    """Bytes of regular files this layer writes under each path (paths it writes nothing under are left out)."""
+    tops = {p.strip("/"): p for p in paths}
+    sizes: dict[str, int] = {}
+    for path, node in layer.nodes.items():
+        if node.type != "file" or not node.size:
+            continue
+        for top, name in tops.items():
+            if path.startswith(top + "/"):
+                sizes[name] = sizes.get(name, 0) + node.size
+    return sizes
+
+
+def probe_layers(layers: list[Layer], paths: Iterable[str] = CACHE_DIRS) -> list[dict[str, int]]:
+    """cache_bytes of each layer, oldest first: a step's `probes`, once layers are tied to steps."""
+    chosen = tuple(paths)
+    return [cache_bytes(layer, chosen) for layer in layers]

@@ -1,0 +1,52 @@
+"""The dive-like view of an image without a Dockerfile: each layer's size, waste, cache bytes and history command."""
+
+from __future__ import annotations
+
+import re
+
+from dlint.analyse import waste
+from dlint.analyse.contents import probe_layers
+from dlint.analyse.saved import SavedImage
+from dlint.analyse.units import human_size
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def layer_commands(config: dict, layer_count: int) -> list[str | None]:
+    """The history command of each layer, oldest first: the entries without `empty_layer` are the layers."""
+    history = config.get("history")
+    rows = [h for h in history if isinstance(h, dict) and not h.get("empty_layer")] if isinstance(history, list) else []
+    commands = [str(h.get("created_by") or "") for h in rows]
+    return (commands + [None] * layer_count)[:layer_count]
+
+
+def render(saved: SavedImage) -> str:
+    """One line per layer, then the image's totals and its biggest waste entries."""
+    report = waste.account(saved.layers, [None] * len(saved.layers))
+    commands = layer_commands(saved.config, len(saved.layers))
+    probes = probe_layers(saved.layers)
+    lines = [f"{'LAYER':>5}  {'SIZE':>9}  {'CACHE DIRS':>10}  COMMAND"]
+    for i, (layer, command, probe) in enumerate(zip(saved.layers, commands, probes, strict=True), 1):
+        shown = _CONTROL.sub("?", command) if command is not None else "(no history entry)"
+        lines.append(f"{i:>5}  {human_size(layer.stored_bytes):>9}  {human_size(sum(probe.values())):>10}  {shown[:200]}")
+    lines.append(f"image: {len(saved.layers)} layers, {human_size(report.stored_bytes)} stored, "
+                 f"{human_size(report.wasted_bytes)} wasted (efficiency {report.efficiency:.1%})")
+    for entry in report.entries[:10]:
+        lines.append(f"  wasted {human_size(entry.bytes):>9}  {_CONTROL.sub('?', entry.path)} ({entry.kind})")
+    return "\n".join(lines) + "\n"
+
+
+def run_archive(path: str, image: str | None, write) -> int:
+    """`dlint analyse --archive PATH`: the layer table on stdout; an unreadable archive is one line and exit 2."""
+    from dlint import exitcodes
+    from dlint.analyse.archive import read_archive
+    from dlint.analyse.saved import SaveError
+    from dlint.output import say
+
+    try:
+        saved = read_archive(path, image)
+    except SaveError as exc:
+        say(_CONTROL.sub('?', str(exc)))
+        return exitcodes.USAGE
+    write(render(saved), None)
+    return exitcodes.OK
