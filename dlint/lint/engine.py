@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from dlint.lint import shellcheck
+from dlint.lint.check_directive import CheckDirective, parse_check
 from dlint.lint.context import Context
 from dlint.lint.finding import Anchor, Finding, Level, Replacement, Violation
 from dlint.lint.registry import Rule, all_rules
@@ -55,8 +56,9 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
         if PARSE_ERROR in selection.codes and not (e.rule and e.rule in selection.codes)
     ]
     crashes: list[RuleCrash] = []
+    directive = parse_check(df.directives.check)
     for code, rule in rules.items() if df.instructions else ():
-        check = rule.check if code in selection.codes else None
+        check = rule.check if code in selection.codes and not directive.skips(rule) else None
         if check is None:
             continue
         try:
@@ -64,7 +66,7 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others
             crashes.append(RuleCrash(code, f"{type(exc).__name__}: {exc}"))
             continue
-        found.extend((to_finding(df, v, rules[v.code], selection), v.instruction) for v in violations)
+        found.extend((to_finding(df, v, rules[v.code], selection, directive), v.instruction) for v in violations)
     if selection.shellcheck and df.instructions:
         try:
             found.extend(
@@ -111,8 +113,10 @@ def _identify(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
         seen[key] = finding.rank + 1
 
 
-def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection) -> Finding:
-    return _finding(df, v, rule.name, selection.levels.get(v.code, rule.level))
+def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection, directive: CheckDirective) -> Finding:
+    """`# check=error=true` makes a BuildKit check an error, as `docker build --check` fails on it."""
+    level = Level.ERROR if directive.error and rule.aliases else selection.levels.get(v.code, rule.level)
+    return _finding(df, v, rule.name, level)
 
 
 def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:

@@ -1,0 +1,56 @@
+"""BuildKit's build checks as dlint reports them, and the `# check=` directive that BuildKit honours."""
+
+from __future__ import annotations
+
+from dlint.lint.engine import Selection, lint
+from dlint.lint.fix import fix_text
+from dlint.lint.finding import Level
+from dlint.parsing.dockerfile import parse
+
+BUILDKIT = ("DLB001", "DLB002", "DLB003", "DLB004", "DL4000")
+MIXED = "FROM debian:bookworm-slim as Build\nMAINTAINER x\nrun true\nEXPOSE 80/TCP 53/udp\n"
+
+
+def found(text: str, *codes: str):
+    findings, crashes = lint(parse(text, "Dockerfile"), Selection(frozenset(codes or BUILDKIT)))
+    assert not crashes
+    return findings
+
+
+def seen(text: str, *codes: str) -> list[tuple[int, int, str]]:
+    return [(f.line, f.column, f.code) for f in found(text, *codes)]
+
+
+def test_buildkit_checks_report_where_buildkit_does():
+    assert seen(MIXED) == [
+        (1, 1, "DLB002"), (1, 27, "DLB001"), (2, 1, "DL4000"), (3, 1, "DLB004"), (4, 1, "DLB003")
+    ]
+
+
+def test_casing_follows_the_majority_and_from():
+    lower = "from debian:bookworm-slim AS b\nrun true\nRUN true\ncopy a /a\n"
+    assert seen(lower, "DLB001", "DLB004") == [(1, 27, "DLB001"), (3, 1, "DLB004")]
+    assert seen("FROM a AS b\nFROM b as c\n", "DLB001") == [(2, 8, "DLB001")]
+
+
+def test_case_fixes_change_only_the_case():
+    text = "FROM debian:bookworm-slim as b\nrun true\nEXPOSE 80/TCP\n"
+    fixed = fix_text(text, "Dockerfile", Selection(frozenset(BUILDKIT)))[0].text
+    assert fixed == "FROM debian:bookworm-slim AS b\nRUN true\nEXPOSE 80/tcp\n"
+
+
+def test_check_directive_skips_named_checks_by_their_buildkit_names():
+    text = "# check=skip=FromAsCasing, StageNameCasing\n" + MIXED
+    assert [c for _, _, c in seen(text)] == ["DL4000", "DLB004", "DLB003"]
+
+
+def test_check_directive_skip_all_and_error():
+    assert seen("# check=skip=all\n" + MIXED) == []
+    levels = {f.code: f.level for f in found("# check=error=true\n" + MIXED + "RUN cd /x\n", *BUILDKIT, "DL3003")}
+    assert levels["DLB004"] == levels["DL4000"] == Level.ERROR
+    assert levels["DL3003"] == Level.WARNING  # not a BuildKit check: unchanged
+
+
+def test_check_directive_buildkit_would_reject_changes_nothing():
+    for bad in ("# check=skip", "# check=error=maybe", "# check=colour=red"):
+        assert len(seen(bad + "\n" + MIXED)) == 5
