@@ -33,7 +33,7 @@ def diagnostic(linted: Linted, f: Finding, encoding: str) -> types.Diagnostic:
         severity=SEVERITY[f.level],
         code=f.code,
         source=SOURCE,
-        data={"identity": f.identity, "fixable": f.fixable, "instruction_line": f.instruction_line},
+        data={"fingerprint": f.fingerprint, "fixable": f.fixable, "instruction_line": f.instruction_line},
     )
 
 
