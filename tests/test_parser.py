@@ -391,10 +391,10 @@ def test_stages_aliases_parents_and_what_ships():
     assert got == [
         (0, "builder", "golang:1.22", None, True),
         (1, "test", "builder", 0, False),  # reached only through COPY --from
-        (2, "tools-linux", "scratch", None, False),
-        (3, "tools-darwin", "scratch", None, False),
+        (2, "tools-linux", "scratch", None, True),  # a stage `unused` may build on
+        (3, "tools-darwin", "scratch", None, True),
         (4, "release-base", "${BASE}", 0, True),  # ARG BASE=builder
-        (5, "unused", "tools-$VARIANT", None, False),
+        (5, "unused", "tools-$VARIANT", None, True),  # nothing later uses it: a build target
         (6, None, "release-base", 4, True),
     ]
     assert df.stages[0].platform == "$BUILDPLATFORM"
@@ -404,7 +404,8 @@ def test_stages_aliases_parents_and_what_ships():
 
 def test_a_platform_dependent_from_ships_every_stage_it_can_name():
     df = parse("FROM scratch AS bin-linux\nFROM scratch AS bin-windows\nFROM alpine AS other\nFROM bin-$TARGETOS\n")
-    assert [(s.parent, s.ships) for s in df.stages] == [(None, True), (None, True), (None, False), (None, True)]
+    # `other` is used by no later stage: a target someone can build with --target, so it ships too.
+    assert [(s.parent, s.ships) for s in df.stages] == [(None, True), (None, True), (None, True), (None, True)]
 
 
 @pytest.mark.parametrize(
