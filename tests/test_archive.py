@@ -120,3 +120,11 @@ def test_analyse_archive_on_a_broken_archive_is_one_line_and_exit_2(tmp_path):
     proc = analyse_archive(str(tmp_path / "cut.tar"))
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == "dlint: the engine's save stream has no manifest naming the image's layers\n"
+
+
+def test_analyse_archive_refuses_the_gates_it_cannot_honour_yet(tmp_path):
+    image, _ = sample()
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    proc = analyse_archive(str(tmp_path / "img.tar"), "--max-size", "1000", "--format", "json")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "dlint: --archive does not take --max-size, --format yet\n"
