@@ -116,6 +116,9 @@ def check(
         None, "--shellcheck/--no-shellcheck",
         help="Also run ShellCheck on RUN scripts and report its SC codes (needs `shellcheck` on PATH).",
     ),
+    target: Optional[list[str]] = typer.Option(
+        None, "--target", help="A stage that ships (repeatable); given, only these and their FROM stages ship."
+    ),
     fix: bool = typer.Option(
         False, "--fix", help="Apply safe fixes in place, then report what is left; with - print the fixed text."
     ),
@@ -139,6 +142,7 @@ def check(
         isolated=isolated,
         inline_ignores=not no_inline_ignores,
         shellcheck=shellcheck,
+        targets=tuple(target or ()),
     )
     outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
     raise typer.Exit(

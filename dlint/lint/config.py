@@ -62,6 +62,7 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     shellcheck: bool | None = None  # run ShellCheck on RUN scripts; None: not set
+    targets: tuple[str, ...] = ()  # stage names that ship; empty: not set
 
     @property
     def root(self) -> str:
@@ -83,6 +84,7 @@ class Flags(NamedTuple):
     isolated: bool = False
     inline_ignores: bool = True
     shellcheck: bool | None = None  # --shellcheck / --no-shellcheck
+    targets: tuple[str, ...] = ()  # --target NAME, repeatable
 
 
 class Settings(NamedTuple):
@@ -128,7 +130,8 @@ class Resolver:
         threshold = self.flags.failure_threshold or cfg.failure_threshold or "style"
         run_shellcheck = next((s for s in (self.flags.shellcheck, cfg.shellcheck) if s is not None), False)
         selection = Selection(
-            frozenset(codes), dict(cfg.levels), cfg.options, self.flags.inline_ignores, run_shellcheck
+            frozenset(codes), dict(cfg.levels), cfg.options, self.flags.inline_ignores, run_shellcheck,
+            self.flags.targets or cfg.targets,
         )
         return Settings(selection, _threshold(threshold, "failure-threshold"), cfg)
 
@@ -224,12 +227,13 @@ def load(
         per_file_ignores=v.per_file_ignores(table.get("per-file-ignores", {})),
         options=v.options(table.get("rules", {})),
         shellcheck=run_shellcheck,
+        targets=v.strings(table, "targets"),
     )
 
 
 KEYS = (
     "select", "extend-select", "ignore", "extend-ignore", "levels", "failure-threshold",
-    "exclude", "per-file-ignores", "rules", "shellcheck",
+    "exclude", "per-file-ignores", "rules", "shellcheck", "targets",
 )
 _OPTION_TYPES = {
     "str": lambda x: isinstance(x, str),
