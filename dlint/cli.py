@@ -120,6 +120,9 @@ def check(
     no_gitignore: bool = typer.Option(
         False, "--no-gitignore", help="Search directories whole, including what git ignores (.gitignore, info/exclude)."
     ),
+    target: Optional[list[str]] = typer.Option(
+        None, "--target", help="A stage that ships (repeatable); given, only these and their FROM stages ship."
+    ),
     fix: bool = typer.Option(
         False, "--fix", help="Apply safe fixes in place, then report what is left; with - print the fixed text."
     ),
@@ -148,6 +151,7 @@ def check(
         shellcheck=shellcheck,
         gitignore=not no_gitignore,
         max_file_size=max_file_size,
+        targets=tuple(target or ()),
     )
     outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
     raise typer.Exit(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -225,6 +226,18 @@ class Dockerfile:
 
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages[instruction.stage] if instruction.stage >= 0 else None
+
+    def ship_only(self, targets: Iterable[str]) -> None:
+        """Exactly the named stages (`AS` names or indexes) and the stages they build FROM ship."""
+        wanted = {t.lower() for t in targets}
+        for stage in self.stages:
+            stage.ships = False
+        for stage in self.stages:
+            if stage.name in wanted:
+                at: Stage | None = stage
+                while at is not None and not at.ships:
+                    at.ships = True
+                    at = self.stages[at.parent] if at.parent is not None else None
 
     @property
     def global_args(self) -> list[Instruction]:

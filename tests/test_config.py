@@ -127,6 +127,7 @@ def test_levels_off_turns_a_rule_off(tmp_path):
         (".dlint.toml", '[per-file-ignores]\n"*.dev" = "DLT001"\n', ["per-file-ignores", "list of strings"]),
         (".dlint.toml", "[rules.DLT001]\nx = 1\n", ["rules.DLT001", "has no settings"]),
         (".dlint.toml", "select = [\n", ["not valid TOML"]),
+        (".dlint.toml", 'targets = "app"\n', ["targets", "list of strings"]),
         ("pyproject.toml", "[tool.dlint]\nexclude = [1]\n", ["tool.dlint.exclude", "list of strings"]),
         ("pyproject.toml", "[tool.dlint.levels]\nNOPE = 'error'\n", ["tool.dlint.levels.NOPE", "unknown rule code"]),
     ],
@@ -182,3 +183,23 @@ def test_config_path_with_dotdot_is_resolved_by_the_file_system_not_as_text(tmp_
     (tmp_path / "work" / "Dockerfile").write_text("FROM debian:12\nRUN apt-get update\n")
     p = dlint("check", "--config", "link/../.dlint.toml", "Dockerfile", cwd=tmp_path / "work")
     assert (p.returncode, p.stdout) == (0, b""), p.stderr
+
+
+STAGES = (
+    "FROM fedora:40 AS tools\nRUN dnf install -y gdb-14\n"
+    "FROM fedora:40 AS app\nRUN dnf install -y nginx-1 && dnf clean all\n"
+    "FROM fedora:40 AS test\nRUN dnf install -y pytest-8\n"
+)  # tools and test are both unused: each is a target that can ship
+
+
+def dl3040_lines(proc) -> list[int]:
+    return sorted(d["line"] for d in json.loads(proc.stdout) if d["code"] == "DL3040")
+
+
+def test_targets_name_the_stages_that_ship(tmp_path):
+    (tmp_path / "Dockerfile").write_text(STAGES)
+    assert dl3040_lines(dlint("check", "--format", "json", "Dockerfile", cwd=tmp_path)) == [2, 6]
+    (tmp_path / ".dlint.toml").write_text('targets = ["App", "test"]\n')
+    assert dl3040_lines(dlint("check", "--format", "json", "Dockerfile", cwd=tmp_path)) == [6]
+    flagged = dlint("check", "--format", "json", "--target", "tools", "Dockerfile", cwd=tmp_path)
+    assert dl3040_lines(flagged) == [2]  # the flag replaces the config's list

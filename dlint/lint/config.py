@@ -63,6 +63,7 @@ class Config:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     shellcheck: bool | None = None  # run ShellCheck on RUN scripts; None: not set
+    targets: tuple[str, ...] = ()  # stage names that ship; empty: not set
 
     @property
     def root(self) -> str:
@@ -86,6 +87,7 @@ class Flags(NamedTuple):
     shellcheck: bool | None = None  # --shellcheck / --no-shellcheck
     gitignore: bool = True  # --no-gitignore: directories are searched whole
     max_file_size: int = MAX_FILE_SIZE  # --max-file-size: a bigger file is refused unread
+    targets: tuple[str, ...] = ()  # --target NAME, repeatable
 
 
 class Settings(NamedTuple):
@@ -133,7 +135,8 @@ class Resolver:
         threshold = self.flags.failure_threshold or cfg.failure_threshold or "style"
         run_shellcheck = next((s for s in (self.flags.shellcheck, cfg.shellcheck) if s is not None), False)
         selection = Selection(
-            frozenset(codes), dict(cfg.levels), cfg.options, self.flags.inline_ignores, run_shellcheck
+            frozenset(codes), dict(cfg.levels), cfg.options, self.flags.inline_ignores, run_shellcheck,
+            self.flags.targets or cfg.targets,
         )
         return Settings(selection, _threshold(threshold, "failure-threshold"), cfg)
 
@@ -229,12 +232,13 @@ def load(
         per_file_ignores=v.per_file_ignores(table.get("per-file-ignores", {})),
         options=v.options(table.get("rules", {})),
         shellcheck=run_shellcheck,
+        targets=v.strings(table, "targets"),
     )
 
 
 KEYS = (
     "select", "extend-select", "ignore", "extend-ignore", "levels", "failure-threshold",
-    "exclude", "per-file-ignores", "rules", "shellcheck",
+    "exclude", "per-file-ignores", "rules", "shellcheck", "targets",
 )
 _OPTION_TYPES = {
     "str": lambda x: isinstance(x, str),

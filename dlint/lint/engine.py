@@ -26,6 +26,7 @@ class Selection:
     options: dict[str, Any] = field(default_factory=dict)  # rule code -> its settings from config
     inline_ignores: bool = True  # False: `--no-inline-ignores`, pragmas silence nothing
     shellcheck: bool = False  # also run ShellCheck on RUN scripts; `codes` still selects its SC codes
+    targets: tuple[str, ...] = ()  # the stages that ship (`targets`, `--target`); empty: every unused stage
 
     @classmethod
     def default(cls) -> Selection:
@@ -49,6 +50,8 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
     """Every finding of the selected rules, inline-suppressed ones included (marked `suppressed`)."""
     selection = selection or Selection.default()
     rules = all_rules()
+    if selection.targets:
+        df.ship_only(selection.targets)
     ctx = Context(df, selection.options)
     found: list[tuple[Finding, int]] = [  # with the instruction index each is about (-1: the file)
         (_parse_error(df, e, rules[PARSE_ERROR], selection), -1)
