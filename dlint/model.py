@@ -210,6 +210,16 @@ class Dockerfile:
     stages: list[Stage]
     errors: list[ParseError] = field(default_factory=list)
     line_starts: list[int] = field(default_factory=lambda: [0])  # offset of each line's first char
+    _ascii_lines: dict[int, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    def line_is_ascii(self, line: int) -> bool:
+        """Whether a line (1-based) is pure ASCII, read once per line: findings on it ask for byte columns."""
+        known = self._ascii_lines.get(line)
+        if known is None:
+            start = self.line_starts[line - 1]
+            end = self.line_starts[line] if line < len(self.line_starts) else len(self.text)
+            known = self._ascii_lines[line] = self.text[start:end].isascii()
+        return known
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column), both 1-based, of a file offset."""

@@ -127,7 +127,7 @@ def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
     line, col = df.position(v.start_offset)
     end_line, end_col = df.position(end)
     instr = df.instructions[v.instruction] if v.instruction >= 0 else None
-    start_bytes, end_bytes = _byte_column(df, v.start_offset, col), _byte_column(df, end, end_col)
+    start_bytes, end_bytes = _byte_column(df, v.start_offset, line, col), _byte_column(df, end, end_line, end_col)
     return Finding(
         file=df.path,
         line=line,
@@ -146,16 +146,20 @@ def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
     )
 
 
-def _byte_column(df: Dockerfile, offset: int, column: int) -> int:
-    """The UTF-8 byte column of a character column: the same unless the line before it holds non-ASCII."""
-    prefix = df.text[offset - column + 1 : offset]
-    return column if prefix.isascii() else len(prefix.encode("utf-8", "surrogatepass")) + 1
+def _byte_column(df: Dockerfile, offset: int, line: int, column: int) -> int:
+    """The UTF-8 byte column of a character column: the same on an ASCII line (each line checked once,
+    so many findings on one long line stay linear)."""
+    if df.line_is_ascii(line):
+        return column
+    return len(df.text[offset - column + 1 : offset].encode("utf-8", "surrogatepass")) + 1
 
 
 def _replacement(df: Dockerfile, start: int, end: int, text: str) -> Replacement:
     line, col = df.position(start)
     end_line, end_col = df.position(end)
-    return Replacement(line, col, end_line, end_col, _byte_column(df, start, col), _byte_column(df, end, end_col), text)
+    return Replacement(
+        line, col, end_line, end_col, _byte_column(df, start, line, col), _byte_column(df, end, end_line, end_col), text
+    )
 
 
 def _parse_error(df: Dockerfile, err: ParseError, rule: Rule, selection: Selection) -> Finding:

@@ -14,16 +14,16 @@ from collections import Counter
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding
+from dlint.output import printable
 from dlint.report.paths import display_path
 
 MAX_ROWS = 200
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def cell(text: str) -> str:
     """Text that stays one table cell and renders literally, `code` spans kept as code."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = printable(text)
     parts = text.split("`")
     if len(parts) % 2 == 0:  # an unpaired backtick: no code spans at all
         return _SPECIAL.sub(r"\\\1", text)

@@ -33,12 +33,16 @@ def _cased(word: str, like: str) -> str:
     return word.upper() if like.isupper() else word.lower()
 
 
+def _named_froms(ctx: Context) -> Iterator[Instruction]:
+    """The `FROM image AS name` instructions: what the stage-name casing rules look at."""
+    for stage in ctx.dockerfile.stages:
+        if stage.alias is not None and len(stage.from_instruction.values) >= 3:
+            yield stage.from_instruction
+
+
 @rule("DLB001")
 def from_as_casing(ctx: Context) -> Iterator[Violation]:
-    for stage in ctx.dockerfile.stages:
-        instr = stage.from_instruction
-        if stage.alias is None or len(instr.values) < 3:
-            continue
+    for instr in _named_froms(ctx):
         keyword = instr.raw_keyword
         if not (keyword.isupper() or keyword.islower()):
             continue  # ConsistentInstructionCasing's business, as in BuildKit
@@ -56,10 +60,7 @@ def from_as_casing(ctx: Context) -> Iterator[Violation]:
 
 @rule("DLB002")
 def stage_name_casing(ctx: Context) -> Iterator[Violation]:
-    for stage in ctx.dockerfile.stages:
-        instr = stage.from_instruction
-        if stage.alias is None or len(instr.values) < 3:
-            continue
+    for instr in _named_froms(ctx):
         name = instr.values[2]
         if name == name.lower():
             continue
