@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
-from dlint.parsing.arguments import KEYWORDS
 from dlint.model import Instruction
+from dlint.parsing.arguments import KEYWORDS
 
 _AS = re.compile(r"(?<=\s)(as)(?=\s)", re.I)
 _PROTO = re.compile(r"/([A-Za-z]+)$")
