@@ -199,6 +199,8 @@ class ParseError:
     line: int
     column: int = 1
     rule: str | None = None  # a rule reporting the same mistake under its own code: DL1000 then stays quiet
+    end: tuple[int, int] | None = None  # (line, column) just past the span, for an error about one part
+    instruction: int = -1  # the instruction BuildKit refuses (a bad flag): no other rule reports on it
 
 
 @dataclass

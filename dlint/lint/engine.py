@@ -54,10 +54,11 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
         df.ship_only(selection.targets)
     ctx = Context(df, selection.options)
     found: list[tuple[Finding, int]] = [  # with the instruction index each is about (-1: the file)
-        (_parse_error(df, e, rules[PARSE_ERROR], selection), -1)
+        (_parse_error(df, e, rules[PARSE_ERROR], selection), e.instruction)
         for e in df.errors
         if PARSE_ERROR in selection.codes and not (e.rule and e.rule in selection.codes)
     ]
+    refused = {e.instruction for e in df.errors if e.instruction >= 0}  # BuildKit stops there: nothing else to say
     crashes: list[RuleCrash] = []
     directive = parse_check(df.directives.check)
     for code, rule in rules.items() if df.instructions else ():
@@ -69,13 +70,17 @@ def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Findi
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others
             crashes.append(RuleCrash(code, f"{type(exc).__name__}: {exc}"))
             continue
-        found.extend((to_finding(df, v, rules[v.code], selection, directive), v.instruction) for v in violations)
+        found.extend(
+            (to_finding(df, v, rules[v.code], selection, directive), v.instruction)
+            for v in violations
+            if v.instruction not in refused
+        )
     if selection.shellcheck and df.instructions:
         try:
             found.extend(
                 (_finding(df, v, shellcheck.NAME, selection.levels.get(v.code, level)), v.instruction)
                 for v, level in shellcheck.run(ctx)
-                if v.code in selection.codes
+                if v.code in selection.codes and v.instruction not in refused
             )
         except shellcheck.ShellcheckError as exc:
             crashes.append(RuleCrash(shellcheck.NAME, str(exc)))
@@ -163,16 +168,24 @@ def _replacement(df: Dockerfile, start: int, end: int, text: str) -> Replacement
 
 
 def _parse_error(df: Dockerfile, err: ParseError, rule: Rule, selection: Selection) -> Finding:
+    end_line, end_column = err.end or (err.line, err.column)
+    instr = df.instructions[err.instruction] if err.instruction >= 0 else None
+    byte_columns = None
+    if instr is not None:  # a span inside an instruction: reporters may want its UTF-8 columns
+        start = df.line_starts[err.line - 1] + err.column - 1
+        end = df.line_starts[end_line - 1] + end_column - 1
+        byte_columns = _byte_column(df, start, err.line, err.column), _byte_column(df, end, end_line, end_column)
     return Finding(
         file=df.path,
         line=err.line,
         column=err.column,
-        end_line=err.line,
-        end_column=err.column,
+        end_line=end_line,
+        end_column=end_column,
         code=PARSE_ERROR,
         name=rule.name,
         level=selection.levels.get(PARSE_ERROR, rule.level),
         message=err.message,
-        instruction_line=err.line,
-        instruction_end_line=err.line,
+        instruction_line=instr.start_line if instr else err.line,
+        instruction_end_line=instr.end_line if instr else err.line,
+        byte_columns=None if byte_columns == (err.column, end_column) else byte_columns,
     )

@@ -36,6 +36,7 @@ from dlint.model import (
     Text,
     line_column,
 )
+from dlint.parsing import flags
 from dlint.parsing.arguments import (
     GO_SPACE,
     HEREDOC_KEYWORDS,
@@ -88,6 +89,7 @@ class _Parser:
             i = self._line(i)
         if not self.instructions:
             self._error("file with no instructions", max(len(self.lines), 1))
+        self._check_flags()
         stages = self._stages()
         self.errors.sort(key=lambda e: (e.line, e.column))
         return Dockerfile(
@@ -106,10 +108,14 @@ class _Parser:
 
     # --- errors ---------------------------------------------------------------
 
-    def _error(self, message: str, line: int, offset: int | None = None, rule: str | None = None) -> None:
+    def _error(
+        self, message: str, line: int, offset: int | None = None, rule: str | None = None, on: Instruction | None = None,
+        flag: Flag | None = None,
+    ) -> None:
         """Record an error at `offset` if given (its own line and column), else at `line`.
 
         `rule`: a rule that reports the same mistake under its own (hadolint) code.
+        `on`, `flag`: the instruction BuildKit refuses for its `flag`; the error spans the flag.
         """
         if len(self.errors) >= MAX_ERRORS:
             if len(self.errors) == MAX_ERRORS:
@@ -118,7 +124,12 @@ class _Parser:
         if offset is None:
             self.errors.append(ParseError(message, line, rule=rule))
             return
-        self.errors.append(ParseError(message, *line_column(self.starts, offset), rule))
+        start = line_column(self.starts, offset)
+        if on is None or flag is None:
+            self.errors.append(ParseError(message, *start, rule))
+        else:
+            end = line_column(self.starts, flag.end_offset)
+            self.errors.append(ParseError(message, *start, end=end, instruction=on.index))
 
     def _check_line_lengths(self) -> None:
         # A UTF-8 character is at most 4 bytes, so shorter lines cannot be too long.
@@ -313,6 +324,15 @@ class _Parser:
         if host is not ins:
             host.heredocs = ins.heredocs
         return last
+
+    def _check_flags(self) -> None:
+        """BuildKit's per-instruction flag checks (ONBUILD's and its trigger's): one error each, at the flag."""
+        for ins in self.instructions:
+            for part in (ins, ins.trigger):
+                found = flags.check(part) if part is not None and part.flags else None
+                if found is not None:
+                    self._error(found.message, ins.start_line, found.flag.start_offset, on=ins, flag=found.flag)
+                    break
 
     # --- stages ---------------------------------------------------------------
 
