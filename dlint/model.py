@@ -239,9 +239,19 @@ class Dockerfile:
     def stage_of(self, instruction: Instruction) -> Stage | None:
         return self.stages[instruction.stage] if instruction.stage >= 0 else None
 
+    def unknown_targets(self, targets: Iterable[str]) -> list[str]:
+        """The names among `targets` that are no stage of this file (BuildKit: could not be found)."""
+        names = {stage.name for stage in self.stages}
+        return [t for t in targets if t.lower() not in names]
+
     def ship_only(self, targets: Iterable[str]) -> None:
-        """Exactly the named stages (`AS` names or indexes) and the stages they build FROM ship."""
+        """Exactly the named stages (`AS` names or indexes) and the stages they build FROM ship.
+
+        When no name is a stage here, the names were meant for other files: the default stays.
+        """
         wanted = {t.lower() for t in targets}
+        if not any(stage.name in wanted for stage in self.stages):
+            return
         for stage in self.stages:
             stage.ships = False
         for stage in self.stages:

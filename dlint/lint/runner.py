@@ -11,6 +11,7 @@ from dlint.lint.config import Flags, Resolver
 from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, lint
 from dlint.lint.finding import Finding, Level
+from dlint.model import Dockerfile
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import MAX_FILE_SIZE, SourceError, decode_source, has_bom, read_bytes
 
@@ -48,6 +49,8 @@ def check_file(
     except SourceError as exc:
         return FileResult(path, error=str(exc), threshold=threshold)
     warnings = [shellcheck.MISSING] if selection.shellcheck and shellcheck.binary() is None else []
+    if selection.targets:
+        warnings += target_warnings(parse(text, path), selection.targets)
     if fix is not None:
         from dlint.lint.fix import fix_file
 
@@ -57,6 +60,14 @@ def check_file(
         return FileResult(path, findings, crashes=crashes, threshold=threshold, fix=result, warnings=warnings)
     findings, crashes = lint(parse(text, path), selection)
     return FileResult(path, findings, crashes=crashes, threshold=threshold, warnings=warnings)
+
+
+def target_warnings(df: Dockerfile, targets: tuple[str, ...]) -> list[str]:
+    """One line per `targets`/`--target` name that is no stage of the file, naming the stages there are."""
+    unknown = df.unknown_targets(targets)
+    stages = ", ".join(stage.name for stage in df.stages) or "none"
+    fallback = "; none is, so every stage no later stage uses ships" if len(unknown) == len(targets) else ""
+    return [f'{df.path}: target stage "{name}" could not be found (stages: {stages}){fallback}' for name in unknown]
 
 
 def check_paths(paths: list[str], flags: Flags | None = None, fix: FixMode | None = None) -> list[FileResult]:
