@@ -198,7 +198,7 @@ def missing_cleanup(
     """A RUN whose last install is not followed, in the same RUN, by a clean-up or a removal of the cache.
 
     Exempt: a cache or tmpfs mount over the cache (nothing reaches the layer),
-    stages that never reach the final image (their layers are not shipped), and
+    build-only stages (only inputs of later stages: their layers are not shipped), and
     scripts the shell parser could not read to the end (the clean-up may be in
     the part it lost).
     """
