@@ -133,6 +133,16 @@ def test_flag_buildkit_accepts_is_no_error(line):
     assert refusals(HEAD + line + "\n") == []
 
 
+@pytest.mark.parametrize(
+    ("syntax", "checked"),
+    [("docker/dockerfile:1", True), ("docker/dockerfile:1.19-labs", True), ("docker.io/docker/dockerfile:1.7@sha256:ab", True),
+     ("docker/dockerfile-upstream:master", True), ("example.com/acme/frontend:2", False), ("tonistiigi/dockerfile:x", False)],
+)
+def test_only_buildkits_own_frontend_is_held_to_its_flags(syntax, checked):
+    """Another `# syntax=` frontend may take other flags: dlint cannot know them, so it says nothing."""
+    assert bool(refusals(f"# syntax={syntax}\n{HEAD}COPY --foo=bar /x /y\n")) is checked
+
+
 def test_no_other_rule_reports_on_a_refused_instruction():
     text = (
         "FROM debian:bookworm-slim AS build\n"

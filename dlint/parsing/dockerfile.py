@@ -327,6 +327,8 @@ class _Parser:
 
     def _check_flags(self) -> None:
         """BuildKit's per-instruction flag checks (ONBUILD's and its trigger's): one error each, at the flag."""
+        if not flags.known_frontend(self.directives.get("syntax")):
+            return
         for ins in self.instructions:
             for part in (ins, ins.trigger):
                 found = flags.check(part) if part is not None and part.flags else None

@@ -53,6 +53,15 @@ _DURATION_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6
 _DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
 
 
+# `# syntax=` images whose flags these tables describe; another frontend may take other flags.
+_DOCKERFILE_FRONTEND = re.compile(r"((docker\.io|registry-1\.docker\.io)/)?docker/dockerfile(-upstream)?(:[\w.-]+)?(@\S+)?")
+
+
+def known_frontend(syntax: str | None) -> bool:
+    """No `# syntax=` (the builder's own frontend) or BuildKit's Dockerfile frontend image."""
+    return syntax is None or _DOCKERFILE_FRONTEND.fullmatch(syntax.strip().lower()) is not None
+
+
 class FlagError(NamedTuple):
     message: str
     flag: Flag
