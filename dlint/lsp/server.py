@@ -183,9 +183,13 @@ def on_hover(ls: DlintServer, params: types.HoverParams) -> types.Hover | None:
 def serve(tcp: str | None = None, log_level: str = "warning") -> None:
     """Runs until the client sends exit; tracebacks reach stderr only under --log-level debug."""
     level = getattr(logging, log_level.upper(), logging.WARNING)
-    logging.basicConfig(level=level, format="dlint lsp: %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("dlint lsp: %(levelname)s %(name)s: %(message)s"))
+    # Below debug only dlint's own records are shown: pygls and asyncio's futures log a client
+    # that went away (a broken pipe) as an error with a traceback.
     if level > logging.DEBUG:
-        logging.getLogger("pygls").setLevel(logging.CRITICAL)
+        handler.addFilter(logging.Filter("dlint"))
+    logging.basicConfig(level=level, handlers=[handler])
     if tcp is None:
         server.start_io()
         return
