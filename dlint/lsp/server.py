@@ -14,6 +14,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from dlint import __version__
 from dlint.lint.config import ConfigError, Flags, Resolver, Settings
+from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
 from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, lint_text, wants
 
@@ -46,6 +47,7 @@ class DlintServer(LanguageServer):
         )
         self.configs = Configs()
         self.linted: dict[str, Linted] = {}
+        self.scripts: dict[str, ScriptCache] = {}  # per open buffer
         self.language: dict[str, str] = {}
         self.pending: dict[str, asyncio.Handle] = {}
         self.config_errors: set[str] = set()  # config URIs showing a diagnostic
@@ -81,7 +83,7 @@ class DlintServer(LanguageServer):
             return
         path = uri_path(uri)
         try:
-            linted = lint_text(doc.source, path, self.settings(path))
+            linted = lint_text(doc.source, path, self.settings(path), self.scripts.setdefault(uri, ScriptCache()))
         except Exception:  # noqa: BLE001 - one bad buffer must not stop the server
             log.debug("linting %s failed", uri, exc_info=True)
             return
@@ -147,6 +149,7 @@ def did_close(ls: DlintServer, params: types.DidCloseTextDocumentParams) -> None
     if handle is not None:
         handle.cancel()
     ls.linted.pop(uri, None)
+    ls.scripts.pop(uri, None)
     ls.language.pop(uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
