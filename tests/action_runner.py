@@ -40,7 +40,9 @@ class ActionRun:
         return any(s.returncode != 0 for s in self.steps)
 
 
-def run_action(action_dir: Path, inputs: dict[str, str], workspace: Path, runner_temp: Path) -> ActionRun:
+def run_action(action_dir: Path, inputs: dict[str, str], workspace: Path, runner_temp: Path,
+               env: dict[str, str] | None = None) -> ActionRun:
+    """`env`: more of the runner's environment (what a job's `env:` sets)."""
     action = yaml.safe_load((action_dir / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
     declared = action.get("inputs", {})
@@ -61,6 +63,7 @@ def run_action(action_dir: Path, inputs: dict[str, str], workspace: Path, runner
         "RUNNER_TEMP": str(runner_temp),
         "RUNNER_OS": "Linux",
         **{f"INPUT_{name.upper().replace(' ', '_')}": value for name, value in values.items()},
+        **(env or {}),
     }
     contexts = {"github.action_path": str(action_dir), "github.workspace": str(workspace),
                 "runner.temp": str(runner_temp), **{f"inputs.{k}": v for k, v in values.items()}}

@@ -64,9 +64,26 @@ def test_analyse_mode_gates_on_the_image_size(engine, workspace, runner_temp):
     shutil.copytree(ROOT / "fixtures" / "analyse" / "failing", context)
     (context / "Dockerfile").write_text("FROM dlint-test/busybox:latest\nRUN echo one > /one\n")
     inputs = {"mode": "analyse", "dockerfile": "image/Dockerfile", "max-size": "100MB", "args": "--format json"}
-    run = run_action(ROOT, inputs, workspace, runner_temp)
+    no_engine = {"DOCKER_HOST": f"unix://{runner_temp}/no-engine.sock"}
+    run = run_action(ROOT, inputs, workspace, runner_temp, env=no_engine)
     assert run.steps[-1].returncode == 0, run.steps[-1].stderr[-3000:]
     (budget,) = json.loads(run.steps[-1].stdout)["budgets"]
     assert budget["passed"]
-    tight = run_action(ROOT, {**inputs, "max-size": "1000"}, workspace, runner_temp)
+    tight = run_action(ROOT, {**inputs, "max-size": "1000"}, workspace, runner_temp, env=no_engine)
+    assert tight.steps[-1].returncode == 1
+
+
+def test_analyse_mode_gates_an_archive_without_an_engine(workspace, runner_temp):
+    """A build made elsewhere (buildx, kaniko, Buildah) gated on the archive it wrote, with no engine to reach."""
+    from tests.test_waste import legacy_save, sample
+
+    image, _ = sample()
+    (workspace / "image.tar").write_bytes(legacy_save(image))
+    inputs = {"mode": "analyse", "archive": "image.tar", "dockerfile": "", "max-size": "1MB", "args": "--format json"}
+    no_engine = {"DOCKER_HOST": f"unix://{runner_temp}/no-engine.sock"}
+    run = run_action(ROOT, inputs, workspace, runner_temp, env=no_engine)
+    assert run.steps[-1].returncode == 0, run.steps[-1].stderr[-3000:]
+    (budget,) = json.loads(run.steps[-1].stdout)["budgets"]
+    assert budget["passed"]
+    tight = run_action(ROOT, {**inputs, "max-size": "1000"}, workspace, runner_temp, env=no_engine)
     assert tight.steps[-1].returncode == 1

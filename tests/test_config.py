@@ -105,7 +105,8 @@ def test_select_prefix_and_all(tmp_path):
     assert prefixed == {"DLT001", "DLT002"}
     everything = {d["code"] for d in json.loads(dlint("check", "--format", "json", "--select", "ALL", str(f)).stdout)}
     default = {d["code"] for d in json.loads(dlint("check", "--format", "json", str(f)).stdout)}
-    assert everything - default == {"DL3057"}  # ALL adds the opt-in rules: DL3057 (no HEALTHCHECK) fires here
+    # ALL adds the opt-in rules: DL3057 (no HEALTHCHECK) and DLS019 (FROM without a digest) fire here
+    assert everything - default == {"DL3057", "DLS019"}
     assert prefixed | {"DL3009"} <= default
 
 

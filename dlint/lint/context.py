@@ -20,6 +20,9 @@ class Context:
     _scripts: dict[tuple[int, bool], shell.Script | None] = field(default_factory=dict, repr=False)
     _packages: dict[tuple[int, bool], tuple[packages.PackageCommand, ...]] = field(default_factory=dict, repr=False)
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)  # per-file tables rules build once
+    # Shell views kept from an earlier lint of the same buffer (the language server's): a RUN whose
+    # text, place and shell are unchanged is not parsed again. None: parse every RUN.
+    reuse: ScriptCache | None = field(default=None, repr=False)
 
     def is_trigger(self, instr: Instruction) -> bool:
         """An ONBUILD's instruction: it runs in the builds FROM this image, not in this one."""
@@ -39,7 +42,11 @@ class Context:
         """The shell view of a RUN, parsed once and shared by every rule."""
         key = self._key(instr)
         if key not in self._scripts:
-            self._scripts[key] = shell.run_script(self.dockerfile, instr, self.shell(instr))
+            run_shell = self.shell(instr)
+            if self.reuse is None:
+                self._scripts[key] = shell.run_script(self.dockerfile, instr, run_shell)
+            else:
+                self._scripts[key] = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
         return self._scripts[key]
 
     @cached_property
@@ -101,3 +108,24 @@ class Context:
             instruction=instr.index,
             fix=fix,
         )
+
+
+class ScriptCache:
+    """Shell views by what they depend on: the RUN's text and offset, its shell, the escape
+    character. Each lint keeps only the entries it used, so the cache is bounded by one file."""
+
+    def __init__(self) -> None:
+        self._old: dict[tuple, shell.Script | None] = {}
+        self._new: dict[tuple, shell.Script | None] = {}
+
+    def script(self, df: Dockerfile, instr: Instruction, run_shell: tuple[str, ...], trigger: bool) -> shell.Script | None:
+        key = (df.directives.escape, run_shell, trigger, instr.start_offset, df.text_of(instr))
+        if key in self._new:
+            return self._new[key]
+        found = self._old[key] if key in self._old else shell.run_script(df, instr, run_shell)
+        self._new[key] = found
+        return found
+
+    def next_lint(self) -> None:
+        """Start a lint: what the previous one used is what may be reused."""
+        self._old, self._new = self._new, {}

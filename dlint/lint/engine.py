@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from dlint.lint import shellcheck
 from dlint.lint.check_directive import CheckDirective, parse_check
-from dlint.lint.context import Context
+from dlint.lint.context import Context, ScriptCache
 from dlint.lint.finding import Anchor, Finding, Level, Replacement, Violation
 from dlint.lint.registry import Rule, all_rules
 from dlint.model import Dockerfile, ParseError
@@ -46,13 +46,18 @@ class RuleCrash(NamedTuple):
     error: str
 
 
-def lint(df: Dockerfile, selection: Selection | None = None) -> tuple[list[Finding], list[RuleCrash]]:
-    """Every finding of the selected rules, inline-suppressed ones included (marked `suppressed`)."""
+def lint(
+    df: Dockerfile, selection: Selection | None = None, reuse: ScriptCache | None = None
+) -> tuple[list[Finding], list[RuleCrash]]:
+    """Every finding of the selected rules, inline-suppressed ones included (marked `suppressed`).
+    `reuse`: shell views from an earlier lint of the same buffer (the language server's)."""
     selection = selection or Selection.default()
     rules = all_rules()
     if selection.targets:
         df.ship_only(selection.targets)
-    ctx = Context(df, selection.options)
+    if reuse is not None:
+        reuse.next_lint()
+    ctx = Context(df, selection.options, reuse=reuse)
     found: list[tuple[Finding, int]] = [  # with the instruction index each is about (-1: the file)
         (_parse_error(df, e, rules[PARSE_ERROR], selection), e.instruction)
         for e in df.errors

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from lsprotocol import types
 
 from dlint.lint.config import DLINT_TOML, PYPROJECT, ConfigError, Flags, Resolver, Settings, _upwards
+from dlint.lint.context import ScriptCache
 from dlint.lint.discovery import is_dockerfile_name
 from dlint.lint.engine import lint
 from dlint.lint.finding import Finding
@@ -100,9 +101,10 @@ def _mtime(path: str) -> float | None:
         return None
 
 
-def lint_text(text: str, path: str, settings: Settings) -> Linted:
-    """The editor's text, linted as `dlint check` would lint the file on disk; nothing is written."""
-    findings, _crashes = lint(parse(text, path), settings.selection)
+def lint_text(text: str, path: str, settings: Settings, reuse: ScriptCache | None = None) -> Linted:
+    """The editor's text, linted as `dlint check` would lint the file on disk; nothing is written.
+    `reuse` keeps the buffer's shell views between edits: an unchanged RUN is not parsed again."""
+    findings, _crashes = lint(parse(text, path), settings.selection, reuse)
     return Linted(text, [f for f in findings if not f.suppressed], settings, line_starts(text))
 
 

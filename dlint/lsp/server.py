@@ -14,6 +14,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from dlint import __version__
 from dlint.lint.config import ConfigError, Flags, Resolver, Settings
+from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
 from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, lint_text, wants
 
@@ -46,6 +47,7 @@ class DlintServer(LanguageServer):
         )
         self.configs = Configs()
         self.linted: dict[str, Linted] = {}
+        self.scripts: dict[str, ScriptCache] = {}  # per open buffer
         self.language: dict[str, str] = {}
         self.pending: dict[str, asyncio.Handle] = {}
         self.config_errors: set[str] = set()  # config URIs showing a diagnostic
@@ -81,7 +83,7 @@ class DlintServer(LanguageServer):
             return
         path = uri_path(uri)
         try:
-            linted = lint_text(doc.source, path, self.settings(path))
+            linted = lint_text(doc.source, path, self.settings(path), self.scripts.setdefault(uri, ScriptCache()))
         except Exception:  # noqa: BLE001 - one bad buffer must not stop the server
             log.debug("linting %s failed", uri, exc_info=True)
             return
@@ -147,6 +149,7 @@ def did_close(ls: DlintServer, params: types.DidCloseTextDocumentParams) -> None
     if handle is not None:
         handle.cancel()
     ls.linted.pop(uri, None)
+    ls.scripts.pop(uri, None)
     ls.language.pop(uri, None)
     ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
@@ -183,9 +186,13 @@ def on_hover(ls: DlintServer, params: types.HoverParams) -> types.Hover | None:
 def serve(tcp: str | None = None, log_level: str = "warning") -> None:
     """Runs until the client sends exit; tracebacks reach stderr only under --log-level debug."""
     level = getattr(logging, log_level.upper(), logging.WARNING)
-    logging.basicConfig(level=level, format="dlint lsp: %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("dlint lsp: %(levelname)s %(name)s: %(message)s"))
+    # Below debug only dlint's own records are shown: pygls and asyncio's futures log a client
+    # that went away (a broken pipe) as an error with a traceback.
     if level > logging.DEBUG:
-        logging.getLogger("pygls").setLevel(logging.CRITICAL)
+        handler.addFilter(logging.Filter("dlint"))
+    logging.basicConfig(level=level, handlers=[handler])
     if tcp is None:
         server.start_io()
         return

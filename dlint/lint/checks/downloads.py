@@ -1,0 +1,167 @@
+"""Rules from the research rule sets (binnacle, ICSE 2020; Parfum, ICSE 2024) on downloads and
+what they leave behind: failing on HTTP errors, plain-HTTP fetches, unattended gpg, archives kept
+after unpacking, gem documentation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from dlint.lint.checks.copy_add import basename, copies, is_archive
+from dlint.lint.checks.operands import copy_operands
+from dlint.lint.checks.run_commands import run_commands, short_options
+from dlint.lint.checks.verification import CURL_VALUES, long_option, option_words
+from dlint.lint.context import Context
+from dlint.lint.edits import append_command
+from dlint.lint.finding import Edit, Fix, Violation
+from dlint.lint.registry import rule
+from dlint.parsing.shell import Command, Word
+
+_URL = re.compile(r"(https?|ftps?)://", re.IGNORECASE)
+_LOCAL_HOSTS = re.compile(r"https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])([:/]|$)", re.IGNORECASE)
+
+
+def urls(cmd: Command) -> list[Word]:
+    return [w for w in option_words(cmd) if _URL.match(w.value)]
+
+
+def curl_fails_on_errors(cmd: Command) -> bool:
+    return any(long_option(w, "--fail", "--fail-with-body") or any(ch == "f" for ch, _ in short_options(w.value, CURL_VALUES))
+               for w in option_words(cmd))
+
+
+@rule("DLR001")
+def curl_without_fail(ctx: Context) -> Iterator[Violation]:
+    """Without `-f` an HTTP error page is saved (or piped on) as if it were the file."""
+    for instr, cmd in run_commands(ctx):
+        if cmd.name == "curl" and urls(cmd) and not curl_fails_on_errors(cmd):
+            name = cmd.words[0]
+            yield ctx.violation("DLR001", "`curl` without `-f`/`--fail` exits 0 on an HTTP error and hands on the "
+                                "error page as the download; add `-f`", instr, name.start_offset, name.end_offset)
+
+
+@rule("DLR002")
+def plain_http_download(ctx: Context) -> Iterator[Violation]:
+    why = "is fetched over plain HTTP: anyone on the path can change it; use https://"
+    for instr, cmd in run_commands(ctx):
+        if cmd.name in ("curl", "wget"):
+            for word in urls(cmd):
+                if word.value.lower().startswith("http://") and not _LOCAL_HOSTS.match(word.value):
+                    yield ctx.violation("DLR002", f"`{word.value}` {why}", instr, word.start_offset, word.end_offset)
+    esc = ctx.dockerfile.directives.escape
+    for instr in copies(ctx.dockerfile, ("ADD",)):
+        for source in copy_operands(instr, esc)[0]:
+            if source.value.lower().startswith("http://") and not _LOCAL_HOSTS.match(source.value):
+                yield ctx.violation("DLR002", f"`{source.value}` {why}", instr, source.start, source.end)
+
+
+@rule("DLR003")
+def gpg_without_batch(ctx: Context) -> Iterator[Violation]:
+    """gpg may ask on a terminal a build does not have (trust prompts, pinentry); `--batch` makes it fail instead."""
+    for instr, cmd in run_commands(ctx):
+        if cmd.name not in ("gpg", "gpg2"):
+            continue
+        words = [w.value for w in option_words(cmd)]
+        if words and "--batch" not in words and not any(w in ("--version", "--help", "-h") for w in words):
+            name = cmd.words[0]
+            yield ctx.violation("DLR003", f"`{cmd.name}` without `--batch` may wait for input the build cannot give",
+                                instr, name.start_offset, name.end_offset)
+
+
+def downloaded_file(cmd: Command) -> Word | None:
+    """The word naming the file `curl -o F` / `curl -O URL` / `wget URL` / `wget -O F` writes, when literal
+    (for `-O` and wget the URL, whose last part is the name)."""
+    words = [w for w in cmd.args if w.literal]
+    found = [w for w in words if _URL.match(w.value)]
+    url = found[0] if len(found) == 1 else None
+    if cmd.name == "wget":
+        for i, w in enumerate(words):
+            if w.value in ("-O", "--output-document") and i + 1 < len(words):
+                return words[i + 1]
+        return url
+    if cmd.name != "curl":
+        return None
+    for i, w in enumerate(words):
+        if w.value.startswith("--output="):
+            return w
+        if w.value == "--output" and i + 1 < len(words):
+            return words[i + 1]
+        if w.value == "--remote-name":
+            return url
+        for ch, attached in short_options(w.value, CURL_VALUES):
+            if ch == "o":
+                return None if attached else (words[i + 1] if i + 1 < len(words) else None)
+            if ch == "O":
+                return url
+    return None
+
+
+def _file_name(word: Word) -> str:
+    value = word.value.partition("=")[2] if word.value.startswith("--output=") else word.value
+    return basename(value.split("?", 1)[0]) if _URL.match(value) else value
+
+
+def _unpacks(cmd: Command, name: str) -> bool:
+    if cmd.name not in ("tar", "unzip", "bsdtar", "7z"):
+        return False
+    return any(w.value == name or basename(w.value) == basename(name) or w.value.endswith("f" + name)
+               for w in cmd.args)
+
+
+def _removes(cmd: Command, name: str) -> bool:
+    if cmd.name != "rm":
+        return False
+    for w in cmd.args:
+        v = w.value
+        if v.startswith("-") or not v:
+            continue
+        if not w.literal or "*" in v or v == name or basename(v) == basename(name) or name.startswith(v.rstrip("/") + "/"):
+            return True
+    return False
+
+
+@rule("DLR004")
+def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
+    """Downloaded, unpacked, and left in the layer: the archive's bytes ship twice (packed and unpacked).
+    Only when the RUN names the file literally and no later instruction mentions it."""
+    df = ctx.dockerfile
+    for instr in ctx.runs():
+        script = ctx.script(instr)
+        if script is None or script.errors:
+            continue
+        commands = script.commands
+        for i, cmd in enumerate(commands):
+            word = downloaded_file(cmd)
+            if word is None:
+                continue
+            name = _file_name(word)
+            if not name or not is_archive(name) or "$" in name:
+                continue
+            rest = commands[i + 1 :]
+            if not any(_unpacks(c, name) for c in rest) or any(_removes(c, name) for c in rest):
+                continue
+            if df.text.rfind(basename(name)) >= instr.end_offset:  # a later instruction names it
+                continue
+            # The fix removes the file where it was written: an absolute path, so a `cd` cannot mislead it.
+            edit = (append_command(df, instr, script, f"rm -f {name}")
+                    if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) else None)
+            yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
+                                f"layer; add `rm -f {name}` after unpacking", instr, word.start_offset, word.end_offset,
+                                Fix((edit,)) if edit else None)
+
+
+@rule("DLR005")
+def gem_install_documentation(ctx: Context) -> Iterator[Violation]:
+    if re.search(r"gem:\s*--no-(document|rdoc)", ctx.dockerfile.text):  # a .gemrc the build writes
+        return
+    for instr, cmd in run_commands(ctx):
+        words = [w for w in cmd.args if w.literal]
+        if cmd.name != "gem" or not words or words[0].value not in ("install", "update", "i"):
+            continue
+        values = {w.value for w in words}
+        if values & {"--no-document", "-N", "--no-rdoc", "--no-ri"} or any(v.startswith("--document") for v in values):
+            continue
+        sub = words[0]
+        yield ctx.violation("DLR005", f"`gem {sub.value}` builds rdoc and ri documentation nobody reads in an "
+                            "image; add `--no-document`", instr, sub.start_offset, sub.end_offset,
+                            Fix((Edit(sub.end_offset, sub.end_offset, " --no-document"),)))

@@ -1,0 +1,40 @@
+"""DLR007: `COPY --from` a stage that can hold no files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlint.lint.checks.copy_add import copies
+from dlint.lint.checks.operands import copy_operands, from_flag, lineage, stage_named
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+from dlint.model import Stage
+
+WRITERS = frozenset({"COPY", "ADD", "RUN", "WORKDIR", "ONBUILD"})  # WORKDIR creates its directory
+
+
+def _empty(ctx: Context, stage: Stage) -> bool:
+    """A stage FROM scratch (itself or through its parents) where nothing writes a file. A stage
+    chosen by a build argument (`FROM tools-${WITH_TOOLS}`) is the author's switch: not reported."""
+    chain = list(lineage(ctx.dockerfile, stage))
+    if not chain or any("$" in s.base for s in chain):
+        return False
+    return chain[-1].base.strip().lower() == "scratch" and not any(
+        i.keyword in WRITERS for s in chain for i in s.instructions)
+
+
+@rule("DLR007")
+def copy_from_empty_stage(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for instr in copies(df):
+        found = from_flag(instr)
+        if found is None or "$" in found[0]:
+            continue
+        source = stage_named(df, found[0], before=instr.stage)
+        paths, _ = copy_operands(instr, df.directives.escape)
+        if any(p.value in ("/", ".", "./") for p in paths):  # the root of an empty stage copies nothing, and works
+            continue
+        if source is not None and _empty(ctx, source):
+            yield ctx.violation("DLR007", f"`--from={found[0]}` copies from a stage FROM scratch that no instruction "
+                                "writes to: there is nothing to copy and the build fails", instr, found[1], found[2])
