@@ -184,3 +184,11 @@ def test_scanner_ids_select_the_rules_and_opinionated_ones_are_opt_in():
     assert off == {"DLS016", "DLS018", "DLS019", "DLS020"}
     findings, _ = lint(parse(D + "RUN curl -fsSL https://x/i.sh | sh\n", "Dockerfile"), Selection.default())
     assert "DLS018" not in {f.code for f in findings}
+
+
+def test_trivy_and_checkov_ids_name_the_hadolint_rules_they_match():
+    assert [canonical(c) for c in ("DS026", "ckv_docker_2", "DS017", "CKV_DOCKER_5", "CKV2_DOCKER_1")] == [
+        "DL3057", "DL3057", "DLT001", "DLT001", "DL3004"]
+    text = D + "RUN apt-get update\nRUN sudo true\n"
+    findings, _ = lint(parse(text, "Dockerfile"), Selection(frozenset({canonical("DS017"), canonical("DS010")})))
+    assert {f.code for f in findings} == {"DLT001", "DL3004"}
