@@ -74,9 +74,9 @@ class Command:
     negated: bool = False  # `! cmd`
     in_condition: bool = False  # in the condition of if/elif/while/until
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
-        """Program name without its directory: "/usr/bin/apt-get" -> "apt-get"."""
+        """Program name without its directory: "/usr/bin/apt-get" -> "apt-get" (asked for by every rule, so kept)."""
         return self.words[0].value.rsplit("/", 1)[-1] if self.words else ""
 
     @property

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from dlint.lint.checks.copy_add import basename, copies, is_archive
 from dlint.lint.checks.operands import copy_operands
-from dlint.lint.checks.run_commands import run_commands, short_options
+from dlint.lint.checks.run_commands import commands_named, short_options
 from dlint.lint.checks.verification import CURL_VALUES, long_option, option_words
 from dlint.lint.context import Context
 from dlint.lint.edits import append_command
@@ -33,8 +33,8 @@ def curl_fails_on_errors(cmd: Command) -> bool:
 @rule("DLR001")
 def curl_without_fail(ctx: Context) -> Iterator[Violation]:
     """Without `-f` an HTTP error page is saved (or piped on) as if it were the file."""
-    for instr, cmd in run_commands(ctx):
-        if cmd.name == "curl" and urls(cmd) and not curl_fails_on_errors(cmd):
+    for instr, cmd in commands_named(ctx, ("curl",)):
+        if urls(cmd) and not curl_fails_on_errors(cmd):
             name = cmd.words[0]
             yield ctx.violation("DLR001", "`curl` without `-f`/`--fail` exits 0 on an HTTP error and hands on the "
                                 "error page as the download; add `-f`", instr, name.start_offset, name.end_offset)
@@ -43,11 +43,10 @@ def curl_without_fail(ctx: Context) -> Iterator[Violation]:
 @rule("DLR002")
 def plain_http_download(ctx: Context) -> Iterator[Violation]:
     why = "is fetched over plain HTTP: anyone on the path can change it; use https://"
-    for instr, cmd in run_commands(ctx):
-        if cmd.name in ("curl", "wget"):
-            for word in urls(cmd):
-                if word.value.lower().startswith("http://") and not _LOCAL_HOSTS.match(word.value):
-                    yield ctx.violation("DLR002", f"`{word.value}` {why}", instr, word.start_offset, word.end_offset)
+    for instr, cmd in commands_named(ctx, ("curl", "wget")):
+        for word in urls(cmd):
+            if word.value.lower().startswith("http://") and not _LOCAL_HOSTS.match(word.value):
+                yield ctx.violation("DLR002", f"`{word.value}` {why}", instr, word.start_offset, word.end_offset)
     esc = ctx.dockerfile.directives.escape
     for instr in copies(ctx.dockerfile, ("ADD",)):
         for source in copy_operands(instr, esc)[0]:
@@ -58,9 +57,7 @@ def plain_http_download(ctx: Context) -> Iterator[Violation]:
 @rule("DLR003")
 def gpg_without_batch(ctx: Context) -> Iterator[Violation]:
     """gpg may ask on a terminal a build does not have (trust prompts, pinentry); `--batch` makes it fail instead."""
-    for instr, cmd in run_commands(ctx):
-        if cmd.name not in ("gpg", "gpg2"):
-            continue
+    for instr, cmd in commands_named(ctx, ("gpg", "gpg2")):
         words = [w.value for w in option_words(cmd)]
         if words and "--batch" not in words and not any(w in ("--version", "--help", "-h") for w in words):
             name = cmd.words[0]
@@ -126,6 +123,9 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
     Only when the RUN names the file literally and no later instruction mentions it."""
     df = ctx.dockerfile
     for instr in ctx.runs():
+        text = df.text_of(instr)
+        if not ("curl" in text or "wget" in text) or not ("tar" in text or "zip" in text or "7z" in text):
+            continue
         script = ctx.script(instr)
         if script is None or script.errors:
             continue
@@ -154,9 +154,9 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
 def gem_install_documentation(ctx: Context) -> Iterator[Violation]:
     if re.search(r"gem:\s*--no-(document|rdoc)", ctx.dockerfile.text):  # a .gemrc the build writes
         return
-    for instr, cmd in run_commands(ctx):
+    for instr, cmd in commands_named(ctx, ("gem",)):
         words = [w for w in cmd.args if w.literal]
-        if cmd.name != "gem" or not words or words[0].value not in ("install", "update", "i"):
+        if not words or words[0].value not in ("install", "update", "i"):
             continue
         values = {w.value for w in words}
         if values & {"--no-document", "-N", "--no-rdoc", "--no-ri"} or any(v.startswith("--document") for v in values):

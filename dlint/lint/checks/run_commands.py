@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
@@ -20,6 +20,34 @@ def run_commands(ctx: Context) -> Iterator[tuple[Instruction, Command]]:
         script = ctx.script(instr)
         if script is not None:
             for cmd in script.commands:
+                yield instr, cmd
+
+
+def commands_named(ctx: Context, names: Collection[str] | Callable[[str], bool]) -> Iterator[tuple[Instruction, Command]]:
+    """(RUN, command) for the commands whose name is in `names` (or passes it), in file order: the
+    index by name is built once per file, so each rule looks only at the programs it is about."""
+    index = ctx.memo.get(commands_named)
+    if index is None:
+        index = ctx.memo[commands_named] = {}
+        for pair in run_commands(ctx):
+            index.setdefault(pair[1].name, []).append(pair)
+    wanted = [n for n in index if n in names] if not callable(names) else [n for n in index if names(n)]
+    if len(wanted) == 1:
+        return iter(index[wanted[0]])
+    return iter(sorted((p for n in wanted for p in index[n]), key=lambda p: (p[0].index, p[1].start_offset)))
+
+
+def commands_mentioning(ctx: Context, *needles: str) -> Iterator[tuple[Instruction, Command]]:
+    """(RUN, command) in the RUNs whose text holds one of `needles` (lower case) at all: rules that
+    read every word for a setting skip the RUNs that cannot have it."""
+    lowered = ctx.memo.get(commands_mentioning)
+    if lowered is None:
+        df = ctx.dockerfile
+        lowered = ctx.memo[commands_mentioning] = [(instr, df.text_of(instr).lower()) for instr in ctx.runs()]
+    for instr, text in lowered:
+        if any(n in text for n in needles):
+            script = ctx.script(instr)
+            for cmd in script.commands if script is not None else ():
                 yield instr, cmd
 
 

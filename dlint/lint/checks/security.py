@@ -4,12 +4,13 @@ secret files copied from the context."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from dlint.lint.checks.copy_add import basename, copies, is_remote
 from dlint.lint.checks.images import external_images
 from dlint.lint.checks.operands import copy_operands, operands, with_triggers
-from dlint.lint.checks.run_commands import run_commands
+from dlint.lint.checks.run_commands import commands_named
 from dlint.lint.checks.verification import env_assignments, long_option, option_words
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
@@ -56,10 +57,12 @@ def docker_socket(ctx: Context) -> Iterator[Violation]:
             if any(_names_socket(opts.get(k, "")) for k in ("source", "src", "target", "dst", "destination")):
                 yield ctx.violation("DLS015", f"mounting the Docker socket into a RUN {why}", instr,
                                     flag.start_offset, flag.end_offset)
-    esc = ctx.dockerfile.directives.escape
+    df = ctx.dockerfile
     for keyword in ("VOLUME", "COPY", "ADD"):
-        for instr, said in with_triggers(ctx.dockerfile, keyword):
-            for op in operands(said, esc):
+        for instr, said in with_triggers(df, keyword):
+            if "docker.sock" not in df.text_of(said):
+                continue
+            for op in operands(said, df.directives.escape):
                 if _names_socket(op.value.strip('[]"\' ,')):
                     yield ctx.violation("DLS015", f"`{keyword} {op.value}`: the Docker socket in an image {why}",
                                         instr, op.start, op.end)
@@ -70,8 +73,8 @@ def docker_socket(ctx: Context) -> Iterator[Violation]:
 def pip_extra_index_url(ctx: Context) -> Iterator[Violation]:
     why = ("makes pip pick the highest version from either index: anyone can publish your private package's "
            "name on PyPI (dependency confusion); use `--index-url` with a proxy that serves both")
-    for instr, cmd in run_commands(ctx):
-        if cmd.name.startswith("pip") or (cmd.name.startswith("python") and any(w.value.startswith("pip") for w in cmd.args[1:2])):
+    for instr, cmd in commands_named(ctx, lambda name: name.startswith(("pip", "python"))):
+        if cmd.name.startswith("pip") or any(w.value.startswith("pip") for w in cmd.args[1:2]):
             word = next((w for w in option_words(cmd) if long_option(w, "--extra-index-url")), None)
             if word is not None:
                 yield ctx.violation("DLS016", f"`{word.value}` {why}", instr, word.start_offset, word.end_offset)
@@ -84,7 +87,7 @@ def pip_extra_index_url(ctx: Context) -> Iterator[Violation]:
 def password_on_command_line(ctx: Context) -> Iterator[Violation]:
     """`chpasswd` reads `user:password` lines that the Dockerfile must then hold; `useradd -p`
     and `usermod -p` take the hash as an argument: both end up in the image history."""
-    for instr, cmd in run_commands(ctx):
+    for instr, cmd in commands_named(ctx, ("chpasswd", "chgpasswd", "useradd", "usermod", "adduser", "passwd")):
         word = None
         if cmd.name in ("chpasswd", "chgpasswd"):
             word = cmd.words[0]
@@ -143,6 +146,10 @@ def add_remote_without_checksum(ctx: Context) -> Iterator[Violation]:
                                     "`ADD --checksum=sha256:...`", instr, source.start, source.end)
 
 
+_MAY_NAME_SECRET = re.compile(
+    "|".join(re.escape(n) for n in sorted(SECRET_FILES | set(SECRET_SUFFIXES))), re.IGNORECASE)  # a cheap first look
+
+
 def is_secret_file(path: str) -> bool:
     name = basename(path).lower()
     return name in SECRET_FILES or name.endswith(SECRET_SUFFIXES)
@@ -151,9 +158,10 @@ def is_secret_file(path: str) -> bool:
 @rule("DLS021")
 def secret_file_copied(ctx: Context) -> Iterator[Violation]:
     """Only sources from the build context: `COPY --from=stage` moves files already inside the build."""
-    esc = ctx.dockerfile.directives.escape
-    for instr in copies(ctx.dockerfile, ("COPY", "ADD")):
-        if instr.flag("from") is not None:
+    df = ctx.dockerfile
+    esc = df.directives.escape
+    for instr in copies(df, ("COPY", "ADD")):
+        if instr.flag("from") is not None or not _MAY_NAME_SECRET.search(df.text_of(instr)):
             continue
         sources, _ = copy_operands(instr, esc)
         for source in sources:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from dlint.lint.checks.operands import arg_names, operands, pairs, with_triggers
-from dlint.lint.checks.run_commands import run_commands, short_options
+from dlint.lint.checks.run_commands import commands_mentioning, commands_named, run_commands, short_options
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
@@ -38,34 +38,45 @@ def option_spans(
     ctx: Context, code: str, message: str, programs: frozenset[str], test: Callable[[Command, Word], bool]
 ) -> Iterator[Violation]:
     """A violation at each option word `test` accepts, in commands named in `programs`."""
-    for instr, cmd in run_commands(ctx):
-        if cmd.name in programs:
-            for word in option_words(cmd):
-                if test(cmd, word):
-                    yield ctx.violation(code, message.format(option=word.value), instr, word.start_offset, word.end_offset)
-                    break
+    for instr, cmd in commands_named(ctx, programs):
+        for word in option_words(cmd):
+            if test(cmd, word):
+                yield ctx.violation(code, message.format(option=word.value), instr, word.start_offset, word.end_offset)
+                break
 
 
-def env_assignments(ctx: Context, name: str) -> Iterator[tuple[Instruction, str, int, int]]:
+Assignment = tuple[Instruction, str, int, int]  # where findings go, the value, its span
+
+
+def env_assignments(ctx: Context, name: str) -> list[Assignment]:
     """(instruction, value, span) wherever the build sets `name`: ENV, ARG defaults, and
-    `NAME=value` in front of a command in a RUN (the value as the shell sees it)."""
+    `NAME=value` in front of a command in a RUN (the value as the shell sees it). Every
+    assignment of the file is read once and kept by name: several rules ask."""
+    table = ctx.memo.get(env_assignments)
+    if table is None:
+        table = ctx.memo[env_assignments] = _assignments(ctx)
+    return table.get(name, [])
+
+
+def _assignments(ctx: Context) -> dict[str, list[Assignment]]:
     df = ctx.dockerfile
     esc = df.directives.escape
+    table: dict[str, list[Assignment]] = {}
     for instr, said in with_triggers(df, "ENV"):
         for key, value in pairs(said, esc):
-            if key.value == name:
-                yield instr, value.value, key.start, value.end
+            table.setdefault(key.value, []).append((instr, value.value, key.start, value.end))
     for instr, said in with_triggers(df, "ARG"):
         for op, raw in zip(arg_names(said, esc), said.values):
-            key, sep, _ = raw.partition("=")
-            if key == name and sep:
+            if "=" in raw:
                 whole = operands(said, esc, (raw,))[0]
-                yield instr, whole.value.partition("=")[2], op.start, whole.end
-    prefix = name + "="
+                table.setdefault(op.value, []).append((instr, whole.value.partition("=")[2], op.start, whole.end))
     for instr, cmd in run_commands(ctx):
         for word in cmd.assignments:
-            if word.value.startswith(prefix):
-                yield instr, word.value[len(prefix):], word.start_offset, word.end_offset
+            key, _, value = word.value.partition("=")
+            table.setdefault(key, []).append((instr, value, word.start_offset, word.end_offset))
+    for found in table.values():
+        found.sort(key=lambda a: a[2])
+    return table
 
 
 def insecure_variable(ctx: Context, code: str, name: str, insecure: Callable[[str], bool], why: str) -> Iterator[Violation]:
@@ -117,7 +128,7 @@ def _pip(cmd: Command) -> bool:
 @rule("DLS003")
 def pip_trusted_host(ctx: Context) -> Iterator[Violation]:
     why = "skips TLS verification for that host: a man in the middle can serve any package; use HTTPS with a valid certificate"
-    for instr, cmd in run_commands(ctx):
+    for instr, cmd in commands_named(ctx, lambda name: name.startswith(("pip", "python"))):
         if not _pip(cmd):
             continue
         word = next((w for w in option_words(cmd) if long_option(w, "--trusted-host")), None)
@@ -142,9 +153,7 @@ def node_tls_reject_unauthorized(ctx: Context) -> Iterator[Violation]:
 @rule("DLS006")
 def npm_strict_ssl(ctx: Context) -> Iterator[Violation]:
     why = "makes npm/yarn accept any registry certificate: a man in the middle can serve any package"
-    for instr, cmd in run_commands(ctx):
-        if cmd.name not in ("npm", "yarn", "pnpm"):
-            continue
+    for instr, cmd in commands_named(ctx, ("npm", "yarn", "pnpm")):
         word = next((w for w in option_words(cmd) if w.value.lower() in ("--strict-ssl=false", "--no-strict-ssl")), None)
         word = word or config_set(cmd, "strict-ssl", lambda v: v in FALSE)
         if word is not None:
@@ -157,9 +166,7 @@ def npm_strict_ssl(ctx: Context) -> Iterator[Violation]:
 def git_ssl_no_verify(ctx: Context) -> Iterator[Violation]:
     why = "makes git accept any certificate: a man in the middle can serve other sources"
     setting = re.compile(r"http(\..*)?\.sslverify(=(false|0|no|off))?$", re.IGNORECASE)
-    for instr, cmd in run_commands(ctx):
-        if cmd.name != "git":
-            continue
+    for instr, cmd in commands_named(ctx, ("git",)):
         words = [w for w in cmd.args if w.literal]
         for i, w in enumerate(words):
             after = words[i + 1].value.lower() if i + 1 < len(words) else ""
@@ -194,7 +201,7 @@ _APT_UNAUTHENTICATED = re.compile(r"apt::get::allowunauthenticated=(true|1|yes)$
 @rule("DLS010")
 def apt_unauthenticated(ctx: Context) -> Iterator[Violation]:
     """The `[trusted=yes]` source may be written by any command (`echo ... > sources.list`)."""
-    for instr, cmd in run_commands(ctx):
+    for instr, cmd in commands_mentioning(ctx, "--allow-", "--force-yes", "allowunauthenticated", "trusted="):
         words = [w for w in cmd.args if w.literal]
         found = None
         if cmd.name in ("apt-get", "apt", "aptitude"):
@@ -214,7 +221,7 @@ _GPGCHECK_OFF = re.compile(r"(^|[\s.=]|\\n)(repo_)?gpgcheck\s*=\s*(0|false|no)\b
 @rule("DLS011")
 def rpm_gpgcheck_off(ctx: Context) -> Iterator[Violation]:
     """`gpgcheck=0` counts in an option (`--setopt=...`) and in any text a RUN writes (a `.repo` file)."""
-    for instr, cmd in run_commands(ctx):
+    for instr, cmd in commands_mentioning(ctx, "gpgcheck", "gpg-check"):
         words = [w for w in cmd.args if w.literal]
         found = None
         if cmd.name in RPM_MANAGERS:
@@ -241,7 +248,7 @@ _SSLVERIFY_OFF = re.compile(r"(^|[\s.=]|\\n)sslverify\s*=\s*['\"]?(0|false|no)\b
 
 @rule("DLS013")
 def rpm_sslverify_off(ctx: Context) -> Iterator[Violation]:
-    for instr, cmd in run_commands(ctx):
+    for instr, cmd in commands_mentioning(ctx, "sslverify"):
         if cmd.name == "git":  # `http.sslVerify`: DLS007
             continue
         found = next((w for w in cmd.args if w.literal and _SSLVERIFY_OFF.search(w.value)), None)
