@@ -7,7 +7,12 @@ import re
 from collections.abc import Callable, Iterator
 
 from dlint.lint.checks.operands import arg_names, operands, pairs, with_triggers
-from dlint.lint.checks.run_commands import commands_mentioning, commands_named, run_commands, short_options
+from dlint.lint.checks.run_commands import (
+    commands_mentioning,
+    commands_named,
+    run_commands,
+    short_options,
+)
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
