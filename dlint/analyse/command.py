@@ -86,6 +86,11 @@ def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> in
         result = build_and_measure(engine, options, prepared, err)
     except _Stopped as stop:
         return _fail(err, stop.message, stop.code)
+    return report(options, result, write, err)
+
+
+def report(options: AnalyseOptions, result: AnalysisResult, write: Writer, err: TextIO) -> int:
+    """Write every requested report and the baseline, then the exit code the result and budgets give."""
     from dlint.analyse.report import render
 
     for fmt, path in options.outputs:

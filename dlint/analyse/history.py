@@ -64,6 +64,7 @@ class LayerMap:
     owners: list[Instruction | None]
     notices: list[str] = field(default_factory=list)  # one line each: a layer no line explains, a line with no layer
     placed: set[int] = field(default_factory=set)  # instruction indexes the history has an entry for
+    base_reached: bool = False  # every instruction was placed: the older entries are the base image's
 
 
 def entries(config: dict, layer_count: int) -> list[Entry]:
@@ -128,6 +129,7 @@ def map_layers(config: dict, layer_count: int, df: Dockerfile, stage: Stage) -> 
                                       "the Dockerfile: its bytes are not tied to a line")
         elif entry.layer is not None:
             result.owners[entry.layer] = base
+    result.base_reached = position >= len(instructions)
     return result
 
 

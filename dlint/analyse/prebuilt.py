@@ -1,0 +1,123 @@
+"""Analysing an image dlint did not build, tied to a Dockerfile: an archive on disk (`--archive`) or an image in
+the engine (`--image`, read through its `docker save` stream).
+
+Both go through the same readers (saved, archive) and the same measurement
+as a build: layer sizes, waste (waste.account) and cache-directory bytes
+(contents.probe_layers), with each layer tied to its line by history.map_layers.
+What only a build knows (cache hits, seconds) stays unknown: the reports show
+"?" there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TextIO
+
+from dlint import exitcodes
+from dlint.analyse import history, waste
+from dlint.analyse.command import AnalyseOptions, UsageError, Writer, _annotate, _final_stage, _gate, prepare, report
+from dlint.analyse.contents import probe_layers
+from dlint.analyse.layers import ancestry
+from dlint.analyse.probes import annotate
+from dlint.analyse.archive import read_archive
+from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
+from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_for
+from dlint.model import Dockerfile, Stage
+
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def steps_of(df: Dockerfile, stage: Stage, saved: SavedImage) -> tuple[list[StepRecord], list[StepRecord | None], list[str]]:
+    """The steps of the stage that ships (and those it is built FROM), sized from the layers tied to them.
+
+    Returns the steps, the step of each layer (oldest first) and one notice
+    per layer or line that could not be tied. A step with no history entry
+    has no size (None), never a guessed one.
+    """
+    mapping = history.map_layers(saved.config, len(saved.layers), df, stage)
+    chain = ancestry(df, stage)
+    steps: dict[int, StepRecord] = {}
+    for s in chain:
+        for instr in s.instructions:
+            step = step_for(df, instr)
+            step.cached, step.seconds = None, None
+            placed = instr.index in mapping.placed
+            if instr is s.from_instruction:
+                placed = mapping.base_reached if s is chain[0] else True  # an earlier stage's bytes are on its lines
+            step.size = 0 if placed else None
+            steps[instr.index] = step
+    owners: list[StepRecord | None] = []
+    for layer, instr, probe in zip(saved.layers, mapping.owners, probe_layers(saved.layers), strict=True):
+        step = steps.get(instr.index) if instr is not None else None
+        owners.append(step)
+        if step is not None:
+            step.size = (step.size or 0) + layer.stored_bytes
+            for path, n in probe.items():
+                step.probes[path] = step.probes.get(path, 0) + n
+    return list(steps.values()), owners, mapping.notices
+
+
+def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, source: str,
+                  findings: list) -> tuple[AnalysisResult, list[str]]:
+    """The analysis a build would give, from the image's layers and config alone."""
+    stage = _final_stage(df, options)
+    steps, owners, notices = steps_of(df, stage, saved)
+    result = AnalysisResult(dockerfile=options.dockerfile, context="", builder=f"none (read from {source})",
+                            steps=steps, findings=findings)
+    result.image = ImageSummary(id=saved.id or "unknown", size=sum(layer.stored_bytes for layer in saved.layers),
+                                layers=len(saved.layers))
+    if options.waste:
+        result.waste = waste.account(saved.layers, owners)
+    annotate(result.findings, [s for s in steps if s.keyword == "RUN" and s.size is not None])
+    _annotate(result)
+    return result, notices
+
+
+def run(options: AnalyseOptions, read, source: str, write: Writer, err: TextIO) -> int:
+    """`dlint analyse --archive|--image ... DOCKERFILE`: `read()` gives the SavedImage (raising SaveError)."""
+    try:
+        prepared = prepare(options)
+        saved = read()
+    except (UsageError, SaveError) as exc:
+        err.write(f"dlint: {CONTROL.sub('?', str(exc))}\n")
+        return exitcodes.USAGE
+    try:
+        result, notices = analyse_saved(options, prepared.df, saved, source, prepared.findings)
+    except history.HistoryError as exc:
+        err.write(f"dlint: {CONTROL.sub('?', source)}: {exc}\n")
+        return exitcodes.USAGE
+    for notice in notices:
+        err.write(f"dlint: {notice}\n")
+    _gate(prepared.df, options, prepared, result)
+    return report(options, result, write, err)
+
+
+def open_input(archive: str | None, image: str | None) -> tuple[Callable[[], SavedImage], str]:
+    """How to read the image asked for, and the name errors and reports give it."""
+    if archive is not None:
+        return (lambda: read_archive(archive, image)), f"the archive {archive}"
+    assert image is not None
+    return (lambda: from_engine(image)), f"the image {image}"
+
+
+def from_engine(name: str) -> SavedImage:
+    """An image in the engine, through its `docker save` stream (what waste accounting reads after a build)."""
+    from docker.errors import DockerException, NotFound
+
+    from dlint.analyse import engine as engine_mod
+
+    try:
+        engine = engine_mod.connect()
+    except engine_mod.EngineUnreachable as exc:
+        raise SaveError(str(exc)) from None
+    try:
+        chunks = engine.api.get_image(name)
+    except NotFound:
+        raise SaveError(f"the engine has no image {name}") from None
+    except DockerException as exc:
+        raise SaveError(f"the engine cannot save the image {name}: {exc}") from None
+    try:
+        return read_save(open_chunks(chunks), None, f"the engine's save stream of {name}")
+    finally:
+        chunks.close()
