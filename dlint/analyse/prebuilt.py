@@ -19,7 +19,7 @@ from dlint.analyse import history, waste
 from dlint.analyse.command import AnalyseOptions, UsageError, Writer, _annotate, _final_stage, _gate, prepare, report
 from dlint.analyse.contents import probe_layers
 from dlint.analyse.layers import ancestry
-from dlint.analyse.probes import annotate
+from dlint.analyse.probes import CACHE_DIRS, annotate
 from dlint.analyse.archive import read_archive
 from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_for
@@ -67,6 +67,7 @@ def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, so
                             steps=steps, findings=findings)
     result.image = ImageSummary(id=saved.id or "unknown", size=sum(layer.stored_bytes for layer in saved.layers),
                                 layers=len(saved.layers))
+    result.image_probes = {p: n for p, n in waste.visible_bytes(saved.layers, CACHE_DIRS).items() if n}
     if options.waste:
         result.waste = waste.account(saved.layers, owners)
     annotate(result.findings, [s for s in steps if s.keyword == "RUN" and s.size is not None])
@@ -112,6 +113,7 @@ def from_engine(name: str) -> SavedImage:
     except engine_mod.EngineUnreachable as exc:
         raise SaveError(str(exc)) from None
     try:
+        engine.api.inspect_image(name)  # a missing image fails only once its save stream is read
         chunks = engine.api.get_image(name)
     except NotFound:
         raise SaveError(f"the engine has no image {name}") from None
