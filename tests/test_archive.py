@@ -123,9 +123,81 @@ def test_analyse_archive_on_a_broken_archive_is_one_line_and_exit_2(tmp_path):
     assert proc.stderr == f"dlint: the archive {tmp_path / 'cut.tar'} has no manifest naming the image's layers\n"
 
 
-def test_analyse_archive_refuses_the_gates_it_cannot_honour_yet(tmp_path):
+def test_analyse_archive_refuses_what_it_cannot_honour_in_one_line(tmp_path):
     image, _ = sample()
     (tmp_path / "img.tar").write_bytes(legacy_save(image))
     proc = analyse_archive(str(tmp_path / "img.tar"), "--max-size", "1000", "--format", "json")
     assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == "dlint: --archive does not take --max-size, --format yet\n"
+    assert proc.stderr == ("dlint: --archive does not take --max-size, --format: they need a build or a DOCKERFILE "
+                           "to tie the layers to\n")
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"), "--min-cache-hit-rate", "0.5")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "dlint: --archive does not take --min-cache-hit-rate: it needs a build\n"
+
+
+APT = "RUN apt-get update && apt-get install -y curl"
+DOCKERFILE = f"FROM debian:bookworm-slim\nWORKDIR /srv\nCOPY big /srv/\n{APT}\nRUN rm /srv/big\nENV X=1\n"
+
+
+def apt_image() -> Image:
+    layers = [layer_tar(file("bin/sh", 300)),
+              layer_tar(Entry("srv")),
+              layer_tar(file("srv/big", 4000)),
+              layer_tar(file("var/lib/apt/lists/idx", 5000), file("usr/bin/curl", 700)),
+              layer_tar(whiteout("srv/big"))]
+    history = [{"created_by": "/bin/sh -c #(nop) ADD file:abc in / "},
+               {"created_by": "WORKDIR /srv"},
+               {"created_by": "COPY big /srv/ # buildkit"},
+               {"created_by": f"RUN /bin/sh -c {APT.removeprefix('RUN ')} # buildkit"},
+               {"created_by": "RUN /bin/sh -c rm /srv/big # buildkit"},
+               {"created_by": "ENV X=1", "empty_layer": True}]
+    return Image(layers, history)
+
+
+def test_analyse_archive_with_a_dockerfile_gives_the_step_table_waste_measured_findings_and_budgets(tmp_path):
+    (tmp_path / "img.tar").write_bytes(oci_save(apt_image(), compat_manifest=False))
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"), "--format", "json",
+                           "--max-step-size", "5kB", "--save-baseline", str(tmp_path / "base.json"))
+    assert proc.returncode == 1, proc.stderr  # the apt step is over --max-step-size
+    data = json.loads(proc.stdout)
+    assert [(s["line"], s["size"], s["cached"], s["seconds"]) for s in data["steps"]] == [
+        (1, 300, None, None), (2, 0, None, None), (3, 4000, None, None), (4, 5700, None, None),
+        (5, 0, None, None), (6, 0, None, None)]
+    assert data["steps"][3]["probes"] == {"/var/lib/apt/lists": 5000}
+    assert data["image"]["probes"] == {"/var/lib/apt/lists": 5000}
+    assert data["image"]["size"] == 10000 and data["image"]["wasted_bytes"] == 4000
+    assert [(w["path"], w["added_line"], w["removed_line"]) for w in data["waste"]] == [("/srv/big", 3, 5)]
+    dl3009 = next(f for f in data["findings"] if f["code"] == "DL3009")
+    assert (dl3009["line"], dl3009["measured_bytes"]) == (4, 5000)
+    assert "--max-step-size: line 4 RUN apt-get update" in proc.stderr
+    again = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"),
+                            "--baseline", str(tmp_path / "base.json"), "--max-growth", "0")
+    assert again.returncode == 0, again.stderr
+    assert "HIT" not in again.stdout and "MISS" not in again.stdout
+    assert "cache: cache state unknown: the image was built elsewhere" in again.stdout
+
+
+def test_analyse_archive_with_a_history_longer_than_the_layers_is_one_line_and_writes_nothing(tmp_path):
+    image = apt_image()
+    image.history.insert(1, {"created_by": "RUN /bin/sh -c make # buildkit"})
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    report = tmp_path / "report.json"
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"), "-f", "json", "-o", str(report))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (f"dlint: the archive {tmp_path / 'img.tar'}: the image's history names 6 layers but the "
+                           "image has 5: the config does not belong to these layers\n")
+    assert not report.exists()
+    bare = analyse_archive(str(tmp_path / "img.tar"))
+    assert (bare.returncode, bare.stdout, bare.stderr) == (2, "", proc.stderr)
+
+
+def test_analyse_archive_of_several_images_names_them_unless_one_is_picked(tmp_path):
+    path = multi_image_archive(tmp_path)
+    (tmp_path / "Dockerfile").write_text("FROM busybox\n")
+    proc = analyse_archive(path, str(tmp_path / "Dockerfile"))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "dlint: the archive holds 2 images (app:1, tools:latest): pick one with --image\n"
+    assert analyse_archive(path, str(tmp_path / "Dockerfile"), "--image", "app:1").returncode == 0
