@@ -27,7 +27,7 @@ def render(saved: SavedImage) -> str:
     lines = [f"{'LAYER':>5}  {'SIZE':>9}  {'CACHE DIRS':>10}  COMMAND"]
     for i, (layer, command, probe) in enumerate(zip(saved.layers, commands, probes, strict=True), 1):
         shown = _CONTROL.sub("?", command) if command is not None else "(no history entry)"
-        lines.append(f"{i:>5}  {human_size(layer.stored_bytes):>9}  {human_size(sum(probe.values())):>10}  {shown[:200]}")
+        lines.append(f"{i:>5}  {human_size(layer.size):>9}  {human_size(sum(probe.values())):>10}  {shown[:200]}")
     lines.append(f"image: {len(saved.layers)} layers, {human_size(report.stored_bytes)} stored, "
                  f"{human_size(report.wasted_bytes)} wasted (efficiency {report.efficiency:.1%})")
     for entry in report.entries[:10]:

@@ -52,7 +52,7 @@ def steps_of(df: Dockerfile, stage: Stage, saved: SavedImage) -> tuple[list[Step
         step = steps.get(instr.index) if instr is not None else None
         owners.append(step)
         if step is not None:
-            step.size = (step.size or 0) + layer.stored_bytes
+            step.size = (step.size or 0) + layer.size
             for path, n in probe.items():
                 step.probes[path] = step.probes.get(path, 0) + n
     return list(steps.values()), owners, mapping.notices
@@ -65,7 +65,7 @@ def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, so
     steps, owners, notices = steps_of(df, stage, saved)
     result = AnalysisResult(dockerfile=options.dockerfile, context="", builder=f"none (read from {source})",
                             steps=steps, findings=findings)
-    result.image = ImageSummary(id=saved.id or "unknown", size=sum(layer.stored_bytes for layer in saved.layers),
+    result.image = ImageSummary(id=saved.id or "unknown", size=sum(layer.size for layer in saved.layers),
                                 layers=len(saved.layers))
     result.image_probes = {p: n for p, n in waste.visible_bytes(saved.layers, CACHE_DIRS).items() if n}
     if options.waste:

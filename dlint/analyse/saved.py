@@ -91,6 +91,11 @@ class Layer:
     def stored_bytes(self) -> int:
         return sum(n.size for n in self.nodes.values() if n.type == "file")
 
+    @property
+    def size(self) -> int:
+        """The layer's size as the engine counts it (`docker history`): regular files plus symbolic link targets."""
+        return sum(n.size for n in self.nodes.values() if n.type in ("file", "other"))
+
 
 @dataclass
 class SavedImage:
@@ -187,8 +192,8 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
                 layer.nodes[path] = Node("link", meta=meta, target=_clean(member.linkname))
             elif member.isdir():
                 layer.nodes[path] = Node("dir", meta=meta)
-            else:
-                layer.nodes[path] = Node("other", meta=meta)
+            else:  # a symbolic link's size is its target's length, as lstat gives it; devices have none
+                layer.nodes[path] = Node("other", len(member.linkname) if member.issym() else 0, meta=meta)
     return layer
 
 
