@@ -88,7 +88,9 @@ def test_a_line_the_image_lacks_is_reported_and_never_given_another_lines_bytes(
 def test_an_image_from_another_dockerfile_ties_nothing_not_even_the_base():
     owners, notices = lines(BUILDKIT, "FROM busybox\nRUN echo other\nCOPY x /opt/\n")
     assert owners == [None] * 6
-    assert len(notices) == 6 and all("matches no line" in n for n in notices)
+    assert len(notices) == 8 and all("matches no line" in n for n in notices[:6])
+    assert notices[6:] == [f"line {n} ({k}) has no entry in the image's history: the image was built from another "
+                           "version of it" for n, k in ((3, "COPY"), (2, "RUN"))]
 
 
 def test_the_stage_that_ships_and_its_parents_are_matched_not_the_other_stages():

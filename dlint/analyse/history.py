@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from dlint.analyse.layers import ancestry
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.output import printable
 
 NOP = re.compile(r"^/bin/sh -c #\(nop\) ")
 BUILDKIT = " # buildkit"
@@ -38,7 +39,6 @@ INSTRUCTION_WORDS = frozenset({
     "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "MAINTAINER",
     "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
 })
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 WRITES_FILES = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
 
 
@@ -115,10 +115,7 @@ def map_layers(config: dict, layer_count: int, df: Dockerfile, stage: Stage) -> 
         if position < len(instructions):
             at = _place(entry, instructions, position)
             if at is not None:
-                for skipped in instructions[position:at]:
-                    if skipped.keyword in WRITES_FILES:
-                        result.notices.append(f"line {skipped.start_line} ({skipped.keyword}) has no entry in the "
-                                              "image's history: the image was built from another version of it")
+                result.notices += _unplaced(instructions[position:at])
                 result.placed.add(instructions[at].index)
                 if entry.layer is not None:
                     result.owners[entry.layer] = instructions[at]
@@ -130,7 +127,13 @@ def map_layers(config: dict, layer_count: int, df: Dockerfile, stage: Stage) -> 
         elif entry.layer is not None:
             result.owners[entry.layer] = base
     result.base_reached = position >= len(instructions)
+    result.notices += _unplaced(instructions[position:])
     return result
+
+
+def _unplaced(instructions: list[Instruction]) -> list[str]:
+    return [f"line {i.start_line} ({i.keyword}) has no entry in the image's history: the image was built from "
+            "another version of it" for i in instructions if i.keyword in WRITES_FILES]
 
 
 def _place(entry: Entry, instructions: list[Instruction], position: int) -> int | None:
@@ -193,7 +196,7 @@ def _collapse(text: str) -> str:
 
 
 def _shown(created_by: str, width: int = 80) -> str:
-    text = CONTROL.sub("?", _collapse(created_by))
+    text = printable(_collapse(created_by))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

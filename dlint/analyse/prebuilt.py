@@ -10,7 +10,6 @@ What only a build knows (cache hits, seconds) stays unknown: the reports show
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TextIO
 
@@ -24,9 +23,7 @@ from dlint.analyse.archive import read_archive
 from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_for
 from dlint.model import Dockerfile, Stage
-
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
+from dlint.output import printable
 
 def steps_of(df: Dockerfile, stage: Stage, saved: SavedImage) -> tuple[list[StepRecord], list[StepRecord | None], list[str]]:
     """The steps of the stage that ships (and those it is built FROM), sized from the layers tied to them.
@@ -81,15 +78,15 @@ def run(options: AnalyseOptions, read, source: str, write: Writer, err: TextIO) 
         prepared = prepare(options)
         saved = read()
     except (UsageError, SaveError) as exc:
-        err.write(f"dlint: {CONTROL.sub('?', str(exc))}\n")
+        err.write(f"dlint: {printable(str(exc))}\n")
         return exitcodes.USAGE
     try:
         result, notices = analyse_saved(options, prepared.df, saved, source, prepared.findings)
     except history.HistoryError as exc:
-        err.write(f"dlint: {CONTROL.sub('?', source)}: {exc}\n")
+        err.write(f"dlint: {printable(source)}: {exc}\n")
         return exitcodes.USAGE
     for notice in notices:
-        err.write(f"dlint: {notice}\n")
+        err.write(f"dlint: {printable(notice)}\n")
     _gate(prepared.df, options, prepared, result)
     return report(options, result, write, err)
 
