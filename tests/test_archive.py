@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -201,3 +202,47 @@ def test_analyse_archive_of_several_images_names_them_unless_one_is_picked(tmp_p
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == "dlint: the archive holds 2 images (app:1, tools:latest): pick one with --image\n"
     assert analyse_archive(path, str(tmp_path / "Dockerfile"), "--image", "app:1").returncode == 0
+
+
+def without_member(data: bytes, drop, replace: dict[str, bytes] | None = None) -> bytes:
+    """The archive `data` without the members `drop` picks, and with `replace`'s contents for the named ones."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(data)) as src, tarfile.open(fileobj=buf, mode="w") as out:
+        for member in src:
+            if drop(member.name):
+                continue
+            content = (replace or {}).get(member.name)
+            if content is not None:
+                member.size = len(content)
+                out.addfile(member, io.BytesIO(content))
+            else:
+                out.addfile(member, src.extractfile(member) if member.isreg() else None)
+    return buf.getvalue()
+
+
+def broken(kind: str) -> bytes:
+    data = legacy_save(apt_image())
+    if kind == "truncated":  # inside the first layer's data
+        return data[:3000]
+    if kind == "layer missing":
+        return without_member(data, lambda n: n.endswith("layer.tar") and n == sorted(
+            m for m in tarfile.open(fileobj=io.BytesIO(data)).getnames() if m.endswith("layer.tar"))[0])
+    if kind == "no image":
+        return without_member(data, lambda n: False, {"manifest.json": b"[]"})
+    return without_member(data, lambda n: n.endswith(".json") and n != "manifest.json")  # config missing
+
+
+@pytest.mark.parametrize(("kind", "message"), [
+    ("truncated", r"the archive .*img\.tar is truncated: it ends inside a member"),
+    ("layer missing", r"the manifest of the archive .*img\.tar names a layer it does not contain \(\w+/layer\.tar\)"),
+    ("no image", r"the archive .*img\.tar has no manifest naming the image's layers"),
+    ("config missing", r"the archive .*img\.tar lacks the image config its manifest names \(\w+\.json\)"),
+])
+def test_a_broken_archive_with_a_dockerfile_is_one_line_exit_2_and_writes_no_report(tmp_path, kind, message):
+    (tmp_path / "img.tar").write_bytes(broken(kind))
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    report = tmp_path / "report.json"
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"), "-f", "json", "-o", str(report))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert re.fullmatch(f"dlint: {message}\n", proc.stderr), proc.stderr
+    assert not report.exists()
