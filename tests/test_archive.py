@@ -225,8 +225,9 @@ def broken(kind: str) -> bytes:
     if kind == "truncated":  # inside the first layer's data
         return data[:3000]
     if kind == "layer missing":
-        return without_member(data, lambda n: n.endswith("layer.tar") and n == sorted(
-            m for m in tarfile.open(fileobj=io.BytesIO(data)).getnames() if m.endswith("layer.tar"))[0])
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            first = min(m for m in tar.getnames() if m.endswith("layer.tar"))
+        return without_member(data, lambda n: n == first)
     if kind == "no image":
         return without_member(data, lambda n: False, {"manifest.json": b"[]"})
     return without_member(data, lambda n: n.endswith(".json") and n != "manifest.json")  # config missing

@@ -73,16 +73,16 @@ def test_a_layer_no_line_explains_is_reported_and_the_lines_around_it_still_tie(
     extra = [*BUILDKIT[:-1], {"created_by": "RUN /bin/sh -c make install # buildkit"}, BUILDKIT[-1]]
     owners, notices = lines(extra)
     assert owners == [1, 3, 4, 5, 6, 7, None]
-    assert notices == ["layer 7 (RUN /bin/sh -c make install # buildkit) matches no line of the Dockerfile: "
-                       "its bytes are not tied to a line"]
+    assert notices == [("layer 7 (RUN /bin/sh -c make install # buildkit) matches no line of the Dockerfile: "
+                        "its bytes are not tied to a line")]
 
 
 def test_a_line_the_image_lacks_is_reported_and_never_given_another_lines_bytes():
     text = FIXTURE.replace("RUN rm /srv/big\n", "RUN rm /srv/big\nRUN apt-get update\n")
     owners, notices = lines(BUILDKIT, text)
     assert owners == [1, 3, 4, 5, 6, 8]  # the exec-form RUN moved to line 8 and is still found by its text
-    assert notices == ["line 7 (RUN) has no entry in the image's history: the image was built from another "
-                       "version of it"]
+    assert notices == [("line 7 (RUN) has no entry in the image's history: the image was built from another "
+                        "version of it")]
 
 
 def test_an_image_from_another_dockerfile_ties_nothing_not_even_the_base():

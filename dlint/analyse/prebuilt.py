@@ -15,11 +15,12 @@ from typing import TextIO
 
 from dlint import exitcodes
 from dlint.analyse import history, waste
-from dlint.analyse.command import AnalyseOptions, UsageError, Writer, _annotate, _final_stage, _gate, prepare, report
+from dlint.analyse.archive import read_archive
+from dlint.analyse.command import (AnalyseOptions, UsageError, Writer, apply_budgets, final_stage, prepare, report,
+                                   tie_findings)
 from dlint.analyse.contents import probe_layers
 from dlint.analyse.layers import ancestry
 from dlint.analyse.probes import CACHE_DIRS, annotate
-from dlint.analyse.archive import read_archive
 from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_for
 from dlint.model import Dockerfile, Stage
@@ -58,7 +59,7 @@ def steps_of(df: Dockerfile, stage: Stage, saved: SavedImage) -> tuple[list[Step
 def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, source: str,
                   findings: list) -> tuple[AnalysisResult, list[str]]:
     """The analysis a build would give, from the image's layers and config alone."""
-    stage = _final_stage(df, options)
+    stage = final_stage(df, options)
     steps, owners, notices = steps_of(df, stage, saved)
     result = AnalysisResult(dockerfile=options.dockerfile, context="", builder=f"none (read from {source})",
                             steps=steps, findings=findings)
@@ -68,7 +69,7 @@ def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, so
     if options.waste:
         result.waste = waste.account(saved.layers, owners)
     annotate(result.findings, [s for s in steps if s.keyword == "RUN" and s.size is not None])
-    _annotate(result)
+    tie_findings(result)
     return result, notices
 
 
@@ -85,9 +86,8 @@ def run(options: AnalyseOptions, read, source: str, write: Writer, err: TextIO) 
     except history.HistoryError as exc:
         err.write(f"dlint: {printable(source)}: {exc}\n")
         return exitcodes.USAGE
-    for notice in notices:
-        err.write(f"dlint: {printable(notice)}\n")
-    _gate(prepared.df, options, prepared, result)
+    err.writelines(f"dlint: {printable(notice)}\n" for notice in notices)
+    apply_budgets(prepared.df, options, prepared, result)
     return report(options, result, write, err)
 
 

@@ -18,8 +18,8 @@ import pytest
 from analyse_support import FIXTURES, KeptImages, dlint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from machine import unavailable  # noqa: E402 - tests/ holds the shared helpers
-from oci_layout import to_oci_dir, to_oci_tar  # noqa: E402
+from machine import unavailable  # tests/ holds the shared helpers
+from oci_layout import to_oci_dir, to_oci_tar
 
 pytestmark = pytest.mark.engine
 
@@ -63,8 +63,7 @@ def builds(engine, tmp_path_factory):
             kept.add(run.data)
             archive = tmp_path_factory.mktemp(builder) / "docker.tar"
             with open(archive, "wb") as out:
-                for chunk in engine.api.get_image(tag):
-                    out.write(chunk)
+                out.writelines(engine.api.get_image(tag))
             results[builder] = (tag, run.data, archive)
         yield results
     finally:
@@ -103,8 +102,7 @@ def test_podman_archives_give_the_docker_builds_per_line_sizes_and_waste(engine,
     loaded = podman("image", "exists", base, check=False).returncode != 0
     if loaded:
         with open(tmp_path / "base.tar", "wb") as out:
-            for chunk in engine.api.get_image(base):
-                out.write(chunk)
+            out.writelines(engine.api.get_image(base))
         podman("load", "-i", str(tmp_path / "base.tar"))
     tag = f"{PREFIX}:podman-{uuid.uuid4().hex[:8]}"
     try:
