@@ -24,6 +24,7 @@ image's and belong to the first stage's FROM.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ INSTRUCTION_WORDS = frozenset({
     "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "MAINTAINER",
     "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
 })
+LOOKAHEAD = 32  # instructions an entry may skip to find its own: keeps matching linear in the history
 WRITES_FILES = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
 
 
@@ -138,14 +140,14 @@ def _unplaced(instructions: list[Instruction]) -> list[str]:
 
 def _place(entry: Entry, instructions: list[Instruction], position: int) -> int | None:
     """Where `entry` goes among the instructions from `position` on (newest first); None when nowhere safe."""
-    at = position
-    while at < len(instructions):
+    at, end = position, min(len(instructions), position + LOOKAHEAD)
+    while at < end:
         if _matches(entry, instructions[at]):
             return at
         if instructions[at].keyword in WRITES_FILES:
             break
         at += 1  # ENV, LABEL, ...: a builder may write them in another form; they own no bytes
-    for later in range(at + 1, len(instructions)):
+    for later in range(at + 1, end):
         if _matches(entry, instructions[later], exact=True):
             return later
     return None
@@ -164,14 +166,18 @@ def _matches(entry: Entry, instr: Instruction, exact: bool = False) -> bool:
     return not exact
 
 
-def _commands(instr: Instruction) -> list[str]:
+def _commands(instr: Instruction) -> tuple[str, ...]:
     """The texts a builder records for a RUN: its shell command, or its exec-form words joined or as written."""
     if instr.heredocs:
-        return []  # the recorded form of a heredoc differs between builders: not tied rather than guessed
-    if instr.json_args is not None:
-        return [_collapse(" ".join(instr.json_args)), _collapse(instr.args.value),
-                _collapse(json.dumps(list(instr.json_args)))]
-    return [_collapse(instr.args.value)]
+        return ()  # the recorded form of a heredoc differs between builders: not tied rather than guessed
+    return _command_texts(instr.args.value, instr.json_args)
+
+
+@functools.lru_cache(maxsize=1024)  # each instruction is compared with many entries
+def _command_texts(args: str, json_args: tuple[str, ...] | None) -> tuple[str, ...]:
+    if json_args is not None:
+        return _collapse(" ".join(json_args)), _collapse(args), _collapse(json.dumps(list(json_args)))
+    return (_collapse(args),)
 
 
 def _words(instr: Instruction) -> list[str]:
