@@ -122,3 +122,17 @@ def test_control_characters_of_a_history_never_reach_the_notices():
     hostile = [*BUILDKIT, {"created_by": "RUN /bin/sh -c \x1b[2J\x07evil # buildkit"}]
     _, notices = lines(hostile)
     assert notices and "\x1b" not in notices[0] and "\x07" not in notices[0]
+
+
+def test_metadata_under_a_changed_shell_and_copy_flags_in_the_classic_form_still_tie():
+    text = "FROM busybox\nCOPY --chown=1:1 out /app\nSHELL [\"/bin/sh\", \"-e\", \"-c\"]\nRUN echo done\nUSER 1\n"
+    history = BASE + [  # Docker 20.10's classic builder wrote these
+        {"created_by": "/bin/sh -c #(nop) COPY --chown=1:1dir:4fad4d6a7140a6ab41dbb36a7f15900d94cad8 in /app "},
+        {"created_by": "/bin/sh -e -c #(nop)  SHELL [/bin/sh -e -c]", "empty_layer": True},
+        {"created_by": "/bin/sh -e -c echo done"},
+        {"created_by": "/bin/sh -e -c #(nop)  USER 1", "empty_layer": True},
+    ]
+    df = parse(text, "Dockerfile")
+    mapping = map_layers({"history": history}, 3, df, df.stages[0])
+    assert [o.start_line for o in mapping.owners] == [1, 2, 4]
+    assert mapping.placed == {1, 2, 3, 4} and mapping.notices == []

@@ -33,7 +33,7 @@ from dlint.analyse.layers import ancestry
 from dlint.model import Dockerfile, Instruction, Stage
 from dlint.output import printable
 
-NOP = re.compile(r"^/bin/sh -c #\(nop\) ")
+NOP = re.compile(r"^.*?#\(nop\) ")  # after the shell in force: "/bin/sh -c ", or what SHELL set
 BUILDKIT = " # buildkit"
 KEYWORD = re.compile(r"^([A-Z]+)(?: |$)")
 INSTRUCTION_WORDS = frozenset({
