@@ -163,7 +163,8 @@ def check(
 def analyse(
     ctx: typer.Context,
     dockerfile: Optional[str] = typer.Argument(
-        None, help="The Dockerfile to build (default: Dockerfile); with --archive/--image, the one to tie layers to.",
+        None, show_default=False,
+        help="The Dockerfile to build (default: Dockerfile); with --archive/--image, the one to tie layers to.",
     ),
     context: Optional[str] = typer.Option(None, "--context", help="Build context (default: the Dockerfile's directory)."),
     tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Tag the built image."),
@@ -222,7 +223,8 @@ def analyse(
         help="Analyse this image from the engine instead of building; with --archive, the image to pick from it.",
     ),
 ) -> None:
-    """Build with a real Docker Engine; measure every step's layer size, cache hit, time and waste; gate on budgets."""
+    """Build with a real Docker Engine, or read a built image (--image, --archive); measure every step's layer size,
+    cache hit, time and waste; gate on budgets."""
     if archive is not None or image is not None:
         from dlint.analyse.prebuilt import open_input
 
