@@ -23,10 +23,12 @@ from dlint.analyse.layers import ancestry
 from dlint.analyse.probes import CACHE_DIRS, annotate
 from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_for
+from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Stage
 from dlint.output import printable
 
-def steps_of(df: Dockerfile, stage: Stage, saved: SavedImage) -> tuple[list[StepRecord], list[StepRecord | None], list[str]]:
+def steps_of(df: Dockerfile, stage: Stage,
+             saved: SavedImage) -> tuple[list[StepRecord], list[StepRecord | None], list[str]]:
     """The steps of the stage that ships (and those it is built FROM), sized from the layers tied to them.
 
     Returns the steps, the step of each layer (oldest first) and one notice
@@ -57,7 +59,7 @@ def steps_of(df: Dockerfile, stage: Stage, saved: SavedImage) -> tuple[list[Step
 
 
 def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, source: str,
-                  findings: list) -> tuple[AnalysisResult, list[str]]:
+                  findings: list[Finding]) -> tuple[AnalysisResult, list[str]]:
     """The analysis a build would give, from the image's layers and config alone."""
     stage = final_stage(df, options)
     steps, owners, notices = steps_of(df, stage, saved)
@@ -73,7 +75,7 @@ def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, so
     return result, notices
 
 
-def run(options: AnalyseOptions, read, source: str, write: Writer, err: TextIO) -> int:
+def run(options: AnalyseOptions, read: Callable[[], SavedImage], source: str, write: Writer, err: TextIO) -> int:
     """`dlint analyse --archive|--image ... DOCKERFILE`: `read()` gives the SavedImage (raising SaveError)."""
     try:
         prepared = prepare(options)
