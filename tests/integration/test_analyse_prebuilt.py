@@ -121,3 +121,15 @@ def test_podman_archives_give_the_docker_builds_per_line_sizes_and_waste(engine,
         # Podman writes no layer for WORKDIR; Docker's holds only the directory: 0 bytes either way.
         assert same_sizes(got, per_line(build)), archive
         assert waste_of(run.data) == {("/srv/big", 50000, "deleted", 6, 7)}
+
+
+def test_image_without_a_dockerfile_lists_its_layers_and_a_missing_image_is_one_line(builds):
+    tag, build, _ = builds["buildkit"]
+    run = dlint("analyse", "--image", tag)
+    assert run.returncode == 0, run.stderr
+    rows = run.stdout.splitlines()
+    assert rows[0].split() == ["LAYER", "SIZE", "CACHE", "DIRS", "COMMAND"]
+    assert len(rows) - 2 >= build["image"]["layers"] and rows[build["image"]["layers"]].rstrip().endswith(
+        'RUN |1 A=1 /bin/sh -c echo hi > /srv/exec.txt # buildkit')
+    missing = dlint("analyse", "--image", f"{PREFIX}:absent", DOCKERFILE)
+    assert (missing.returncode, missing.stdout, missing.stderr) == (2, "", f"dlint: the engine has no image {PREFIX}:absent\n")
