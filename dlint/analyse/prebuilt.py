@@ -16,8 +16,16 @@ from typing import TextIO
 from dlint import exitcodes
 from dlint.analyse import history, waste
 from dlint.analyse.archive import read_archive
-from dlint.analyse.command import (AnalyseOptions, UsageError, Writer, apply_budgets, final_stage, prepare, report,
-                                   tie_findings)
+from dlint.analyse.command import (
+    AnalyseOptions,
+    UsageError,
+    Writer,
+    apply_budgets,
+    final_stage,
+    prepare,
+    report,
+    tie_findings,
+)
 from dlint.analyse.contents import probe_layers
 from dlint.analyse.layers import ancestry
 from dlint.analyse.probes import CACHE_DIRS, annotate
@@ -26,6 +34,7 @@ from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_f
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Stage
 from dlint.output import printable
+
 
 def steps_of(df: Dockerfile, stage: Stage,
              saved: SavedImage) -> tuple[list[StepRecord], list[StepRecord | None], list[str]]:
