@@ -218,14 +218,14 @@ def analyse(
         None, "--archive", metavar="FILE|DIR",
         help="Read a docker-archive or OCI layout (tar or directory) instead of building: no engine, no network.",
     ),
-    image: Optional[str] = typer.Option(
+    archive_image: Optional[str] = typer.Option(
         None, "--image", metavar="NAME[:TAG]",
         help="Analyse this image from the engine instead of building; with --archive, the image to pick from it.",
     ),
 ) -> None:
     """Build with a real Docker Engine, or read a built image (--image, --archive); measure every step's layer size,
     cache hit, time and waste; gate on budgets."""
-    if archive is not None or image is not None:
+    if archive is not None or archive_image is not None:
         from dlint.analyse.prebuilt import open_input
 
         # What only a build (or its log) gives cannot be asked of an image built elsewhere: refused, not ignored.
@@ -244,7 +244,7 @@ def analyse(
             needs = "a build" if dockerfile is not None else "a build or a DOCKERFILE to tie the layers to"
             raise fail(f"{'--archive' if archive is not None else '--image'} does not take "
                        f"{', '.join(refused)}: {'they need' if len(refused) > 1 else 'it needs'} {needs}")
-        read, source = open_input(archive, image)
+        read, source = open_input(archive, archive_image)
         if dockerfile is None:
             from dlint.analyse.layertable import run_layers
 
@@ -259,7 +259,7 @@ def analyse(
         max_size=max_size, max_layers=max_layers, max_step_size=max_step_size, max_growth=max_growth,
         min_cache_hit_rate=min_cache_hit_rate, baseline=baseline, save_baseline=save_baseline, waste=not no_waste,
     )
-    if archive is not None or image is not None:
+    if archive is not None or archive_image is not None:
         import sys
 
         from dlint.analyse import prebuilt
