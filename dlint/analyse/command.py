@@ -276,13 +276,20 @@ def final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
 
 def _waste(engine, df: Dockerfile, options: AnalyseOptions, image_id: str, history: list[dict],
            result: AnalysisResult) -> None:
-    """Replay the image's layers from its save stream, while the image still exists."""
-    from dlint.analyse import layers, saved, waste
+    """Replay the image's layers from its save stream, while the image still exists.
+
+    A classic build's package steps were probed through their own images; a
+    BuildKit build names no step image, so its steps' cache-directory bytes
+    come from the layers read here (as for --archive and --image).
+    """
+    from dlint.analyse import contents, layers, probes, saved, waste
 
     owners = layers.row_owners(df, result.steps, history, final_stage(df, options), options.builder)
     chunks = engine.api.get_image(image_id)
     try:
-        result.waste = waste.measure(chunks, owners)
+        result.waste, image_layers = waste.measure(chunks, owners)
+        if options.builder != "classic":
+            probes.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image_layers))
     except saved.SaveError as exc:
         result.waste_error = str(exc)
     finally:

@@ -3,7 +3,7 @@ the engine (`--image`, read through its `docker save` stream).
 
 Both go through the same readers (saved, archive) and the same measurement
 as a build: layer sizes, waste (waste.account) and cache-directory bytes
-(contents.probe_layers), with each layer tied to its line by history.map_layers.
+(contents.add_probes), with each layer tied to its line by history.map_layers.
 What only a build knows (cache hits, seconds) stays unknown: the reports show
 "?" there.
 """
@@ -26,7 +26,7 @@ from dlint.analyse.command import (
     report,
     tie_findings,
 )
-from dlint.analyse.contents import probe_layers
+from dlint.analyse.contents import add_probes
 from dlint.analyse.layers import ancestry
 from dlint.analyse.probes import CACHE_DIRS, annotate
 from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
@@ -56,14 +56,11 @@ def steps_of(df: Dockerfile, stage: Stage,
                 placed = mapping.base_reached if s is chain[0] else True  # an earlier stage's bytes are on its lines
             step.size = 0 if placed else None
             steps[instr.index] = step
-    owners: list[StepRecord | None] = []
-    for layer, instr, probe in zip(saved.layers, mapping.owners, probe_layers(saved.layers), strict=True):
-        step = steps.get(instr.index) if instr is not None else None
-        owners.append(step)
+    owners = [steps.get(instr.index) if instr is not None else None for instr in mapping.owners]
+    for layer, step in zip(saved.layers, owners, strict=True):
         if step is not None:
             step.size = (step.size or 0) + layer.size
-            for path, n in probe.items():
-                step.probes[path] = step.probes.get(path, 0) + n
+    add_probes(owners, saved.layers)
     return list(steps.values()), owners, mapping.notices
 
 

@@ -318,11 +318,13 @@ def suggestion(kind: Kind, added: StepRecord | None, removed: StepRecord | None,
     return f"{where}: write the final version once, at {a} or {r}"
 
 
-def measure(chunks: Iterable[bytes], row_owners: list[StepRecord | None]) -> WasteReport:
+def measure(chunks: Iterable[bytes], row_owners: list[StepRecord | None]) -> tuple[WasteReport, list[Layer]]:
     """Read a save stream and account its waste; `row_owners` as `layers.row_owners` gives them.
 
-    Raises `saved.SaveError` when the stream is not a readable image archive.
+    Returns the layers too (their steps are the report's `layer_steps`), for
+    what else their contents tell. Raises `saved.SaveError` when the stream is
+    not a readable image archive.
     """
     saved = read_save(open_chunks(chunks))
     owners = layer_owners(saved.config, row_owners, len(saved.layers))
-    return account(saved.layers, owners)
+    return account(saved.layers, owners), saved.layers
