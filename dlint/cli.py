@@ -162,7 +162,10 @@ def check(
 @app.command(cls=RawArgsCommand)
 def analyse(
     ctx: typer.Context,
-    dockerfile: str = typer.Argument("Dockerfile", help="The Dockerfile to build."),
+    dockerfile: Optional[str] = typer.Argument(
+        None, show_default=False,
+        help="The Dockerfile to build (default: Dockerfile); with --archive/--image, the one to tie layers to.",
+    ),
     context: Optional[str] = typer.Option(None, "--context", help="Build context (default: the Dockerfile's directory)."),
     tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Tag the built image."),
     target: Optional[str] = typer.Option(None, "--target", help="Build up to this stage."),
@@ -216,33 +219,52 @@ def analyse(
         help="Read a docker-archive or OCI layout (tar or directory) instead of building: no engine, no network.",
     ),
     archive_image: Optional[str] = typer.Option(
-        None, "--image", metavar="NAME[:TAG]", help="With --archive: the image to read from a multi-image archive.",
+        None, "--image", metavar="NAME[:TAG]",
+        help="Analyse this image from the engine instead of building; with --archive, the image to pick from it.",
     ),
 ) -> None:
-    """Build with a real Docker Engine; measure every step's layer size, cache hit, time and waste; gate on budgets."""
-    if archive is not None:
-        from dlint.analyse.layertable import run_archive
+    """Build with a real Docker Engine, or read a built image (--image, --archive); measure every step's layer size,
+    cache hit, time and waste; gate on budgets."""
+    if archive is not None or archive_image is not None:
+        from dlint.analyse.prebuilt import open_input
 
-        # The archive path reports layers only so far: a gate or report it cannot honour must not pass silently.
-        unsupported = [name for name, given in (
-            ("--max-size", max_size), ("--max-layers", max_layers), ("--max-step-size", max_step_size),
-            ("--baseline", baseline), ("--save-baseline", save_baseline), ("--min-cache-hit-rate", min_cache_hit_rate),
-            ("--max-growth", max_growth), ("--format", format), ("--output", output), ("--cache-probe", cache_probe),
-            ("--tag", tag),
+        # What only a build (or its log) gives cannot be asked of an image built elsewhere: refused, not ignored.
+        refused = [name for name, given in (
+            ("--context", context), ("--tag", tag), ("--build-arg", build_arg), ("--builder", builder != "auto"),
+            ("--no-cache", no_cache), ("--rm", rm), ("--cache-probe", cache_probe),
+            ("--min-cache-hit-rate", min_cache_hit_rate),
         ) if given]
-        if unsupported:
-            raise fail(f"--archive does not take {', '.join(unsupported)} yet")
+        if dockerfile is None:  # the layer table: nothing is tied to a line, so no step budget or report format
+            refused += [name for name, given in (
+                ("--max-size", max_size), ("--max-layers", max_layers), ("--max-step-size", max_step_size),
+                ("--baseline", baseline), ("--save-baseline", save_baseline), ("--max-growth", max_growth),
+                ("--format", format), ("--output", output), ("--target", target),
+            ) if given]
+        if refused:
+            needs = "a build" if dockerfile is not None else "a build or a DOCKERFILE to tie the layers to"
+            raise fail(f"{'--archive' if archive is not None else '--image'} does not take "
+                       f"{', '.join(refused)}: {'they need' if len(refused) > 1 else 'it needs'} {needs}")
+        read, source = open_input(archive, archive_image)
+        if dockerfile is None:
+            from dlint.analyse.layertable import run_layers
 
-        raise typer.Exit(run_archive(archive, archive_image, _write_or_exit))
+            raise typer.Exit(run_layers(read, source, _write_or_exit))
     from dlint.analyse.command import AnalyseOptions, run
 
     options = AnalyseOptions(
-        dockerfile=dockerfile, context=context, tag=tag, target=target, build_args=tuple(build_arg or ()),
+        dockerfile=dockerfile or "Dockerfile", context=context, tag=tag, target=target,
+        build_args=tuple(build_arg or ()),
         builder=builder, no_cache=no_cache, rm=rm, cache_probes=tuple(cache_probe or ()),
         outputs=tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text")),
         max_size=max_size, max_layers=max_layers, max_step_size=max_step_size, max_growth=max_growth,
         min_cache_hit_rate=min_cache_hit_rate, baseline=baseline, save_baseline=save_baseline, waste=not no_waste,
     )
+    if archive is not None or archive_image is not None:
+        import sys
+
+        from dlint.analyse import prebuilt
+
+        raise typer.Exit(prebuilt.run(options, read, source, _write_or_exit, sys.stderr))
     raise typer.Exit(run(options, _write_or_exit))
 
 

@@ -143,7 +143,7 @@ def owners_for(history: list[dict], steps: list[StepRecord]) -> list[StepRecord 
 
 
 def measure(image: Image, steps: list[StepRecord], save=legacy_save) -> waste.WasteReport:
-    return waste.measure(chunks(save(image)), owners_for(image.history, steps))
+    return waste.measure(chunks(save(image)), owners_for(image.history, steps))[0]
 
 
 ROW = {"created_by": "x"}

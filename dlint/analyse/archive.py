@@ -40,7 +40,7 @@ def read_archive(path: str, image: str | None = None) -> SavedImage:
             stream = io.BufferedReader(raw, buffer_size=READ_SIZE)
             if stream.peek(2)[:2] == GZIP_MAGIC:
                 stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), buffer_size=READ_SIZE)  # type: ignore[arg-type]
-            return read_save(stream, image)
+            return read_save(stream, image, f"the archive {path}")
     except OSError as exc:
         raise SaveError(f"cannot read the archive {path}: {exc.strerror or exc}") from None
 
@@ -78,4 +78,4 @@ def _read_directory(root: str, image: str | None) -> SavedImage:
                     layers[name] = read_layer(blob, size)
                 except (tarfile.TarError, EOFError, zlib.error) as exc:
                     raise SaveError(f"the layer blob {name} is not a readable tar ({exc})") from None
-    return order_layers(layers, documents, {}, image)
+    return order_layers(layers, documents, {}, image, f"the OCI layout {root}")

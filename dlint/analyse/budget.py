@@ -229,6 +229,7 @@ class CacheStats:
     hits: int
     steps: int  # steps that could come from the cache: FROM and global ARGs run nothing
     first_miss: StepRecord | None
+    unknown: int = 0  # steps whose cache state nothing reported (an image built elsewhere, no build log)
 
     @property
     def rate(self) -> float | None:
@@ -243,7 +244,8 @@ class CacheStats:
 
     def describe(self) -> str:
         if self.rate is None:
-            return "no step could come from the cache"
+            return "cache state unknown: the image was built elsewhere" if self.unknown else \
+                "no step could come from the cache"
         text = f"{self.hits} of {self.steps} steps from the cache ({self.rate:.0%})"
         return text + (f"; first miss: line {self.first_miss.line} {self.first_miss.instruction}"
                        if self.first_miss else "")
@@ -251,8 +253,9 @@ class CacheStats:
 
 def cache_stats(steps: Sequence[StepRecord]) -> CacheStats:
     runnable = [s for s in steps if s.keyword != "FROM" and s.stage != "global" and not s.failed]
-    misses = [s for s in runnable if not s.cached]
-    return CacheStats(len(runnable) - len(misses), len(runnable), misses[0] if misses else None)
+    known = [s for s in runnable if s.cached is not None]
+    misses = [s for s in known if not s.cached]
+    return CacheStats(len(known) - len(misses), len(known), misses[0] if misses else None, len(runnable) - len(known))
 
 
 # --- verdicts -------------------------------------------------------------------------------

@@ -86,6 +86,11 @@ def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> in
         result = build_and_measure(engine, options, prepared, err)
     except _Stopped as stop:
         return _fail(err, stop.message, stop.code)
+    return report(options, result, write, err)
+
+
+def report(options: AnalyseOptions, result: AnalysisResult, write: Writer, err: TextIO) -> int:
+    """Write every requested report and the baseline, then the exit code the result and budgets give."""
     from dlint.analyse.report import render
 
     for fmt, path in options.outputs:
@@ -231,8 +236,8 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
             err.write(f"dlint: {problem}\n")
     if stop is not None:
         raise stop
-    _annotate(result)
-    _gate(df, options, prepared, result)
+    tie_findings(result)
+    apply_budgets(df, options, prepared, result)
     return result
 
 
@@ -258,11 +263,11 @@ def _sizes(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcom
     if options.builder == "classic":
         layers.classic_sizes(engine.api, df, outcome.steps, history)
     elif history and df.stages:
-        layers.buildkit_sizes(df, outcome.steps, history, _final_stage(df, options))
+        layers.buildkit_sizes(df, outcome.steps, history, final_stage(df, options))
     return history
 
 
-def _final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
+def final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
     """The stage the image is: the target, or the last (prepare() checked both exist)."""
     stage = stage_named(df, options.target) if options.target else df.stages[-1]
     assert stage is not None
@@ -271,25 +276,32 @@ def _final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
 
 def _waste(engine, df: Dockerfile, options: AnalyseOptions, image_id: str, history: list[dict],
            result: AnalysisResult) -> None:
-    """Replay the image's layers from its save stream, while the image still exists."""
-    from dlint.analyse import layers, saved, waste
+    """Replay the image's layers from its save stream, while the image still exists.
 
-    owners = layers.row_owners(df, result.steps, history, _final_stage(df, options), options.builder)
+    A classic build's package steps were probed through their own images; a
+    BuildKit build names no step image, so its steps' cache-directory bytes
+    come from the layers read here (as for --archive and --image).
+    """
+    from dlint.analyse import contents, layers, probes, saved, waste
+
+    owners = layers.row_owners(df, result.steps, history, final_stage(df, options), options.builder)
     chunks = engine.api.get_image(image_id)
     try:
-        result.waste = waste.measure(chunks, owners)
+        result.waste, image_layers = waste.measure(chunks, owners)
+        if options.builder != "classic":
+            probes.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image_layers))
     except saved.SaveError as exc:
         result.waste_error = str(exc)
     finally:
         chunks.close()
 
 
-def _gate(df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult) -> None:
+def apply_budgets(df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult) -> None:
     """Budget verdicts over the steps whose layers make the image (the final stage and those it is built FROM)."""
     from dlint.analyse.budget import evaluate
     from dlint.analyse.layers import ancestry
 
-    stages = {stage.name for stage in ancestry(df, _final_stage(df, options))} if df.stages else set()
+    stages = {stage.name for stage in ancestry(df, final_stage(df, options))} if df.stages else set()
     image_steps = [s for s in result.steps if s.stage in stages]
     compressed = result.waste.compressed_size if result.waste else None
     result.gate = evaluate(prepared.budgets, result, image_steps, prepared.baseline, compressed)
@@ -336,7 +348,7 @@ def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, 
         raise _Stopped(str(exc), exitcodes.USAGE) from None
 
 
-def _annotate(result: AnalysisResult) -> None:
+def tie_findings(result: AnalysisResult) -> None:
     """Tie each finding to the step its instruction built, so reports can show what it cost."""
     for finding in result.findings:
         step = result.step_at_line(finding.instruction_line)

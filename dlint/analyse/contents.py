@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from dlint.analyse.probes import CACHE_DIRS
 from dlint.analyse.saved import Layer
+from dlint.analyse.steps import StepRecord
 
 
 def cache_bytes(layer: Layer, paths: Iterable[str] = CACHE_DIRS) -> dict[str, int]:
@@ -32,3 +33,19 @@ def probe_layers(layers: list[Layer], paths: Iterable[str] = CACHE_DIRS) -> list
     """cache_bytes of each layer, oldest first: a step's `probes`, once layers are tied to steps."""
     chosen = tuple(paths)
     return [cache_bytes(layer, chosen) for layer in layers]
+
+
+def add_probes(owners: list[StepRecord | None], layers: list[Layer]) -> list[StepRecord]:
+    """Add each layer's cache-directory bytes to the probes of its step (`owners`: the step of each layer).
+
+    Returns the steps that own a layer, once each: they are measured (empty
+    probes included), so their findings can say so.
+    """
+    measured: dict[int, StepRecord] = {}
+    for step, probe in zip(owners, probe_layers(layers), strict=True):
+        if step is None:
+            continue
+        measured[id(step)] = step
+        for path, n in probe.items():
+            step.probes[path] = step.probes.get(path, 0) + n
+    return list(measured.values())

@@ -6,6 +6,7 @@ import re
 
 from dlint.analyse import waste
 from dlint.analyse.contents import probe_layers
+from dlint.analyse.history import HistoryError, entries
 from dlint.analyse.saved import SavedImage
 from dlint.analyse.units import human_size
 
@@ -13,10 +14,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def layer_commands(config: dict, layer_count: int) -> list[str | None]:
-    """The history command of each layer, oldest first: the entries without `empty_layer` are the layers."""
-    history = config.get("history")
-    rows = [h for h in history if isinstance(h, dict) and not h.get("empty_layer")] if isinstance(history, list) else []
-    commands = [str(h.get("created_by") or "") for h in rows]
+    """The history command of each layer, oldest first (history.HistoryError when it names more layers)."""
+    commands: list[str | None] = [e.created_by for e in entries(config, layer_count) if e.layer is not None]
     return (commands + [None] * layer_count)[:layer_count]
 
 
@@ -28,7 +27,7 @@ def render(saved: SavedImage) -> str:
     lines = [f"{'LAYER':>5}  {'SIZE':>9}  {'CACHE DIRS':>10}  COMMAND"]
     for i, (layer, command, probe) in enumerate(zip(saved.layers, commands, probes, strict=True), 1):
         shown = _CONTROL.sub("?", command) if command is not None else "(no history entry)"
-        lines.append(f"{i:>5}  {human_size(layer.stored_bytes):>9}  {human_size(sum(probe.values())):>10}  {shown[:200]}")
+        lines.append(f"{i:>5}  {human_size(layer.size):>9}  {human_size(sum(probe.values())):>10}  {shown[:200]}")
     lines.append(f"image: {len(saved.layers)} layers, {human_size(report.stored_bytes)} stored, "
                  f"{human_size(report.wasted_bytes)} wasted (efficiency {report.efficiency:.1%})")
     for entry in report.entries[:10]:
@@ -36,17 +35,19 @@ def render(saved: SavedImage) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_archive(path: str, image: str | None, write) -> int:
-    """`dlint analyse --archive PATH`: the layer table on stdout; an unreadable archive is one line and exit 2."""
+def run_layers(read, source: str, write) -> int:
+    """`dlint analyse --archive|--image` without a Dockerfile: the layer table; bad input is one line and exit 2."""
     from dlint import exitcodes
-    from dlint.analyse.archive import read_archive
     from dlint.analyse.saved import SaveError
     from dlint.output import say
 
     try:
-        saved = read_archive(path, image)
+        table = render(read())
     except SaveError as exc:
         say(_CONTROL.sub('?', str(exc)))
         return exitcodes.USAGE
-    write(render(saved), None)
+    except HistoryError as exc:
+        say(f"{_CONTROL.sub('?', source)}: {exc}")
+        return exitcodes.USAGE
+    write(table, None)
     return exitcodes.OK

@@ -91,19 +91,25 @@ class Layer:
     def stored_bytes(self) -> int:
         return sum(n.size for n in self.nodes.values() if n.type == "file")
 
+    @property
+    def size(self) -> int:
+        """The layer's size as the engine counts it (`docker history`): regular files plus symbolic link targets."""
+        return sum(n.size for n in self.nodes.values() if n.type in ("file", "other"))
+
 
 @dataclass
 class SavedImage:
     config: dict
     layers: list[Layer]  # oldest first
+    id: str | None = None  # "sha256:<config digest>", where the layout names the config by it
 
 
-def read_save(stream: IO[bytes], image: str | None = None) -> SavedImage:
+def read_save(stream: IO[bytes], image: str | None = None, source: str = "the engine's save stream") -> SavedImage:
     """Summaries of every layer in a `docker save` archive, in layer order.
 
     `image` picks one image of a multi-image archive by name (a RepoTag or an
     OCI ref name); without it an archive holding several images is an error
-    naming them, rather than a guess.
+    naming them, rather than a guess. `source` names the stream in errors.
     """
     layers: dict[str, Layer] = {}
     documents: dict[str, object] = {}
@@ -127,8 +133,10 @@ def read_save(stream: IO[bytes], image: str | None = None) -> SavedImage:
         while stream.read(READ_SIZE):  # the end-of-archive padding: let the engine finish its save
             pass
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise SaveError(f"the engine's save stream is not a readable image archive ({exc})") from None
-    return order_layers(layers, documents, links, image)
+        if "unexpected end of data" in str(exc):
+            raise SaveError(f"{source} is truncated: it ends inside a member") from None
+        raise SaveError(f"{source} is not a readable image archive ({exc})") from None
+    return order_layers(layers, documents, links, image, source)
 
 
 def _clean(name: str) -> str:
@@ -184,8 +192,8 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
                 layer.nodes[path] = Node("link", meta=meta, target=_clean(member.linkname))
             elif member.isdir():
                 layer.nodes[path] = Node("dir", meta=meta)
-            else:
-                layer.nodes[path] = Node("other", meta=meta)
+            else:  # a symbolic link's size is its target's length, as lstat gives it; devices have none
+                layer.nodes[path] = Node("other", len(member.linkname) if member.issym() else 0, meta=meta)
     return layer
 
 
@@ -197,7 +205,7 @@ def _digest(data: IO[bytes]) -> bytes:
 
 
 def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: dict[str, str],
-             image: str | None = None) -> SavedImage:
+                 image: str | None = None, source: str = "the engine's save stream") -> SavedImage:
     """Put the layers in the order the manifest gives, following the layout's links into blobs/."""
 
     def resolve(name: str) -> str:
@@ -217,15 +225,20 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
     else:  # an OCI layout without the docker-compatible manifest.json
         config_name, layer_names = _from_index(documents, blob, image)
     if not isinstance(config_name, str) or not isinstance(layer_names, list):
-        raise SaveError("the engine's save stream has no manifest naming the image's layers")
+        raise SaveError(f"{source} has no manifest naming the image's layers")
     config = documents.get(resolve(_clean(config_name)))
+    if not isinstance(config, dict):
+        raise SaveError(f"{source} lacks the image config its manifest names ({config_name})")
     ordered: list[Layer] = []
     for name in layer_names:
         layer = layers.get(resolve(_clean(str(name))))
         if layer is None:
-            raise SaveError(f"the save stream's manifest names a layer it does not contain ({name})")
+            raise SaveError(f"the manifest of {source} names a layer it does not contain ({name})")
         ordered.append(layer)
-    return SavedImage(config if isinstance(config, dict) else {}, ordered)
+    diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None
+    if isinstance(diff_ids, list) and len(diff_ids) != len(ordered):
+        raise SaveError(f"the image config in {source} lists {len(diff_ids)} layers but its manifest {len(ordered)}")
+    return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))))
 
 
 def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[object, object]:
@@ -240,6 +253,14 @@ def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[
             config = document.get("config") or {}
             return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in document["layers"]]
     return None, None
+
+
+def _config_id(name: str) -> str | None:
+    """The image id from the config's name: `blobs/sha256/<hex>` (OCI) or `<hex>.json` (classic docker save)."""
+    base = posixpath.basename(name).removesuffix(".json")
+    if len(base) == 64 and all(c in "0123456789abcdef" for c in base):
+        return "sha256:" + base
+    return None
 
 
 REF_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")

@@ -27,8 +27,8 @@ class StepRecord:
     line: int  # first line of the instruction
     keyword: str
     instruction: str  # continuations joined, whitespace collapsed
-    cached: bool = False
-    seconds: float = 0.0
+    cached: bool | None = False  # None: unknown (the image was built elsewhere and no log says)
+    seconds: float | None = 0.0  # None: unknown, as `cached`
     size: int | None = None  # bytes the step's layer adds; None when the builder gives no way to know
     image_id: str | None = None  # the image after this step, where the builder names one
     failed: bool = False
@@ -37,7 +37,13 @@ class StepRecord:
     @property
     def cache_state(self) -> str:
         """What the progress lines and every report's cache column say about the step."""
+        if self.cached is None:
+            return "?"
         return "FAILED" if self.failed else "HIT" if self.cached else "MISS"
+
+    @property
+    def seconds_shown(self) -> str:
+        return "?" if self.seconds is None else f"{self.seconds:.1f}"
 
     def to_dict(self) -> dict:
         return {
@@ -46,7 +52,7 @@ class StepRecord:
             "line": self.line,
             "instruction": self.instruction,
             "cached": self.cached,
-            "seconds": round(self.seconds, 3),
+            "seconds": round(self.seconds, 3) if self.seconds is not None else None,
             "size": self.size,
             "image_id": self.image_id,
             "failed": self.failed,

@@ -189,10 +189,15 @@ class WasteReport:
         return sum(e.bytes for e in self.entries if e.added is step)
 
 
-def account(layers: list[Layer], owners: list[StepRecord | None]) -> WasteReport:
+def _replay(layers: list[Layer]) -> _Filesystem:
     fs = _Filesystem(layers)
     for index, layer in enumerate(layers):
         fs.apply(index, layer)
+    return fs
+
+
+def account(layers: list[Layer], owners: list[StepRecord | None]) -> WasteReport:
+    fs = _replay(layers)
     entries = [
         _entry(path, group, files, nbytes, owners)
         for group, collapsed in _collapse(fs.losses, layers).items()
@@ -207,6 +212,19 @@ def account(layers: list[Layer], owners: list[StepRecord | None]) -> WasteReport
         compressed_size=sum(c for c in compressed if c is not None) if layers and None not in compressed else None,
         layer_steps=list(owners),
     )
+
+
+def visible_bytes(layers: list[Layer], paths: Iterable[str]) -> dict[str, int]:
+    """Bytes of the regular files the final filesystem shows under each path (what the image carries there)."""
+    fs = _replay(layers)
+    tops = {p: p.strip("/") + "/" for p in paths}
+    sizes = dict.fromkeys(tops, 0)
+    for path, (node, _inode) in fs.visible.items():
+        if node.type == "file":
+            for name, top in tops.items():
+                if path.startswith(top):
+                    sizes[name] += node.size
+    return sizes
 
 
 _Group = tuple[Kind, int, int, bool]  # kind, added layer, removed layer, metadata changed
@@ -300,11 +318,13 @@ def suggestion(kind: Kind, added: StepRecord | None, removed: StepRecord | None,
     return f"{where}: write the final version once, at {a} or {r}"
 
 
-def measure(chunks: Iterable[bytes], row_owners: list[StepRecord | None]) -> WasteReport:
+def measure(chunks: Iterable[bytes], row_owners: list[StepRecord | None]) -> tuple[WasteReport, list[Layer]]:
     """Read a save stream and account its waste; `row_owners` as `layers.row_owners` gives them.
 
-    Raises `saved.SaveError` when the stream is not a readable image archive.
+    Returns the layers too (their steps are the report's `layer_steps`), for
+    what else their contents tell. Raises `saved.SaveError` when the stream is
+    not a readable image archive.
     """
     saved = read_save(open_chunks(chunks))
     owners = layer_owners(saved.config, row_owners, len(saved.layers))
-    return account(saved.layers, owners)
+    return account(saved.layers, owners), saved.layers

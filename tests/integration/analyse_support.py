@@ -30,7 +30,8 @@ class Run:
 def dlint(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> Run:
     """`dlint ARGS`; an analyse run that names no --builder gets the classic one, which the step/probe tests
     were written against (BuildKit has its own tests, and test_builder_auto the default)."""
-    if args[:1] == ("analyse",) and not any(a.startswith("--builder") for a in args):
+    builds = not any(a.startswith(("--builder", "--archive", "--image")) for a in args)  # those two build nothing
+    if args[:1] == ("analyse",) and builds:
         args = (*args, "--builder", "classic")
     proc = subprocess.run([sys.executable, "-m", "dlint", *args], capture_output=True, text=True, cwd=REPO,
                           env={**os.environ, **(env or {})}, timeout=timeout, check=False)

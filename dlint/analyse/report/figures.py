@@ -5,7 +5,7 @@ from __future__ import annotations
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
 
-NO_COMPRESSED = "compressed size not available (the engine's save stream gives the layers uncompressed)"
+NO_COMPRESSED = "compressed size not available (the image's layers are stored uncompressed)"
 
 
 def compressed(result: AnalysisResult) -> str:

@@ -127,7 +127,7 @@ def _steps(result: AnalysisResult) -> str:
         change = gate.comparison.of(s) if gate and gate.comparison else None
         wasted = waste.wasted_by(s) if waste else 0
         rows.append((str(s.index or "?"), escape(s.stage), str(s.line or "?"), f"<code>{escape(s.instruction)}</code>",
-                     s.cache_state, f"{s.seconds:.1f}", _n(s.size),
+                     s.cache_state, s.seconds_shown, _n(s.size),
                      escape(figures.signed(change.change)) if change else "", _n(wasted) if wasted else ""))
     headers = ("step", "stage", "line", "instruction", "cache", "seconds", "size", "change", "wasted later")
     return _table(headers, rows, frozenset({0, 2, 5, 6, 7, 8}))

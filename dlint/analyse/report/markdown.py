@@ -58,7 +58,7 @@ def render(result: AnalysisResult) -> str:
         out += [f"<details><summary>All {len(result.steps)} steps</summary>", "",
                 "| step | stage | line | instruction | cache | seconds | size |", "|---:|---|---:|---|---|---:|---:|"]
         out += [f"| {s.index or '?'} | {_plain(s.stage)} | {s.line or '?'} | {_code(s.instruction)} | {s.cache_state} "
-                f"| {s.seconds:.1f} | {human_size(s.size)} |" for s in result.steps]
+                f"| {s.seconds_shown} | {human_size(s.size)} |" for s in result.steps]
         out += ["", "</details>", ""]
     return "\n".join(out)
 

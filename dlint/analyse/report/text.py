@@ -77,7 +77,7 @@ def _row(step: StepRecord) -> tuple:
     text = step.instruction
     if len(text) > INSTRUCTION_WIDTH:
         text = text[: INSTRUCTION_WIDTH - 1] + "…"
-    return (step.index or "?", step.stage, step.line or "?", text, step.cache_state, f"{step.seconds:.1f}", human_size(step.size))
+    return (step.index or "?", step.stage, step.line or "?", text, step.cache_state, step.seconds_shown, human_size(step.size))
 
 
 def _probe(probe) -> str:

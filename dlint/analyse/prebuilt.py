@@ -1,0 +1,130 @@
+"""Analysing an image dlint did not build, tied to a Dockerfile: an archive on disk (`--archive`) or an image in
+the engine (`--image`, read through its `docker save` stream).
+
+Both go through the same readers (saved, archive) and the same measurement
+as a build: layer sizes, waste (waste.account) and cache-directory bytes
+(contents.add_probes), with each layer tied to its line by history.map_layers.
+What only a build knows (cache hits, seconds) stays unknown: the reports show
+"?" there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from dlint import exitcodes
+from dlint.analyse import history, waste
+from dlint.analyse.archive import read_archive
+from dlint.analyse.command import (
+    AnalyseOptions,
+    UsageError,
+    Writer,
+    apply_budgets,
+    final_stage,
+    prepare,
+    report,
+    tie_findings,
+)
+from dlint.analyse.contents import add_probes
+from dlint.analyse.layers import ancestry
+from dlint.analyse.probes import CACHE_DIRS, annotate
+from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
+from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_for
+from dlint.lint.finding import Finding
+from dlint.model import Dockerfile, Stage
+from dlint.output import printable
+
+
+def steps_of(df: Dockerfile, stage: Stage,
+             saved: SavedImage) -> tuple[list[StepRecord], list[StepRecord | None], list[str]]:
+    """The steps of the stage that ships (and those it is built FROM), sized from the layers tied to them.
+
+    Returns the steps, the step of each layer (oldest first) and one notice
+    per layer or line that could not be tied. A step with no history entry
+    has no size (None), never a guessed one.
+    """
+    mapping = history.map_layers(saved.config, len(saved.layers), df, stage)
+    chain = ancestry(df, stage)
+    steps: dict[int, StepRecord] = {}
+    for s in chain:
+        for instr in s.instructions:
+            step = step_for(df, instr)
+            step.cached, step.seconds = None, None
+            placed = instr.index in mapping.placed
+            if instr is s.from_instruction:
+                placed = mapping.base_reached if s is chain[0] else True  # an earlier stage's bytes are on its lines
+            step.size = 0 if placed else None
+            steps[instr.index] = step
+    owners = [steps.get(instr.index) if instr is not None else None for instr in mapping.owners]
+    for layer, step in zip(saved.layers, owners, strict=True):
+        if step is not None:
+            step.size = (step.size or 0) + layer.size
+    add_probes(owners, saved.layers)
+    return list(steps.values()), owners, mapping.notices
+
+
+def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, source: str,
+                  findings: list[Finding]) -> tuple[AnalysisResult, list[str]]:
+    """The analysis a build would give, from the image's layers and config alone."""
+    stage = final_stage(df, options)
+    steps, owners, notices = steps_of(df, stage, saved)
+    result = AnalysisResult(dockerfile=options.dockerfile, context="", builder=f"none (read from {source})",
+                            steps=steps, findings=findings)
+    result.image = ImageSummary(id=saved.id or "unknown", size=sum(layer.size for layer in saved.layers),
+                                layers=len(saved.layers))
+    result.image_probes = {p: n for p, n in waste.visible_bytes(saved.layers, CACHE_DIRS).items() if n}
+    if options.waste:
+        result.waste = waste.account(saved.layers, owners)
+    annotate(result.findings, [s for s in steps if s.keyword == "RUN" and s.size is not None])
+    tie_findings(result)
+    return result, notices
+
+
+def run(options: AnalyseOptions, read: Callable[[], SavedImage], source: str, write: Writer, err: TextIO) -> int:
+    """`dlint analyse --archive|--image ... DOCKERFILE`: `read()` gives the SavedImage (raising SaveError)."""
+    try:
+        prepared = prepare(options)
+        saved = read()
+    except (UsageError, SaveError) as exc:
+        err.write(f"dlint: {printable(str(exc))}\n")
+        return exitcodes.USAGE
+    try:
+        result, notices = analyse_saved(options, prepared.df, saved, source, prepared.findings)
+    except history.HistoryError as exc:
+        err.write(f"dlint: {printable(source)}: {exc}\n")
+        return exitcodes.USAGE
+    err.writelines(f"dlint: {printable(notice)}\n" for notice in notices)
+    apply_budgets(prepared.df, options, prepared, result)
+    return report(options, result, write, err)
+
+
+def open_input(archive: str | None, image: str | None) -> tuple[Callable[[], SavedImage], str]:
+    """How to read the image asked for, and the name errors and reports give it."""
+    if archive is not None:
+        return (lambda: read_archive(archive, image)), f"the archive {archive}"
+    assert image is not None
+    return (lambda: from_engine(image)), f"the image {image}"
+
+
+def from_engine(name: str) -> SavedImage:
+    """An image in the engine, through its `docker save` stream (what waste accounting reads after a build)."""
+    from docker.errors import DockerException, NotFound
+
+    from dlint.analyse import engine as engine_mod
+
+    try:
+        engine = engine_mod.connect()
+    except engine_mod.EngineUnreachable as exc:
+        raise SaveError(str(exc)) from None
+    try:
+        engine.api.inspect_image(name)  # a missing image fails only once its save stream is read
+        chunks = engine.api.get_image(name)
+    except NotFound:
+        raise SaveError(f"the engine has no image {name}") from None
+    except DockerException as exc:
+        raise SaveError(f"the engine cannot save the image {name}: {exc}") from None
+    try:
+        return read_save(open_chunks(chunks), None, f"the engine's save stream of {name}")
+    finally:
+        chunks.close()
