@@ -79,7 +79,8 @@ def test_analyse_mode_gates_an_archive_without_an_engine(workspace, runner_temp)
 
     image, _ = sample()
     (workspace / "image.tar").write_bytes(legacy_save(image))
-    inputs = {"mode": "analyse", "archive": "image.tar", "dockerfile": "", "max-size": "1MB", "args": "--format json"}
+    inputs = {"mode": "analyse", "archive": "image.tar", "dockerfile": "clean.Dockerfile", "max-size": "1MB",
+              "args": "--format json"}
     no_engine = {"DOCKER_HOST": f"unix://{runner_temp}/no-engine.sock"}
     run = run_action(ROOT, inputs, workspace, runner_temp, env=no_engine)
     assert run.steps[-1].returncode == 0, run.steps[-1].stderr[-3000:]
