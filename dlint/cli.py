@@ -132,6 +132,9 @@ def check(
     unsafe_fixes: bool = typer.Option(
         False, "--unsafe-fixes", help="With --fix or --diff: also apply fixes that change what the build does."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="With --fix: also replace read-only files and files with other hard links (splitting them)."
+    ),
     max_file_size: int = typer.Option(
         MAX_FILE_SIZE, "--max-file-size", metavar="BYTES", min=0, help="Refuse, unread, a Dockerfile that is larger.",
     ),
@@ -155,7 +158,7 @@ def check(
     )
     outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
     raise typer.Exit(
-        run(CheckOptions(tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes))
+        run(CheckOptions(tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes, force=force))
     )
 
 

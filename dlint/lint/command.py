@@ -25,6 +25,7 @@ class CheckOptions(NamedTuple):
     fix: bool = False
     diff: bool = False
     unsafe_fixes: bool = False
+    force: bool = False  # --fix also replaces read-only and hard-linked files
 
 
 def run(options: CheckOptions) -> int:
@@ -46,11 +47,14 @@ def _run(options: CheckOptions) -> int:
     if options.unsafe_fixes and not (options.fix or options.diff):
         say("--unsafe-fixes only applies with --fix or --diff")
         return exitcodes.USAGE
+    if options.force and not options.fix:
+        say("--force only applies with --fix")
+        return exitcodes.USAGE
     mode = None
     if options.fix or options.diff:
         from dlint.lint.fix import FixMode
 
-        mode = FixMode(write=not options.diff, unsafe=options.unsafe_fixes)
+        mode = FixMode(write=not options.diff, unsafe=options.unsafe_fixes, force=options.force)
     try:
         results = check_paths(list(options.paths), options.flags, mode)
     except ConfigError as exc:

@@ -35,6 +35,7 @@ _LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1
 class FixMode:
     write: bool = True  # False for --diff: compute the fixed text, write nothing
     unsafe: bool = False  # also apply fixes marked Fix(safe=False)
+    force: bool = False  # also replace read-only and hard-linked files (--force)
 
 
 @dataclass
@@ -64,6 +65,8 @@ def fix_text(
     findings, crashes = lint(df, selection)
     first = (findings, crashes)
     result = FileFix(text, text)
+    if df.errors:  # BuildKit would reject the file (DL1000): dlint cannot know what a fix would mean
+        return result, findings, crashes
     seen = {text}
     for _ in range(MAX_PASSES):
         fixes, count = choose(findings, unsafe)
@@ -95,7 +98,7 @@ def fix_file(
     if not (mode.write and result.changed and path != "-"):
         return result, findings, crashes
     try:
-        write_atomic(path, result.original, result.text)
+        write_atomic(path, result.original, result.text, force=mode.force)
     except FixError as exc:
         findings, crashes = lint(parse(text, path), selection)
         return FileFix(text, text, error=str(exc)), findings, crashes
@@ -186,11 +189,14 @@ def _keywords(df: Dockerfile, text: str) -> list[str]:
     return [i.keyword for i in parse(text if escape == "\\" else f"# escape={escape}\n{text}").instructions]
 
 
-def write_atomic(path: str, original: str, text: str) -> None:
-    """Replace `path` (through symlinks) with `text` by rename, keeping its mode and BOM.
+def write_atomic(path: str, original: str, text: str, force: bool = False) -> None:
+    """Replace `path` (through symlinks) with `text` by rename, keeping its owner, group, mode,
+    extended attributes and BOM.
 
-    Refuses when the file no longer holds `original`: an editor or formatter
-    wrote it while dlint was working, and its change must not be lost.
+    Refuses when the file no longer holds `original` (an editor or formatter wrote it while
+    dlint was working, and its change must not be lost), when it has other hard links (the
+    rename would leave them with the old text) or is read-only, unless `force`, and when its
+    owner cannot be kept.
     """
     import tempfile  # 6 ms of imports that plain `dlint check` never needs
 
@@ -198,10 +204,15 @@ def write_atomic(path: str, original: str, text: str) -> None:
     try:
         with open(real, "rb") as fh:
             current = fh.read()
+            before = os.fstat(fh.fileno())
         bom = codecs.BOM_UTF8 if current.startswith(codecs.BOM_UTF8) else b""
         if current[len(bom) :] != original.encode("utf-8"):
             raise FixError(f"{path}: changed while dlint was fixing it; not written")
-        mode = stat.S_IMODE(os.stat(real).st_mode)
+        if not force and before.st_nlink > 1:
+            raise FixError(f"{path}: has {before.st_nlink} hard links, which a fix would split (the other names "
+                           "keep the old text); not written (--force writes it)")
+        if not force and not before.st_mode & stat.S_IWUSR:
+            raise FixError(f"{path}: is read-only; not written (--force writes it)")
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".dlint-fix",
                                    dir=os.path.dirname(real))
     except OSError as exc:
@@ -211,7 +222,10 @@ def write_atomic(path: str, original: str, text: str) -> None:
             fh.write(bom + text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+            _keep_attributes(path, fh.fileno(), real, before)
+        now = os.stat(real)
+        if (now.st_ino, now.st_size, now.st_mtime_ns) != (before.st_ino, before.st_size, before.st_mtime_ns):
+            raise FixError(f"{path}: changed while dlint was fixing it; not written")
         os.replace(tmp, real)
     except BaseException as exc:  # Ctrl-C too: no stray temporary file is left next to the user's
         with contextlib.suppress(OSError):
@@ -219,6 +233,27 @@ def write_atomic(path: str, original: str, text: str) -> None:
         if isinstance(exc, OSError):
             raise FixError(f"{path}: cannot write: {exc.strerror or exc}") from None
         raise
+
+
+def _keep_attributes(path: str, fd: int, real: str, before: os.stat_result) -> None:
+    """Owner and group first (changing them clears set-id bits), then mode, then extended attributes."""
+    mine = os.fstat(fd)
+    if (mine.st_uid, mine.st_gid) != (before.st_uid, before.st_gid):
+        try:
+            os.fchown(fd, before.st_uid, before.st_gid)
+        except PermissionError:
+            raise FixError(f"{path}: owned by {before.st_uid}:{before.st_gid}, which dlint cannot give the fixed "
+                           "file; not written") from None
+    os.fchmod(fd, stat.S_IMODE(before.st_mode))
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        names = os.listxattr(real)
+    except OSError:  # the file system has none
+        return
+    for name in names:
+        with contextlib.suppress(OSError):  # a namespace this process may not write (security.*, trusted.*)
+            os.setxattr(fd, name, os.getxattr(real, name))
 
 
 def unified_diff(path: str, original: str, fixed: str) -> str:

@@ -55,7 +55,7 @@ def check_file(
         from dlint.lint.fix import fix_file
 
         result, findings, crashes = fix_file(path, text, selection, fix)
-        if path == "-" and has_bom(data):  # stdin's fixed text goes back out whole, BOM included
+        if has_bom(data):  # stdin's fixed text goes back out whole, and `--diff` shows the BOM `--fix` keeps
             result = replace(result, original="\ufeff" + result.original, text="\ufeff" + result.text)
         return FileResult(path, findings, crashes=crashes, threshold=threshold, fix=result, warnings=warnings)
     findings, crashes = lint(parse(text, path), selection)
