@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from collections.abc import Callable
 from typing import Any
 
+from dlint.lint.environment import Environment
 from dlint.lint.finding import Fix, Violation
 from dlint.lint.suppress import Pragmas, read_pragmas
 from dlint.model import Dockerfile, Instruction, Stage
-from dlint.parsing import packages, shell
+from dlint.parsing import expansion, packages, shell
 
 
 @dataclass
@@ -55,6 +56,15 @@ class Context:
         return shell.shells_in_force(self.dockerfile)
 
     @cached_property
+    def environment(self) -> Environment:
+        """ENV and ARG values per stage, for `$NAME` package words: read once per file, when first asked."""
+        return Environment(self.dockerfile)
+
+    def env_value(self, instr: Instruction, name: str) -> str | None:
+        """What ENV or ARG give `$name` in `instr`'s shell; None when unknown."""
+        return self.environment.value(instr.stage, instr.index, name)
+
+    @cached_property
     def pragmas(self) -> Pragmas:
         """The file's `# dlint`/`# hadolint` pragmas: suppressions, shell= and their mistakes."""
         return read_pragmas(self.dockerfile)
@@ -64,7 +74,8 @@ class Context:
         key = self._key(instr)
         if key not in self._packages:
             script = self.script(instr)
-            self._packages[key] = packages.package_commands(script) if script else ()
+            outer = expansion.nothing if self.is_trigger(instr) else partial(self.env_value, instr)
+            self._packages[key] = packages.package_commands(script, outer) if script else ()
         return self._packages[key]
 
     def next_run(self, stage: Stage, instr: Instruction, test: Callable[[Context, Instruction], bool]) -> Instruction | None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from dlint.parsing.expansion import Outer, Variables, nothing
 from dlint.parsing.shell import Command, Script, Word
 
 
@@ -27,8 +28,27 @@ class PackageCommand:
     subcommand: str | None  # canonical: zypper's `in` is "install"
     subcommand_word: Word | None  # as written
     options: tuple[Option, ...]
-    packages: tuple[Word, ...]  # the non-option words after the subcommand
+    packages: tuple[Word, ...]  # the non-option words after the subcommand, as written
     command: Command
+    variables: Variables | None = field(default=None, compare=False, repr=False)
+
+    def package_words(self) -> tuple[Word, ...]:
+        """The packages as the manager receives them: a `$NAME` word whose value dlint knows for
+        certain becomes that value's words, each placed at the `$NAME` and marked with `via`.
+
+        A value that would add an option (`-y`) is left unread: the words around it would
+        then mean something else. Only rules that report read these; no fix edits them.
+        """
+        if self.variables is None or all(w.literal for w in self.packages):
+            return self.packages
+        out: list[Word] = []
+        for word in self.packages:
+            pieces = None if word.literal else self.variables.words(self.command, word)
+            if pieces is None or any(p.startswith("-") for p in pieces):
+                out.append(word)
+            else:
+                out += [Word(word.raw, p, True, word.start_offset, word.end_offset, via=word.raw) for p in pieces]
+        return tuple(out)
 
 
 class _Syntax(NamedTuple):
@@ -144,9 +164,11 @@ _PYTHON = re.compile(r"python[0-9.]*")
 _PYTHON_VALUES = frozenset("XWQ")  # interpreter options that take a value
 
 
-def package_commands(script: Script) -> tuple[PackageCommand, ...]:
-    """Every package-manager command the script runs, in source order."""
-    found = (_package_command(command) for command in script.commands)
+def package_commands(script: Script, outer: Outer = nothing) -> tuple[PackageCommand, ...]:
+    """Every package-manager command the script runs, in source order; `outer` gives the values
+    ENV and ARG hand the RUN, for packages named through a variable."""
+    variables = Variables(script, outer)
+    found = (_package_command(command, variables) for command in script.commands)
     return tuple(pc for pc in found if pc is not None)
 
 
@@ -170,14 +192,14 @@ def _cut(text: str, marks: str) -> str:
     return text[:cut]
 
 
-def _package_command(command: Command) -> PackageCommand | None:
+def _package_command(command: Command, variables: Variables) -> PackageCommand | None:
     manager, args = _manager(command)
     if manager is None:
         return None
     syntax = _SYNTAX[manager]
     subcommand, options, packages = _split(syntax, args)
     canonical = syntax.aliases.get(subcommand.value, subcommand.value) if subcommand else None
-    return PackageCommand(manager, canonical, subcommand, tuple(options), tuple(packages), command)
+    return PackageCommand(manager, canonical, subcommand, tuple(options), tuple(packages), command, variables)
 
 
 def _manager(command: Command) -> tuple[str | None, Sequence[Word]]:

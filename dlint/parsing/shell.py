@@ -50,7 +50,9 @@ _C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b"
               "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 
 Mapper = Callable[[int], int]  # index in a parsed string -> file offset
-_Body = tuple[str, Mapper]  # a script and where its characters sit in the file
+# A script, where its characters sit in the file, and whether its `$` expansions are its own
+# (False when the enclosing shell expands them first: a double-quoted `sh -c "..."`, an unquoted heredoc).
+_Body = tuple[str, Mapper, bool]
 _Marker = tuple[int, int, _Body]  # a Dockerfile heredoc: marker span in the command line, body
 
 
@@ -61,6 +63,34 @@ class Word:
     literal: bool  # False when the shell would substitute part of it ($X, ${X}, $(..), `..`)
     start_offset: int
     end_offset: int
+    via: str = ""  # the `$NAME` this word's value was read from (dlint.parsing.expansion); "" when written
+
+
+class Place(NamedTuple):
+    """Where a command or assignment sits in its script: enough to tell whether an assignment
+    has certainly run when a later command expands the variable."""
+
+    scope: int  # which parsed script: the RUN's own, or one `sh -c` string or stdin script in it
+    statement: int  # the top-level statement (an and-or list such as `a && b || c`)
+    element: int  # position in that list
+    ands: bool  # every operator before this element is `&&`: it runs only after all earlier ones did
+    nested: bool  # inside a compound command, subshell, pipeline or background job
+    knowable: bool  # False in a function body (runs when called) or a script whose text the
+    # enclosing shell expands first: its `$NAME` words are not this script's variables
+
+
+_TOP = Place(0, 0, 0, True, False, True)
+
+
+class Binding(NamedTuple):
+    """A change to a shell variable: `NAME=value`, `export NAME=value`, or something dlint cannot
+    follow (value None: `unset`, `read`, `for NAME in`, `NAME=$(...)`); name "" is every variable
+    (`eval`, `.`, `source`)."""
+
+    name: str
+    value: str | None
+    offset: int  # file offset where it takes effect
+    place: Place
 
 
 @dataclass(frozen=True)
@@ -73,6 +103,7 @@ class Command:
     in_pipeline: bool = False  # part of `a | b`
     negated: bool = False  # `! cmd`
     in_condition: bool = False  # in the condition of if/elif/while/until
+    place: Place = _TOP
 
     @functools.cached_property
     def name(self) -> str:
@@ -90,6 +121,7 @@ class Script:
     has_pipe: bool
     errors: bool  # the shell parser met syntax it could not make sense of
     sets_pipefail: bool  # `set -o pipefail` in the script, or the shell runs with it
+    bindings: tuple[Binding, ...] = ()  # variable assignments and clobbers, in source order per script
 
 
 def effective_shell(df: Dockerfile, instr: Instruction) -> tuple[str, ...]:
@@ -139,7 +171,7 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
         return None
     walker = _Walker()
     if instr.json_args is not None:  # exec form: no shell, one command (wrappers still apply)
-        walker.emit(_json_tokens(instr), [], (), _Flags(), None, 0)
+        walker.emit(_json_tokens(instr), [], (), _Flags(), None, 0, _TOP)
         return walker.script()
     shell = effective_shell(df, instr) if shell is None else shell
     if not is_posix_shell(shell):
@@ -351,30 +383,35 @@ class _Walker:
 
     def __init__(self) -> None:
         self.commands: list[Command] = []
+        self.bindings: list[Binding] = []
         self.has_pipe = False
         self.errors = False
         self.pipefail = False
+        self.scopes = 0  # scripts parsed so far
+        self.statements = 0  # top-level statements numbered across them
 
     def script(self) -> Script:
-        return Script(tuple(self.commands), self.has_pipe, self.errors, self.pipefail)
+        return Script(tuple(self.commands), self.has_pipe, self.errors, self.pipefail, tuple(self.bindings))
 
     def parse(self, text: str, mapper: Mapper, wrappers: tuple[str, ...], flags: _Flags, depth: int,
-              markers: Sequence[_Marker] = ()) -> None:
+              markers: Sequence[_Marker] = (), knowable: bool = True) -> None:
         data = text.encode("utf-8", "surrogatepass")
         root = _parser().parse(data).root_node
         self.errors = self.errors or root.has_error
         src = _Source(text, mapper, _char_index(text, data))
         stdin = _attach(root, src, markers) if markers else {}
         skip: set[int] = set()  # heredoc bodies already parsed as a shell's stdin
-        stack: list[tuple[Node, _Flags]] = [(root, flags)]
+        stack = [(node, flags, place) for node, place in reversed(self._top_level(root, knowable))]
         while stack:
-            node, fl = stack.pop()
+            node, fl, place = stack.pop()
             kind = node.type
             if node.id in skip or kind == "comment":
                 continue
             children: list[Node] = node.children
             if kind == "command":
-                self._command(src, node, wrappers, fl, depth, _Stdin(src, node, skip, stdin.get(node.id)))
+                self._command(src, node, wrappers, fl, depth, _Stdin(src, node, skip, stdin.get(node.id)), place)
+            elif kind in _BINDERS:
+                self._bind(src, node, place)
             elif kind == "pipeline":
                 self.has_pipe = True
                 fl = _Flags(True, fl.negated, fl.in_condition)
@@ -382,16 +419,79 @@ class _Walker:
                 fl = _Flags(fl.in_pipeline, True, fl.in_condition)
             elif kind in ("command_substitution", "process_substitution"):
                 fl = flags
-            elif kind in _CONDITION_OWNERS:
+            if not place.nested and kind != "variable_assignments":  # only an element's own assignments
+                place = place._replace(nested=True)  # share its place; everything below it is nested
+            if kind == "function_definition" and place.knowable:
+                place = place._replace(knowable=False)
+            if kind in _CONDITION_OWNERS:
                 cut = next((i for i, c in enumerate(children) if c.type in _CONDITION_ENDS), 0)
                 cond = _Flags(fl.in_pipeline, fl.negated, True)
-                stack.extend((c, fl) for c in reversed(children[cut:]) if c.child_count)
-                stack.extend((c, cond) for c in reversed(children[:cut]) if c.child_count)
+                stack.extend((c, fl, place) for c in reversed(children[cut:]) if c.child_count)
+                stack.extend((c, cond, place) for c in reversed(children[:cut]) if c.child_count)
                 continue
-            stack.extend((c, fl) for c in reversed(children) if c.child_count)  # leaves hold no commands
+            stack.extend((c, fl, place) for c in reversed(children) if c.child_count)  # leaves hold no commands
+
+    def _top_level(self, root: Node, knowable: bool) -> list[tuple[Node, Place]]:
+        """The elements of each top-level and-or list, with their places in it."""
+        scope = self.scopes
+        self.scopes += 1
+        out: list[tuple[Node, Place]] = []
+        children = root.children
+        for k, child in enumerate(children):
+            if not child.is_named or child.type == "comment":
+                continue
+            background = k + 1 < len(children) and children[k + 1].type == "&"  # runs in a subshell
+            statement = self.statements
+            self.statements += 1
+            ands = True
+            for element, (node, op) in enumerate(_and_or(child)):
+                ands = ands and op in ("", "&&")
+                out.append((node, Place(scope, statement, element, ands, background or node.type not in _PLAIN,
+                                        knowable)))
+        return out
+
+    def _bind(self, src: _Source, node: Node, place: Place) -> None:
+        """Record what an assignment, declaration, `unset`, loop variable or `${X:=...}` does to variables."""
+        kind = node.type
+        bind = self.bindings.append
+        at = src.mapper(src.span(node)[0])
+        if kind == "variable_assignment":
+            parent = node.parent
+            if parent is None or parent.type not in ("command", "declaration_command"):  # `A=1 cmd`: cmd's own
+                name, value = _assigned(src, node)
+                bind(Binding(name, value, at, place))
+        elif kind == "declaration_command":
+            keyword = node.children[0].type
+            words = [c for c in node.named_children if c.type == "word"]
+            plain = keyword in ("export", "readonly", "declare", "typeset", "local") and not words
+            for child in node.named_children:
+                if child.type == "variable_assignment":
+                    name, value = _assigned(src, child)
+                    bind(Binding(name, value if plain else None, at, place))
+                elif child.type == "variable_name" and not (plain and keyword in ("export", "readonly")):
+                    bind(Binding(src.token(child).value, None, at, place))
+                elif child.type != "word" or not src.token(child).value.startswith("-"):
+                    bind(Binding("", None, at, place))  # `export "$X"`: any name
+        elif kind == "unset_command":
+            for child in node.named_children:
+                name = src.token(child).value
+                if not name.startswith("-"):
+                    bind(Binding(name if _NAME.fullmatch(name) else "", None, at, place))
+        elif kind == "for_statement":
+            variable = node.child_by_field_name("variable")
+            if variable is not None:
+                bind(Binding(src.token(variable).value, None, at, place))
+        elif kind == "expansion":
+            found = _DEFAULT_ASSIGN.match(src.text, *src.span(node))
+            if found:
+                bind(Binding(found.group(1), None, at, place))
+        else:  # arithmetic: `(( A = 1 ))`, `$((A += 1))`, `for ((i = 0; ...))`
+            start, end = src.span(node)
+            if src.text.startswith(("((", "$((", "for"), start) and _ARITH_ASSIGN.search(src.text, start, end):
+                bind(Binding("", None, at, place))
 
     def _command(self, src: _Source, node: Node, wrappers: tuple[str, ...], fl: _Flags, depth: int,
-                 stdin: _Stdin) -> None:
+                 stdin: _Stdin, place: Place) -> None:
         assignments: list[_Tok] = []
         toks: list[_Tok] = []
         for i, child in enumerate(node.children):
@@ -400,10 +500,10 @@ class _Walker:
                 toks.append(src.token(child))
             elif child.type == "variable_assignment" and not toks:
                 assignments.append(src.token(child))
-        self.emit(toks, assignments, wrappers, fl, stdin, depth)
+        self.emit(toks, assignments, wrappers, fl, stdin, depth, place)
 
     def emit(self, toks: list[_Tok], assignments: list[_Tok], wrappers: tuple[str, ...], fl: _Flags,
-             stdin: _Stdin | None, depth: int) -> None:
+             stdin: _Stdin | None, depth: int, place: Place) -> None:
         """Add the command `toks` runs, seeing through wrappers (recursing into `sh -c`)."""
         spanned = [*assignments, *toks]
         if not spanned:
@@ -412,7 +512,7 @@ class _Walker:
         while toks:
             name = _basename(toks[0].value)
             if name in POSIX_SHELLS:
-                if self._shell(toks, wrappers, fl, stdin, depth):
+                if self._shell(toks, wrappers, fl, stdin, depth, place):
                     return
                 break
             rest = _unwrap(name, toks, assignments)
@@ -422,13 +522,14 @@ class _Walker:
             wrappers = (*wrappers, name)
         if toks and toks[0].value == "set":
             self.pipefail = self.pipefail or _has_pipefail([t.value for t in toks[1:]])
+        self.bindings.extend(Binding(name, None, start, place) for name in _clobbered(toks, assignments))
         self.commands.append(
             Command(tuple(t.word() for t in toks), tuple(a.word() for a in assignments), wrappers,
-                    start, end, fl.in_pipeline, fl.negated, fl.in_condition)
+                    start, end, fl.in_pipeline, fl.negated, fl.in_condition, place)
         )
 
     def _shell(self, toks: list[_Tok], wrappers: tuple[str, ...], fl: _Flags, stdin: _Stdin | None,
-               depth: int) -> bool:
+               depth: int, place: Place) -> bool:
         """Parse what `sh -c STRING` or `bash <<EOF` runs; False when it runs a script file."""
         name = _basename(toks[0].value)
         i, has_c, reads_stdin = 1, False, False
@@ -454,7 +555,7 @@ class _Walker:
         if has_c:
             if i >= len(toks):
                 return False
-            body: _Body = (toks[i].value, toks[i].inner())
+            body: _Body = (toks[i].value, toks[i].inner(), toks[i].literal)
         elif i < len(toks) and not reads_stdin:
             return False  # `bash script.sh`
         else:
@@ -463,7 +564,7 @@ class _Walker:
                 return False
             body = fed
         self.pipefail = self.pipefail or _has_pipefail(options)
-        self.parse(body[0], body[1], (*wrappers, label), fl, depth + 1)
+        self.parse(body[0], body[1], (*wrappers, label), fl, depth + 1, knowable=place.knowable and body[2])
         return True
 
 
@@ -489,13 +590,15 @@ class _Stdin:
                 if words:
                     self.skip.add(redirect.id)
                     tok = self.src.token(words[-1])
-                    return tok.value, tok.inner()
+                    return tok.value, tok.inner(), tok.literal
                 continue
             for child in redirect.children:
                 if child.type == "heredoc_body":
                     self.skip.add(child.id)
                     start, end = self.src.span(child)
-                    return self.src.text[start:end], lambda i, base=start: self.src.mapper(base + i)
+                    quoted = any(c.type == "heredoc_start" and c.text and c.text[:1] in b"'\"\\"
+                                 for c in redirect.children)
+                    return self.src.text[start:end], lambda i, base=start: self.src.mapper(base + i), quoted
         return None
 
 
@@ -551,6 +654,76 @@ def _unwrap(name: str, toks: list[_Tok], assignments: list[_Tok]) -> list[_Tok] 
         return None  # `sudo -i`, bare `env`: the wrapper is the command
     assignments.extend(moved)
     return toks[i:]
+
+
+# --- variables -------------------------------------------------------------------
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN = frozenset({"command", "variable_assignment", "variable_assignments", "declaration_command",
+                    "unset_command"})  # run in this shell, unconditionally within their element
+_BINDERS = frozenset({"variable_assignment", "declaration_command", "unset_command", "for_statement",
+                      "expansion", "arithmetic_expansion", "c_style_for_statement", "compound_statement"})
+_DEFAULT_ASSIGN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=")  # `${X:=default}` assigns X
+_ARITH_ASSIGN = re.compile(r"[^=!<>]=(?!=)|\+\+|--")
+_SETS_ALL = frozenset({".", "source", "eval", "let"})  # may set any variable
+_SETS_NAMED = frozenset({"read", "mapfile", "readarray", "getopts", "printf", "wait"})  # set the names given
+# POSIX special built-ins: `A=1 export B` keeps A=1 in the shell (dash), unlike other commands.
+_SPECIAL_BUILTINS = frozenset({":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly",
+                               "return", "set", "shift", "times", "trap", "unset"})
+
+
+def _and_or(node: Node) -> list[tuple[Node, str]]:
+    """`a && b || c` as [(a, ""), (b, "&&"), (c, "||")]: tree-sitter nests such lists to the left."""
+    rights: list[list[Node]] = []
+    while node.type == "list" and node.child_count >= 3:
+        kids = [c for c in node.children if c.type != "comment"]
+        rights.append(kids[1:])
+        node = kids[0]
+    out = [(node, "")]
+    for rest in reversed(rights):
+        op = ""
+        for child in rest:
+            if child.is_named:
+                out.append((child, op))
+            else:
+                op = child.type
+    return out
+
+
+def _assigned(src: _Source, node: Node) -> tuple[str, str | None]:
+    """(name, value) of `NAME=value`; the value None when it is not a plain string the shell keeps as is
+    (`$(...)`, `$X`, an array, `+=`, a leading `~`)."""
+    name_node = node.child_by_field_name("name")
+    value_node = node.child_by_field_name("value")
+    name = src.token(name_node).value if name_node is not None else ""
+    if not _NAME.fullmatch(name):
+        return "", None
+    if value_node is None:
+        after = src.span(name_node)[1]
+        return name, None if src.text.startswith("+", after) else ""
+    if value_node.type == "array" or src.text.startswith("+", src.span(name_node)[1]):
+        return name, None
+    tok = src.token(value_node)
+    if not tok.literal or tok.raw.startswith("~") or ":~" in tok.raw:
+        return name, None
+    return name, tok.value
+
+
+def _clobbered(toks: list[_Tok], assignments: list[_Tok]) -> list[str]:
+    """The variables a command may set in this shell ("" for any): `read X`, `eval ...`, `A=1 export`."""
+    if not toks:
+        return []
+    head = toks[0]
+    name = _basename(head.value)
+    if not head.literal or name in _SETS_ALL:
+        return [""]
+    out = [a.value.partition("=")[0] for a in assignments] if name in _SPECIAL_BUILTINS else []
+    if name in _SETS_NAMED:
+        for tok in toks[1:]:
+            value = tok.value.removeprefix("-v") if tok.value.startswith("-v") else tok.value
+            if _NAME.fullmatch(value):
+                out.append(value)
+    return out
 
 
 def _has_pipefail(words: Sequence[str]) -> bool:
@@ -654,7 +827,7 @@ def _blank_markers(df: Dockerfile, instr: Instruction) -> tuple[str, list[_Marke
         found = re.compile(rf"(?<!<)\d*<<-?{quoted}(?![\w-])").search(text, pos)
         if found is None:
             break
-        body = (heredoc.body, heredoc_map(df, heredoc).to_source)
+        body = (heredoc.body, heredoc_map(df, heredoc).to_source, not heredoc.expand)
         markers.append((found.start(), found.end(), body))
         pos = found.end()
     for start, end, _body in markers:

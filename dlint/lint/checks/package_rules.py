@@ -61,23 +61,27 @@ def unpinned(
     pinned: Callable[[str], bool],
     advice: str,
 ) -> Iterator[Violation]:
-    """One violation per command naming its unpinned packages, placed on the first of them.
+    """One violation per command naming its unpinned written packages, placed on the first of them,
+    and one per `$NAME` use whose known value names unpinned packages, placed on that use.
 
-    Words that are only a variable are skipped: `$PACKAGES` may well hold pins.
+    Words that are only a variable dlint cannot read are skipped: `$PACKAGES` may well hold pins.
     """
     for instr, pc in commands:
-        loose = [w for w in pc.packages if not opaque(w) and not pinned(w.value)]
-        if not loose:
-            continue
-        names = list(dict.fromkeys(w.value for w in loose))  # a repeat is DLT003's business
-        verb = "is" if len(names) == 1 else "are"
-        yield ctx.violation(
-            code,
-            f"{quote_list(names)} {verb} not pinned to a version: {advice}",
-            instr,
-            loose[0].start_offset,
-            loose[0].end_offset,
-        )
+        loose = [w for w in pc.package_words() if not opaque(w) and not pinned(w.value)]
+        uses: dict[tuple[int, int], list[Word]] = {}
+        for word in loose:
+            uses.setdefault((word.start_offset, word.end_offset) if word.via else (-1, -1), []).append(word)
+        for _span, words in sorted(uses.items()):
+            names = list(dict.fromkeys(w.value for w in words))  # a repeat is DLT003's business
+            via = words[0].via
+            said = f"`{via}` holds {quote_list(names)}," if via else f"{quote_list(names)} {'is' if len(names) == 1 else 'are'}"
+            yield ctx.violation(
+                code,
+                f"{said} not pinned to a version: {advice}",
+                instr,
+                words[0].start_offset,
+                words[0].end_offset,
+            )
 
 
 def command_head(pc: PackageCommand) -> tuple[int, int]:

@@ -1,0 +1,77 @@
+"""What ENV and ARG hand a RUN's shell, for reading a `$NAME` in it.
+
+As the Dockerfile reference says: ENV wins over an ARG of the same name,
+ENV is inherited from the stage a FROM names, ARG is not (a stage's `ARG NAME`
+without a value takes the global ARG's default). An ARG's default is what a
+build without `--build-arg` gets, so dlint reads the file as written:
+`ARG PKGS="curl wget"` holds `curl wget`. An ARG without a default holds
+whatever the build passes: unknown. So is a value BuildKit would expand (`$X`),
+and any name the file does not set (the base image may).
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+
+from dlint.lint.checks.operands import unquote
+from dlint.model import Dockerfile
+
+_Events = dict[str, tuple[list[int], list[str | None]]]  # name -> (instruction indexes, values)
+
+
+class Environment:
+    """The file's ENV and ARG values per stage, read in one pass; each look-up bisects."""
+
+    def __init__(self, df: Dockerfile) -> None:
+        self._parents = [stage.parent for stage in df.stages]
+        self._env: list[_Events] = [{} for _ in df.stages]
+        self._arg: list[_Events] = [{} for _ in df.stages]
+        escape = df.directives.escape
+        globals_: dict[str, str | None] = {}
+        for instr in df.instructions:
+            if instr.keyword == "ARG":
+                for declared in instr.values:
+                    name, eq, default = declared.partition("=")
+                    value = _literal(default, escape) if eq else globals_.get(name) if instr.stage >= 0 else None
+                    if instr.stage < 0:
+                        globals_[name] = value
+                    else:
+                        _add(self._arg[instr.stage], name, instr.index, value)
+            elif instr.keyword == "ENV" and instr.stage >= 0:
+                values = instr.values
+                for i in range(0, len(values) - 2, 3):
+                    _add(self._env[instr.stage], values[i], instr.index, _literal(values[i + 1], escape))
+
+    def value(self, stage: int, index: int, name: str) -> str | None:
+        """The value `name` has for the shell of instruction `index` of `stage`; None when unknown."""
+        if stage < 0:
+            return None
+        at: int | None = stage
+        limit = index
+        while at is not None:  # ENV: this stage so far, then the stages it builds on
+            found, value = _last(self._env[at].get(name), limit)
+            if found:
+                return value
+            at, limit = self._parents[at], sys.maxsize  # a parent stage is complete
+        return _last(self._arg[stage].get(name), index)[1]
+
+
+def _literal(raw: str, escape: str) -> str | None:
+    """The value BuildKit makes of an ENV or ARG value, when it expands nothing."""
+    return None if "$" in raw else unquote(raw, escape)
+
+
+def _add(events: _Events, name: str, index: int, value: str | None) -> None:
+    indexes, values = events.setdefault(name, ([], []))
+    indexes.append(index)
+    values.append(value)
+
+
+def _last(entry: tuple[list[int], list[str | None]] | None, index: int) -> tuple[bool, str | None]:
+    """(set before `index`, the latest value)."""
+    if entry is None:
+        return False, None
+    indexes, values = entry
+    i = bisect.bisect_left(indexes, index)
+    return (True, values[i - 1]) if i else (False, None)
