@@ -30,8 +30,8 @@ REPOSITORY = "dlint-equivalence"  # every image these tests tag; only these are 
 LABELS = {"dlint.test": "fix-build"}
 TARGETS = {"issue-shipped-stages": ("ci-image", "production-image")}  # both stages ship: build each
 # What fixes are meant to remove: apt's package lists (DL3009, DLT001 moving the update into a RUN
-# that removes them). Only in the image before the fix may files sit here.
-REMOVED = ("var/lib/apt/lists/",)
+# that removes them) and pip's cache (DL3042). Only in the image before the fix may files sit here.
+REMOVED = ("var/lib/apt/lists/", "root/.cache/pip/")
 # apt's history log records each command line, so a fixed command (`apt` -> `apt-get`, `-y`
 # added, a repeat dropped) logs other bytes: the same file, another size.
 LOGS = ("var/log/apt/history.log",)
