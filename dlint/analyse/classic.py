@@ -27,10 +27,13 @@ from dlint.analyse.engine import Engine, Tracker
 from dlint.analyse.steps import BuildOutcome, BuildRequest, Observer, StepRecord, step_for
 from dlint.model import Dockerfile
 
-STEP = re.compile(r"^Step (\d+)/(\d+) : ")
+# Podman's compatible API says the same in its own words: `STEP 3/8: RUN ...`, `--> Using cache <id>`,
+# `--> <11-hex id>`, `COMMIT`, and runs no container the API lists.
+STEP = re.compile(r"^(?:Step (\d+)/(\d+) : |STEP (\d+)/(\d+): )")
 RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]+)$")
-IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
-USING_CACHE = " ---> Using cache"
+IMAGE = re.compile(r"^ ?---?> ([0-9a-f]{11,64})$")
+USING_CACHE = re.compile(r"^ ?---?> Using cache\b")
+IGNORED = ("Removing intermediate container ", "COMMIT")
 LOG_LINES = 20
 
 
@@ -89,8 +92,8 @@ class StreamReader:
             self._line(pending)
         if not self.steps and not self.outcome.error and self.df.instructions:
             seen = f"it began {self.first_line[:80]!r}" if self.first_line else "it was empty"
-            raise UnreadableStream(f"cannot read the engine's build stream: no `Step N/M : ` line ({seen}); "
-                                   "is DOCKER_HOST a Docker Engine? (Podman's stream is not read yet)")
+            raise UnreadableStream(f"cannot read the engine's build stream: no `Step N/M : ` or `STEP N/M: ` line ({seen}); "
+                                   "is DOCKER_HOST a Docker Engine or Podman?")
         if self.outcome.error:
             self.outcome.image_id = None
             if self.current:
@@ -105,12 +108,12 @@ class StreamReader:
         header = STEP.match(line)
         if header:
             self._finish()
-            self._start(int(header[1]), header[2], line)
+            self._start(int(header[1] or header[3]), header[2] or header[4], line[header.end():])
             return
         step = self.current
         if step is None:
             self._output(line)
-        elif line == USING_CACHE:
+        elif USING_CACHE.match(line):
             step.cached = True
         elif m := RUNNING.match(line):
             self.tracker.container(m[1])
@@ -118,11 +121,11 @@ class StreamReader:
             step.image_id = m[1]
             if step.keyword != "FROM":
                 self.tracker.image(m[1])
-        elif not line.startswith("Removing intermediate container "):
+        elif not line.startswith(IGNORED):
             self._output(line)
 
-    def _start(self, number: int, total: str, header: str) -> None:
-        step = self._step(number, header[header.index(" : ") + 3:])
+    def _start(self, number: int, total: str, echoed: str) -> None:
+        step = self._step(number, echoed)
         # FROM and global ARGs run nothing: there is no cache to miss.
         step.cached = step.keyword == "FROM" or step.stage == "global"
         self.steps.append(step)

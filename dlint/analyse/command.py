@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from dlint.analyse.engine import Tracker
 
 BUILDERS = ("auto", "classic", "buildkit")
+PODMAN = "podman"  # the classic stream through Podman's compatible API; sizes from history like BuildKit's
 
 Writer = Callable[[str, "str | None"], None]
 
@@ -193,14 +194,15 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
     df, request = prepared.df, prepared.request
     cli = None
-    if options.builder != "classic":
+    podman = _is_podman(engine)
+    if options.builder == "buildkit" or (options.builder == "auto" and not podman):
         try:
             cli = buildkit.find_cli()
         except buildkit.BuilderUnavailable as exc:
             if options.builder == "buildkit":
                 raise _Stopped(str(exc), exitcodes.USAGE) from None
     # From here on options.builder names the builder that runs (the report says which).
-    options = replace(options, builder="buildkit" if cli is not None else "classic")
+    options = replace(options, builder="buildkit" if cli is not None else PODMAN if podman else "classic")
     tracker = Tracker.start(engine, keep_images=not options.rm)
     progress = Progress(err)
     result = AnalysisResult(dockerfile=options.dockerfile, context=str(request.context), builder=options.builder,
@@ -234,6 +236,11 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
     _annotate(result)
     _gate(df, options, prepared, result)
     return result
+
+
+def _is_podman(engine) -> bool:
+    """Podman's API speaks the classic stream but has no BuildKit endpoint, and its history rows are not step images."""
+    return any(c.get("Name") == "Podman Engine" for c in engine.client.version().get("Components") or [])
 
 
 def _measure(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome,
