@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from dlint.analyse.buildkit import ProgressReader
+from dlint.analyse.buildkitlog import ProgressReader
 from dlint.analyse.classic import StreamReader, UnreadableStream
 from dlint.analyse.progress import Progress
 from dlint.parsing.dockerfile import parse
