@@ -218,8 +218,20 @@ def analyse(
     archive_image: Optional[str] = typer.Option(
         None, "--image", metavar="NAME[:TAG]", help="With --archive: the image to read from a multi-image archive.",
     ),
+    build_log: Optional[str] = typer.Option(
+        None, "--build-log", metavar="FILE|-",
+        help="With --archive: the build's own log (classic, BuildKit plain, buildx rawjson, Podman): cache and seconds.",
+    ),
 ) -> None:
     """Build with a real Docker Engine; measure every step's layer size, cache hit, time and waste; gate on budgets."""
+    if build_log is not None and archive is None:
+        raise fail("--build-log goes with --archive: a build dlint runs is measured from its own stream")
+    if build_log is not None:
+        from dlint.analyse.command import AnalyseOptions, run_logged
+
+        options = AnalyseOptions(dockerfile=dockerfile, target=target,
+                                 outputs=tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text")))
+        raise typer.Exit(run_logged(options, archive, archive_image, build_log, _write_or_exit))
     if archive is not None:
         from dlint.analyse.layertable import run_archive
 

@@ -29,7 +29,6 @@ from dlint.analyse.buildkitlog import VERTEX, ProgressReader
 from dlint.analyse.classic import PODMAN_STEP, STEP, StreamReader
 from dlint.analyse.steps import StepRecord, instruction_text
 from dlint.model import Dockerfile, Instruction
-from dlint.output import printable
 
 MAX_LINE = 4 * 1024 * 1024  # bytes; a rawjson line carries a batch of output, a plain line one line of it
 FORMATS = {"classic": "classic docker build", "buildkit": "BuildKit plain progress",
@@ -86,12 +85,12 @@ def _read(stream: IO[bytes], name: str, df: Dockerfile, target: str | None) -> B
         if first is None and line.strip():
             first = line
     else:
-        seen = f"it began {printable(first[:SHOWN])!r}" if first else "it is empty"
+        seen = f"it began {first[:SHOWN]!r}" if first else "it is empty"
         raise BuildLogError(f"cannot read the build log {name}: no step line of a {', '.join(FORMATS.values())} "
                             f"log ({seen})")
     unplaced = next((s for s in steps if not s.line), None)
     if unplaced is not None or not steps:
-        what = f"its step {printable(unplaced.instruction[:SHOWN])!r}" if unplaced else "it names no step"
+        what = f"its step {unplaced.instruction[:SHOWN]!r}" if unplaced else "it names no step"
         raise BuildLogError(f"the build log {name} is not a log of {df.path}: {what} is not one of its instructions")
     _end(fmt, steps)
     return BuildLog(fmt, steps)

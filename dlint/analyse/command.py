@@ -2,7 +2,8 @@
 
 Exit codes: 0 built and measured; 1 a budget failed (budgets come with the CI
 reports); 2 usage error, unreadable Dockerfile, no engine, no BuildKit-capable
-CLI for --builder buildkit, a build stream with no step line dlint reads; 3 the build failed; 130 interrupted. Lint findings alone never fail an
+CLI for --builder buildkit, a build stream with no step line dlint reads, a --build-log dlint cannot read or
+of another Dockerfile; 3 the build failed (or the --build-log records a failed build); 130 interrupted. Lint findings alone never fail an
 analyse run: `dlint check` is the gate for those.
 """
 
@@ -101,6 +102,48 @@ def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> in
         where = f" at line {failed.line}" if failed and failed.line else ""
         return _fail(err, f"build failed{where}: {result.error}", exitcodes.BUILD_FAILED)
     return _verdict(result, err)
+
+
+def run_logged(options: AnalyseOptions, archive: str, image: str | None, build_log: str, write: Writer,
+               err: TextIO | None = None) -> int:
+    """`--archive IMG --build-log LOG DOCKERFILE`: no build; the log's cache states and seconds on the image's steps.
+
+    The log is read first: a log of another Dockerfile is refused before the archive is read at all.
+    """
+    from dlint.analyse.archive import read_archive
+    from dlint.analyse.buildlog import BuildLogError, read_build_log
+    from dlint.analyse.layertable import render as layer_table
+    from dlint.analyse.report import FORMATS, render
+    from dlint.analyse.saved import SaveError
+    from dlint.analyse.steps import join_log
+    from dlint.output import printable
+
+    err = err or sys.stderr
+    try:
+        for fmt, _ in options.outputs:
+            if fmt not in FORMATS:
+                raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+        for path in [p for _, p in options.outputs]:
+            _check_writable(path)
+        try:
+            df = parse(read_source(options.dockerfile), options.dockerfile)
+            log = read_build_log(build_log, df, options.target)
+            saved = read_archive(archive, image)
+        except (SourceError, BuildLogError, SaveError) as exc:
+            raise UsageError(str(exc)) from None
+    except UsageError as exc:
+        return _fail(err, printable(str(exc)), exitcodes.USAGE)
+    # The image's own step table (sizes per line) joins here once the archive maps its history to lines.
+    table: list = []
+    result = AnalysisResult(dockerfile=options.dockerfile, context="", builder=f"{log.format} (its build log)",
+                            steps=join_log(table, log.steps), findings=lint(df, Selection.default())[0])
+    for fmt, path in options.outputs:
+        write(layer_table(saved) + "\n" + render(fmt, result) if fmt == "text" else render(fmt, result), path)
+    failed = result.failed_step
+    if failed is not None:
+        return _fail(err, f"the build log records a failed build at line {failed.line}: {failed.instruction}",
+                     exitcodes.BUILD_FAILED)
+    return exitcodes.OK
 
 
 def prepare(options: AnalyseOptions) -> Prepared:
