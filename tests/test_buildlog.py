@@ -42,7 +42,7 @@ Step 6/8 : COPY app.txt ./
  ---> 963b8d86c496
 Step 7/8 : COPY --from=build /artifact ./
  ---> 4ffc3e4bdf6b
-Step 8/8 : RUN cat app.txt artifact > all
+Step 8/8 : RUN cat app.txt artifact > all && rm app.txt
  ---> Running in 956578d93f0a
 Removing intermediate container 956578d93f0a
  ---> d6a188d41f6d
@@ -69,7 +69,7 @@ BUILDKIT = """\
 #9 [stage-1 4/5] COPY --from=build /artifact ./
 #9 CACHED
 
-#10 [stage-1 5/5] RUN cat app.txt artifact > all
+#10 [stage-1 5/5] RUN cat app.txt artifact > all && rm app.txt
 #10 DONE 1.25s
 
 #11 exporting to image
@@ -91,7 +91,7 @@ PODMAN = """\
 --> fed15c47106
 [2/2] STEP 5/6: COPY --from=build /artifact ./
 --> 3beef08f310
-[2/2] STEP 6/6: RUN cat app.txt artifact > all
+[2/2] STEP 6/6: RUN cat app.txt artifact > all && rm app.txt
 [2/2] COMMIT
 --> 3e75123abbb
 3e75123abbbfba1086608864a5f9f29acc2892029cf46ac91b2f8a972bdf3bc3
@@ -118,7 +118,7 @@ def rawjson() -> str:
         {"vertexes": [vertex(7, "[stage-1 3/5] COPY app.txt ./", started=t.format(3, "6"), completed=t.format(3, "7")),
                       vertex(9, "[stage-1 4/5] COPY --from=build /artifact ./", cached=True,
                              started=t.format(3, "7"), completed=t.format(3, "7"))]},
-        {"vertexes": [vertex(10, "[stage-1 5/5] RUN cat app.txt artifact > all", started=t.format(4, "0"),
+        {"vertexes": [vertex(10, "[stage-1 5/5] RUN cat app.txt artifact > all && rm app.txt", started=t.format(4, "0"),
                              error="process \"/bin/sh -c cat app.txt artifact > all\" did not complete successfully",
                              completed=t.format(5, "0"))]},
     ]
@@ -170,7 +170,7 @@ def test_podman_log_numbers_steps_within_each_stage(tmp_path):
 
 
 def test_a_classic_or_podman_log_that_stops_inside_a_step_marks_it_failed(tmp_path):
-    stopped = PODMAN.split("[2/2] COMMIT")[0] + "Error: building at STEP \"RUN cat app.txt artifact > all\": exit 1\n"
+    stopped = PODMAN.split("[2/2] COMMIT")[0] + "Error: building at STEP \"RUN cat app.txt artifact > all && rm app.txt\": exit 1\n"
     assert states(read(tmp_path, stopped).steps)[-1] == ("1", 9, "FAILED", 0)
     stopped = CLASSIC.split(" ---> Running in")[0] + "The command '/bin/sh -c cat' returned a non-zero code: 1\n"
     assert states(read(tmp_path, stopped).steps)[-1] == ("1", 9, "FAILED", 0)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from dlint.analyse.engine import Tracker
 
 BUILDERS = ("auto", "classic", "buildkit")
-PODMAN = "podman"  # the classic stream through Podman's compatible API; sizes from history like BuildKit's
+PODMAN = "podman"  # the classic stream through Podman's compatible API; sizes by step image id, as classic
 
 Writer = Callable[[str, "str | None"], None]
 
@@ -282,7 +282,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
 
 def _is_podman(engine) -> bool:
-    """Podman's API speaks the classic stream but has no BuildKit endpoint, and its history rows are not step images."""
+    """Podman's API speaks the classic stream (its own words) but has no BuildKit endpoint."""
     return any(c.get("Name") == "Podman Engine" for c in engine.client.version().get("Components") or [])
 
 
@@ -305,8 +305,8 @@ def _sizes(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcom
     from dlint.analyse import layers
 
     history = list(engine.api.history(outcome.image_id)) if outcome.image_id else []
-    if options.builder == "classic":
-        layers.classic_sizes(engine.api, df, outcome.steps, history)
+    if options.builder in ("classic", PODMAN):
+        layers.classic_sizes(engine.api, df, outcome.steps, history, rowless_empty=options.builder == PODMAN)
     elif history and df.stages:
         layers.buildkit_sizes(df, outcome.steps, history, _final_stage(df, options))
     return history
