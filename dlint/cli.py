@@ -225,9 +225,17 @@ def analyse(
         None, "--image", metavar="NAME[:TAG]",
         help="Analyse this image from the engine instead of building; with --archive, the image to pick from it.",
     ),
+    build_log: Optional[str] = typer.Option(
+        None, "--build-log", metavar="FILE|-",
+        help="With --archive: the build's own log (classic, BuildKit plain, buildx rawjson, Podman): cache and seconds.",
+    ),
 ) -> None:
     """Build with a real Docker Engine, or read a built image (--image, --archive); measure every step's layer size,
     cache hit, time and waste; gate on budgets."""
+    if build_log is not None and archive is None and archive_image is None:
+        raise fail("--build-log goes with --archive or --image: a build dlint runs is measured from its own stream")
+    if build_log is not None and dockerfile is None:
+        raise fail("--build-log needs the DOCKERFILE the log is of")
     if archive is not None or archive_image is not None:
         from dlint.analyse.prebuilt import open_input
 
@@ -235,7 +243,7 @@ def analyse(
         refused = [name for name, given in (
             ("--context", context), ("--tag", tag), ("--build-arg", build_arg), ("--builder", builder != "auto"),
             ("--no-cache", no_cache), ("--rm", rm), ("--cache-probe", cache_probe),
-            ("--min-cache-hit-rate", min_cache_hit_rate),
+            ("--min-cache-hit-rate", min_cache_hit_rate and build_log is None),
         ) if given]
         if dockerfile is None:  # the layer table: nothing is tied to a line, so no step budget or report format
             refused += [name for name, given in (
@@ -267,7 +275,7 @@ def analyse(
 
         from dlint.analyse import prebuilt
 
-        raise typer.Exit(prebuilt.run(options, read, source, _write_or_exit, sys.stderr))
+        raise typer.Exit(prebuilt.run(options, read, source, _write_or_exit, sys.stderr, build_log))
     raise typer.Exit(run(options, _write_or_exit))
 
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from dlint.analyse.buildkit import ProgressReader
+from dlint.analyse.buildkitlog import ProgressReader
 from dlint.analyse.classic import StreamReader, UnreadableStream
 from dlint.analyse.progress import Progress
 from dlint.parsing.dockerfile import parse
@@ -117,14 +117,30 @@ def test_live_progress_rewrites_one_line_and_clears_it():
     assert text.endswith("\r")  # the line is wiped before the report is printed
 
 
+def test_podman_stream_gives_the_same_steps_and_cache_states():
+    """Podman's compatible API, as `podman system service` 4.3 streamed it (a warm rebuild, then a cold one)."""
+    df = parse("FROM dlint-test/busybox:latest\nRUN echo hi > /x\nENV A=1\n", "Dockerfile")
+    warm = [{"stream": "STEP 1/3: FROM dlint-test/busybox:latest\n"}, {"stream": "STEP 2/3: RUN echo hi > /x\n"},
+            {"stream": "--> Using cache 955c21e55383bf76bbddb99ef24bba3b84dde5404a2c21f699ee9875317602ae\n"},
+            {"stream": "--> 955c21e5538\n"}, {"stream": "STEP 3/3: ENV A=1\n"},
+            {"stream": "--> Using cache c34434201b3ee5525e748c4843a8f4bd5200963c7ad93f54a2f176ca56c6e1a1\n"},
+            {"stream": "--> c34434201b3\n"}, {"aux": {"ID": "sha256:c34434201b3ee5525e748c4843a8f4bd5200963c7ad93f54a2f176ca56c6e1a1"}}]
+    cold = [warm[0], warm[1], {"stream": "--> 955c21e5538\n"}, warm[4], {"stream": "COMMIT\n"},
+            {"stream": "--> c34434201b3\n"}, warm[-1]]
+    for chunks, cached in ((warm, True), (cold, False)):
+        outcome = StreamReader(df, Progress(io.StringIO(), live=False), Recorder()).read(iter(chunks))
+        assert [(s.index, s.line, s.cached) for s in outcome.steps] == [(1, 1, True), (2, 2, cached), (3, 3, cached)]
+        assert [s.image_id for s in outcome.steps[1:]] == ["955c21e5538", "c34434201b3"]
+        assert outcome.image_id.endswith("c34434201b3ee5525e748c4843a8f4bd5200963c7ad93f54a2f176ca56c6e1a1")
+
+
 def test_a_stream_with_no_step_line_is_an_error_not_an_empty_analysis():
-    """Podman's compatible API streams `STEP 1/2: ...`: reading it as no steps would report nothing as a pass."""
+    """A stream in a form dlint does not read must not come out as no steps, which would pass every gate."""
     df = parse("FROM dlint-test/busybox:latest\nRUN echo one > /one\n", "Dockerfile")
-    chunks = [{"stream": "STEP 1/2: FROM dlint-test/busybox:latest\n"}, {"stream": "STEP 2/2: RUN echo one > /one\n"},
-              {"stream": "--> Using cache 5c3f0d88d9\x1b[2J\n"}, {"aux": {"ID": "sha256:" + "ab" * 32}}]
+    chunks = [{"stream": "[1/2] FROM dlint-test/busybox:latest\x1b[2J\n"}, {"aux": {"ID": "sha256:" + "ab" * 32}}]
     with pytest.raises(UnreadableStream) as raised:
         StreamReader(df, Progress(io.StringIO(), live=False), Recorder()).read(iter(chunks))
-    assert str(raised.value).startswith(
-        "cannot read the engine's build stream: no `Step N/M : ` line (it began 'STEP 1/2: FROM dlint-test/busybox")
+    assert str(raised.value).startswith("cannot read the engine's build stream: no `Step N/M : ` or `STEP N/M: ` "
+                                        "line (it began '[1/2] FROM dlint-test/busybox:latest\\x1b[2J')")
     with pytest.raises(UnreadableStream, match=r"\(it was empty\)"):
         StreamReader(df, Progress(io.StringIO(), live=False), Recorder()).read(iter([]))

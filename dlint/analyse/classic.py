@@ -12,6 +12,11 @@ Engine 20.10 the stream looks like:
     {"error": ..., "errorDetail": {...}}   <- the build failed
 
 Step N is the Nth instruction in file order, global ARGs and FROMs included.
+
+Podman's compatible API and `podman build` say the same in their own words:
+`[2/3] STEP 4/6: COPY ...` (the stage prefix only when several stages are
+built; STEP j is the j-th instruction of that stage, its FROM first),
+`--> Using cache <id>`, `--> <11-hex id>`, `COMMIT`; no container is listed.
 """
 
 from __future__ import annotations
@@ -19,18 +24,20 @@ from __future__ import annotations
 import re
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from docker.errors import APIError
 
 from dlint.analyse.engine import Engine, Tracker
-from dlint.analyse.steps import BuildOutcome, BuildRequest, Observer, StepRecord, step_for
-from dlint.model import Dockerfile
+from dlint.analyse.steps import BuildOutcome, BuildRequest, Observer, StepRecord, keyword_matches, stage_named, step_for
+from dlint.model import Dockerfile, Instruction
 
 STEP = re.compile(r"^Step (\d+)/(\d+) : ")
+PODMAN_STEP = re.compile(r"^(?:\[(\d+)/\d+\] )?STEP (\d+)/(\d+): ")
 RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]+)$")
-IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
-USING_CACHE = " ---> Using cache"
+IMAGE = re.compile(r"^ ?---?> ([0-9a-f]{11,64})$")
+USING_CACHE = re.compile(r"^ ?---?> Using cache\b")
+IGNORED = re.compile(r"^(?:Removing intermediate container |(?:\[\d+/\d+\] )?COMMIT\b)")
 LOG_LINES = 20
 
 
@@ -51,7 +58,7 @@ def build(engine: Engine, request: BuildRequest, df: Dockerfile, observer: Obser
             rm=True,
             forcerm=True,
         )
-        return StreamReader(df, observer, tracker).read(stream)
+        return StreamReader(df, observer, tracker, request.target).read(stream)
     except APIError as exc:  # refused before the stream started: bad context, unknown target, ...
         return BuildOutcome(steps=[], error=str(exc.explanation or exc))
 
@@ -59,8 +66,13 @@ def build(engine: Engine, request: BuildRequest, df: Dockerfile, observer: Obser
 class StreamReader:
     """Turns the decoded build stream into step records as the chunks arrive."""
 
-    def __init__(self, df: Dockerfile, observer: Observer, tracker: Tracker) -> None:
+    def __init__(self, df: Dockerfile, observer: Observer, tracker: Tracker, target: str | None = None,
+                 matches: Callable[[Instruction, str], bool] = keyword_matches,
+                 clock: Callable[[], float] | None = time.monotonic) -> None:
         self.df = df
+        self.clock = clock  # None for a log: its lines carry no times
+        self.target = target  # the stage an unprefixed Podman STEP belongs to (else the last)
+        self.matches = matches
         self.observer = observer
         self.tracker = tracker
         self.steps: list[StepRecord] = []
@@ -89,8 +101,8 @@ class StreamReader:
             self._line(pending)
         if not self.steps and not self.outcome.error and self.df.instructions:
             seen = f"it began {self.first_line[:80]!r}" if self.first_line else "it was empty"
-            raise UnreadableStream(f"cannot read the engine's build stream: no `Step N/M : ` line ({seen}); "
-                                   "is DOCKER_HOST a Docker Engine? (Podman's stream is not read yet)")
+            raise UnreadableStream(f"cannot read the engine's build stream: no `Step N/M : ` or `STEP N/M: ` line ({seen}); "
+                                   "is DOCKER_HOST a Docker Engine or Podman?")
         if self.outcome.error:
             self.outcome.image_id = None
             if self.current:
@@ -102,15 +114,19 @@ class StreamReader:
     def _line(self, line: str) -> None:
         if self.first_line is None and line.strip():
             self.first_line = line
-        header = STEP.match(line)
-        if header:
+        if header := STEP.match(line):
             self._finish()
-            self._start(int(header[1]), header[2], line)
+            self._start(self._step(self._instruction(int(header[1])), line[header.end():]), f"{header[1]}/{header[2]}")
+            return
+        if header := PODMAN_STEP.match(line):
+            self._finish()
+            instr = self._stage_instruction(int(header[1]) - 1 if header[1] else None, int(header[2]))
+            self._start(self._step(instr, line[header.end():]), f"{header[2]}/{header[3]}")
             return
         step = self.current
         if step is None:
             self._output(line)
-        elif line == USING_CACHE:
+        elif USING_CACHE.match(line):
             step.cached = True
         elif m := RUNNING.match(line):
             self.tracker.container(m[1])
@@ -118,31 +134,40 @@ class StreamReader:
             step.image_id = m[1]
             if step.keyword != "FROM":
                 self.tracker.image(m[1])
-        elif not line.startswith("Removing intermediate container "):
+        elif not IGNORED.match(line):
             self._output(line)
 
-    def _start(self, number: int, total: str, header: str) -> None:
-        step = self._step(number, header[header.index(" : ") + 3:])
+    def _start(self, step: StepRecord, position: str) -> None:
         # FROM and global ARGs run nothing: there is no cache to miss.
         step.cached = step.keyword == "FROM" or step.stage == "global"
         self.steps.append(step)
         self.current = step
-        self.started = time.monotonic()
+        self.started = self.clock() if self.clock else 0.0
         self.log.clear()
-        self.observer.step_started(step, f"{number}/{total}")
+        self.observer.step_started(step, position)
 
-    def _step(self, number: int, echoed: str) -> StepRecord:
-        keyword = echoed.split(maxsplit=1)[0].upper() if echoed.strip() else ""
-        if 0 < number <= len(self.df.instructions):
-            instr = self.df.instructions[number - 1]
-            if instr.keyword == keyword:
-                return step_for(self.df, instr)
+    def _instruction(self, number: int) -> Instruction | None:
+        return self.df.instructions[number - 1] if 0 < number <= len(self.df.instructions) else None
+
+    def _stage_instruction(self, stage_index: int | None, number: int) -> Instruction | None:
+        stages = self.df.stages
+        if stage_index is None:  # one stage built: the target, or the last
+            stage = stage_named(self.df, self.target) if self.target else (stages[-1] if stages else None)
+        else:
+            stage = stages[stage_index] if 0 <= stage_index < len(stages) else None
+        return stage.instructions[number - 1] if stage is not None and 0 < number <= len(stage.instructions) else None
+
+    def _step(self, instr: Instruction | None, echoed: str) -> StepRecord:
+        if instr is not None and self.matches(instr, echoed):
+            return step_for(self.df, instr)
         # The builder and dlint's parser disagree: report what the builder said, unplaced.
-        return StepRecord(index=number, stage="?", line=0, keyword=keyword, instruction=" ".join(echoed.split()))
+        keyword = echoed.split(maxsplit=1)[0].upper() if echoed.strip() else ""
+        return StepRecord(index=0, stage="?", line=0, keyword=keyword, instruction=" ".join(echoed.split()))
 
     def _finish(self) -> None:
         if self.current is not None:
-            self.current.seconds = time.monotonic() - self.started
+            if self.clock:
+                self.current.seconds = self.clock() - self.started
             self.observer.step_finished(self.current)
             self.current = None
 

@@ -2,7 +2,8 @@
 
 Exit codes: 0 built and measured; 1 a budget failed (budgets come with the CI
 reports); 2 usage error, unreadable Dockerfile, no engine, no BuildKit-capable
-CLI for --builder buildkit, a build stream with no step line dlint reads; 3 the build failed; 130 interrupted. Lint findings alone never fail an
+CLI for --builder buildkit, a build stream with no step line dlint reads, a --build-log dlint cannot read or
+of another Dockerfile; 3 the build failed (or the --build-log records a failed build); 130 interrupted. Lint findings alone never fail an
 analyse run: `dlint check` is the gate for those.
 """
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from dlint.analyse.engine import Tracker
 
 BUILDERS = ("auto", "classic", "buildkit")
+PODMAN = "podman"  # the classic stream through Podman's compatible API; sizes by step image id, as classic
 
 Writer = Callable[[str, "str | None"], None]
 
@@ -198,14 +200,15 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
     df, request = prepared.df, prepared.request
     cli = None
-    if options.builder != "classic":
+    podman = _is_podman(engine)
+    if options.builder == "buildkit" or (options.builder == "auto" and not podman):
         try:
             cli = buildkit.find_cli()
         except buildkit.BuilderUnavailable as exc:
             if options.builder == "buildkit":
                 raise _Stopped(str(exc), exitcodes.USAGE) from None
     # From here on options.builder names the builder that runs (the report says which).
-    options = replace(options, builder="buildkit" if cli is not None else "classic")
+    options = replace(options, builder="buildkit" if cli is not None else PODMAN if podman else "classic")
     tracker = Tracker.start(engine, keep_images=not options.rm)
     progress = Progress(err)
     result = AnalysisResult(dockerfile=options.dockerfile, context=str(request.context), builder=options.builder,
@@ -241,6 +244,11 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
     return result
 
 
+def _is_podman(engine) -> bool:
+    """Podman's API speaks the classic stream (its own words) but has no BuildKit endpoint."""
+    return any(c.get("Name") == "Podman Engine" for c in engine.client.version().get("Components") or [])
+
+
 def _measure(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome,
              result: AnalysisResult) -> list[dict]:
     """Steps, sizes and image summary into `result`; returns the image's history rows for the waste replay."""
@@ -260,8 +268,8 @@ def _sizes(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcom
     from dlint.analyse import layers
 
     history = list(engine.api.history(outcome.image_id)) if outcome.image_id else []
-    if options.builder == "classic":
-        layers.classic_sizes(engine.api, df, outcome.steps, history)
+    if options.builder in ("classic", PODMAN):
+        layers.classic_sizes(engine.api, df, outcome.steps, history, rowless_empty=options.builder == PODMAN)
     elif history and df.stages:
         layers.buildkit_sizes(df, outcome.steps, history, final_stage(df, options))
     return history

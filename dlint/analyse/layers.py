@@ -23,11 +23,14 @@ def image_summary(api: docker.APIClient, image_id: str) -> ImageSummary:
     return ImageSummary(id=attrs["Id"], size=int(attrs["Size"]), layers=len(attrs.get("RootFS", {}).get("Layers") or ()))
 
 
-def classic_sizes(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord], history: list[dict]) -> None:
+def classic_sizes(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord], history: list[dict],
+                  rowless_empty: bool = False) -> None:
     """Fill `size` (and the full `image_id`) of each step from its history row.
 
     `history` is the final image's (empty without one); only the stages whose
-    rows it lacks have theirs fetched.
+    rows it lacks have theirs fetched. Podman (`rowless_empty`) names an image
+    for ENV or WORKDIR too but lists rows only for layers: a step whose image
+    has no row made no layer.
     """
     rows: dict[str, dict] = {row["Id"]: row for row in history}
     tops = {s.stage: s.image_id for s in steps if s.image_id and s.keyword != "FROM"}
@@ -37,7 +40,7 @@ def classic_sizes(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord]
                 rows[row["Id"]] = row
     for step in steps:
         if step.keyword == "FROM":
-            step.size = _base_size(api, df, step)
+            step.size = _base_size(api, df, step, by_name=rowless_empty)
         elif step.stage == "global":
             step.size = 0
         elif step.image_id:
@@ -45,15 +48,21 @@ def classic_sizes(api: docker.APIClient, df: Dockerfile, steps: list[StepRecord]
             if row is not None:
                 step.image_id = row["Id"]
                 step.size = int(row["Size"])
+            elif rowless_empty:
+                step.size = 0
 
 
 def _row_for(rows: dict[str, dict], short_id: str) -> dict | None:
-    prefix = "sha256:" + short_id.removeprefix("sha256:")
-    return next((row for rid, row in rows.items() if rid.startswith(prefix)), None)
+    prefix = short_id.removeprefix("sha256:")  # Podman's rows name ids without the algorithm
+    return next((row for rid, row in rows.items() if rid.removeprefix("sha256:").startswith(prefix)), None)
 
 
-def _base_size(api: docker.APIClient, df: Dockerfile, step: StepRecord) -> int | None:
+def _base_size(api: docker.APIClient, df: Dockerfile, step: StepRecord, by_name: bool = False) -> int | None:
+    """The base image's size; Podman names no image after FROM, so `by_name` looks up the reference itself."""
     stage = _stage_of_line(df, step.line)
+    if by_name and stage is not None and stage.parent is None and not step.image_id \
+            and "$" not in stage.base and stage.base.lower() != "scratch":
+        step.image_id = stage.base
     if stage is None or stage.parent is not None or not step.image_id:
         return 0 if stage is not None else None
     attrs = api.inspect_image(step.image_id)
@@ -110,7 +119,7 @@ def row_owners(df: Dockerfile, steps: list[StepRecord], rows: list[dict], final:
     by_index = {s.index: s for s in steps}
     chain = ancestry(df, final)
     base = by_index.get(chain[0].from_instruction.index + 1)
-    if builder == "classic":
+    if builder in ("classic", "podman"):
         by_id = {s.image_id: s for s in steps if s.image_id and s.keyword != "FROM"}
         return [by_id.get(row["Id"], base) for row in rows]
     owners: list[StepRecord | None] = [by_index.get(i.index + 1) for i in _buildkit_rows(chain, rows)]

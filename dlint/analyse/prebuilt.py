@@ -30,7 +30,7 @@ from dlint.analyse.contents import add_probes
 from dlint.analyse.layers import ancestry
 from dlint.analyse.probes import CACHE_DIRS, annotate
 from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
-from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, step_for
+from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, join_log, step_for
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Stage
 from dlint.output import printable
@@ -81,12 +81,17 @@ def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, so
     return result, notices
 
 
-def run(options: AnalyseOptions, read: Callable[[], SavedImage], source: str, write: Writer, err: TextIO) -> int:
-    """`dlint analyse --archive|--image ... DOCKERFILE`: `read()` gives the SavedImage (raising SaveError)."""
+def run(options: AnalyseOptions, read: Callable[[], SavedImage], source: str, write: Writer, err: TextIO,
+        build_log: str | None = None) -> int:
+    """`dlint analyse --archive|--image ... DOCKERFILE [--build-log LOG]`: `read()` gives the SavedImage
+    (raising SaveError). The log is read first: a log of another Dockerfile is refused before the image is."""
+    from dlint.analyse.buildlog import BuildLogError, read_build_log
+
     try:
         prepared = prepare(options)
+        log = read_build_log(build_log, prepared.df, options.target) if build_log is not None else None
         saved = read()
-    except (UsageError, SaveError) as exc:
+    except (UsageError, SaveError, BuildLogError) as exc:
         err.write(f"dlint: {printable(str(exc))}\n")
         return exitcodes.USAGE
     try:
@@ -95,8 +100,17 @@ def run(options: AnalyseOptions, read: Callable[[], SavedImage], source: str, wr
         err.write(f"dlint: {printable(source)}: {exc}\n")
         return exitcodes.USAGE
     err.writelines(f"dlint: {printable(notice)}\n" for notice in notices)
+    if log is not None:
+        result.steps = join_log(result.steps, log.steps)
+        result.builder += f"; cache and seconds from its {log.format} build log"
     apply_budgets(prepared.df, options, prepared, result)
-    return report(options, result, write, err)
+    code = report(options, result, write, err)
+    failed = result.failed_step if log is not None else None
+    if failed is not None and code == exitcodes.OK:
+        err.write(f"dlint: the build log records a failed build at line {failed.line}: "
+                  f"{printable(failed.instruction)}\n")
+        return exitcodes.BUILD_FAILED
+    return code
 
 
 def open_input(archive: str | None, image: str | None) -> tuple[Callable[[], SavedImage], str]:

@@ -78,6 +78,29 @@ def step_for(df: Dockerfile, instr: Instruction) -> StepRecord:
     )
 
 
+def keyword_matches(instr: Instruction, echoed: str) -> bool:
+    """A live build's step names its instruction when the keywords agree (the builder echoes the file it read)."""
+    return [w.upper() for w in echoed.split(maxsplit=1)[:1]] == [instr.keyword]
+
+
+def join_log(table: list[StepRecord], logged: list[StepRecord]) -> list[StepRecord]:
+    """The step table (sizes, from an image) with the cache state and seconds of the build log's step of the
+    same stage and index; the log's steps the table lacks (stages that do not ship) join it in file order.
+
+    A table step the log does not name (BuildKit runs nothing for ENV or LABEL) keeps what the table says.
+    """
+    by_key = {(s.stage, s.index): s for s in logged}
+    joined = []
+    for step in table:
+        log = by_key.pop((step.stage, step.index), None)
+        if log is not None:
+            step.cached, step.seconds, step.failed = log.cached, log.seconds, log.failed
+        joined.append(step)
+    joined.extend(by_key.values())
+    joined.sort(key=lambda s: s.index)
+    return joined
+
+
 def instruction_of(df: Dockerfile, step: StepRecord) -> Instruction | None:
     """The instruction a step ran; None for a step the builder reported that dlint's parser could not place."""
     if 0 < step.index <= len(df.instructions) and df.instructions[step.index - 1].start_line == step.line:

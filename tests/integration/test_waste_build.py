@@ -50,7 +50,7 @@ def test_the_reports_of_one_run_agree_and_the_engine_is_left_as_found(waste_run)
 
 def test_buildkit_images_map_their_waste_to_the_same_lines(engine):
     before = engine_state(engine)
-    run = dlint("analyse", str(WASTE), "--builder", "buildkit", "--format", "json")
+    run = dlint("analyse", str(WASTE), "--builder", "buildkit", "--rm", "--format", "json")
     assert run.returncode == 0, run.stderr
     found = {key: (e["added_line"], e["removed_line"]) for key, e in entries(run.data).items()}
     assert found[("/tmp/download.bin", "deleted")] == (3, 4)

@@ -1,0 +1,233 @@
+"""`--build-log`: each builder's log -> the same steps, cache states and seconds; bad logs are one line and exit 2.
+
+The classic, BuildKit and Podman samples are trimmed from real builds of fixtures/buildlog (the
+engine tests read whole fresh ones); rawjson is written by hand from BuildKit's SolveStatus fields
+(client/graph.go: vertexes[].digest/name/started/completed/cached/error), as no buildx is here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dlint.analyse.buildlog import MAX_LINE, BuildLogError, read_build_log
+from dlint.analyse.steps import StepRecord, join_log
+from dlint.parsing.dockerfile import parse
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "fixtures" / "buildlog" / "Dockerfile"
+DF = parse(FIXTURE.read_text(), str(FIXTURE))
+
+CLASSIC = """\
+DEPRECATED: The legacy builder is deprecated and will be removed in a future release.
+Sending build context to Docker daemon  3.072kB\r\r
+Step 1/8 : FROM dlint-test/busybox:latest AS build
+ ---> 5af8746f8b84
+Step 2/8 : RUN echo built > /artifact
+ ---> Using cache
+ ---> a860dd869717
+Step 3/8 : FROM dlint-test/busybox:latest
+ ---> 5af8746f8b84
+Step 4/8 : ENV APP=/srv
+ ---> Using cache
+ ---> df8bc56d8e0e
+Step 5/8 : WORKDIR /srv
+ ---> Using cache
+ ---> 0c205a7ad0b5
+Step 6/8 : COPY app.txt ./
+ ---> 963b8d86c496
+Step 7/8 : COPY --from=build /artifact ./
+ ---> 4ffc3e4bdf6b
+Step 8/8 : RUN cat app.txt artifact > all && rm app.txt
+ ---> Running in 956578d93f0a
+Removing intermediate container 956578d93f0a
+ ---> d6a188d41f6d
+Successfully built d6a188d41f6d
+"""
+
+BUILDKIT = """\
+#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+
+#5 [stage-1 2/5] WORKDIR /srv
+#5 CACHED
+
+#4 [build 1/2] FROM docker.io/dlint-test/busybox:latest
+#4 CACHED
+
+#7 [stage-1 3/5] COPY app.txt ./
+#7 DONE 0.1s
+
+#8 [build 2/2] RUN echo built > /artifact
+#8 0.251 some output
+#8 DONE 0.3s
+
+#9 [stage-1 4/5] COPY --from=build /artifact ./
+#9 CACHED
+
+#10 [stage-1 5/5] RUN cat app.txt artifact > all && rm app.txt
+#10 DONE 1.25s
+
+#11 exporting to image
+#11 DONE 0.0s
+"""
+
+PODMAN = """\
+[1/2] STEP 1/2: FROM dlint-test/busybox:latest AS build
+[1/2] STEP 2/2: RUN echo built > /artifact
+--> Using cache 6b44d79dd613c861755557582f615b76f19084a702854c8bd734fa14e3ec8bf7
+--> 6b44d79dd61
+[2/2] STEP 1/6: FROM dlint-test/busybox:latest
+[2/2] STEP 2/6: ENV APP=/srv
+--> Using cache eb3a5d32ce2b6d39cab5953f07f0767de5514c861ed5f955a6dc3b8e9cf95cfe
+--> eb3a5d32ce2
+[2/2] STEP 3/6: WORKDIR /srv
+--> b81bf0bebe5
+[2/2] STEP 4/6: COPY app.txt ./
+--> fed15c47106
+[2/2] STEP 5/6: COPY --from=build /artifact ./
+--> 3beef08f310
+[2/2] STEP 6/6: RUN cat app.txt artifact > all && rm app.txt
+[2/2] COMMIT
+--> 3e75123abbb
+3e75123abbbfba1086608864a5f9f29acc2892029cf46ac91b2f8a972bdf3bc3
+"""
+
+
+def vertex(n: int, name: str, **fields) -> dict:
+    return {"digest": f"sha256:{n:064x}", "inputs": [], "name": name, **fields}
+
+
+def rawjson() -> str:
+    """A SolveStatus a line, vertices repeated as they change, as buildx --progress=rawjson writes them."""
+    t = "2024-05-01T10:00:0{}.{}Z"
+    statuses = [
+        {"vertexes": [vertex(1, "[internal] load build definition from Dockerfile", started=t.format(0, "1"))]},
+        {"vertexes": [vertex(4, "[build 1/2] FROM docker.io/dlint-test/busybox:latest", cached=True,
+                             started=t.format(0, "2"), completed=t.format(0, "2"))]},
+        {"vertexes": [vertex(8, "[build 2/2] RUN echo built > /artifact", started=t.format(1, "000000001"))],
+         "logs": [{"vertex": f"sha256:{8:064x}", "stream": 1, "data": "YnVpbHQK", "timestamp": t.format(1, "5")}]},
+        {"vertexes": [vertex(5, "[stage-1 2/5] WORKDIR /srv", cached=True)],
+         "statuses": [{"id": "x", "vertex": f"sha256:{5:064x}", "current": 1, "timestamp": t.format(1, "6")}]},
+        {"vertexes": [vertex(8, "[build 2/2] RUN echo built > /artifact", started=t.format(1, "000000001"),
+                             completed=t.format(3, "500000009"))]},
+        {"vertexes": [vertex(7, "[stage-1 3/5] COPY app.txt ./", started=t.format(3, "6"), completed=t.format(3, "7")),
+                      vertex(9, "[stage-1 4/5] COPY --from=build /artifact ./", cached=True,
+                             started=t.format(3, "7"), completed=t.format(3, "7"))]},
+        {"vertexes": [vertex(10, "[stage-1 5/5] RUN cat app.txt artifact > all && rm app.txt", started=t.format(4, "0"),
+                             error="process \"/bin/sh -c cat app.txt artifact > all\" did not complete successfully",
+                             completed=t.format(5, "0"))]},
+    ]
+    return "".join(json.dumps(s) + "\n" for s in statuses)
+
+
+def read(tmp_path: Path, text: str | bytes):
+    log = tmp_path / "build.log"
+    log.write_bytes(text.encode() if isinstance(text, str) else text)
+    return read_build_log(str(log), DF)
+
+
+def states(steps: list[StepRecord]) -> list[tuple]:
+    return [(s.stage, s.line, s.cache_state, s.seconds) for s in steps]
+
+
+def test_classic_log_gives_every_instruction_with_its_cache_state(tmp_path):
+    log = read(tmp_path, CLASSIC)
+    assert log.format == "classic"
+    assert states(log.steps) == [("build", 1, "HIT", 0), ("build", 2, "HIT", 0), ("1", 4, "HIT", 0),
+                                 ("1", 5, "HIT", 0), ("1", 6, "HIT", 0), ("1", 7, "MISS", 0), ("1", 8, "MISS", 0),
+                                 ("1", 9, "MISS", 0)]
+
+
+def test_buildkit_plain_log_places_out_of_order_vertices_by_stage_and_position(tmp_path):
+    log = read(tmp_path, BUILDKIT)
+    assert log.format == "buildkit"
+    # No ENV step (BuildKit runs nothing for it); both FROMs, the second shared with the first.
+    assert states(log.steps) == [("build", 1, "HIT", 0), ("build", 2, "MISS", 0.3), ("1", 4, "HIT", 0),
+                                 ("1", 6, "HIT", 0), ("1", 7, "MISS", 0.1), ("1", 8, "HIT", 0), ("1", 9, "MISS", 1.25)]
+
+
+def test_rawjson_log_takes_times_from_started_and_completed_and_marks_the_failed_vertex(tmp_path):
+    log = read(tmp_path, rawjson())
+    assert log.format == "rawjson"
+    assert [(s.line, s.cache_state) for s in log.steps] == [(1, "HIT"), (2, "MISS"), (4, "HIT"), (6, "HIT"),
+                                                           (7, "MISS"), (8, "HIT"), (9, "FAILED")]
+    seconds = {s.line: s.seconds for s in log.steps}
+    assert seconds[2] == pytest.approx(2.500000)  # nanoseconds read to the microsecond
+    assert seconds[7] == pytest.approx(0.1) and seconds[8] == 0
+
+
+def test_podman_log_numbers_steps_within_each_stage(tmp_path):
+    log = read(tmp_path, PODMAN)
+    assert log.format == "podman"
+    assert states(log.steps) == [("build", 1, "HIT", 0), ("build", 2, "HIT", 0), ("1", 4, "HIT", 0),
+                                 ("1", 5, "HIT", 0), ("1", 6, "MISS", 0), ("1", 7, "MISS", 0), ("1", 8, "MISS", 0),
+                                 ("1", 9, "MISS", 0)]
+
+
+def test_a_classic_or_podman_log_that_stops_inside_a_step_marks_it_failed(tmp_path):
+    stopped = PODMAN.split("[2/2] COMMIT")[0] + "Error: building at STEP \"RUN cat app.txt artifact > all && rm app.txt\": exit 1\n"
+    assert states(read(tmp_path, stopped).steps)[-1] == ("1", 9, "FAILED", 0)
+    stopped = CLASSIC.split(" ---> Running in")[0] + "The command '/bin/sh -c cat' returned a non-zero code: 1\n"
+    assert states(read(tmp_path, stopped).steps)[-1] == ("1", 9, "FAILED", 0)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "no step line of a classic docker build, BuildKit plain progress, buildx rawjson progress, Podman/Buildah "
+         "log (it is empty)"),
+    ("hello\x1b[2J\nworld\n", "(it began 'hello\\x1b[2J')"),
+    ('{"not": "a status"}\n', "(it began '{\"not\": \"a status\"}')"),
+    (b"\x7fELF\x00\x01", "it is binary, not a text log"),
+])
+def test_a_log_dlint_cannot_read_says_so(tmp_path, text, message):
+    with pytest.raises(BuildLogError) as raised:
+        read(tmp_path, text)
+    assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("log", [CLASSIC.replace("echo built", "echo other"), BUILDKIT.replace("5/5", "5/6"),
+                                 PODMAN.replace("ENV APP", "ENV APQ"), rawjson().replace("COPY app.txt", "ADD app.txt")])
+def test_a_log_of_another_dockerfile_is_refused(tmp_path, log):
+    with pytest.raises(BuildLogError, match=r"is not a log of .*fixtures/buildlog/Dockerfile: its step '.*' is not one"):
+        read(tmp_path, log)
+
+
+def test_huge_lines_are_capped_not_held(tmp_path):
+    """A line longer than the cap (no newline for 9 MB) is skipped past; the steps around it still read."""
+    huge = "#8 0.1 " + "x" * (2 * MAX_LINE + 5) + "\n"
+    log = read(tmp_path, BUILDKIT.replace("#8 0.251 some output\n", huge))
+    assert states(log.steps)[1] == ("build", 2, "MISS", 0.3)
+
+
+def test_join_fills_cache_and_seconds_of_the_table_by_stage_and_index(tmp_path):
+    logged = read(tmp_path, BUILDKIT).steps
+    table = [StepRecord(index=i, stage="1", line=line, keyword=k, instruction=k, size=size)
+             for i, line, k, size in ((3, 4, "FROM", 2_000_000), (4, 5, "ENV", 0), (8, 9, "RUN", 39))]
+    table[1].cached = True  # what the table says stays where the log says nothing
+    joined = join_log(table, logged)
+    assert [(s.index, s.cache_state, s.seconds, s.size) for s in joined] == [
+        (1, "HIT", 0, None), (2, "MISS", 0.3, None), (3, "HIT", 0, 2_000_000), (4, "HIT", 0, 0),
+        (5, "HIT", 0, None), (6, "MISS", 0.1, None), (7, "HIT", 0, None), (8, "MISS", 1.25, 39)]
+
+
+def dlint(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dlint", *args], input=stdin, capture_output=True, cwd=REPO,
+                          timeout=120, check=False)
+
+
+def test_cli_reads_a_log_from_stdin_and_refuses_bad_ones_in_one_line(tmp_path):
+    archive = tmp_path / "nothing.tar"
+    archive.write_bytes(b"")
+    bad = dlint("analyse", "--archive", str(archive), "--build-log", "-", str(FIXTURE),
+                stdin=CLASSIC.replace("echo built", "echo \x1b]0;pwned\x07").encode())
+    assert bad.returncode == 2
+    assert bad.stderr.decode() == (f"dlint: the build log stdin is not a log of {FIXTURE}: its step "
+                                   "'RUN echo \\x1b]0;pwned\\x07 > /artifact' is not one of its instructions\n")
+    assert bad.stdout == b""
+    alone = dlint("analyse", "--build-log", "-", str(FIXTURE), stdin=CLASSIC.encode())
+    assert (alone.returncode, alone.stderr.decode()) == (
+        2, "dlint: --build-log goes with --archive or --image: a build dlint runs is measured from its own stream\n")
