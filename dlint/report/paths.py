@@ -4,8 +4,8 @@ valid and one finding per line: `\\xNN` in text (shown_path), percent-encoded by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import os
+from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
