@@ -12,8 +12,15 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
 
 
 def printable(text: str) -> str:
-    """`text` with every control character escaped as `\\xNN`, for a terminal or a CI log."""
-    return text if text.isprintable() else text.translate(_CONTROLS)
+    """`text` with every control character escaped as `\\xNN`, for a terminal or a CI log; so is each
+    byte of a path that is not UTF-8 (Python holds it as a lone surrogate, which no encoder writes)."""
+    if text.isprintable():
+        return text
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # bytes from the file system: back to those bytes
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")  # any other lone surrogate: its three UTF-8 bytes
+    return raw.decode("utf-8", "backslashreplace").translate(_CONTROLS)
 
 
 def say(message: str) -> None:

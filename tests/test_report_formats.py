@@ -17,6 +17,7 @@ from test_cli_check import dlint
 
 from dlint.lint.finding import Anchor, Finding, Level
 from dlint.lint.registry import all_rules
+from dlint.output import printable
 from dlint.report import render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,7 +176,9 @@ def test_github_escaping_round_trips():
     finding = nasty_finding(Level.ERROR)
     finding.file = "we,ird:dir/100%/Dockerfile"
     ((command, props, message),) = parse_github(render.render("github", [finding]))
-    assert command == "error" and message == NASTY and props["file"] == finding.file
+    # The runner decodes %0D%0A back to a line break, and would pass ESC to the log: both arrive escaped, as in text.
+    assert command == "error" and message == printable(NASTY) and message.isprintable()
+    assert props["file"] == finding.file
 
 
 # --- GitLab Code Quality -------------------------------------------------------------------
@@ -229,8 +232,8 @@ def test_junit(project):
 def test_xml_escaping(fmt):
     root = ET.fromstring(render.render(fmt, [nasty_finding()], ["dir/Dockerfile"]))
     messages = [e.get("message") for e in root.iter() if e.get("message")]
-    # markup and quotes round-trip; the one character XML cannot hold is replaced, not dropped
-    assert messages and all('pin <b>&</b> "it", 100%: a' in m and m.endswith("\ufffd") for m in messages)
+    # markup and quotes round-trip; control characters arrive escaped, as in text (XML cannot hold ESC)
+    assert messages and all('pin <b>&</b> "it", 100%: a\\x0d\\x0ab\\x1b' in m for m in messages)
 
 
 # --- text and output pairs -----------------------------------------------------------------

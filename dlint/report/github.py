@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding, Level
-from dlint.report.paths import display_path
+from dlint.report.paths import shown_path
 
 # GitHub has three annotation levels; info and style findings are advice, not warnings.
 COMMANDS = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "notice", Level.STYLE: "notice"}
@@ -29,7 +29,7 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
     lines = []
     for f in findings:
         props = {
-            "file": display_path(f.file),
+            "file": shown_path(f.file),
             "line": f.line,
             "col": f.column,
             "endLine": f.end_line,

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding, Level
-from dlint.report.paths import display_path
+from dlint.report.paths import shown_path
 
 SEVERITIES = {Level.ERROR: "critical", Level.WARNING: "major", Level.INFO: "minor", Level.STYLE: "info"}
 
@@ -20,7 +20,7 @@ SEVERITIES = {Level.ERROR: "critical", Level.WARNING: "major", Level.INFO: "mino
 def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
     issues = []
     for f in findings:
-        path = display_path(f.file)
+        path = shown_path(f.file)
         issues.append(
             {
                 "description": f"{f.code} {f.message}",

@@ -6,7 +6,15 @@ import json
 from collections.abc import Iterable, Sequence
 
 from dlint.lint.finding import Finding
+from dlint.output import printable
 
 
 def render(findings: Iterable[Finding], files: Sequence[str] = ()) -> str:
-    return json.dumps([f.to_dict() for f in findings], indent=2) + "\n"
+    return json.dumps([_entry(f) for f in findings], indent=2) + "\n"
+
+
+def _entry(f: Finding) -> dict:
+    """The path as given, escaped like every report's (report.paths): JSON has no way to hold bytes that are not UTF-8."""
+    d = f.to_dict()
+    d["file"] = printable(f.file)
+    return d

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding
-from dlint.report.paths import by_file, display_path
+from dlint.report.paths import by_file, shown_path
 from dlint.report.xmltext import clean, to_text
 
 
@@ -16,7 +16,7 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
     root = ET.Element("testsuites", name="dlint", tests=tests, failures=failing, errors="0")
     suite = ET.SubElement(root, "testsuite", name="dlint", tests=tests, failures=failing, errors="0", skipped="0")
     for path, found in grouped.items():
-        shown = clean(display_path(path))
+        shown = clean(shown_path(path))
         case = ET.SubElement(suite, "testcase", classname="dlint", name=shown, file=shown)
         for f in found:
             where = f"{shown}:{f.line}:{f.column}"

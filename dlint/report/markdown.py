@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from dlint.lint.finding import Finding
 from dlint.output import printable
-from dlint.report.paths import display_path
+from dlint.report.paths import shown_path
 
 MAX_ROWS = 200
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
@@ -48,7 +48,7 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
     out += [f"| {cell(code)} | {cell(name)} | {level} | {n} |" for (code, name, level), n in sorted(counts.items())]
     out += ["", "| file | line | rule | level | message |", "| --- | ---: | --- | --- | --- |"]
     for f in findings[:MAX_ROWS]:
-        out.append(f"| {cell(display_path(f.file))} | {f.line} | {cell(f.code)} | {f.level} | {cell(f.message)} |")
+        out.append(f"| {cell(shown_path(f.file))} | {f.line} | {cell(f.code)} | {f.level} | {cell(f.message)} |")
     if len(findings) > MAX_ROWS:
         out += ["", f"... and {len(findings) - MAX_ROWS} more (see the full report)."]
     return "\n".join(out) + "\n"

@@ -1,12 +1,16 @@
-"""File paths as CI tools want them: relative to the checkout, forward slashes."""
+"""File paths as CI tools want them: relative to the checkout, forward slashes, and written so that
+any name the file system holds (bytes that are not UTF-8, a newline, an ESC) leaves every report
+valid and one finding per line: `\\xNN` in text (shown_path), percent-encoded bytes in URIs (path_uri)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
 from dlint.lint.finding import Finding
+from dlint.output import printable
 
 
 def display_path(path: str) -> str:
@@ -18,6 +22,20 @@ def display_path(path: str) -> str:
         with suppress(ValueError):
             p = p.relative_to(Path.cwd())
     return p.as_posix()
+
+
+def shown_path(path: str) -> str:
+    """display_path with control characters and bytes that are not UTF-8 as `\\xNN` (output.printable):
+    the one spelling of a path in every report but SARIF's URIs."""
+    return printable(display_path(path))
+
+
+def path_uri(path: str) -> str:
+    """display_path as a relative URI reference: each byte of its file-system name percent-encoded
+    where RFC 3986 wants it (a name that is not UTF-8 keeps its bytes; `quote` alone fails on them)."""
+    from urllib.parse import quote  # only SARIF needs it: not on the bare check's path
+
+    return quote(os.fsencode(display_path(path)))
 
 
 def by_file(findings: Iterable[Finding], files: Iterable[str]) -> dict[str, list[Finding]]:

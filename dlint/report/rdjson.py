@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding, Level
-from dlint.report.paths import display_path
+from dlint.report.paths import shown_path
 from dlint.report.sarif import home_page
 
 SEVERITIES = {Level.ERROR: "ERROR", Level.WARNING: "WARNING", Level.INFO: "INFO", Level.STYLE: "INFO"}
@@ -32,7 +32,7 @@ def _diagnostic(f: Finding) -> dict:
     diagnostic = {
         "message": f.message,
         "location": {
-            "path": display_path(f.file),
+            "path": shown_path(f.file),
             "range": {
                 "start": {"line": f.line, "column": column},
                 "end": {"line": f.end_line, "column": end_column},

@@ -1,7 +1,9 @@
 """Picks the reporter module for a `--format` name; each is imported only when used.
 
 Every reporter is `render(findings, files) -> str` (text also takes `colour`).
-Only SARIF can say "found, but suppressed in the source", so the others never
+Messages (and suppression reasons) reach every reporter with control characters
+escaped (output.printable): they quote Dockerfile words, which may hold ESC or a
+newline. Paths are each reporter's, through report.paths. Only SARIF can say "found, but suppressed in the source", so the others never
 see inline-suppressed findings.
 """
 
@@ -9,8 +11,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 from dlint.lint.finding import Finding
+from dlint.output import printable
 
 FORMATS = (
     "text", "json", "sarif", "github", "gitlab", "checkstyle", "junit", "sonarqube", "rdjson", "gnu", "markdown",
@@ -23,6 +27,14 @@ def render(fmt: str, findings: Sequence[Finding], files: Sequence[str] = (), col
     module = importlib.import_module(f"dlint.report.{fmt}")
     if fmt not in SHOWS_SUPPRESSED:
         findings = [f for f in findings if not f.suppressed]
+    findings = [_printable(f) for f in findings]
     if fmt == "text":
         return module.render(findings, files, colour=colour)
     return module.render(findings, files)
+
+
+def _printable(f: Finding) -> Finding:
+    """`f` itself when its texts are printable already (nearly always): no copy."""
+    if f.message.isprintable() and (f.suppressed is None or f.suppressed.isprintable()):
+        return f
+    return replace(f, message=printable(f.message), suppressed=f.suppressed and printable(f.suppressed))

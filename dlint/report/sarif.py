@@ -17,12 +17,11 @@ import json
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from urllib.parse import quote
 
 from dlint import DISTRIBUTION, __version__
 from dlint.lint.finding import Finding, Level
 from dlint.lint.registry import Rule, all_rules
-from dlint.report.paths import display_path
+from dlint.report.paths import display_path, path_uri
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -104,7 +103,7 @@ def _result(f: Finding, rule_index: int) -> dict:
 def _artifact(path: str) -> dict:
     shown = display_path(path)
     if path == "-" or not (shown.startswith("/") or shown.startswith("../")):
-        return {"uri": quote(shown), "uriBaseId": SRCROOT}
+        return {"uri": path_uri(path), "uriBaseId": SRCROOT}
     return {"uri": Path(path).resolve().as_uri()}
 
 

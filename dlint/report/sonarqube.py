@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from dlint.lint.finding import Finding, Level
 from dlint.lint.registry import all_rules
-from dlint.report.paths import display_path
+from dlint.report.paths import shown_path
 
 ENGINE = "dlint"
 IMPACT = {Level.ERROR: "HIGH", Level.WARNING: "MEDIUM", Level.INFO: "LOW", Level.STYLE: "LOW"}
@@ -52,5 +52,5 @@ def _issue(f: Finding) -> dict:
         text_range.update(startColumn=f.column - 1, endLine=f.end_line, endColumn=f.end_column - 1)
     return {
         "ruleId": f.code,
-        "primaryLocation": {"message": f.message, "filePath": display_path(f.file), "textRange": text_range},
+        "primaryLocation": {"message": f.message, "filePath": shown_path(f.file), "textRange": text_range},
     }

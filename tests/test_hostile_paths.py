@@ -1,0 +1,143 @@
+"""Every report format against a file name the file system allows but no format can hold as is (bytes
+that are not UTF-8, a newline that starts a workflow command, an ESC) and a Dockerfile whose words
+hold ESC, CR and BEL: each report stays valid for its readers, and no control character reaches a
+stream raw. Each input is made here."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote_to_bytes
+
+import pytest
+from jsonschema import Draft4Validator, Draft7Validator
+from test_hostile_io import dlint
+
+from dlint.report.render import FORMATS
+
+ROOT = Path(__file__).resolve().parents[1]
+# Beside the checkout (/work/main) or beside the directory of worktrees (/work/wt/NAME).
+SARIF_SCHEMA = next(
+    (p for p in (d / "shared" / "schemas" / "sarif-schema-2.1.0.json" for d in ROOT.parents[:2]) if p.is_file()),
+    ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json",
+)
+SCHEMAS = Path(__file__).parent / "schemas"
+
+# The name as bytes, and as every report but SARIF's URIs spells it.
+NAME = b"bad\xff\xfe\n::error::x\x1b[2J.Dockerfile"
+SHOWN = "bad\\xff\\xfe\\x0a::error::x\\x1b[2J.Dockerfile"
+CONTENT = b'FROM deb\x1b[2Jian\nRUN apt-get install -y cu\x1b[2K\x07rl "w\rget"\n'
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    (tmp_path / os.fsdecode(NAME)).write_bytes(CONTENT)
+    return tmp_path
+
+
+def raw_controls(data: bytes) -> list[int]:
+    """Control characters other than the newline (reports are text, UTF-8 strictly: no surrogate got through)."""
+    return [ord(c) for c in data.decode() if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0]
+
+
+def check(project: Path, fmt: str, *paths: str) -> str:
+    p = dlint("check", "--isolated", "--format", fmt, *(paths or (".",)), cwd=project)
+    assert p.returncode == 1, p.stderr
+    assert not raw_controls(p.stdout) and not raw_controls(p.stderr), (p.stdout, p.stderr)
+    assert p.stderr.decode().startswith("dlint: ") and len(p.stderr.decode().splitlines()) == 1
+    return p.stdout.decode()
+
+
+def strings(doc) -> list[str]:
+    if isinstance(doc, dict):
+        return [s for k, v in doc.items() for s in strings(k) + strings(v)]
+    if isinstance(doc, list):
+        return [s for v in doc for s in strings(v)]
+    return [doc] if isinstance(doc, str) else []
+
+
+def assert_no_surrogates(doc) -> None:
+    """JSON can write a lone surrogate as `\\udcff`, but strict readers (and UTF-8) have no such character."""
+    for s in strings(doc):
+        s.encode("utf-8")  # raises on a lone surrogate
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_takes_a_path_that_is_not_utf8_and_escapes_controls(project, fmt):
+    out = check(project, fmt)
+    words = out.replace("\\\\", "\\")  # JSON doubles the backslash
+    shown = SHOWN.replace("[", "\\[") if fmt == "markdown" else SHOWN  # a Markdown cell escapes the bracket
+    assert "::error::x" not in words.replace(shown, "")  # the name's text appears only escaped
+    assert "cu\\x1b[2K\\x07rl" in words and "w\\x0dget" in words  # the Dockerfile's words, escaped
+    assert words.count("\\x1b") >= 3 or fmt == "sarif"  # name, FROM and RUN words (SARIF: the name is a URI)
+    if fmt in ("text", "gnu"):
+        assert all(line.startswith(SHOWN + ":") for line in out.splitlines()), out
+    elif fmt == "github":
+        lines = out.splitlines()
+        assert lines and all(re.match(r"::(error|warning|notice) file=[^:]*,line=\d+,", line) for line in lines), out
+        assert {line.split(",", 1)[0].split("=", 1)[1] for line in lines} == {SHOWN.replace(":", "%3A")}
+    elif fmt == "markdown":
+        rows = [line for line in out.splitlines() if line.startswith("| bad")]
+        assert rows and all(line.count(" | ") == 4 for line in rows), out
+    elif fmt in ("checkstyle", "junit"):
+        root = ET.fromstring(out)  # well-formed
+        names = {e.get("name") for e in root.iter() if e.tag in ("file", "testcase")}
+        assert names == {SHOWN}
+    else:
+        doc = json.loads(out)
+        assert_no_surrogates(doc)
+        paths = {
+            "json": lambda: {d["file"] for d in doc},
+            "gitlab": lambda: {d["location"]["path"] for d in doc},
+            "rdjson": lambda: {d["location"]["path"] for d in doc["diagnostics"]},
+            "sonarqube": lambda: {d["primaryLocation"]["filePath"] for d in doc["issues"]},
+            "sarif": lambda: {
+                loc["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"]
+                for loc in r["locations"]
+            },
+        }[fmt]()
+        if fmt == "sarif":
+            assert len(paths) == 1 and unquote_to_bytes(paths.pop()) == NAME  # the bytes, percent-encoded
+        else:
+            assert paths == {SHOWN}
+
+
+def test_sarif_with_such_paths_validates_against_the_schema(project, tmp_path):
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"../shared/schemas not found: {SARIF_SCHEMA} is absent")
+    outside = tmp_path / "sub"
+    outside.mkdir()
+    validator = Draft7Validator(json.loads(SARIF_SCHEMA.read_text()))
+    for cwd, path in ((project, "."), (outside, str(project / os.fsdecode(NAME)))):  # relative, then absolute URI
+        doc = json.loads(check(cwd, "sarif", path))
+        assert sorted(validator.iter_errors(doc), key=str) == []
+        uri = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert unquote_to_bytes(uri).endswith(NAME)
+
+
+@pytest.mark.parametrize("fmt,schema,draft", [
+    ("rdjson", "rdjson-DiagnosticResult.json", Draft4Validator),
+    ("sonarqube", "sonarqube-generic-issues.json", Draft7Validator),
+])
+def test_review_formats_with_such_paths_validate(project, fmt, schema, draft):
+    doc = json.loads(check(project, fmt))
+    assert sorted(draft(json.loads((SCHEMAS / schema).read_text())).iter_errors(doc), key=str) == []
+
+
+def test_stderr_lines_escape_such_paths(tmp_path):
+    """`cannot read`, `invalid UTF-8` and `no Dockerfiles found`: one line each, the name escaped."""
+    odd = tmp_path / os.fsdecode(b"d\xff\n::add-mask::x\x07")
+    odd.mkdir()
+    (odd / "Dockerfile").write_bytes(b"FROM debian\nRUN echo \xff\n")
+    for target, status in ((odd / "Dockerfile", 2), (odd / "missing", 2), (odd / "sub", 0)):
+        if target.name == "sub":
+            target.mkdir()
+        p = dlint("check", "--isolated", "--format", "github", str(target))
+        assert p.returncode == status, p.stderr
+        assert not raw_controls(p.stderr) and not raw_controls(p.stdout)
+        lines = p.stderr.decode().splitlines()
+        assert lines and all(line.startswith("dlint: ") for line in lines), lines
+        assert "d\\xff\\x0a::add-mask::x\\x07" in p.stderr.decode()
