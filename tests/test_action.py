@@ -64,12 +64,11 @@ def test_analyse_mode_gates_on_the_image_size(engine, workspace, runner_temp):
     shutil.copytree(ROOT / "fixtures" / "analyse" / "failing", context)
     (context / "Dockerfile").write_text("FROM dlint-test/busybox:latest\nRUN echo one > /one\n")
     inputs = {"mode": "analyse", "dockerfile": "image/Dockerfile", "max-size": "100MB", "args": "--format json"}
-    no_engine = {"DOCKER_HOST": f"unix://{runner_temp}/no-engine.sock"}
-    run = run_action(ROOT, inputs, workspace, runner_temp, env=no_engine)
+    run = run_action(ROOT, inputs, workspace, runner_temp)
     assert run.steps[-1].returncode == 0, run.steps[-1].stderr[-3000:]
     (budget,) = json.loads(run.steps[-1].stdout)["budgets"]
     assert budget["passed"]
-    tight = run_action(ROOT, {**inputs, "max-size": "1000"}, workspace, runner_temp, env=no_engine)
+    tight = run_action(ROOT, {**inputs, "max-size": "1000"}, workspace, runner_temp)
     assert tight.steps[-1].returncode == 1
 
 

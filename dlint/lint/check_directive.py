@@ -23,7 +23,7 @@ class CheckDirective:
     error: bool = False  # BuildKit-family findings become errors
 
     def skips(self, rule: Rule) -> bool:
-        return bool(rule.aliases) and (self.skip_all or rule.code in self.skip)
+        return rule.buildkit and (self.skip_all or rule.code in self.skip)
 
 
 def parse_check(value: str | None) -> CheckDirective:

@@ -128,7 +128,7 @@ def _identify(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
 
 def to_finding(df: Dockerfile, v: Violation, rule: Rule, selection: Selection, directive: CheckDirective) -> Finding:
     """`# check=error=true` makes a BuildKit check an error, as `docker build --check` fails on it."""
-    level = Level.ERROR if directive.error and rule.aliases else selection.levels.get(v.code, rule.level)
+    level = Level.ERROR if directive.error and rule.buildkit else selection.levels.get(v.code, rule.level)
     return _finding(df, v, rule.name, level)
 
 

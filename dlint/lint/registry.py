@@ -60,8 +60,15 @@ class Rule:
     # Settings a rule reads from `[tool.dlint.rules.<CODE>]`: name -> type, one of
     # "str", "bool", "int", "list[str]", "dict[str,str]" (front matter `options = {...}`).
     options: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
-    # Other names the rule is known by (BuildKit's check names): accepted wherever a code is.
+    # Other names the rule is known by (BuildKit's check names, Trivy's DS and Checkov's CKV ids):
+    # accepted wherever a code is.
     aliases: tuple[str, ...] = ()
+
+    @property
+    def buildkit(self) -> bool:
+        """A BuildKit build check, which `# check=` skips and escalates; its name is all letters
+        (`JSONArgsRecommended`), unlike Trivy's `DS013` or Checkov's `CKV_DOCKER_9`."""
+        return any(alias.isalpha() for alias in self.aliases)
 
     @property
     def page(self) -> Path:
