@@ -18,14 +18,23 @@ RULES = all_rules()
 
 def example_options(code: str) -> dict:
     """The settings shown in a page's `## Options` ```toml block: the examples run with them."""
-    blocks = re.findall(r"^```toml\n(.*?)^```", RULES[code].section("Options"), flags=re.S | re.M)
+    blocks = re.findall(r"^```toml\n(.*?)^```", RULES[code].section("Options"), flags=re.DOTALL | re.MULTILINE)
     settings = tomllib.loads("\n".join(blocks)) if blocks else {}
     return settings.get("tool", {}).get("dlint", {}).get("rules", {})
 
 
-def codes_for(text: str, code: str) -> list[str]:
+def context_ignore(code: str) -> str | None:
+    """The ```dockerignore block of a page's `## Context` section: the examples' build context has it."""
+    blocks = re.findall(r"^```dockerignore\n(.*?)^```", RULES[code].section("Context"), flags=re.DOTALL | re.MULTILINE)
+    return "".join(blocks) if blocks else None
+
+
+def codes_for(text: str, code: str, context: Path) -> list[str]:
     selection = Selection(frozenset({code}), options=example_options(code))
-    findings, crashes = lint(parse(text, "example.Dockerfile"), selection)
+    ignore = context_ignore(code)
+    if ignore is not None:
+        (context / ".dockerignore").write_text(ignore, encoding="utf-8")
+    findings, crashes = lint(parse(text, str(context / "Dockerfile")), selection)
     assert not crashes
     return [f.code for f in findings]
 
@@ -50,16 +59,16 @@ def test_page_has_metadata_and_examples(code):
     "code,text",
     [(c, t) for c, r in sorted(RULES.items()) for t in r.examples("Bad")],
 )
-def test_bad_example_is_reported(code, text):
-    assert code in codes_for(text, code)
+def test_bad_example_is_reported(code, text, tmp_path):
+    assert code in codes_for(text, code, tmp_path)
 
 
 @pytest.mark.parametrize(
     "code,text",
     [(c, t) for c, r in sorted(RULES.items()) for t in r.examples("Good")],
 )
-def test_good_example_is_clean(code, text):
-    assert code not in codes_for(text, code)
+def test_good_example_is_clean(code, text, tmp_path):
+    assert code not in codes_for(text, code, tmp_path)
 
 
 @pytest.mark.parametrize("code", sorted(c for c, r in RULES.items() if r.options))

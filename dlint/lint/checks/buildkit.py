@@ -10,14 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dlint.lint.checks.operands import keyword_span, operands
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
-from dlint.model import Instruction
-from dlint.parsing.arguments import KEYWORDS
+from dlint.model import Dockerfile, Instruction
+from dlint.parsing.arguments import GO_SPACE, KEYWORDS, parse_words
 
-_AS = re.compile(r"(?<=\s)(as)(?=\s)", re.I)
+_AS = re.compile(r"(?<=\s)(as)(?=\s)", re.IGNORECASE)
 _PROTO = re.compile(r"/([A-Za-z]+)$")
+_BLANKS = re.compile(r"[\t\v\f\r ]+")  # BuildKit's tokenWhitespace: what separates a legacy key from its value
 
 
 def _word_span(instr: Instruction, pattern: re.Pattern[str]) -> tuple[int, int, str] | None:
@@ -106,4 +108,132 @@ def consistent_instruction_casing(ctx: Context) -> Iterator[Violation]:
             f"Command '{word}' should match the case of the command majority ({case})",
             instr, start, start + len(word),
             fix=Fix((Edit(start, start + len(word), wanted),)),
+        )
+
+
+def _empty_continuation(df: Dockerfile, instr: Instruction) -> int | None:
+    """The line BuildKit's parser warns on (the instruction's last joined line) when a blank
+    line sits inside the instruction's `\\` continuation; comment lines do not count."""
+    esc, starts, text = df.directives.escape, df.line_starts, df.text
+    empty = False
+    line = instr.start_line
+    while True:
+        start = starts[line - 1]
+        end = starts[line] - 1 if line < len(starts) else len(text)
+        body = text[start:end].rstrip("\r")
+        stripped = body.lstrip(GO_SPACE)
+        if line > instr.start_line and not stripped:
+            empty = True
+        elif line == instr.start_line or stripped[0] != "#":
+            trimmed = body.rstrip(" \t")
+            if not (trimmed.endswith(esc) and (len(trimmed) == 1 or trimmed[-2] != esc)):
+                break
+        if line >= len(starts) or line >= instr.end_line:
+            break
+        line += 1
+    return line if empty else None
+
+
+@rule("DLB005")
+def no_empty_continuation(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    for instr in df.instructions:
+        if instr.end_line == instr.start_line:
+            continue
+        line = _empty_continuation(df, instr)
+        if line is not None:
+            start = df.line_starts[line - 1]
+            yield ctx.violation("DLB005", "Empty continuation line", instr, start, start)
+
+
+_ONCE = ("CMD", "ENTRYPOINT", "HEALTHCHECK")
+
+
+@rule("DLB008")
+def multiple_instructions(ctx: Context) -> Iterator[Violation]:
+    """BuildKit reports the earlier instruction of each pair: it is the one the build ignores."""
+    for stage in ctx.dockerfile.stages:
+        last: dict[str, Instruction] = {}
+        for instr in stage.instructions:
+            if instr.keyword not in _ONCE:
+                continue
+            earlier = last.get(instr.keyword)
+            if earlier is not None:
+                yield ctx.violation(
+                    "DLB008",
+                    f"Multiple {instr.keyword} instructions should not be used in the same stage because only "
+                    "the last one will be used",
+                    earlier, *keyword_span(earlier),
+                )
+            last[instr.keyword] = instr
+
+
+def _legacy_fix(ctx: Context, instr: Instruction) -> Fix | None:
+    """`ENV k v` -> `ENV k=v`; a value of several words is double-quoted when nothing in it
+    (a quote, the escape character) would read differently inside quotes."""
+    args = instr.args.value
+    esc = ctx.dockerfile.directives.escape
+    key, value = instr.values[0], instr.values[1]
+    gap = _BLANKS.match(args, len(key))
+    if not args.startswith(key) or gap is None or not args.endswith(value):
+        return None
+    start, end = instr.args.source_offset(gap.start()), instr.args.map.end_to_source(gap.end())
+    value_end = instr.args.map.end_to_source(len(args))
+    if "\n" in ctx.dockerfile.text[start:value_end]:
+        return None
+    if len(parse_words(value, esc)) == 1 and not any(ch in value for ch in GO_SPACE):
+        return Fix((Edit(start, end, "="),))
+    if any(ch in value for ch in ("'", '"', esc)):
+        return None
+    return Fix((Edit(start, end, '="'), Edit(value_end, value_end, '"')))
+
+
+@rule("DLB009")
+def legacy_key_value(ctx: Context) -> Iterator[Violation]:
+    for instr in ctx.dockerfile.instructions:
+        if instr.keyword not in ("ENV", "LABEL") or len(instr.values) != 3 or instr.values[2] != "":
+            continue
+        yield ctx.violation(
+            "DLB009",
+            f'"{instr.keyword} key=value" should be used instead of legacy "{instr.keyword} key value" format',
+            instr, *keyword_span(instr),
+            fix=_legacy_fix(ctx, instr),
+        )
+
+
+@rule("DLB013")
+def expose_invalid_format(ctx: Context) -> Iterator[Violation]:
+    esc = ctx.dockerfile.directives.escape
+    for instr in ctx.dockerfile.instructions:
+        if instr.keyword != "EXPOSE":
+            continue
+        for op in operands(instr, esc):
+            port = op.value
+            if ":" in port and "$" not in port:
+                yield ctx.violation(
+                    "DLB013",
+                    f"EXPOSE instruction should not define an IP address or host-port mapping, found '{port}'",
+                    instr, op.start, op.end,
+                )
+
+
+@rule("DLB014")
+def invalid_definition_description(ctx: Context) -> Iterator[Violation]:
+    """validateDefinitionDescription: the comment block's last line must start with the name."""
+    for instr in ctx.dockerfile.instructions:
+        if not instr.comments:
+            continue
+        if instr.keyword == "ARG":
+            keys = [word.partition("=")[0] for word in instr.values]
+        elif instr.keyword == "FROM" and instr.stage >= 0 and ctx.dockerfile.stages[instr.stage].alias:
+            keys = [ctx.dockerfile.stages[instr.stage].alias or ""]
+        else:
+            continue
+        if not keys or instr.comments[-1].text.split(" ")[0] in keys:
+            continue
+        example = keys[0] if len(keys) == 1 else "<arg_key>"
+        yield ctx.violation(
+            "DLB014",
+            f"Comment for {instr.keyword} should follow the format: `# {example} <description>`",
+            instr, *keyword_span(instr),
         )

@@ -1,0 +1,367 @@
+"""BuildKit's checks on build arguments and variables: UndefinedArgInFrom, UndefinedVar,
+InvalidDefaultArgInFrom, FromPlatformFlagConstDisallowed.
+
+BuildKit expands `$name` in FROM with the global ARGs and the automatic platform
+ARGs, and in ENV, LABEL, ADD, COPY, WORKDIR, USER, VOLUME, STOPSIGNAL, ARG defaults
+and `RUN --mount` with the stage's environment (dockerfile2llb/convert.go,
+`dispatch`); a shell-form RUN, CMD or ENTRYPOINT is left to the shell. A variable
+it cannot find is reported, with the nearest defined name (util/suggest: edit
+distance under 3) as a hint. One pass over each stage, one scan of each word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from dlint.lint.checks.operands import unquote
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+from dlint.model import Dockerfile, Instruction, Stage
+
+# defaultArgs (dockerfile2llb/platform.go): set for FROM lines, and for a stage that re-declares them.
+PLATFORM_ARGS = {
+    "BUILDPLATFORM": "linux/amd64", "BUILDOS": "linux", "BUILDOSVERSION": "", "BUILDARCH": "amd64",
+    "BUILDVARIANT": "", "TARGETPLATFORM": "linux/amd64", "TARGETOS": "linux", "TARGETOSVERSION": "",
+    "TARGETARCH": "amd64", "TARGETVARIANT": "", "TARGETSTAGE": "default",
+}  # fmt: skip
+NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
+# BuildKit reads an external base image's config; dlint cannot, and assumes what every image sets.
+IMAGE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+_EXPANDED = ("ENV", "LABEL", "ADD", "COPY", "WORKDIR", "USER", "VOLUME", "STOPSIGNAL")
+_COPY_FLAGS = ("chown", "chmod", "checksum")
+
+
+class Ref(NamedTuple):
+    name: str
+    at: int  # index of the `$` in the word
+    modifier: str  # "" for `$x`/`${x}`, else ":-", "-", ":+", "+", "?" ... (the rest of `${x...}`)
+    word: str  # the modifier's word, unexpanded
+    end: int  # index past the reference
+
+
+def references(word: str, escape: str = "\\") -> list[Ref]:
+    """The `$name` references BuildKit's word lexer expands in `word`, outermost first.
+
+    Single quotes and the escape character stop expansion, as in shell/lex.go;
+    a nested `${a:-$b}` yields `a` then `b` (BuildKit looks both up).
+    """
+    out: list[Ref] = []
+    _scan(word, 0, len(word), escape, out)
+    return out
+
+
+def _scan(word: str, i: int, stop: int, escape: str, out: list[Ref]) -> int:
+    """Scan word[i:stop]; return where a closing `}` at depth 0 was met (or stop)."""
+    quote = ""
+    while i < stop:
+        ch = word[i]
+        if ch == escape and quote != "'":
+            i += 2
+            continue
+        if quote == "'":
+            quote = "" if ch == "'" else quote
+        elif ch == "'" and not quote:
+            quote = "'"
+        elif ch == '"':
+            quote = "" if quote else '"'
+        elif ch == "}" and not quote:
+            return i
+        elif ch == "$":
+            i = _dollar(word, i, stop, escape, out)
+            continue
+        i += 1
+    return stop
+
+
+def _dollar(word: str, at: int, stop: int, escape: str, out: list[Ref]) -> int:
+    braced = at + 1 < stop and word[at + 1] == "{"
+    m = _NAME.match(word, at + 2 if braced else at + 1, stop)
+    if m is None:
+        return at + (2 if braced else 1)
+    if not braced:
+        out.append(Ref(m.group(), at, "", "", m.end()))
+        return m.end()
+    j = m.end()
+    mod = word[j:j + 2] if word.startswith(":", j) else word[j:j + 1]
+    if mod == "}":
+        out.append(Ref(m.group(), at, "", "", j + 1))
+        return j + 1
+    slot = len(out)
+    out.append(Ref(m.group(), at, mod, "", j))
+    end = _scan(word, j + len(mod), stop, escape, out)
+    out[slot] = Ref(m.group(), at, mod, word[j + len(mod):end], min(end + 1, stop))
+    return end + 1
+
+
+def expand(word: str, env: dict[str, str], escape: str = "\\") -> str | None:
+    """`word` with its variables replaced from `env` (quotes kept), or None where dlint
+    would have to guess (`${x#...}`, `${x/...}` and the like)."""
+    parts: list[str] = []
+    pos = 0
+    refs = references(word, escape)
+    skip_to = 0
+    for ref in refs:
+        if ref.at < skip_to:
+            continue  # inside an outer reference's word
+        parts.append(word[pos:ref.at])
+        value = env.get(ref.name)
+        unset = value is None or (ref.modifier.startswith(":") and not value)
+        if ref.modifier == "":
+            parts.append(value or "")
+        elif ref.modifier in (":-", "-", ":+", "+"):
+            inner = expand(ref.word, env, escape)
+            if inner is None:
+                return None
+            default = ref.modifier.endswith("-")
+            if default:
+                parts.append(inner if unset else value or "")
+            else:
+                parts.append("" if unset else inner)
+        else:
+            return None  # `${x:?}` fails the build when x is unset; `#`, `%`, `/` dlint does not evaluate
+        pos = skip_to = ref.end
+    parts.append(word[pos:])
+    return "".join(parts)
+
+
+def levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def suggest(name: str, options: list[str]) -> str:
+    """util/suggest.Search (case-sensitive): the first option at the least distance under 3."""
+    best, least = "", 3
+    for option in sorted(options):
+        if option == name:
+            return ""
+        if abs(len(option) - len(name)) >= least:
+            continue
+        dist = levenshtein(name, option)
+        if dist < least:
+            best, least = option, dist
+    return best
+
+
+def _arg_pairs(instr: Instruction) -> Iterator[tuple[str, str | None]]:
+    """(name, default or None) of each ARG word, quotes kept in the default."""
+    for word in instr.values:
+        name, sep, default = word.partition("=")
+        yield name, default if sep else None
+
+
+class _Globals(NamedTuple):
+    values: dict[str, str]  # global ARGs with a default (expanded), the platform ARGs
+    declared: frozenset[str]  # every global ARG name
+
+
+def _globals(ctx: Context) -> _Globals:
+    """buildMetaArgs with no --build-arg: the global ARG defaults, each expanded with the ones before."""
+    memo = ctx.memo.get("buildkit-globals")
+    if memo is None:
+        esc = ctx.dockerfile.directives.escape
+        values = dict(PLATFORM_ARGS)
+        declared: set[str] = set()
+        for instr in ctx.dockerfile.global_args:
+            if instr.keyword != "ARG":
+                continue
+            for name, default in _arg_pairs(instr):
+                declared.add(name)
+                if default is not None:
+                    expanded = expand(default, values, esc)
+                    values[name] = unquote(expanded if expanded is not None else default, esc)
+        memo = ctx.memo["buildkit-globals"] = _Globals(values, frozenset(declared))
+    return memo
+
+
+def _from_words(stage: Stage) -> list[str]:
+    words = [stage.base]
+    if stage.platform:
+        words.append(stage.platform)
+    return words
+
+
+@rule("DLB006")
+def undefined_arg_in_from(ctx: Context) -> Iterator[Violation]:
+    g = _globals(ctx)
+    known = set(g.declared) | set(PLATFORM_ARGS)
+    esc = ctx.dockerfile.directives.escape
+    for stage in ctx.dockerfile.stages:
+        seen: set[str] = set()
+        for word in _from_words(stage):
+            for ref in references(word, esc):
+                if ref.name in known or ref.name in g.values or ref.name in seen:
+                    continue
+                seen.add(ref.name)
+                hint = suggest(ref.name, sorted(known))
+                yield ctx.violation(
+                    "DLB006",
+                    f"FROM argument '{ref.name}' is not declared" + (f" (did you mean {hint}?)" if hint else ""),
+                    stage.from_instruction,
+                )
+
+
+_DOMAIN = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REFERENCE = re.compile(
+    rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+
+
+def valid_reference(name: str) -> bool:
+    """distribution/reference.ParseNormalizedNamed accepts `name` (a 64-hex id is refused)."""
+    if re.fullmatch(r"[a-f0-9]{64}", name):
+        return False
+    head, sep, rest = name.partition("/")
+    if not sep or not ("." in head or ":" in head or head == "localhost" or head != head.lower()):
+        rest = name  # no registry part: all of it is the lowercase path
+    elif rest != rest.lower():
+        return False
+    return _REFERENCE.fullmatch(name) is not None and len(name.partition("@")[0].rsplit(":", 1)[0]) <= 255
+
+
+@rule("DLB010")
+def invalid_default_arg_in_from(ctx: Context) -> Iterator[Violation]:
+    g = _globals(ctx)
+    esc = ctx.dockerfile.directives.escape
+    for stage in ctx.dockerfile.stages:
+        if not references(stage.base, esc):
+            continue  # a constant name is BuildKit's parse error, not this check
+        expanded = expand(stage.base, g.values, esc)
+        if expanded is None:
+            continue
+        if not valid_reference(unquote(expanded, esc)):
+            yield ctx.violation(
+                "DLB010",
+                f"Default value for ARG {stage.base} results in empty or invalid base image name",
+                stage.from_instruction,
+            )
+
+
+_OS = {"macos": "darwin"}
+_ARCH = {"i386": "386", "x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm"}
+_KNOWN_OS = frozenset(["aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"])  # fmt: skip
+_KNOWN_ARCH = frozenset(["386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "ppc64", "ppc64le", "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"])  # fmt: skip
+
+
+def parse_platform(text: str) -> tuple[str, str] | None:
+    """(os, architecture) as containerd's platforms.Parse normalises them, or None where it fails."""
+    parts = text.lower().split("/")
+    if not all(re.fullmatch(r"[a-z0-9_.-]+", p) for p in parts) or len(parts) > 3:
+        return None
+    if len(parts) == 1:
+        word = _ARCH.get(parts[0], parts[0])
+        if parts[0] in _KNOWN_OS:
+            return parts[0], "amd64"
+        return ("linux", word) if word in _KNOWN_ARCH else None
+    return _OS.get(parts[0], parts[0]), _ARCH.get(parts[1], parts[1])
+
+
+@rule("DLB011")
+def from_platform_flag_const(ctx: Context) -> Iterator[Violation]:
+    esc = ctx.dockerfile.directives.escape
+    for stage in ctx.dockerfile.stages:
+        if not stage.platform or references(stage.platform, esc):
+            continue
+        value = unquote(stage.platform, esc)
+        parsed = parse_platform(value)
+        name = stage.alias or ""
+        if parsed is None or parsed[0] in name or parsed[1] in name:
+            continue
+        yield ctx.violation(
+            "DLB011", f"FROM --platform flag should not use constant value \"{value}\"", stage.from_instruction
+        )
+
+
+def _words(instr: Instruction) -> Iterator[str]:
+    """The words BuildKit expands with the stage's environment (dispatch's Expand)."""
+    keyword = instr.keyword
+    if keyword in _EXPANDED:
+        yield from instr.values
+        if keyword in ("ADD", "COPY"):
+            for flag in instr.flags:
+                if flag.name in _COPY_FLAGS and flag.value:
+                    yield flag.value
+    elif keyword == "RUN":
+        for flag in instr.flags_named("mount"):
+            if flag.value:
+                yield flag.value
+
+
+class _Scope:
+    """A stage's environment as BuildKit's dispatch grows it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.declared: set[str] = set()  # ARGs named in the stage: never undefined, even with no value
+
+
+def _start(stage: Stage, ends: dict[int, dict[str, str]]) -> _Scope:
+    """A stage FROM an earlier one inherits its environment; scratch has none; any other image PATH."""
+    if stage.parent is not None and stage.parent in ends:
+        return _Scope(dict(ends[stage.parent]))
+    base = stage.base.strip().lower()
+    return _Scope({} if base == "scratch" else dict(IMAGE_ENV))
+
+
+@rule("DLB007")
+def undefined_var(ctx: Context) -> Iterator[Violation]:
+    df = ctx.dockerfile
+    esc = df.directives.escape
+    g = _globals(ctx)
+    ends: dict[int, dict[str, str]] = {}
+    for stage in df.stages:
+        scope = _start(stage, ends)
+        for instr in stage.instructions[1:]:
+            if instr.keyword == "ARG":
+                yield from _arg(ctx, instr, scope, g, esc)
+                continue
+            yield from _report(ctx, df, instr, scope, [r for w in _words(instr) for r in references(w, esc)])
+            if instr.keyword == "ENV":
+                _env(instr, scope, esc)
+        ends[stage.index] = scope.env
+
+
+def _arg(ctx: Context, instr: Instruction, scope: _Scope, g: _Globals, esc: str) -> Iterator[Violation]:
+    for name, default in _arg_pairs(instr):
+        if default is not None:
+            yield from _report(ctx, ctx.dockerfile, instr, scope, references(default, esc))
+            value = expand(default, scope.env, esc)
+            if name not in NON_ENV_ARGS:
+                scope.env[name] = unquote(value if value is not None else default, esc)
+        elif name in g.values and name not in NON_ENV_ARGS:
+            scope.env[name] = g.values[name]
+        scope.declared.add(name)
+
+
+def _env(instr: Instruction, scope: _Scope, esc: str) -> None:
+    values = instr.values
+    for i in range(0, len(values) - 2, 3):
+        key, value = unquote(values[i], esc), values[i + 1]
+        expanded = expand(value, scope.env, esc)
+        scope.env[key] = unquote(expanded if expanded is not None else value, esc)
+
+
+def _report(ctx: Context, df: Dockerfile, instr: Instruction, scope: _Scope, refs: list[Ref]) -> Iterator[Violation]:
+    said: set[str] = set()
+    for ref in refs:
+        name = ref.name
+        if name in scope.env or name in scope.declared or name in NON_ENV_ARGS or name in said:
+            continue
+        said.add(name)
+        hint = suggest(name, list(scope.env))
+        yield ctx.violation(
+            "DLB007",
+            f"Usage of undefined variable '${name}'" + (f" (did you mean ${hint}?)" if hint else ""),
+            instr,
+        )

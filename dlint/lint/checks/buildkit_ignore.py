@@ -1,0 +1,54 @@
+"""BuildKit's CopyIgnoredFile: a COPY or ADD of a context path the `.dockerignore` excludes.
+
+The context is taken to be the Dockerfile's directory (`docker build .` next to
+it). As BuildKit does (dockerfile2llb/validations.go), nothing is checked when
+the ignore file has `!` exceptions: a directory excluded with a file inside it
+re-included cannot be judged from the pattern list alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dlint.lint import dockerignore
+from dlint.lint.checks.operands import copy_operands
+from dlint.lint.context import Context
+from dlint.lint.finding import Violation
+from dlint.lint.registry import rule
+
+_ROOT_ALL = frozenset({"*", "**", "**/*"})
+
+
+def _matcher(ctx: Context) -> dockerignore.PatternMatcher | None:
+    if "dockerignore" not in ctx.memo:
+        ctx.memo["dockerignore"] = dockerignore.load(ctx.dockerfile.path)
+    return ctx.memo["dockerignore"]
+
+
+def _remote(source: str) -> bool:
+    return "://" in source or source.startswith("git@")
+
+
+@rule("DLB012")
+def copy_ignored_file(ctx: Context) -> Iterator[Violation]:
+    esc = ctx.dockerfile.directives.escape
+    copies = [i for i in ctx.dockerfile.instructions if i.keyword in ("COPY", "ADD") and i.flag("from") is None]
+    matcher = _matcher(ctx) if copies else None
+    if matcher is None or matcher.exclusions:
+        return
+    root_ignored = any(not p.exclusion and p.text in _ROOT_ALL for p in matcher.patterns)
+    for instr in copies:
+        sources, _ = copy_operands(instr, esc)
+        for op in sources:
+            source = op.value
+            if not source or "$" in source or source.startswith("<<") or _remote(source):
+                continue
+            path = dockerignore.clean(source)
+            if path in (".", "/") and not root_ignored:
+                continue
+            if matcher.matches_or_parent_matches(path):
+                verb = "Add" if instr.keyword == "ADD" else "Copy"
+                yield ctx.violation(
+                    "DLB012", f'Attempting to {verb} file "{path}" that is excluded by .dockerignore',
+                    instr, op.start, op.end,
+                )
