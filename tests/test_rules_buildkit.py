@@ -54,3 +54,29 @@ def test_check_directive_skip_all_and_error():
 def test_check_directive_buildkit_would_reject_changes_nothing():
     for bad in ("# check=skip", "# check=error=maybe", "# check=colour=red"):
         assert len(seen(bad + "\n" + MIXED)) == 5
+
+
+def test_undefined_variables_are_hinted_with_the_nearest_defined_name():
+    text = "ARG VERSION=1\nFROM debian:$VERSON\nENV HOME_DIR=/srv\nWORKDIR $HOME_DIRR\nCOPY x $NOWHERE_NEAR\n"
+    messages = [f.message for f in found(text, "DLB006", "DLB007")]
+    assert messages == [
+        "FROM argument 'VERSON' is not declared (did you mean VERSION?)",
+        "Usage of undefined variable '$HOME_DIRR' (did you mean $HOME_DIR?)",
+        "Usage of undefined variable '$NOWHERE_NEAR'",
+    ]
+
+
+def test_hints_stop_before_thousands_of_names_make_the_file_quadratic(monkeypatch):
+    """Every undefined use is still reported; only the courtesy hint is dropped once a file has spent its budget."""
+    from dlint.lint.checks import buildkit_args
+
+    calls = []
+    real = buildkit_args.levenshtein
+    monkeypatch.setattr(buildkit_args, "levenshtein", lambda a, b: calls.append(1) or real(a, b))
+    n = 3000
+    text = "FROM scratch\n" + "".join(f"ENV V{i}=x\n" for i in range(n)) + "".join(f"ENV W{i}=$U{i}\n" for i in range(n))
+    findings = found(text, "DLB007")
+    assert len(findings) == n
+    assert findings[0].message.endswith("(did you mean $V0?)")
+    assert findings[-1].message == f"Usage of undefined variable '$U{n - 1}'"
+    assert len(calls) < buildkit_args.HINT_BUDGET // 4  # n * n = 9,000,000 distances without the budget

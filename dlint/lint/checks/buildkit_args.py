@@ -12,7 +12,7 @@ distance under 3) as a hint. One pass over each stage, one scan of each word.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from dlint.lint.checks.operands import unquote
@@ -138,17 +138,31 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
-def suggest(name: str, options: list[str]) -> str:
-    """util/suggest.Search (case-sensitive): the first option at the least distance under 3."""
+# Edit-distance cells one file may spend on "did you mean" hints: a hint is a courtesy, so thousands of
+# undefined names against thousands of defined ones get hints until this is spent, not quadratic time.
+HINT_BUDGET = 400_000
+
+
+def suggest(ctx: Context, name: str, options: Iterable[str]) -> str:
+    """util/suggest.Search (case-sensitive): the first option, in sorted order, at the least distance under 3."""
+    left = ctx.memo.get("buildkit-hint-budget", HINT_BUDGET)
     best, least = "", 3
-    for option in sorted(options):
-        if option == name:
-            return ""
-        if abs(len(option) - len(name)) >= least:
-            continue
-        dist = levenshtein(name, option)
-        if dist < least:
-            best, least = option, dist
+    if left > 0:
+        ordered = sorted(options)
+        left -= len(ordered)
+        for option in ordered:
+            if option == name:
+                best = ""
+                break
+            if abs(len(option) - len(name)) >= least:
+                continue
+            left -= len(option) * len(name) + 1
+            if left <= 0:
+                break
+            dist = levenshtein(name, option)
+            if dist < least:
+                best, least = option, dist
+    ctx.memo["buildkit-hint-budget"] = left
     return best
 
 
@@ -202,7 +216,7 @@ def undefined_arg_in_from(ctx: Context) -> Iterator[Violation]:
                 if ref.name in known or ref.name in g.values or ref.name in seen:
                     continue
                 seen.add(ref.name)
-                hint = suggest(ref.name, sorted(known))
+                hint = suggest(ctx, ref.name, known)
                 yield ctx.violation(
                     "DLB006",
                     f"FROM argument '{ref.name}' is not declared" + (f" (did you mean {hint}?)" if hint else ""),
@@ -359,7 +373,7 @@ def _report(ctx: Context, df: Dockerfile, instr: Instruction, scope: _Scope, ref
         if name in scope.env or name in scope.declared or name in NON_ENV_ARGS or name in said:
             continue
         said.add(name)
-        hint = suggest(name, list(scope.env))
+        hint = suggest(ctx, name, scope.env)
         yield ctx.violation(
             "DLB007",
             f"Usage of undefined variable '${name}'" + (f" (did you mean ${hint}?)" if hint else ""),
