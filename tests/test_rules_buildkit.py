@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dlint.lint.engine import Selection, lint
-from dlint.lint.fix import fix_text
 from dlint.lint.finding import Level
+from dlint.lint.fix import fix_text
 from dlint.parsing.dockerfile import parse
 
 BUILDKIT = ("DLB001", "DLB002", "DLB003", "DLB004", "DL4000")
