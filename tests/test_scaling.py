@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from shapes import SHAPES, write  # noqa: E402
+from shapes import SHAPES, write
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 20.0
