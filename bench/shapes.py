@@ -6,8 +6,18 @@ Shared by bench/scaling.py (time ratios at n and 4n) and tests/test_scaling.py (
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
-Shape = Callable[[int], str]
+Files = dict[str, str]  # a build context: path -> text, "Dockerfile" among them
+Shape = Callable[[int], "str | Files"]
+
+
+def write(made: str | Files, directory: Path) -> Path:
+    """Write a shape's Dockerfile (and its context, when it has one) into `directory`; the Dockerfile's path."""
+    files = {"Dockerfile": made} if isinstance(made, str) else made
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return directory / "Dockerfile"
 
 
 def arg_stage_names(n: int) -> str:
@@ -87,6 +97,67 @@ def instructions(n: int) -> str:
     return "FROM debian\n" + "".join(f"RUN cd /d{i} && apt-get install curl{i}\nEXPOSE {i}\n" for i in range(n))
 
 
+def undefined_vars(n: int) -> str:
+    """Thousands of ENV, then thousands of uses of names none of them sets (each gets a spelling hint)."""
+    env = "".join(f"ENV VAR{i}=x\n" for i in range(n))
+    return "FROM debian\n" + env + "".join(f"LABEL l{i}=$VAT{i}\n" for i in range(n))
+
+
+def undefined_from_args(n: int) -> str:
+    """Thousands of global ARGs, then thousands of FROM lines naming undeclared ones."""
+    return "".join(f"ARG GLOBAL{i}=x\n" for i in range(n)) + "".join(f"FROM debian:$GLOBAT{i}\n" for i in range(n))
+
+
+def variable_chain(n: int) -> str:
+    """`ENV A1=$A0 A2=$A1 ...`: each value defined through the one before."""
+    return "FROM debian\nENV A0=x " + " ".join(f"A{i}=$A{i - 1}" for i in range(1, n)) + "\nRUN echo $A0\n"
+
+
+def doubling_variables(n: int) -> str:
+    """`A1=$A0$A0`, `A2=$A1$A1`: n lines whose values would be 2**n long, in ARG and ENV."""
+    args = "".join(f"ARG G{i}=$G{i - 1}$G{i - 1}\n" for i in range(1, n))
+    env = "".join(f"ENV E{i}=$E{i - 1}$E{i - 1}\n" for i in range(1, n))
+    return f"ARG G0=ab\n{args}FROM debian:$G{n - 1}\nENV E0=ab\n{env}RUN apt-get install $E{n - 1}\n"
+
+
+def many_flags(n: int) -> str:
+    """Thousands of flags on one COPY (unknown ones, each with a spelling hint) and one RUN."""
+    copy = " ".join(f"--chmown{i}=x" for i in range(n))
+    run = " ".join(f"--mount=type=cache,target=/c{i},id=c{i}" for i in range(n))
+    return f"FROM debian\nCOPY {copy} a b\nRUN {run} apt-get install -y curl\n"
+
+
+def mount_runs(n: int) -> str:
+    """Thousands of RUNs, each with cache, secret and bind mounts."""
+    run = "RUN --mount=type=cache,target=/var/cache/apt --mount=type=secret,id=s{0} --mount=type=bind,from=b,target=/b{0} apt-get install -y x{0}\n"
+    return "FROM debian AS b\nFROM debian\n" + "".join(run.format(i) for i in range(n))
+
+
+def dockerignore_copies(n: int) -> Files:
+    """A large .dockerignore (literal and wildcard patterns) next to a file of many COPY lines."""
+    ignore = "".join(f"build/out{i}\n**/*.tmp{i}\n" for i in range(n))
+    copies = "".join(f"COPY src/file{i} /app/{i}\n" for i in range(n))
+    return {"Dockerfile": "FROM debian\n" + copies, ".dockerignore": ignore}
+
+
+def downloads(n: int) -> str:
+    """Thousands of `curl | sh` RUNs, and one RUN chaining thousands of downloads."""
+    runs = "".join(f"RUN curl http://example.com/i{i}.sh | sh\n" for i in range(n))
+    chain = " && ".join(f"wget http://example.com/a{i}.tar.gz && tar xf a{i}.tar.gz" for i in range(n))
+    return f"FROM debian\n{runs}RUN {chain}\n"
+
+
+def stage_chain(n: int) -> str:
+    """Each stage FROM the one before, copying from it, with a relative WORKDIR and a pip install."""
+    body = "COPY --from=s{p} /a /a\nWORKDIR rel{i}\nCOPY x y{i}\nRUN pip install p{i}\n"
+    return "FROM scratch AS s0\n" + "".join(f"FROM s{i - 1} AS s{i}\n" + body.format(p=i - 1, i=i) for i in range(1, n))
+
+
+def stage_arg_names(n: int) -> str:
+    """Thousands of stages, each FROM a name with an ARG that has no default (it could name any of them)."""
+    return "ARG V\n" + "".join(f"FROM debian AS b{i}\nFROM b$V AS c{i}\n" for i in range(n))
+
+
 # name -> (generator, n for the hang-guard test, whether it runs under --fix)
 SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "ARG in image vs stage name": (arg_stage_names, 400, False),
@@ -107,4 +178,14 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "duplicate packages": (duplicate_packages, 5000, False),
     "long RUN line": (long_line, 20000, False),
     "instructions": (instructions, 1000, False),
+    "undefined vars vs many ENV": (undefined_vars, 1000, False),
+    "undeclared FROM args": (undefined_from_args, 1000, False),
+    "ENV defined through a chain": (variable_chain, 4000, False),
+    "doubling variables": (doubling_variables, 8, False),
+    "flags on one instruction": (many_flags, 2000, False),
+    "RUNs with mounts": (mount_runs, 1000, False),
+    ".dockerignore vs COPY lines": (dockerignore_copies, 1000, False),
+    "downloads": (downloads, 1000, False),
+    "stages FROM the one before": (stage_chain, 500, False),
+    "FROM b$V vs many stages": (stage_arg_names, 500, False),
 }

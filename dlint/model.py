@@ -213,6 +213,17 @@ class Dockerfile:
     errors: list[ParseError] = field(default_factory=list)
     line_starts: list[int] = field(default_factory=lambda: [0])  # offset of each line's first char
     _ascii_lines: dict[int, bool] = field(default_factory=dict, repr=False, compare=False)
+    _aliases: dict[str, int] | None = field(default=None, repr=False, compare=False)
+
+    def first_stage_named(self, alias: str) -> Stage | None:
+        """The first stage `AS alias` (lower-cased), from a table built once: rules ask per COPY --from."""
+        if self._aliases is None:
+            self._aliases = {}
+            for stage in self.stages:
+                if stage.alias:
+                    self._aliases.setdefault(stage.alias, stage.index)
+        index = self._aliases.get(alias)
+        return None if index is None else self.stages[index]
 
     def line_is_ascii(self, line: int) -> bool:
         """Whether a line (1-based) is pure ASCII, read once per line: findings on it ask for byte columns."""

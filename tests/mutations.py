@@ -2,7 +2,8 @@
 
 Seeds are real Dockerfiles; mutations are the edits that break parsers in
 practice: cut and spliced lines, stray backslashes, heredoc markers, quotes,
-NUL and non-UTF-8 bytes.
+NUL and non-UTF-8 bytes; and growing ones (a line, word or nesting
+repeated, a word lengthened, files concatenated) so inputs also get bigger.
 """
 
 from __future__ import annotations
@@ -34,11 +35,17 @@ def seeds() -> tuple[bytes, ...]:
     return tuple(p.read_bytes() for p in paths)
 
 
+GROWTH = 40  # how many times a growing mutation repeats what it picked: big enough to find blow-ups, small enough to stay fast
+
+
 def mutate(rng: random.Random, pool: tuple[bytes, ...] | None = None) -> bytes:
     pool = pool or seeds()
     lines = rng.choice(pool).split(b"\n")
     for _ in range(rng.randint(1, 6)):
-        op = rng.choice(["cut", "splice", "duplicate", "insert", "join"])
+        op = rng.choice(["cut", "splice", "duplicate", "insert", "join", "grow"])
+        if op == "grow" and lines:
+            lines = grow(rng, lines, pool)
+            continue
         i = rng.randint(0, len(lines))
         if op == "cut" and lines:
             del lines[i : i + rng.randint(1, 20)]
@@ -57,3 +64,24 @@ def mutate(rng: random.Random, pool: tuple[bytes, ...] | None = None) -> bytes:
             k = min(i, len(lines) - 2)
             lines[k : k + 2] = [lines[k] + rng.choice([b" ", b"", b"\\"]) + lines[k + 1]]
     return b"\n".join(lines)
+
+
+def grow(rng: random.Random, lines: list[bytes], pool: tuple[bytes, ...]) -> list[bytes]:
+    """Growing mutations: repeat a line or a word, nest brackets, lengthen a word, concatenate files."""
+    k = rng.randint(2, GROWTH)
+    i = rng.randrange(len(lines))
+    how = rng.choice(["line", "word", "nest", "lengthen", "concatenate"])
+    if how == "line":
+        return lines[:i] + [lines[i]] * k + lines[i + 1 :]
+    words = lines[i].split(b" ")
+    j = rng.randrange(len(words))
+    if how == "word":
+        words[j:j] = [words[j]] * k
+    elif how == "nest":
+        opener, closer = rng.choice([(b"$(", b")"), (b"${a:-", b"}"), (b"(", b")"), (b"{ ", b"; }")])
+        words[j] = opener * k + words[j] + closer * k
+    elif how == "lengthen":
+        words[j] = words[j] * k
+    else:
+        return lines + [line for _ in range(rng.randint(1, 3)) for line in rng.choice(pool).split(b"\n")]
+    return lines[:i] + [b" ".join(words)] + lines[i + 1 :]

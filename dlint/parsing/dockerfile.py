@@ -19,6 +19,7 @@ and carries on, so a broken file still gets a model and the other findings.
 
 from __future__ import annotations
 
+import bisect
 import re
 from itertools import accumulate
 
@@ -341,15 +342,18 @@ class _Parser:
     def _stages(self) -> list[Stage]:
         stages: list[Stage] = []
         sources: list[list[int]] = []  # per stage: the earlier stages its FROM may name
+        aliases: dict[str, list[int]] = {}  # stage name -> the stages so named, in order
         global_args: list[Instruction] = []
         reported_no_stage = False
         for ins in self.instructions:
             if ins.keyword == "FROM":
                 stage = self._stage(ins, len(stages))
-                sources.append(self._base_candidates(stage.base, stages, global_args))
+                sources.append(self._base_candidates(stage.base, len(stages), aliases, global_args))
                 if len(sources[-1]) == 1:
                     stage.parent = sources[-1][0]
                 stages.append(stage)
+                if stage.alias:
+                    aliases.setdefault(stage.alias, []).append(stage.index)
             elif not stages:
                 if ins.keyword == "ARG":
                     global_args.append(ins)
@@ -364,7 +368,7 @@ class _Parser:
             stages[-1].instructions.append(ins)
         if self.instructions and not stages and not reported_no_stage:
             self._error("dockerfile contains no stages to build", self.instructions[0].start_line)
-        used = {i for stage in stages for i in self._inputs(stage, stages, global_args)}
+        used = {i for stage in stages for i in self._inputs(stage, aliases, global_args)}
         used.update(i for found in sources for i in found)
         for stage in stages:
             stage.ships = stage.index not in used
@@ -396,7 +400,7 @@ class _Parser:
             from_instruction=ins,
         )
 
-    def _inputs(self, stage: Stage, stages: list[Stage], global_args: list[Instruction]) -> list[int]:
+    def _inputs(self, stage: Stage, aliases: dict[str, list[int]], global_args: list[Instruction]) -> list[int]:
         """Earlier stages this one copies from (`COPY --from`) or mounts (`RUN --mount=from=`)."""
         names = [
             f.value for ins in stage.instructions if ins.keyword in ("COPY", "ADD") for f in ins.flags_named("from")
@@ -407,16 +411,17 @@ class _Parser:
             if ins.keyword == "RUN"
             for f in ins.flags_named("mount")
         ]
-        earlier = stages[: stage.index]
         found: list[int] = []
         for name in filter(None, names):
             if name.isdigit():
                 found += [int(name)] if int(name) < stage.index else []
             else:
-                found += self._base_candidates(name, earlier, global_args)
+                found += self._base_candidates(name, stage.index, aliases, global_args)
         return found
 
-    def _base_candidates(self, base: str, earlier: list[Stage], global_args: list[Instruction]) -> list[int]:
+    def _base_candidates(
+        self, base: str, before: int, aliases: dict[str, list[int]], global_args: list[Instruction]
+    ) -> list[int]:
         """Indexes of the earlier stages a FROM image name can refer to.
 
         BuildKit expands the name with the global ARGs before looking it up among
@@ -424,19 +429,18 @@ class _Parser:
         an ARG without one, or a platform ARG such as TARGETOS, matches anything,
         so `FROM binaries-$TARGETOS` can name every `binaries-*` stage.
         """
-        names = [(s.alias, s.index) for s in earlier if s.alias]
-        if not names or not base:
+        if not aliases or not base:
             return []
-        if not any(ch in base for ch in "$'\"\\"):
-            wanted = base.lower()
-            return [i for alias, i in names if alias == wanted]
-        if self.arg_defaults is None:
-            self.arg_defaults = _global_defaults(global_args)
-        expanded = _expand(base, self.arg_defaults).lower()
-        if _UNKNOWN not in expanded:
-            return [i for alias, i in names if alias == expanded]
+        expanded = base.lower()
+        if any(ch in base for ch in "$'\"\\"):
+            if self.arg_defaults is None:
+                self.arg_defaults = _global_defaults(global_args)
+            expanded = _expand(base, self.arg_defaults).lower()
+        if _UNKNOWN not in expanded:  # a name looked up, not every stage compared with it
+            named = aliases.get(expanded, [])
+            return named[: bisect.bisect_left(named, before)]
         pattern = re.compile(".*".join(re.escape(part) for part in expanded.split(_UNKNOWN)), re.DOTALL)
-        return [i for alias, i in names if pattern.fullmatch(alias)]
+        return sorted(i for alias, found in aliases.items() if pattern.fullmatch(alias) for i in found if i < before)
 
 
 def _flag(word: FlagWord, smap: SourceMap) -> Flag:

@@ -9,6 +9,7 @@ through continuation lines, heredoc bodies and quoted `sh -c` strings alike.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import os
@@ -45,6 +46,7 @@ _MAX_DEPTH = 8  # nested `sh -c` strings parsed at most this deep
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _HEREDOC_ONLY = re.compile(r"""\d*<<-?("[^"]*"|'[^']*'|[^\s<>|&;]+)""")  # BuildKit's single-heredoc RUN
+_BLANK_RUN = re.compile(r"[ \t]+")
 _LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1c, ...
 _C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
               "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
@@ -830,13 +832,18 @@ def _blank_markers(df: Dockerfile, instr: Instruction) -> tuple[str, list[_Marke
         body = (heredoc.body, heredoc_map(df, heredoc).to_source, not heredoc.expand)
         markers.append((found.start(), found.end(), body))
         pos = found.end()
-    for start, end, _body in markers:
-        text = text[:start] + " " * (end - start) + text[end:]
-    return text, markers
+    pieces, done = [], 0
+    for start, end, _body in markers:  # one join: rebuilding the text per marker is quadratic
+        pieces += [text[done:start], " " * (end - start)]
+        done = end
+    return "".join(pieces) + text[done:], markers
 
 
 def _attach(root: Node, src: _Source, markers: Sequence[_Marker]) -> dict[int, _Body]:
-    """Command node id -> the heredoc body on its stdin (a marker inside or next to it)."""
+    """Command node id -> the heredoc body on its stdin: the innermost command around the
+    marker, else one ending just before it (only blanks between), else one starting just after.
+    One sweep over the commands in source order (markers come in source order), so thousands
+    of markers and commands stay n log n."""
     spans: list[tuple[int, int, Node]] = []  # statement span (redirects included) of each command
     stack = [root]
     while stack:
@@ -847,13 +854,49 @@ def _attach(root: Node, src: _Source, markers: Sequence[_Marker]) -> dict[int, _
             spans.append((*src.span(outer), node))
         stack.extend(node.children)
     spans.sort(key=lambda span: span[0])
-    text = src.text
+    starts = [s for s, _, _ in spans]
+    by_end = sorted(range(len(spans)), key=lambda k: spans[k][1])
+    ends = [spans[k][1] for k in by_end]
+    blanks = _Blanks(src.text)
     attached: dict[int, _Body] = {}
+    open_: list[tuple[int, int, Node]] = []  # commands around the sweep point, outermost first
+    nxt = 0
     for start, end, body in markers:
-        inside = [n for s, e, n in spans if s <= start < e]
-        before = [n for s, e, n in spans if e <= start and not text[e:start].strip(" \t")]
-        after = [n for s, e, n in spans if s >= end and not text[end:s].strip(" \t")]
-        owner = (inside or before or after[:1] or [None])[-1]
+        while nxt < len(spans) and spans[nxt][0] <= start:
+            while open_ and open_[-1][1] <= spans[nxt][0]:
+                open_.pop()
+            open_.append(spans[nxt])
+            nxt += 1
+        inside = [span for span in open_ if span[1] > start]
+        owner = inside[-1][2] if inside else None
+        if owner is None:  # the last (in source order) of the commands ending in the blanks before it
+            lo, hi = bisect.bisect_left(ends, blanks.before(start)), bisect.bisect_right(ends, start)
+            if lo < hi:
+                owner = spans[max(by_end[lo:hi])][2]
+        if owner is None:  # the first command starting in the blanks after it
+            k = bisect.bisect_left(starts, end)
+            if k < len(spans) and spans[k][0] <= blanks.after(end):
+                owner = spans[k][2]
         if owner is not None:
             attached[owner.id] = body  # with several, the last heredoc is the one on stdin
     return attached
+
+
+class _Blanks:
+    """The runs of spaces and tabs in a text, found once: blanked markers make runs as long as the line."""
+
+    def __init__(self, text: str) -> None:
+        runs = [m.span() for m in _BLANK_RUN.finditer(text)]
+        self._starts, self._ends = [r[0] for r in runs], [r[1] for r in runs]
+
+    def _around(self, at: int) -> tuple[int, int]:
+        k = bisect.bisect_right(self._starts, at) - 1
+        return (self._starts[k], self._ends[k]) if k >= 0 and self._ends[k] >= at else (at, at)
+
+    def before(self, at: int) -> int:
+        """Where the blanks running up to `at` start (`at` when there are none)."""
+        return self._around(at)[0]
+
+    def after(self, at: int) -> int:
+        """Where the blanks running on from `at` end (`at` when there are none)."""
+        return self._around(at)[1]

@@ -12,7 +12,7 @@ distance under 3) as a hint. One pass over each stage, one scan of each word.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from dlint.lint.checks.operands import unquote
@@ -138,32 +138,35 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
-# Edit-distance cells one file may spend on "did you mean" hints: a hint is a courtesy, so thousands of
-# undefined names against thousands of defined ones get hints until this is spent, not quadratic time.
-HINT_BUDGET = 400_000
-
-
-def suggest(ctx: Context, name: str, options: Iterable[str]) -> str:
-    """util/suggest.Search (case-sensitive): the first option, in sorted order, at the least distance under 3."""
-    left = ctx.memo.get("buildkit-hint-budget", HINT_BUDGET)
+def suggest(name: str, options: list[str], budget: list[int] | None = None) -> str:
+    """util/suggest.Search (case-sensitive): the first option at the least distance under 3.
+    `budget` (one count per file) bounds the work: once spent, no hint, so thousands of undefined
+    names against thousands of defined ones stay linear (the finding is reported all the same)."""
+    if budget is not None:
+        budget[0] -= len(options)
+        if budget[0] < 0:
+            return ""
     best, least = "", 3
-    if left > 0:
-        ordered = sorted(options)
-        left -= len(ordered)
-        for option in ordered:
-            if option == name:
-                best = ""
-                break
-            if abs(len(option) - len(name)) >= least:
-                continue
-            left -= len(option) * len(name) + 1
-            if left <= 0:
-                break
-            dist = levenshtein(name, option)
-            if dist < least:
-                best, least = option, dist
-    ctx.memo["buildkit-hint-budget"] = left
+    for option in sorted(options):
+        if option == name:
+            return ""
+        if abs(len(option) - len(name)) >= least:
+            continue
+        if budget is not None:
+            budget[0] -= len(name) * len(option)
+            if budget[0] < 0:
+                return ""
+        dist = levenshtein(name, option)
+        if dist < least:
+            best, least = option, dist
     return best
+
+
+HINT_BUDGET = 300_000  # options scanned plus Levenshtein cells, per file, for "did you mean" hints
+
+
+def _hint_budget(ctx: Context) -> list[int]:
+    return ctx.memo.setdefault("buildkit hint budget", [HINT_BUDGET])
 
 
 def _arg_pairs(instr: Instruction) -> Iterator[tuple[str, str | None]]:
@@ -216,7 +219,7 @@ def undefined_arg_in_from(ctx: Context) -> Iterator[Violation]:
                 if ref.name in known or ref.name in g.values or ref.name in seen:
                     continue
                 seen.add(ref.name)
-                hint = suggest(ctx, ref.name, known)
+                hint = suggest(ref.name, list(known), _hint_budget(ctx))
                 yield ctx.violation(
                     "DLB006",
                     f"FROM argument '{ref.name}' is not declared" + (f" (did you mean {hint}?)" if hint else ""),
@@ -373,7 +376,7 @@ def _report(ctx: Context, df: Dockerfile, instr: Instruction, scope: _Scope, ref
         if name in scope.env or name in scope.declared or name in NON_ENV_ARGS or name in said:
             continue
         said.add(name)
-        hint = suggest(ctx, name, scope.env)
+        hint = suggest(name, list(scope.env), _hint_budget(ctx))
         yield ctx.violation(
             "DLB007",
             f"Usage of undefined variable '${name}'" + (f" (did you mean ${hint}?)" if hint else ""),

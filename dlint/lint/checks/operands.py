@@ -147,12 +147,12 @@ def parse_image(ref: str) -> ImageRef:
 def stage_named(df: Dockerfile, name: str, before: int | None = None) -> Stage | None:
     """The stage a `FROM`/`--from` name refers to: an alias (case-insensitive, as
     BuildKit compares) or an index, among the stages before `before` when given."""
-    stages = df.stages if before is None else df.stages[:before]
+    limit = len(df.stages) if before is None else min(before, len(df.stages))
     if name.isdigit():
         index = int(name)
-        return stages[index] if index < len(stages) else None
-    lowered = name.lower()
-    return next((s for s in stages if s.alias == lowered), None)
+        return df.stages[index] if index < limit else None
+    found = df.first_stage_named(name.lower())
+    return found if found is not None and found.index < limit else None
 
 
 def lineage(df: Dockerfile, stage: Stage | None) -> Iterator[Stage]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from dlint.lint.checks.operands import lineage
 from dlint.lint.checks.package_rules import (
     cache_mounts,
     has_option,
@@ -60,37 +59,13 @@ def pip_unpinned(ctx: Context) -> Iterator[Violation]:
     )  # fmt: skip
 
 
-def _unquote(value: str) -> str:
-    return value.strip().strip("\"'")
-
-
-def stage_env(ctx: Context, instr: Instruction, name: str) -> str | None:
-    """`name`'s value from the latest ENV before `instr` (in its stage or those it builds FROM) or ARG (its stage)."""
-    df = ctx.dockerfile
-    for stage in lineage(df, df.stage_of(instr)):
-        for other in reversed(stage.instructions):
-            if other.index >= instr.index:
-                continue
-            if other.keyword == "ENV":
-                triples = [other.values[k : k + 3] for k in range(0, len(other.values) - 1, 3)]
-                for key, value, *_ in reversed(triples):
-                    if key == name:
-                        return _unquote(value)
-            elif other.keyword == "ARG" and other.stage == instr.stage:
-                for word in other.values:
-                    key, sep, value = word.partition("=")
-                    if key == name and sep:
-                        return _unquote(value)
-    return None
-
-
 def env(ctx: Context, instr: Instruction, pc: PackageCommand, name: str) -> str | None:
     """`name` as the pip command sees it: given on the command (`VAR=x pip ...`), else from ENV/ARG."""
     prefix = name + "="
     for word in pc.command.assignments:
         if word.value.startswith(prefix):
             return word.value[len(prefix):]
-    return stage_env(ctx, instr, name)
+    return ctx.env_value(instr, name)
 
 
 def env_disables_cache(ctx: Context, instr: Instruction, pc: PackageCommand) -> bool:

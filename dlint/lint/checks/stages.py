@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from dlint.lint.checks.copy_add import copies
-from dlint.lint.checks.operands import copy_operands, from_flag, lineage, stage_named
+from dlint.lint.checks.operands import copy_operands, from_flag, stage_named
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
@@ -16,12 +16,19 @@ WRITERS = frozenset({"COPY", "ADD", "RUN", "WORKDIR", "ONBUILD"})  # WORKDIR cre
 
 def _empty(ctx: Context, stage: Stage) -> bool:
     """A stage FROM scratch (itself or through its parents) where nothing writes a file. A stage
-    chosen by a build argument (`FROM tools-${WITH_TOOLS}`) is the author's switch: not reported."""
-    chain = list(lineage(ctx.dockerfile, stage))
-    if not chain or any("$" in s.base for s in chain):
-        return False
-    return chain[-1].base.strip().lower() == "scratch" and not any(
-        i.keyword in WRITERS for s in chain for i in s.instructions)
+    chosen by a build argument (`FROM tools-${WITH_TOOLS}`) is the author's switch: not reported.
+    Decided once per stage from its parent's answer, so chains of stages stay linear."""
+    known: dict[int, bool] | None = ctx.memo.get("DLR007 empty")
+    if known is None:
+        known = ctx.memo["DLR007 empty"] = {}
+        for s in ctx.dockerfile.stages:  # a parent comes earlier in the file
+            if "$" in s.base or any(i.keyword in WRITERS for i in s.instructions):
+                known[s.index] = False
+            elif s.parent is not None:
+                known[s.index] = known[s.parent]
+            else:
+                known[s.index] = s.base.strip().lower() == "scratch"
+    return known[stage.index]
 
 
 @rule("DLR007")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
-from dlint.lint.checks.operands import copy_operands, lineage, operands
+from dlint.lint.checks.operands import copy_operands, operands
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
-from dlint.model import Dockerfile, Stage
+from dlint.model import Stage
 
 _WINDOWS_ABSOLUTE = re.compile(r"[A-Za-z]:[\\/]")
 
@@ -19,9 +20,21 @@ def is_absolute(path: str) -> bool:
     return path.startswith(("/", "\\", "$")) or bool(_WINDOWS_ABSOLUTE.match(path))
 
 
-def workdir_before(df: Dockerfile, stage: Stage, index: int) -> bool:
+def workdir_before(ctx: Context, stage: Stage, index: int) -> bool:
     """A WORKDIR runs before instruction `index` in this stage or in a stage it builds FROM."""
-    return any(i.keyword == "WORKDIR" and i.index < index for s in lineage(df, stage) for i in s.instructions)
+    return _first_workdirs(ctx)[stage.index] < index
+
+
+def _first_workdirs(ctx: Context) -> list[float]:
+    """Per stage, the index of the first WORKDIR in it or the stages it builds FROM (whose
+    instructions all come earlier): one pass per file, however many paths are asked about."""
+    first: list[float] | None = ctx.memo.get(_first_workdirs)
+    if first is None:
+        first = ctx.memo[_first_workdirs] = []
+        for stage in ctx.dockerfile.stages:  # a parent comes earlier in the file
+            own = next((i.index for i in stage.instructions if i.keyword == "WORKDIR"), math.inf)
+            first.append(own if stage.parent is None else min(own, first[stage.parent]))
+    return first
 
 
 @rule("DL3000")
@@ -31,7 +44,7 @@ def relative_workdir(ctx: Context) -> Iterator[Violation]:
         if instr.keyword != "WORKDIR" or instr.stage < 0 or not instr.values:
             continue
         op = operands(instr, df.directives.escape)[0]
-        if is_absolute(op.value) or workdir_before(df, df.stages[instr.stage], instr.index):
+        if is_absolute(op.value) or workdir_before(ctx, df.stages[instr.stage], instr.index):
             continue
         yield ctx.violation(
             "DL3000",
@@ -50,7 +63,7 @@ def copy_to_relative_destination(ctx: Context) -> Iterator[Violation]:
         if instr.keyword != "COPY" or instr.stage < 0:
             continue
         _, dest = copy_operands(instr, df.directives.escape)
-        if dest is None or is_absolute(dest.value) or workdir_before(df, df.stages[instr.stage], instr.index):
+        if dest is None or is_absolute(dest.value) or workdir_before(ctx, df.stages[instr.stage], instr.index):
             continue
         yield ctx.violation(
             "DL3045",
