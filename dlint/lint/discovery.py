@@ -11,12 +11,17 @@ NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "
 NOT_DOCKERFILE_SUFFIXES = (
     ".dockerignore", ".md", ".txt", ".sh", ".py", ".go", ".json", ".yml", ".yaml", ".toml", ".orig", ".rej", ".swp",
 )
+# Templates render to a Dockerfile but are not one: linting (or fixing) their `{{ ... }}` would be wrong.
+# Named on the command line, such a file is still linted.
+TEMPLATE_SUFFIXES = (
+    ".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".in", ".erb", ".mustache", ".hbs", ".gotmpl",
+)
 # Directories never searched: version control, dependency trees and virtualenvs.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
 
 
 def is_dockerfile_name(name: str) -> bool:
-    if name.endswith(NOT_DOCKERFILE_SUFFIXES):
+    if name.endswith(NOT_DOCKERFILE_SUFFIXES) or name.endswith(TEMPLATE_SUFFIXES):
         return False
     return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS)
 
