@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,46 @@ def test_fix_never_rewrites_a_named_template(tmp_path: Path) -> None:
     dlint(tmp_path, "--fix", "Dockerfile.j2")
     dlint(tmp_path, "--fix", ".")
     assert path.read_text() == TEMPLATE
+
+
+def _without_dac() -> list[str]:
+    """Run as root without the capabilities that let root read a mode-000 directory it owns."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root and no setpriv to drop CAP_DAC_OVERRIDE: mode 000 would not block reading")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def test_an_unreadable_subdirectory_is_said_counted_and_fails(tmp_path: Path) -> None:
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "Dockerfile").write_text("FROM alpine:3.19\n")
+    locked = tmp_path / "sub\x1b]0;x"
+    locked.mkdir()
+    (locked / "Dockerfile").write_text("FROM alpine:3.19\n")
+    locked.chmod(0)
+    try:
+        p = subprocess.run(
+            [*_without_dac(), sys.executable, "-m", "dlint", "check", "."], cwd=tmp_path, capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, check=False,
+        )
+    finally:
+        locked.chmod(0o755)
+    err = p.stderr.decode()
+    assert "Traceback" not in err and "\x1b" not in err
+    assert p.returncode == 2, err
+    assert err.splitlines() == [
+        "dlint: sub\\x1b]0;x: cannot read directory: Permission denied",
+        "dlint: no findings in 1 file, 1 file not read",
+    ]
+
+
+def test_an_unreadable_discovered_dockerfile_is_said_and_fails(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19\n")
+    (tmp_path / "Dockerfile").chmod(0)
+    p = subprocess.run(
+        [*_without_dac(), sys.executable, "-m", "dlint", "check", "."], cwd=tmp_path, capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, check=False,
+    )
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.decode().splitlines()[0] == "dlint: Dockerfile: cannot read: Permission denied"

@@ -43,16 +43,22 @@ def excluded(path: str, root: str, excludes: Iterable[str]) -> bool:
     return False
 
 
-def discover(directory: str, gitignore: bool = True) -> list[str]:
+def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str, str]] | None = None) -> list[str]:
     """The Dockerfiles under `directory`, sorted, less what git ignores (unless `gitignore` is off);
-    `exclude` is the caller's, since it depends on the config nearest each file, not on the directory searched."""
+    `exclude` is the caller's, since it depends on the config nearest each file, not on the directory searched.
+
+    A subdirectory that cannot be listed is appended to `unreadable` (its path, why), not skipped unsaid."""
     ignores = None
     if gitignore:
         from dlint.lint.gitignore import GitIgnores  # pathspec only when a directory is searched
 
         ignores = GitIgnores.around(directory)
     found = []
-    for dirpath, dirnames, filenames in os.walk(directory):
+    def onerror(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((os.path.normpath(str(exc.filename)), exc.strerror or str(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(directory, onerror=onerror):
         dirnames[:] = [
             d
             for d in dirnames
