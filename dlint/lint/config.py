@@ -26,12 +26,13 @@ from dlint.lint.discovery import excluded
 from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
 from dlint.lint.registry import Rule, all_rules, canonical
-from dlint.parsing.source import MAX_FILE_SIZE
+from dlint.parsing.source import MAX_FILE_SIZE, SourceError, read_bytes
 
 DLINT_TOML = ".dlint.toml"
 PYPROJECT = "pyproject.toml"
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 OFF = "off"
+MAX_CONFIG_SIZE = 1_000_000  # bytes: a config is a few hundred; a bigger one is refused unread
 
 
 class ConfigError(Exception):
@@ -170,10 +171,11 @@ def _upwards(directory: str) -> Iterator[str]:
 
 def _load_in(directory: str, rules: dict[str, Rule]) -> Config | None:
     dlint_toml = os.path.join(directory, DLINT_TOML)
-    if os.path.isfile(dlint_toml):
+    # lexists, not isfile: a directory, a dangling symlink or a loop in its place is an error, not "no config"
+    if os.path.lexists(dlint_toml):
         return load(dlint_toml, rules)
     pyproject = os.path.join(directory, PYPROJECT)
-    if os.path.isfile(pyproject):
+    if os.path.lexists(pyproject):
         data = _read_toml(pyproject)
         if isinstance(data.get("tool"), dict) and "dlint" in data["tool"]:
             return load(pyproject, rules, data)
@@ -181,15 +183,25 @@ def _load_in(directory: str, rules: dict[str, Rule]) -> Config | None:
 
 
 def _read_toml(path: str) -> dict[str, Any]:
+    """The parsed file, read as a Dockerfile is (regular files only, capped); one-line ConfigError if not."""
     import tomllib  # only once a config file is found: most `dlint check` runs have none
 
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        data = read_bytes(path, MAX_CONFIG_SIZE, "config file", "the limit for a config file")
+    except SourceError as exc:
+        raise ConfigError(str(exc)) from None
+    if b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"{path}: binary or UTF-16, not a TOML file (TOML must be UTF-8)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid UTF-8 at byte offset {exc.start}; TOML must be UTF-8") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses per level of nesting
+        raise ConfigError(f"{path}: nested too deeply to read") from None
 
 
 def load(

@@ -11,12 +11,17 @@ NAME_PATTERNS = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile", "
 NOT_DOCKERFILE_SUFFIXES = (
     ".dockerignore", ".md", ".txt", ".sh", ".py", ".go", ".json", ".yml", ".yaml", ".toml", ".orig", ".rej", ".swp",
 )
+# Templates render to a Dockerfile but are not one: linting (or fixing) their `{{ ... }}` would be wrong.
+# Named on the command line, such a file is still linted.
+TEMPLATE_SUFFIXES = (
+    ".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".in", ".erb", ".mustache", ".hbs", ".gotmpl",
+)
 # Directories never searched: version control, dependency trees and virtualenvs.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
 
 
 def is_dockerfile_name(name: str) -> bool:
-    if name.endswith(NOT_DOCKERFILE_SUFFIXES):
+    if name.endswith(NOT_DOCKERFILE_SUFFIXES) or name.endswith(TEMPLATE_SUFFIXES):
         return False
     return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS)
 
@@ -38,16 +43,22 @@ def excluded(path: str, root: str, excludes: Iterable[str]) -> bool:
     return False
 
 
-def discover(directory: str, gitignore: bool = True) -> list[str]:
+def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str, str]] | None = None) -> list[str]:
     """The Dockerfiles under `directory`, sorted, less what git ignores (unless `gitignore` is off);
-    `exclude` is the caller's, since it depends on the config nearest each file, not on the directory searched."""
+    `exclude` is the caller's, since it depends on the config nearest each file, not on the directory searched.
+
+    A subdirectory that cannot be listed is appended to `unreadable` (its path, why), not skipped unsaid."""
     ignores = None
     if gitignore:
         from dlint.lint.gitignore import GitIgnores  # pathspec only when a directory is searched
 
         ignores = GitIgnores.around(directory)
     found = []
-    for dirpath, dirnames, filenames in os.walk(directory):
+    def onerror(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((os.path.normpath(str(exc.filename)), exc.strerror or str(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(directory, onerror=onerror):
         dirnames[:] = [
             d
             for d in dirnames

@@ -73,11 +73,13 @@ def target_warnings(df: Dockerfile, targets: tuple[str, ...]) -> list[str]:
 def check_paths(paths: list[str], flags: Flags | None = None, fix: FixMode | None = None) -> list[FileResult]:
     """Every config is resolved (and may raise ConfigError) before the first file is linted."""
     resolver = Resolver(flags)
-    targets = [(p, resolver.settings_for(p)) for p in _targets(paths, resolver, resolver.flags.gitignore)]
-    return [check_file(p, s.selection, s.threshold, fix, resolver.flags.max_file_size) for p, s in targets]
+    unreadable: list[tuple[str, str]] = []  # directories that could not be listed: each an unreadable input (exit 2)
+    targets = [(p, resolver.settings_for(p)) for p in _targets(paths, resolver, resolver.flags.gitignore, unreadable)]
+    results = [check_file(p, s.selection, s.threshold, fix, resolver.flags.max_file_size) for p, s in targets]
+    return results + [FileResult(d, error=f"{d}: cannot read directory: {why}") for d, why in unreadable]
 
 
-def _targets(paths: list[str], resolver: Resolver, gitignore: bool = True) -> list[str]:
+def _targets(paths: list[str], resolver: Resolver, gitignore: bool, unreadable: list[tuple[str, str]]) -> list[str]:
     """Named files always; files found in a directory unless their config's `exclude` matches.
 
     Each file once, however often it is named or found (`dlint check . Dockerfile`,
@@ -88,7 +90,7 @@ def _targets(paths: list[str], resolver: Resolver, gitignore: bool = True) -> li
         if arg == "-" or not os.path.isdir(arg):
             out.setdefault(arg if arg == "-" else os.path.normpath(arg), arg)
             continue
-        for found in discover(arg, gitignore):
+        for found in discover(arg, gitignore, unreadable):
             cfg = resolver.config_for(found)
             if not cfg.exclude or not cfg.matches(found, cfg.exclude):
                 out.setdefault(os.path.normpath(found), found)

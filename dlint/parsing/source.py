@@ -27,49 +27,58 @@ def read_source(path: str) -> str:
     return decode_source(read_bytes(path), path)
 
 
-def read_bytes(path: str, max_size: int = MAX_FILE_SIZE) -> bytes:
+def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile", limit: str = "--max-file-size") -> bytes:
     """The bytes of `path`, or of stdin for "-"; SourceError when they cannot be read.
 
     Only a regular file is read: a FIFO, a device (/dev/zero, /dev/urandom) or a socket
-    would hang dlint or never end. The open is non-blocking, so a FIFO with no writer
-    cannot hang it before fstat says what it is. Over `max_size` bytes is refused, unread."""
+    would hang dlint or never end, so each is refused on its stat, unopened; the open is
+    also non-blocking, in case a FIFO replaced the file in between. Over `max_size` bytes
+    is refused, unread. `kind` and `limit` name the file and the cap in messages
+    (a config file reuses this with its own)."""
     if path == "-":
-        return _read_stdin(max_size)
+        return _read_stdin(max_size, limit)
     try:
+        _regular(path, os.stat(path).st_mode, kind)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except OSError as e:
         raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    try:
+        _regular(path, os.fstat(fd).st_mode, kind)
+    except SourceError:
         os.close(fd)
-        if stat.S_ISDIR(mode):
-            raise SourceError(f"{path}: is a directory, not a Dockerfile")
-        raise SourceError(f"{path}: not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'special file')}), not read")
+        raise
     with os.fdopen(fd, "rb") as f:
         try:
             data = f.read(max_size + 1)
         except OSError as e:
             raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
-    return _capped(data, path, max_size)
+    return _capped(data, path, max_size, limit)
+
+
+def _regular(path: str, mode: int, kind: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise SourceError(f"{path}: is a directory, not a {kind}")
+    if not stat.S_ISREG(mode):
+        raise SourceError(f"{path}: not a regular file ({_KINDS.get(stat.S_IFMT(mode), 'special file')}), not read")
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFSOCK: "a socket"}
 
 
-def _read_stdin(max_size: int) -> bytes:
+def _read_stdin(max_size: int, limit: str) -> bytes:
     if sys.stdin is None:  # `dlint check - <&-`
         raise SourceError("<stdin>: cannot read: stdin is closed")
     try:
         data = sys.stdin.buffer.read(max_size + 1)
     except (OSError, ValueError) as e:
         raise SourceError(f"<stdin>: cannot read: {getattr(e, 'strerror', None) or e}") from None
-    return _capped(data, "<stdin>", max_size)
+    return _capped(data, "<stdin>", max_size, limit)
 
 
-def _capped(data: bytes, name: str, max_size: int) -> bytes:
+def _capped(data: bytes, name: str, max_size: int, limit: str) -> bytes:
     if len(data) > max_size:
-        raise SourceError(f"{name}: larger than {max_size} bytes (--max-file-size), not read")
+        raise SourceError(f"{name}: larger than {max_size} bytes ({limit}), not read")
     return data
 
 

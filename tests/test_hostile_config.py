@@ -1,0 +1,169 @@
+"""Hostile configuration files and template names, through the real CLI: one line, exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def dlint(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "dlint", "check", *args], cwd=cwd, env=env, input=stdin, capture_output=True, check=False,
+        timeout=60,
+    )
+
+
+def one_line(p: subprocess.CompletedProcess[bytes]) -> str:
+    err = p.stderr.decode()
+    assert "Traceback" not in err
+    assert p.returncode == 2, err
+    assert len(err.splitlines()) == 1, err
+    return err.strip()
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19\n")
+    return tmp_path
+
+
+DEEP_ARRAY = "a = " + "[" * 1000 + "]" * 1000 + "\n"
+DEEP_TABLE = "a = " + "{b = " * 1000 + "}" * 1000 + "\n"
+BODY = 'select = ["DL3007"]\n'
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'select = ["DL\xff"]\n', "invalid UTF-8 at byte offset 13; TOML must be UTF-8"),
+        (BODY.encode("utf-16"), "binary or UTF-16, not a TOML file (TOML must be UTF-8)"),
+        (BODY.encode("utf-16-le"), "binary or UTF-16, not a TOML file (TOML must be UTF-8)"),
+        (DEEP_ARRAY.encode(), "nested too deeply to read"),
+        (DEEP_TABLE.encode(), "nested too deeply to read"),
+        (b"#" * 1_000_001, "larger than 1000000 bytes (the limit for a config file), not read"),
+    ],
+    ids=["not-utf8", "utf16-bom", "utf16-no-bom", "deep-array", "deep-table", "huge"],
+)
+@pytest.mark.parametrize("name", [".dlint.toml", "pyproject.toml"])
+def test_a_broken_config_file_is_one_line_naming_it(tree: Path, name: str, data: bytes, expected: str) -> None:
+    if name == "pyproject.toml" and not data.startswith(b"#"):
+        data = "[tool.dlint]\n".encode("utf-16" if data.startswith(b"\xff\xfe") else "utf-8") + data
+        expected = expected.replace("13", "26")  # the table header comes first
+    (tree / name).write_bytes(data)
+    assert one_line(dlint(tree, ".")) == f"dlint: {tree / name}: {expected}"
+
+
+def test_an_explicit_config_that_is_broken_is_one_line(tree: Path) -> None:
+    (tree / "c.toml").write_bytes(b"\xff")
+    assert one_line(dlint(tree, "--config", "c.toml", ".")) == "dlint: c.toml: invalid UTF-8 at byte offset 0; TOML must be UTF-8"
+
+
+@pytest.mark.parametrize("name", [".dlint.toml", "pyproject.toml"])
+def test_a_config_that_is_not_a_file_is_an_error_not_the_defaults(tree: Path, name: str) -> None:
+    cfg = tree / name
+    cfg.mkdir()
+    assert one_line(dlint(tree, ".")) == f"dlint: {cfg}: is a directory, not a config file"
+    cfg.rmdir()
+    cfg.symlink_to("nowhere")
+    assert one_line(dlint(tree, ".")) == f"dlint: {cfg}: cannot read: No such file or directory"
+    cfg.unlink()
+    cfg.symlink_to(name)
+    assert one_line(dlint(tree, ".")) == f"dlint: {cfg}: cannot read: Too many levels of symbolic links"
+    cfg.unlink()
+    os.mkfifo(cfg)  # no writer: opening it to read would hang
+    assert one_line(dlint(tree, ".")) == f"dlint: {cfg}: not a regular file (a FIFO), not read"
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null", "/dev/urandom"])
+def test_a_character_device_as_config_is_refused_unread(tree: Path, device: str) -> None:
+    assert one_line(dlint(tree, "--config", device, ".")) == f"dlint: {device}: not a regular file (a character device), not read"
+
+
+def test_config_from_stdin_is_read_only_when_stdin_is_a_regular_file(tree: Path) -> None:
+    """A pipe is refused (it could be endless); `--config /dev/stdin < file` works."""
+    piped = dlint(tree, "--config", "/dev/stdin", ".", stdin=os.urandom(100))
+    assert one_line(piped) == "dlint: /dev/stdin: not a regular file (a FIFO), not read"
+    (tree / "Dockerfile").write_text("FROM alpine:latest\n")
+    (tree / "c.toml").write_text('select = ["DL3007"]\n')
+    with open(tree / "c.toml", "rb") as fh:
+        p = subprocess.run(
+            [sys.executable, "-m", "dlint", "check", "--config", "/dev/stdin", "."], cwd=tree, stdin=fh,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60, check=False,
+        )
+    assert p.returncode == 1 and b"DL3007" in p.stdout, p.stderr
+
+
+TEMPLATE = "FROM alpine:3.19\n{{ if .Debug -}}\nRUN apt-get update\n{{- end }}\n"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Dockerfile.template", "Dockerfile.j2", "Dockerfile.jinja", "Dockerfile.jinja2", "Dockerfile.in",
+     "Dockerfile.tmpl", "Dockerfile.tpl", "Dockerfile.erb", "Dockerfile.mustache", "Dockerfile.hbs",
+     "app.Dockerfile.j2"],
+)
+def test_templates_are_not_discovered_but_are_linted_when_named(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text(TEMPLATE)
+    found = dlint(tmp_path, ".")
+    assert found.returncode == 0 and b"no Dockerfiles found in ." in found.stderr, found.stderr
+    named = dlint(tmp_path, name)
+    assert named.returncode != 0 and name.encode() in named.stdout
+
+
+def test_fix_never_rewrites_a_named_template(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile.j2"
+    path.write_text(TEMPLATE)
+    dlint(tmp_path, "--fix", "Dockerfile.j2")
+    dlint(tmp_path, "--fix", ".")
+    assert path.read_text() == TEMPLATE
+
+
+def _without_dac() -> list[str]:
+    """Run as root without the capabilities that let root read a mode-000 directory it owns."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root and no setpriv to drop CAP_DAC_OVERRIDE: mode 000 would not block reading")
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+def test_an_unreadable_subdirectory_is_said_counted_and_fails(tmp_path: Path) -> None:
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "Dockerfile").write_text("FROM alpine:3.19\n")
+    locked = tmp_path / "sub\x1b]0;x"
+    locked.mkdir()
+    (locked / "Dockerfile").write_text("FROM alpine:3.19\n")
+    locked.chmod(0)
+    try:
+        p = subprocess.run(
+            [*_without_dac(), sys.executable, "-m", "dlint", "check", "."], cwd=tmp_path, capture_output=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, check=False,
+        )
+    finally:
+        locked.chmod(0o755)
+    err = p.stderr.decode()
+    assert "Traceback" not in err and "\x1b" not in err
+    assert p.returncode == 2, err
+    assert err.splitlines() == [
+        "dlint: sub\\x1b]0;x: cannot read directory: Permission denied",
+        "dlint: no findings in 1 file, 1 file not read",
+    ]
+
+
+def test_an_unreadable_discovered_dockerfile_is_said_and_fails(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.19\n")
+    (tmp_path / "Dockerfile").chmod(0)
+    p = subprocess.run(
+        [*_without_dac(), sys.executable, "-m", "dlint", "check", "."], cwd=tmp_path, capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, check=False,
+    )
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.decode().splitlines()[0] == "dlint: Dockerfile: cannot read: Permission denied"
