@@ -181,7 +181,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "undefined vars vs many ENV": (undefined_vars, 1000, False),
     "undeclared FROM args": (undefined_from_args, 1000, False),
     "ENV defined through a chain": (variable_chain, 4000, False),
-    "doubling variables": (doubling_variables, 8, False),
+    "doubling variables": (doubling_variables, 160, False),
     "flags on one instruction": (many_flags, 2000, False),
     "RUNs with mounts": (mount_runs, 1000, False),
     ".dockerignore vs COPY lines": (dockerignore_copies, 1000, False),

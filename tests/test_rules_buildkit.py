@@ -80,3 +80,17 @@ def test_hints_stop_before_thousands_of_names_make_the_file_quadratic(monkeypatc
     assert findings[0].message.endswith("(did you mean $V0?)")
     assert findings[-1].message == f"Usage of undefined variable '$U{n - 1}'"
     assert len(calls) < buildkit_args.HINT_BUDGET // 4  # n * n = 9,000,000 distances without the budget
+
+
+def test_values_doubled_line_after_line_are_not_built_and_not_judged():
+    """`G1=$G0$G0`, `G2=$G1$G1`, ... asks for 2**60 bytes: past MAX_EXPANDED a value is unknown, so no
+    DLB010 about a base name dlint could not expand, and the parser's FROM matching stays small."""
+    n = 60
+    args = "".join(f"ARG G{i}=$G{i - 1}$G{i - 1}\n" for i in range(1, n))
+    env = "".join(f"ENV E{i}=$E{i - 1}$E{i - 1}\n" for i in range(1, n))
+    text = f"ARG G0=ab\n{args}FROM debian:$G{n - 1}\nENV E0=ab\n{env}COPY $E{n - 1} /x\nCOPY $MISSING /y\n"
+    assert [f.message for f in found(text, "DLB006", "DLB007", "DLB010")] == [
+        "Usage of undefined variable '$MISSING'"
+    ]
+    short = "ARG G0=ab\nARG G1=$G0$G0\nARG G2=$G1:x\nFROM debian:$G2\n"
+    assert seen(short, "DLB010") == [(4, 1, "DLB010")]  # `debian:abab:x` is no image name: still reported

@@ -48,8 +48,8 @@ from dlint.parsing.arguments import (
     parse_values,
     split_command,
 )
+from dlint.parsing.nesting import MAX_EXPANDED, too_deep
 from dlint.parsing.nesting import MESSAGE as NESTING
-from dlint.parsing.nesting import too_deep
 
 # BuildKit's directive regexp; Go's \s is [\t\n\f\r ], not Python's Unicode \s.
 _DIRECTIVE = re.compile(r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")
@@ -472,6 +472,9 @@ def _expand(word: str, defaults: dict[str, str]) -> str:
     """`word` dequoted with known ARG values substituted and unknown ones as _UNKNOWN."""
     from dockerfile_parse.util import WordSplitter  # ~10 ms import: only for FROM/ARG with `$` or quotes
 
-    values = {name: _UNKNOWN for name in _VARIABLE.findall(word)}
+    names = _VARIABLE.findall(word)
+    if len(word) + sum(len(defaults.get(name, "")) for name in names) > MAX_EXPANDED:
+        return _UNKNOWN  # a value doubled line after line: never built
+    values = {name: _UNKNOWN for name in names}
     values.update(defaults)
     return WordSplitter(word, args=values).dequote()

@@ -20,6 +20,7 @@ from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.parsing.nesting import MAX_EXPANDED
 
 # defaultArgs (dockerfile2llb/platform.go): set for FROM lines, and for a stage that re-declares them.
 PLATFORM_ARGS = {
@@ -99,9 +100,10 @@ def _dollar(word: str, at: int, stop: int, escape: str, out: list[Ref]) -> int:
 
 def expand(word: str, env: dict[str, str], escape: str = "\\") -> str | None:
     """`word` with its variables replaced from `env` (quotes kept), or None where dlint
-    would have to guess (`${x#...}`, `${x/...}` and the like)."""
+    would have to guess (`${x#...}`, `${x/...}` and the like) or the result would be
+    longer than MAX_EXPANDED."""
     parts: list[str] = []
-    pos = 0
+    size = pos = 0
     refs = references(word, escape)
     skip_to = 0
     for ref in refs:
@@ -123,6 +125,9 @@ def expand(word: str, env: dict[str, str], escape: str = "\\") -> str | None:
                 parts.append("" if unset else inner)
         else:
             return None  # `${x:?}` fails the build when x is unset; `#`, `%`, `/` dlint does not evaluate
+        size += ref.at - pos + len(parts[-1])
+        if size > MAX_EXPANDED:
+            return None
         pos = skip_to = ref.end
     parts.append(word[pos:])
     return "".join(parts)
@@ -179,6 +184,7 @@ def _arg_pairs(instr: Instruction) -> Iterator[tuple[str, str | None]]:
 class _Globals(NamedTuple):
     values: dict[str, str]  # global ARGs with a default (expanded), the platform ARGs
     declared: frozenset[str]  # every global ARG name
+    unknown: frozenset[str]  # defaults dlint cannot expand (`${x#...}`, longer than MAX_EXPANDED)
 
 
 def _globals(ctx: Context) -> _Globals:
@@ -188,6 +194,7 @@ def _globals(ctx: Context) -> _Globals:
         esc = ctx.dockerfile.directives.escape
         values = dict(PLATFORM_ARGS)
         declared: set[str] = set()
+        unknown: set[str] = set()
         for instr in ctx.dockerfile.global_args:
             if instr.keyword != "ARG":
                 continue
@@ -196,7 +203,9 @@ def _globals(ctx: Context) -> _Globals:
                 if default is not None:
                     expanded = expand(default, values, esc)
                     values[name] = unquote(expanded if expanded is not None else default, esc)
-        memo = ctx.memo["buildkit-globals"] = _Globals(values, frozenset(declared))
+                    lost = expanded is None or any(ref.name in unknown for ref in references(default, esc))
+                    (unknown.add if lost else unknown.discard)(name)
+        memo = ctx.memo["buildkit-globals"] = _Globals(values, frozenset(declared), frozenset(unknown))
     return memo
 
 
@@ -252,11 +261,12 @@ def invalid_default_arg_in_from(ctx: Context) -> Iterator[Violation]:
     g = _globals(ctx)
     esc = ctx.dockerfile.directives.escape
     for stage in ctx.dockerfile.stages:
-        if not references(stage.base, esc):
+        refs = references(stage.base, esc)
+        if not refs:
             continue  # a constant name is BuildKit's parse error, not this check
         expanded = expand(stage.base, g.values, esc)
-        if expanded is None:
-            continue
+        if expanded is None or any(ref.name in g.unknown for ref in refs):
+            continue  # what dlint cannot expand it does not judge
         if not valid_reference(unquote(expanded, esc)):
             yield ctx.violation(
                 "DLB010",
