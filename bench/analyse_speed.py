@@ -54,11 +54,11 @@ def build_bench(rounds: int, context: Path) -> None:
     dlint = [sys.executable, "-m", "dlint", "analyse", "--builder", "buildkit", "-t", TAG,
              str(context / "Dockerfile")]
     timed(plain)  # the base image and the CLI are warm before the first timed round
-    for mode, extra in (("cold", ["--no-cache"]), ("warm", [])):
+    for mode, extra, own in (("cold", ["--no-cache"], []), ("warm", [], []), ("warm --no-waste", [], ["--no-waste"])):
         ratios = []
         for _ in range(rounds):
             a = timed(plain[:2] + extra + plain[2:])
-            b = timed(dlint[:4] + extra + dlint[4:])
+            b = timed(dlint[:4] + extra + own + dlint[4:])
             ratios.append(b / a)
             print(f"{mode}: docker build {a:.1f} s, dlint analyse {b:.1f} s, ratio {b / a:.2f}", flush=True)
         print(f"{mode} median ratio {statistics.median(ratios):.2f} over {rounds} round(s)", flush=True)
