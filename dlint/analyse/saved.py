@@ -115,7 +115,7 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
     documents: dict[str, object] = {}
     links: dict[str, str] = {}
     try:
-        with tarfile.open(fileobj=stream, mode="r|") as archive:
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=READ_SIZE) as archive:
             for member in archive:
                 name = _clean(member.name)
                 if member.issym():
@@ -171,7 +171,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
     first = plain.peek(512)[:512]  # type: ignore[attr-defined]
     if not first.strip(b"\0"):
         return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
-    with tarfile.open(fileobj=plain, mode="r|") as tar:
+    with tarfile.open(fileobj=plain, mode="r|", bufsize=READ_SIZE) as tar:
         for member in tar:
             path = _clean(member.name)
             if not path:

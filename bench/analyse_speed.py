@@ -1,0 +1,146 @@
+"""`dlint analyse` against a plain `docker build`, cold and warm, and `--archive` throughput and peak RSS.
+
+    python bench/analyse_speed.py [--rounds N] [--archive-mb MB]
+
+Needs the engine of scripts/docker-test-env (base image dlint-test/busybox:latest, nothing pulled).
+The fixture's RUN writes 320 MiB from /dev/urandom and hashes it for ~30 s, so the build is
+at least 30 s and the image at least 300 MB. Each round runs the plain build and `dlint analyse`
+alternately (cold: --no-cache, then warm), with the same BuildKit CLI, so both share the
+machine's load. The archive is a docker-archive written here (layers of random bytes, one file
+deleted by a later layer), read by `dlint analyse --archive`. Everything it creates (images,
+temp files) is removed on exit, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+DOCKER = "/usr/bin/docker"
+TAG = f"dlint-bench/analyse-speed:{os.getpid()}"
+DOCKERFILE = """\
+FROM dlint-test/busybox:latest
+RUN head -c 335544320 /dev/urandom > /bulk.bin \\
+ && end=$(( $(date +%s) + 30 )) && while [ "$(date +%s)" -lt "$end" ]; do sha256sum /bulk.bin > /bulk.sum; done
+COPY note.txt /srv/
+"""
+ENV = {**os.environ, "DOCKER_BUILDKIT": "1"}
+BUILT: set[str] = set()  # image ids this run made: removed at the end, tagged or not
+
+
+def timed(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - start
+    found = subprocess.run([DOCKER, "image", "inspect", "--format", "{{.Id}}", TAG], capture_output=True, text=True,
+                           check=False)
+    BUILT.update(found.stdout.split())
+    return seconds
+
+
+def build_bench(rounds: int, context: Path) -> None:
+    plain = [DOCKER, "build", "--progress=plain", "-t", TAG, str(context)]
+    dlint = [sys.executable, "-m", "dlint", "analyse", "--builder", "buildkit", "-t", TAG,
+             str(context / "Dockerfile")]
+    timed(plain)  # the base image and the CLI are warm before the first timed round
+    for mode, extra, own in (("cold", ["--no-cache"], []), ("warm", [], []), ("warm --no-waste", [], ["--no-waste"])):
+        ratios = []
+        for _ in range(rounds):
+            a = timed(plain[:2] + extra + plain[2:])
+            b = timed(dlint[:4] + extra + own + dlint[4:])
+            ratios.append(b / a)
+            print(f"{mode}: docker build {a:.1f} s, dlint analyse {b:.1f} s, ratio {b / a:.2f}", flush=True)
+        print(f"{mode} median ratio {statistics.median(ratios):.2f} over {rounds} round(s)", flush=True)
+
+
+def layer_file(path: Path, files: dict[str, int | None]) -> str:
+    """A layer tar of random files (None: a whiteout); its diff_id."""
+    with tarfile.open(path, "w") as tar:
+        for name, size in files.items():
+            if size is None:
+                head, tail = os.path.split(name)
+                tar.addfile(tarfile.TarInfo(os.path.join(head, ".wh." + tail)), io.BytesIO())
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tar.addfile(info, io.BytesIO(os.urandom(size)))
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()
+
+
+def write_archive(out: Path, total_mb: int, work: Path) -> None:
+    """A docker-archive of four layers of random bytes, the last deleting one file of the first."""
+    chunk = 32 << 20
+    per_layer = max(1, total_mb // 4 * (1 << 20) // chunk)
+    layers = [{f"data/l{n}/f{i}.bin": chunk for i in range(per_layer)} for n in range(3)]
+    layers.append({"data/l0/f0.bin": None, **{f"data/l3/f{i}.bin": chunk for i in range(per_layer)}})
+    names, diff_ids = [], []
+    for n, files in enumerate(layers):
+        path = work / f"layer{n}.tar"
+        diff_ids.append(layer_file(path, files))
+        names.append(path)
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                         "history": [{"created_by": f"RUN /bin/sh -c step {n} # buildkit"} for n in range(4)]}).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = [{"Config": config_name, "RepoTags": ["bench:archive"],
+                 "Layers": [f"{d[7:]}/layer.tar" for d in diff_ids]}]
+    with tarfile.open(out, "w") as tar:
+        for d, path in zip(diff_ids, names):
+            tar.add(path, f"{d[7:]}/layer.tar")
+            path.unlink()
+        for name, data in ((config_name, config), ("manifest.json", json.dumps(manifest).encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def archive_bench(total_mb: int, work: Path) -> None:
+    out = work / "big.tar"
+    write_archive(out, total_mb, work)
+    size = out.stat().st_size
+    cmd = [sys.executable, "-m", "dlint", "analyse", "--archive", str(out)]
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    print(f"archive: {size / 1e6:.0f} MB in {seconds:.1f} s = {size / 1e6 / seconds:.0f} MB/s, "
+          f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB, exit {os.waitstatus_to_exitcode(status)}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--archive-mb", type=int, default=1024)
+    parser.add_argument("--skip-build", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="dlint-bench-"))
+    try:
+        (work / "ctx").mkdir()
+        (work / "ctx" / "Dockerfile").write_text(DOCKERFILE)
+        (work / "ctx" / "note.txt").write_text("bench\n")
+        if not args.skip_build:
+            build_bench(args.rounds, work / "ctx")
+        archive_bench(args.archive_mb, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        subprocess.run([DOCKER, "rmi", "-f", TAG, *BUILT], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+
+
+if __name__ == "__main__":
+    main()
