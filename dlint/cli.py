@@ -138,6 +138,10 @@ def check(
     max_file_size: int = typer.Option(
         MAX_FILE_SIZE, "--max-file-size", metavar="BYTES", min=0, help="Refuse, unread, a Dockerfile that is larger.",
     ),
+    jobs: Optional[int] = typer.Option(
+        None, "--jobs", "-j", metavar="N", min=1,
+        help="Lint in N processes (default: one per CPU when there are more than 32 files); output is the same.",
+    ),
 ) -> None:
     """Lint Dockerfiles. Settings come from the nearest .dlint.toml or [tool.dlint] in pyproject.toml; flags win."""
     from dlint.lint.command import CheckOptions, run
@@ -158,7 +162,11 @@ def check(
     )
     outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
     raise typer.Exit(
-        run(CheckOptions(tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes, force=force))
+        run(
+            CheckOptions(
+                tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes, force=force, jobs=jobs
+            )
+        )
     )
 
 
