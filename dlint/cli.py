@@ -6,11 +6,21 @@ here: main.py runs it without building this CLI.
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
+
+# typer imports rich whenever some other package installed it (~65 ms a start): dlint never uses rich's
+# output, so typer is shown rich as absent while it loads and gives typer-slim's plain help and errors.
+_HIDE_RICH = "rich" not in sys.modules
+if _HIDE_RICH:
+    sys.modules["rich"] = None  # type: ignore[assignment] - `import rich` raises ImportError
 
 import click
 import typer
 from typer.core import TyperCommand, TyperGroup
+
+if _HIDE_RICH:
+    del sys.modules["rich"]  # anything else may still import the real one
 
 from dlint import __version__, exitcodes
 from dlint.output import OutputError, say, write_output

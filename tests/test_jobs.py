@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
 
 from dlint import exitcodes
 from dlint.lint import runner
@@ -68,10 +67,10 @@ def test_jobs_2_writes_the_bytes_jobs_1_writes_on_a_generated_tree(tmp_path):
     assert_same_at_any_jobs(tree(tmp_path / "repo", 150), tmp_path)
 
 
-def test_jobs_2_writes_the_bytes_jobs_1_writes_on_the_corpus(tmp_path):
-    real = CORPUS / "real"
+def test_jobs_2_writes_the_bytes_jobs_1_writes_on_the_corpus(tmp_path, corpus):
+    real = corpus / "real"
     if not real.is_dir():
-        pytest.skip(f"no corpus of real Dockerfiles at {real} (set DLINT_CORPUS to the corpus directory)")
+        pytest.skip(f"no corpus of real Dockerfiles at {real} (DLINT_CORPUS names the corpus directory)")
     assert_same_at_any_jobs(real, tmp_path)
 
 
