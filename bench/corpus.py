@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("DLINT_CORPUS") or ROOT.parent / "shared" / "corpus")  # DLINT_CORPUS: elsewhere
 
 
 def corpus_files(real: Path) -> list[str]:

@@ -6,11 +6,21 @@ here: main.py runs it without building this CLI.
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
+
+# typer imports rich whenever some other package installed it (~65 ms a start): dlint never uses rich's
+# output, so typer is shown rich as absent while it loads and gives typer-slim's plain help and errors.
+_HIDE_RICH = "rich" not in sys.modules
+if _HIDE_RICH:
+    sys.modules["rich"] = None  # type: ignore[assignment] - `import rich` raises ImportError
 
 import click
 import typer
 from typer.core import TyperCommand, TyperGroup
+
+if _HIDE_RICH:
+    del sys.modules["rich"]  # anything else may still import the real one
 
 from dlint import __version__, exitcodes
 from dlint.output import OutputError, say, write_output
@@ -138,6 +148,10 @@ def check(
     max_file_size: int = typer.Option(
         MAX_FILE_SIZE, "--max-file-size", metavar="BYTES", min=0, help="Refuse, unread, a Dockerfile that is larger.",
     ),
+    jobs: Optional[int] = typer.Option(
+        None, "--jobs", "-j", metavar="N", min=1,
+        help="Lint in N processes (default: one per CPU when there are more than 32 files); output is the same.",
+    ),
 ) -> None:
     """Lint Dockerfiles. Settings come from the nearest .dlint.toml or [tool.dlint] in pyproject.toml; flags win."""
     from dlint.lint.command import CheckOptions, run
@@ -158,7 +172,11 @@ def check(
     )
     outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
     raise typer.Exit(
-        run(CheckOptions(tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes, force=force))
+        run(
+            CheckOptions(
+                tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes, force=force, jobs=jobs
+            )
+        )
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
+from collections.abc import Iterator
 
 # C0 controls, DEL and C1 controls, each shown as `\xNN`: a path or a Dockerfile cannot end a line
 # (and start a `::set-env` GitHub workflow command), move the cursor or send an ESC sequence.
@@ -33,18 +35,17 @@ class OutputError(Exception):
 
 
 def write_output(text: str, output: str | None) -> None:
-    """`text` to stdout (None or "-") or to the file `output`, atomically: see _replace."""
+    """`text` to stdout (None or "-") or to the file `output`, atomically: see OutputFile."""
     if output is None or output == "-":
         _write_stdout(text)
         return
+    out = OutputFile(output)
     try:
-        if _is_stream(output):  # /dev/stdout, /dev/null, a FIFO, >(...): nothing to replace
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        else:
-            _replace(output, text)
-    except (OSError, UnicodeError) as exc:
-        raise OutputError(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}") from None
+        out.write(text)
+    except BaseException:
+        out.discard()
+        raise
+    out.commit()
 
 
 def _write_stdout(text: str) -> None:
@@ -70,30 +71,81 @@ def _is_stream(path: str) -> bool:
         return False  # missing, or a dangling link: a new file replaces it
 
 
-def _replace(path: str, text: str) -> None:
-    """Write a temporary file beside `path`, then rename it over `path`: a reader never sees half a
-    report, a failed write (disk full) leaves the earlier report and no temporary file, and a link
-    planted at `path` is replaced, not followed. The file keeps an existing file's mode."""
-    import tempfile  # only when writing a file: not on the bare check's path
+class OutputFile:
+    """A report written to the file `output` piece by piece, as files are linted.
 
-    directory, name = os.path.split(os.path.abspath(path))
+    It goes to a temporary file beside `output`, renamed over `output` by commit():
+    a reader never sees half a report, a failed write (disk full) leaves the earlier
+    report and no temporary file, and a link planted at `output` is replaced, not
+    followed. The file keeps an existing file's mode. A stream (/dev/stdout,
+    /dev/null, a FIFO, >(...)) has nothing to replace and is written directly.
+    Every failure is an OutputError naming `output`.
+    """
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+        self._tmp: str | None = None
+        with self._errors():
+            if _is_stream(output):
+                self._fh = open(output, "w", encoding="utf-8")  # noqa: SIM115 - closed by commit/discard
+                return
+            import tempfile  # only when writing a file: not on the bare check's path
+
+            directory, name = os.path.split(os.path.abspath(output))
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            self._fh = os.fdopen(fd, "w", encoding="utf-8")
+
+    def write(self, text: str) -> None:
+        with self._errors():
+            self._fh.write(text)
+
+    def commit(self) -> None:
+        with self._errors():
+            try:
+                self._fh.close()
+                if self._tmp is not None:
+                    os.chmod(self._tmp, _mode_for(self.output))
+                    os.replace(self._tmp, self.output)
+                    self._tmp = None
+            finally:
+                self.discard()
+
+    def discard(self) -> None:
+        """Leave `output` as it was: the temporary file goes."""
+        try:
+            self._fh.close()
+        except (OSError, UnicodeError):
+            pass  # what could not be written is being thrown away
+        if self._tmp is not None:
+            try:
+                os.unlink(self._tmp)
+            except OSError:
+                pass
+            self._tmp = None
+
+    def _errors(self) -> contextlib.AbstractContextManager[None]:
+        return _as_output_error(self.output)
+
+
+@contextlib.contextmanager
+def _as_output_error(output: str) -> Iterator[None]:
+    """OSError and UnicodeError (a report the encoder cannot write) as one-line OutputErrors."""
     try:
-        mode = stat.S_IMODE(os.lstat(path).st_mode) if os.path.isfile(path) and not os.path.islink(path) else None
+        yield
+    except (OSError, UnicodeError) as exc:
+        raise OutputError(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _mode_for(path: str) -> int:
+    """An existing regular file's mode; otherwise what the umask makes of 0o666."""
+    try:
+        if os.path.isfile(path) and not os.path.islink(path):
+            return stat.S_IMODE(os.lstat(path).st_mode)
     except OSError:
-        mode = None
-    if mode is None:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        pass
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def use_colour(stream) -> bool:

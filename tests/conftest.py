@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from machine import unavailable
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
+CORPUS = Path(os.environ.get("DLINT_CORPUS") or REPO.parent / "shared" / "corpus")  # DLINT_CORPUS: elsewhere
 BASE_IMAGES = ("debian:bookworm-slim", "dlint-test/busybox:latest")
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from dlint.lint.engine import Selection, lint
 from dlint.lint.registry import all_rules, index_from_pages, rules_dir
+from dlint.lint.runner import INTERNAL_ERROR
 from dlint.parsing.dockerfile import parse
 
 RULES = all_rules()
@@ -51,6 +52,9 @@ def test_page_has_metadata_and_examples(code):
     assert r.page.stem == code
     assert r.name and r.name == r.name.lower() and " " not in r.name
     assert r.summary
+    if code == INTERNAL_ERROR:  # a dlint bug, reported by the runner: no Dockerfile is an example of it
+        assert r.check is None and not r.examples("Bad")
+        return
     assert r.examples("Bad"), f"{code} has no Bad example"
     assert r.check is not None or code == "DL1000", f"{code} has a page but no check"
 

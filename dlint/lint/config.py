@@ -111,6 +111,7 @@ class Resolver:
         self.flags = flags
         self.rules = all_rules()
         self._by_dir: dict[str, Config] = {}
+        self._settings: dict[tuple[object, tuple[str, ...]], Settings] = {}
         self._flag_layer = Layer(flags.select, flags.extend_select, flags.ignore)
         self._flag_layer.apply(set(), self.rules, "command line")  # unknown codes fail before any work
         if flags.failure_threshold is not None:
@@ -126,9 +127,16 @@ class Resolver:
         return self._find(start)
 
     def settings_for(self, path: str) -> Settings:
+        """Files with the same config and per-file ignores share one Settings (100,000 files, a few settings)."""
         cfg = self.config_for(path)
-        layer = cfg.layer
         per_file = tuple(c for pattern, codes in cfg.per_file_ignores if cfg.matches(path, [pattern]) for c in codes)
+        key = (cfg.path, per_file)
+        if key not in self._settings:
+            self._settings[key] = self._settings_of(cfg, per_file)
+        return self._settings[key]
+
+    def _settings_of(self, cfg: Config, per_file: tuple[str, ...]) -> Settings:
+        layer = cfg.layer
         if per_file:
             layer = Layer(layer.select, layer.extend_select, layer.ignore + per_file)
         codes = layer.apply(set(default_codes()), self.rules, str(cfg.path))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -46,6 +47,14 @@ class RuleCrash(NamedTuple):
     error: str
 
 
+def debug_traceback() -> None:
+    """DLINT_DEBUG=1 prints the traceback of a caught crash, for a bug report; otherwise its one line is all."""
+    if os.environ.get("DLINT_DEBUG"):
+        import traceback
+
+        traceback.print_exc()
+
+
 def lint(
     df: Dockerfile, selection: Selection | None = None, reuse: ScriptCache | None = None
 ) -> tuple[list[Finding], list[RuleCrash]]:
@@ -73,6 +82,7 @@ def lint(
         try:
             violations = list(check(ctx))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others
+            debug_traceback()
             crashes.append(RuleCrash(code, f"{type(exc).__name__}: {exc}"))
             continue
         found.extend(

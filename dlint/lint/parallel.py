@@ -1,0 +1,112 @@
+"""`dlint check --jobs N`: a plan's files linted in N worker processes, results back in the plan's order.
+
+Files are independent, so each worker runs runner.check_file on a chunk of them
+(the same function as one process does: the output cannot differ). Workers are
+forked where the platform forks safely (Linux: nothing to import again) and
+spawned elsewhere. At most two chunks per worker are in flight, so however many
+files there are, only a few chunks' results wait for an earlier one: memory stays
+bounded. Standard input is read by this process, never by a worker. A worker that
+dies (a crash in native code, the OOM killer) costs only the files it held: they
+are checked again one at a time in a fresh pool, and a file that kills a worker
+again gets an internal-error finding.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from dlint.lint.engine import RuleCrash
+from dlint.lint.runner import WORKER, FileResult, Job, Plan, check_file, crash_finding
+
+MAX_CHUNK = 64  # files per task: large enough that passing results costs little, small enough to share out
+IN_FLIGHT = 2  # chunks per worker submitted ahead of the one being reported
+DIED = "it ended abruptly (killed, or a crash in native code)"
+
+_jobs: list[Job] = []  # each worker's copy of the plan's jobs, set once by _start
+
+
+def check_in_workers(work: Plan, workers: int) -> Iterator[FileResult]:
+    chunks = deque(_chunks(work.files, workers))
+    pool = _pool(work.jobs, workers)
+    pending: deque[tuple[list[tuple[str, int]], Future | None]] = deque()  # None: checked here (stdin)
+    try:
+        while chunks or pending:
+            while chunks and len(pending) < IN_FLIGHT * workers:
+                chunk = chunks.popleft()
+                pending.append((chunk, None if chunk[0][0] == "-" else pool.submit(_check, chunk)))
+            chunk, future = pending.popleft()
+            if future is None:
+                yield from (check_file(path, work.jobs[index]) for path, index in chunk)
+                continue
+            try:
+                done = future.result()
+            except BrokenProcessPool:  # every pending chunk is lost with the pool: resubmit them to a new one
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool, done = _one_at_a_time(chunk, work.jobs, workers)
+                pending = deque((c, None if f is None else pool.submit(_check, c)) for c, f in pending)
+            yield from done
+    except BaseException:  # Ctrl-C, or the reader went away: stop the workers now, not after their chunks
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _chunks(files: list[tuple[str, int]], workers: int) -> Iterator[list[tuple[str, int]]]:
+    """About eight chunks per worker (so they finish close together), stdin on its own."""
+    size = max(1, min(MAX_CHUNK, len(files) // (workers * 8)))
+    chunk: list[tuple[str, int]] = []
+    for item in files:
+        if item[0] == "-":
+            if chunk:
+                yield chunk
+            yield [item]
+            chunk = []
+            continue
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _one_at_a_time(
+    chunk: list[tuple[str, int]], jobs: list[Job], workers: int
+) -> tuple[ProcessPoolExecutor, list[FileResult]]:
+    """A lost chunk's files, each alone in a worker, so the one that kills it is known."""
+    pool = _pool(jobs, workers)
+    done = []
+    for item in chunk:
+        try:
+            done.extend(pool.submit(_check, [item]).result())
+        except BrokenProcessPool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = _pool(jobs, workers)
+            path, index = item
+            done.append(FileResult(path, [crash_finding(path, RuleCrash(WORKER, DIED))],
+                                   crashes=[RuleCrash(WORKER, DIED)], threshold=jobs[index].threshold))
+    return pool, done
+
+
+def _pool(jobs: list[Job], workers: int) -> ProcessPoolExecutor:
+    method = "fork" if sys.platform == "linux" else "spawn"  # fork is unsafe with macOS system libraries
+    return ProcessPoolExecutor(workers, multiprocessing.get_context(method), initializer=_start, initargs=(jobs,))
+
+
+def _start(jobs: list[Job]) -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), not a traceback per worker."""
+    global _jobs
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _jobs = jobs
+
+
+def _check(chunk: list[tuple[str, int]]) -> list[FileResult]:
+    return [check_file(path, _jobs[index]) for path, index in chunk]

@@ -1,0 +1,93 @@
+"""One `--format`/`--output` report, fed one file's findings at a time, in file order.
+
+What can be written as files are done is written then, so `dlint check` over
+100,000 files holds no file's findings longer than it takes to write them:
+- lines (text, gnu, github): each file's lines at once;
+- JSON arrays (json, gitlab): `[`, each file's items, `]`, byte for byte what
+  rendering every finding at once gives;
+- documents (sarif, junit, checkstyle, sonarqube, rdjson, markdown) need the
+  whole run (a rule table, counts, the list of files), so they keep the findings
+  (only those: no file's model, context or text) and are rendered at the end.
+A report for a file goes to a temporary file renamed into place at the end
+(output.OutputFile); one that cannot be written says so once and stops, and the
+others go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from dlint.lint.finding import Finding
+from dlint.output import OutputError, OutputFile, say, write_output
+from dlint.report import render
+
+LINES = frozenset({"text", "gnu", "github"})
+ARRAYS = frozenset({"json", "gitlab"})
+_EMPTY_ARRAY = "[]\n"
+
+
+class Report:
+    def __init__(self, fmt: str, output: str | None, stream: TextIO | None = None, colour: bool = False) -> None:
+        """`output` None: write to `stream` (stdout, or stderr when stdout carries fixed text)."""
+        self.fmt, self.output, self.colour = fmt, output, colour
+        self.failed = False
+        self._stream = stream
+        self._file: OutputFile | None = None
+        self._items = 0  # JSON arrays: files with findings written so far
+        self._kept: list[Finding] = []  # documents: every finding so far
+        self._files: list[str] = []  # documents: every file linted so far
+        if output is not None and output != "-":
+            self._file = self._guard(OutputFile, output)
+
+    def add(self, path: str, findings: Sequence[Finding], linted: bool = True) -> None:
+        """One file's findings (sorted); `linted` False: it could not be read."""
+        if self.failed:
+            return
+        if self.fmt in LINES:
+            if findings:
+                self._write(render.render(self.fmt, findings, [path], colour=self.colour))
+        elif self.fmt in ARRAYS:
+            part = render.render(self.fmt, findings, [path])
+            if part != _EMPTY_ARRAY:  # "[\n" items "\n]\n": the items join the run's one array
+                self._write(("[\n" if not self._items else ",\n") + part[2:-3])
+                self._items += 1
+        else:
+            self._kept.extend(findings)
+            if linted:
+                self._files.append(path)
+
+    def close(self) -> None:
+        """Finish the report; a file report replaces its target only now."""
+        if self.failed:
+            return
+        if self.fmt in ARRAYS:
+            self._write("\n]\n" if self._items else _EMPTY_ARRAY)
+        elif self.fmt not in LINES:
+            self._write(render.render(self.fmt, self._kept, self._files))
+            self._kept, self._files = [], []
+        if self._file is not None and not self.failed:
+            self._guard(self._file.commit)
+
+    def discard(self) -> None:
+        """The run stopped: a file report leaves the earlier one in place."""
+        if self._file is not None:
+            self._file.discard()
+
+    def _write(self, text: str) -> None:
+        if self._file is not None:
+            self._guard(self._file.write, text)
+        elif self._stream is None:
+            self._guard(write_output, text, None)
+        else:
+            self._stream.write(text)
+
+    def _guard(self, action, *args):
+        """Run `action`; an OutputError is said once and ends this report (the others go on)."""
+        try:
+            return action(*args)
+        except OutputError as exc:
+            say(str(exc))
+            self.failed = True
+            self.discard()
+            return None
