@@ -94,3 +94,11 @@ def test_values_doubled_line_after_line_are_not_built_and_not_judged():
     ]
     short = "ARG G0=ab\nARG G1=$G0$G0\nARG G2=$G1:x\nFROM debian:$G2\n"
     assert seen(short, "DLB010") == [(4, 1, "DLB010")]  # `debian:abab:x` is no image name: still reported
+
+
+def test_invalid_default_arg_in_from_checks_every_from_as_buildkit_does():
+    capital_tag = "ARG V=RELEASE.2025-09-07T16-13-09Z\nFROM quay.io/minio/minio:${V} AS minio\n"
+    assert seen(capital_tag, "DLB010") == []  # a tag may hold capitals; the repository path may not
+    assert seen("ARG V=x\nFROM Quay.io/Minio/minio:${V}\n", "DLB010") == [(2, 1, "DLB010")]
+    assert seen("FROM REPLACE-ME\nRUN true\n", "DLB010") == [(1, 1, "DLB010")]
+    assert seen("FROM scratch\nFROM debian:bookworm AS build\n", "DLB010") == []

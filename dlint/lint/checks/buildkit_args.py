@@ -251,8 +251,8 @@ def valid_reference(name: str) -> bool:
     head, sep, rest = name.partition("/")
     if not sep or not ("." in head or ":" in head or head == "localhost" or head != head.lower()):
         rest = name  # no registry part: all of it is the lowercase path
-    elif rest != rest.lower():
-        return False
+    elif rest.partition("@")[0].partition(":")[0] != rest.partition("@")[0].partition(":")[0].lower():
+        return False  # the repository path must be lowercase; a tag may not be
     return _REFERENCE.fullmatch(name) is not None and len(name.partition("@")[0].rsplit(":", 1)[0]) <= 255
 
 
@@ -261,9 +261,7 @@ def invalid_default_arg_in_from(ctx: Context) -> Iterator[Violation]:
     g = _globals(ctx)
     esc = ctx.dockerfile.directives.escape
     for stage in ctx.dockerfile.stages:
-        refs = references(stage.base, esc)
-        if not refs:
-            continue  # a constant name is BuildKit's parse error, not this check
+        refs = references(stage.base, esc)  # a constant name is checked too, as BuildKit does (`FROM REPLACE-ME`)
         expanded = expand(stage.base, g.values, esc)
         if expanded is None or any(ref.name in g.unknown for ref in refs):
             continue  # what dlint cannot expand it does not judge
