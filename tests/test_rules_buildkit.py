@@ -102,3 +102,17 @@ def test_invalid_default_arg_in_from_checks_every_from_as_buildkit_does():
     assert seen("ARG V=x\nFROM Quay.io/Minio/minio:${V}\n", "DLB010") == [(2, 1, "DLB010")]
     assert seen("FROM REPLACE-ME\nRUN true\n", "DLB010") == [(1, 1, "DLB010")]
     assert seen("FROM scratch\nFROM debian:bookworm AS build\n", "DLB010") == []
+
+
+def test_check_experimental_enables_the_experimental_check_for_that_file():
+    body = "# a non-descriptive comment\nFROM scratch AS base\n"
+    default = Selection.default()
+    assert "DLB014" not in default.codes  # opt-in, as BuildKit leaves it off
+    codes = lambda text: [f.code for f in lint(parse(text, "Dockerfile"), default)[0] if f.code == "DLB014"]  # noqa: E731
+    assert codes(body) == []
+    assert codes("# check=experimental=InvalidDefinitionDescription\n" + body) == ["DLB014"]
+    assert codes("# check=experimental=all\n" + body) == ["DLB014"]
+    assert codes("# check=skip=all;experimental=all\n" + body) == ["DLB014"]  # skip never reaches it
+    assert codes("# check=skip=InvalidDefinitionDescription;experimental=InvalidDefinitionDescription\n" + body) == ["DLB014"]
+    assert codes("# check=experimental=JSONArgsRecommended\n" + body) == []
+    assert found("# check=skip=all\n" + body, "DLB014") != []  # selected by the user: skip=all leaves it to them

@@ -76,7 +76,8 @@ def lint(
     crashes: list[RuleCrash] = []
     directive = parse_check(df.directives.check)
     for code, rule in rules.items() if df.instructions else ():
-        check = rule.check if code in selection.codes and not directive.skips(rule) else None
+        wanted = (code in selection.codes and not directive.skips(rule)) or directive.enables(rule)
+        check = rule.check if wanted else None
         if check is None:
             continue
         try:
