@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Level
 from dlint.lint.fix import fix_text
 from dlint.parsing.dockerfile import parse
 
+ROOT = Path(__file__).resolve().parents[1]
 BUILDKIT = ("DLB001", "DLB002", "DLB003", "DLB004", "DL4000")
 MIXED = "FROM debian:bookworm-slim as Build\nMAINTAINER x\nrun true\nEXPOSE 80/TCP 53/udp\n"
 
@@ -108,7 +111,7 @@ def test_check_experimental_enables_the_experimental_check_for_that_file():
     body = "# a non-descriptive comment\nFROM scratch AS base\n"
     default = Selection.default()
     assert "DLB014" not in default.codes  # opt-in, as BuildKit leaves it off
-    codes = lambda text: [f.code for f in lint(parse(text, "Dockerfile"), default)[0] if f.code == "DLB014"]  # noqa: E731
+    codes = lambda text: [f.code for f in lint(parse(text, "Dockerfile"), default)[0] if f.code == "DLB014"]
     assert codes(body) == []
     assert codes("# check=experimental=InvalidDefinitionDescription\n" + body) == ["DLB014"]
     assert codes("# check=experimental=all\n" + body) == ["DLB014"]
@@ -116,3 +119,44 @@ def test_check_experimental_enables_the_experimental_check_for_that_file():
     assert codes("# check=skip=InvalidDefinitionDescription;experimental=InvalidDefinitionDescription\n" + body) == ["DLB014"]
     assert codes("# check=experimental=JSONArgsRecommended\n" + body) == []
     assert found("# check=skip=all\n" + body, "DLB014") != []  # selected by the user: skip=all leaves it to them
+
+
+def _copy_ignored(tmp_path, ignore: str, dockerfile: str) -> list[str]:
+    (tmp_path / ".dockerignore").write_text(ignore)
+    path = tmp_path / "Dockerfile"
+    path.write_text(dockerfile)
+    findings, _ = lint(parse(dockerfile, str(path)), Selection(frozenset({"DLB012"})))
+    return [f.message for f in findings]
+
+
+def test_copy_ignored_file_reads_the_context_dockerignore(tmp_path):
+    assert _copy_ignored(tmp_path, "secrets/\n*.log\n", "FROM scratch\nCOPY secrets/id /id\nCOPY app.log /x\nCOPY src /src\n") == [
+        'Attempting to Copy file "secrets/id" that is excluded by .dockerignore',
+        'Attempting to Copy file "app.log" that is excluded by .dockerignore',
+    ]
+
+
+def test_a_dockerignore_that_is_no_regular_file_is_not_read(tmp_path):
+    """A FIFO (or a symlink to /dev/stdin) would block the lint forever: it is refused on its stat, unopened."""
+    import os
+    import subprocess
+    import sys
+
+    os.mkfifo(tmp_path / ".dockerignore")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY a /a\n")
+    run = subprocess.run([sys.executable, "-m", "dlint", "check", "--select", "DLB012", "Dockerfile"], cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=30, check=False)
+    assert (run.returncode, run.stderr) == (0, "dlint: no findings in 1 file\n")
+
+
+def test_thousands_of_patterns_against_thousands_of_copies_stop_at_the_budget(tmp_path, monkeypatch):
+    from dlint.lint.dockerignore import Pattern
+
+    tries = []
+    real = Pattern.match
+    monkeypatch.setattr(Pattern, "match", lambda self, path: tries.append(1) or real(self, path))
+    n = 3000
+    ignore = "".join(f"dir{i}/**/x*.tmp\n" for i in range(n)) + "src0/a.txt\n"
+    messages = _copy_ignored(tmp_path, ignore, "FROM scratch\n" + "".join(f"COPY src{i}/a.txt /a{i}\n" for i in range(n)))
+    assert messages == ['Attempting to Copy file "src0/a.txt" that is excluded by .dockerignore']
+    assert len(tries) < 600_000  # n * n * 3 = 27,000,000 without the budget

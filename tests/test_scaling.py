@@ -20,7 +20,7 @@ from shapes import SHAPES, write
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 20.0
-STILL_SUPERLINEAR = {".dockerignore vs COPY lines", "downloads", "FROM b$V vs many stages"}
+STILL_SUPERLINEAR = {"downloads", "FROM b$V vs many stages"}
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))

@@ -131,15 +131,16 @@ class PatternMatcher:
 def load(dockerfile: str) -> PatternMatcher | None:
     """The ignore file BuildKit uses for a build of `dockerfile` with its directory as the context:
     `<Dockerfile>.dockerignore` next to it, else the context's `.dockerignore`; None when there is
-    none, it cannot be read, or Docker would refuse it."""
+    none, it is no regular file or larger than MAX_BYTES, or Docker would refuse it."""
+    from dlint.parsing.source import SourceError, read_bytes  # regular files only: a FIFO would hang the lint
+
     directory = os.path.dirname(dockerfile) or "."
     for candidate in (dockerfile + ".dockerignore", os.path.join(directory, ".dockerignore")):
-        try:
-            with open(candidate, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
-        except OSError:
+        if not os.path.lexists(candidate):
             continue
-        if len(data) > MAX_BYTES:
+        try:
+            data = read_bytes(candidate, MAX_BYTES, ".dockerignore")
+        except SourceError:
             return None
         try:
             return PatternMatcher(read_patterns(data.decode("utf-8", "replace")))

@@ -17,6 +17,10 @@ from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 
 _ROOT_ALL = frozenset({"*", "**", "**/*"})
+# Pattern tries one file may spend: every pattern is tried on every source and its parents, so
+# thousands of patterns against thousands of COPY lines stop here, unreported, instead of
+# taking time quadratic in the file (a real .dockerignore and Dockerfile use a tiny part of it).
+WORK_BUDGET = 500_000
 
 
 def _matcher(ctx: Context) -> dockerignore.PatternMatcher | None:
@@ -37,6 +41,7 @@ def copy_ignored_file(ctx: Context) -> Iterator[Violation]:
     if matcher is None or matcher.exclusions:
         return
     root_ignored = any(not p.exclusion and p.text in _ROOT_ALL for p in matcher.patterns)
+    left = WORK_BUDGET
     for instr in copies:
         sources, _ = copy_operands(instr, esc)
         for op in sources:
@@ -46,6 +51,9 @@ def copy_ignored_file(ctx: Context) -> Iterator[Violation]:
             path = dockerignore.clean(source)
             if path in (".", "/") and not root_ignored:
                 continue
+            left -= len(matcher.patterns) * (path.count("/") + 2)
+            if left < 0:
+                return
             if matcher.matches_or_parent_matches(path):
                 verb = "Add" if instr.keyword == "ADD" else "Copy"
                 yield ctx.violation(
