@@ -36,6 +36,14 @@ def copies(df: Dockerfile, keywords: tuple[str, ...] = ("COPY",)) -> Iterator[In
     return (i for i in df.instructions if i.keyword in keywords and i.stage >= 0)
 
 
+def copies_from(df: Dockerfile) -> Iterator[tuple[Instruction, tuple[str, int, int]]]:
+    """Each COPY with a literal `--from` name, and the flag (a `$` is a build argument: not resolved)."""
+    for instr in copies(df):
+        found = from_flag(instr)
+        if found is not None and "$" not in found[0]:
+            yield instr, found
+
+
 @rule("DL3020")
 def add_for_local_files(ctx: Context) -> Iterator[Violation]:
     for instr in copies(ctx.dockerfile, ("ADD",)):
@@ -128,10 +136,7 @@ def multiple_sources_need_directory(ctx: Context) -> Iterator[Violation]:
 @rule("DL3022")
 def copy_from_unknown_stage(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
-    for instr in copies(df):
-        found = from_flag(instr)
-        if found is None or "$" in found[0]:
-            continue
+    for instr, found in copies_from(df):
         source, start, end = found
         current = df.stages[instr.stage]
         target = stage_named(df, source)

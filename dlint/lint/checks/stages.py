@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.copy_add import copies
-from dlint.lint.checks.operands import copy_operands, from_flag, stage_named
+from dlint.lint.checks.copy_add import copies_from
+from dlint.lint.checks.operands import copy_operands, stage_named
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
@@ -34,10 +34,7 @@ def _empty(ctx: Context, stage: Stage) -> bool:
 @rule("DLR007")
 def copy_from_empty_stage(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
-    for instr in copies(df):
-        found = from_flag(instr)
-        if found is None or "$" in found[0]:
-            continue
+    for instr, found in copies_from(df):
         source = stage_named(df, found[0], before=instr.stage)
         paths, _ = copy_operands(instr, df.directives.escape)
         if any(p.value in ("/", ".", "./") for p in paths):  # the root of an empty stage copies nothing, and works
