@@ -145,6 +145,24 @@ def test_a_worker_that_dies_costs_only_its_file(tmp_path, monkeypatch, capsys):
     assert len({f["file"] for f in findings}) >= 30
 
 
+def test_a_worker_dying_while_the_reader_is_slow_costs_only_its_file(tmp_path, monkeypatch):
+    """The pool breaks while this process is busy writing an earlier result, so the next submission is the
+    first to see it: every file is still reported, once, in order, with only the dead worker's file lost."""
+    from dlint.lint.parallel import check_in_workers
+
+    root = tree(tmp_path / "repo", 40)
+    work = runner.plan([str(root)])
+    victim = work.files[4][0]  # in the third chunk of two: submitted ahead, not the one read first
+    crash_on(monkeypatch, victim, lambda: os._exit(9))
+    seen = []
+    for result in check_in_workers(work, 2):
+        if not seen:
+            time.sleep(1.0)  # a slow reader: the worker holding the victim dies meanwhile
+        seen.append(result)
+    assert [r.path for r in seen] == [path for path, _ in work.files]
+    assert [r.path for r in seen if r.crashes] == [victim]
+
+
 def test_a_crash_in_a_real_subprocess_still_writes_the_sarif(tmp_path):
     root = tree(tmp_path / "repo", 40)
     script = (

@@ -39,7 +39,7 @@ def check_in_workers(work: Plan, workers: int) -> Iterator[FileResult]:
         while chunks or pending:
             while chunks and len(pending) < IN_FLIGHT * workers:
                 chunk = chunks.popleft()
-                pending.append((chunk, None if chunk[0][0] == "-" else pool.submit(_check, chunk)))
+                pending.append((chunk, None if chunk[0][0] == "-" else _submit(pool, chunk)))
             chunk, future = pending.popleft()
             if future is None:
                 yield from (check_file(path, work.jobs[index]) for path, index in chunk)
@@ -49,14 +49,44 @@ def check_in_workers(work: Plan, workers: int) -> Iterator[FileResult]:
             except BrokenProcessPool:  # every pending chunk is lost with the pool: resubmit them to a new one
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool, done = _one_at_a_time(chunk, work.jobs, workers)
-                pending = deque((c, None if f is None else pool.submit(_check, c)) for c, f in pending)
+                pending = deque((c, f if f is None or _finished(f) else _submit(pool, c)) for c, f in pending)
             yield from done
     except BaseException:  # Ctrl-C, or the reader went away: stop the workers now, not after their chunks
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
+        _stop(pool)
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: list[tuple[str, int]]) -> Future:
+    """A worker may die between two submissions, and then submitting raises: the chunk's future fails
+    as one submitted before would, and is handled the same way when its turn comes."""
+    try:
+        return pool.submit(_check, chunk)
+    except BrokenProcessPool as exc:
+        lost: Future = Future()
+        lost.set_exception(exc)
+        return lost
+
+
+def _finished(future: Future) -> bool:
+    """Done with a result: a chunk the broken pool had already answered need not be checked again."""
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Terminate the workers. One killed half-way through sending a result leaves the pool's manager thread
+    waiting for the rest of it, and the interpreter waits for that thread at exit (a hang after Ctrl-C):
+    once the workers are gone, closing this process's end of the result pipe turns the wait into an
+    end-of-file, which the thread handles as a broken pool and ends."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+    results = getattr(pool, "_result_queue", None)
+    if results is not None:
+        results._writer.close()
 
 
 def _chunks(files: list[tuple[str, int]], workers: int) -> Iterator[list[tuple[str, int]]]:
@@ -86,7 +116,7 @@ def _one_at_a_time(
     done = []
     for item in chunk:
         try:
-            done.extend(pool.submit(_check, [item]).result())
+            done.extend(_submit(pool, [item]).result())
         except BrokenProcessPool:
             pool.shutdown(wait=False, cancel_futures=True)
             pool = _pool(jobs, workers)
