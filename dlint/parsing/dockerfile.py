@@ -82,6 +82,10 @@ class _Parser:
         self.instructions: list[Instruction] = []
         self.errors: list[ParseError] = []
         self.arg_defaults: dict[str, str] | None = None  # global ARG defaults, once a FROM needs them
+        # stage-name patterns (a name with an ARG of unknown value) -> the stages matched so far and
+        # how many aliased stages were compared: each pattern scans the stages once, not once per FROM
+        self._patterns: dict[str, tuple[re.Pattern[str], list[int], list[int]]] = {}
+        self._aliased: list[tuple[int, str]] = []  # (stage index, name) of every named stage, in order
 
     def parse(self) -> Dockerfile:
         self._check_line_lengths()
@@ -341,7 +345,9 @@ class _Parser:
 
     def _stages(self) -> list[Stage]:
         stages: list[Stage] = []
-        sources: list[list[int]] = []  # per stage: the earlier stages its FROM may name
+        # per stage: the earlier stages its FROM may name, as a prefix `found[:count]` of a list that
+        # FROM lines with the same name pattern share (their candidates would be quadratic in stages)
+        sources: list[Candidates] = []
         aliases: dict[str, list[int]] = {}  # stage name -> the stages so named, in order
         global_args: list[Instruction] = []
         reported_no_stage = False
@@ -349,11 +355,13 @@ class _Parser:
             if ins.keyword == "FROM":
                 stage = self._stage(ins, len(stages))
                 sources.append(self._base_candidates(stage.base, len(stages), aliases, global_args))
-                if len(sources[-1]) == 1:
-                    stage.parent = sources[-1][0]
+                found, count = sources[-1]
+                if count == 1:
+                    stage.parent = found[0]
                 stages.append(stage)
                 if stage.alias:
                     aliases.setdefault(stage.alias, []).append(stage.index)
+                    self._aliased.append((stage.index, stage.alias))
             elif not stages:
                 if ins.keyword == "ARG":
                     global_args.append(ins)
@@ -368,14 +376,21 @@ class _Parser:
             stages[-1].instructions.append(ins)
         if self.instructions and not stages and not reported_no_stage:
             self._error("dockerfile contains no stages to build", self.instructions[0].start_line)
-        used = {i for stage in stages for i in self._inputs(stage, aliases, global_args)}
-        used.update(i for found in sources for i in found)
+        inputs = [found for stage in stages for found in self._inputs(stage, aliases, global_args)]
+        used: set[int] = set()
+        for found, count in _longest_prefixes(inputs + sources):
+            used.update(found[:count])
         for stage in stages:
             stage.ships = stage.index not in used
+        marked: dict[int, int] = {}  # id of a shared list -> how long a prefix of it already ships
         for stage in reversed(stages):
             if stage.ships:
-                for index in sources[stage.index]:
-                    stages[index].ships = True
+                found, count = sources[stage.index]
+                done = marked.get(id(found), 0)
+                if count > done:
+                    for index in found[done:count]:
+                        stages[index].ships = True
+                    marked[id(found)] = count
         return stages
 
     def _stage(self, ins: Instruction, index: int) -> Stage:
@@ -400,7 +415,9 @@ class _Parser:
             from_instruction=ins,
         )
 
-    def _inputs(self, stage: Stage, aliases: dict[str, list[int]], global_args: list[Instruction]) -> list[int]:
+    def _inputs(
+        self, stage: Stage, aliases: dict[str, list[int]], global_args: list[Instruction]
+    ) -> list[Candidates]:
         """Earlier stages this one copies from (`COPY --from`) or mounts (`RUN --mount=from=`)."""
         names = [
             f.value for ins in stage.instructions if ins.keyword in ("COPY", "ADD") for f in ins.flags_named("from")
@@ -411,18 +428,18 @@ class _Parser:
             if ins.keyword == "RUN"
             for f in ins.flags_named("mount")
         ]
-        found: list[int] = []
+        found: list[Candidates] = []
         for name in filter(None, names):
             if name.isdigit():
-                found += [int(name)] if int(name) < stage.index else []
+                found.append(([int(name)], 1) if int(name) < stage.index else _NONE)
             else:
-                found += self._base_candidates(name, stage.index, aliases, global_args)
+                found.append(self._base_candidates(name, stage.index, aliases, global_args))
         return found
 
     def _base_candidates(
         self, base: str, before: int, aliases: dict[str, list[int]], global_args: list[Instruction]
-    ) -> list[int]:
-        """Indexes of the earlier stages a FROM image name can refer to.
+    ) -> Candidates:
+        """Indexes of the earlier stages a FROM image name can refer to, as `found[:count]`.
 
         BuildKit expands the name with the global ARGs before looking it up among
         stage names (case-insensitively). Defaults stand in for build arguments;
@@ -430,17 +447,37 @@ class _Parser:
         so `FROM binaries-$TARGETOS` can name every `binaries-*` stage.
         """
         if not aliases or not base:
-            return []
+            return _NONE
         expanded = base.lower()
         if any(ch in base for ch in "$'\"\\"):
             if self.arg_defaults is None:
                 self.arg_defaults = _global_defaults(global_args)
             expanded = _expand(base, self.arg_defaults).lower()
         if _UNKNOWN not in expanded:  # a name looked up, not every stage compared with it
-            named = aliases.get(expanded, [])
-            return named[: bisect.bisect_left(named, before)]
-        pattern = re.compile(".*".join(re.escape(part) for part in expanded.split(_UNKNOWN)), re.DOTALL)
-        return sorted(i for alias, found in aliases.items() if pattern.fullmatch(alias) for i in found if i < before)
+            named = aliases.get(expanded, [])  # only appended to, with later stages: the prefix stays
+            return named, bisect.bisect_left(named, before)
+        if expanded not in self._patterns:
+            pattern = re.compile(".*".join(re.escape(part) for part in expanded.split(_UNKNOWN)), re.DOTALL)
+            self._patterns[expanded] = (pattern, [], [0])
+        pattern, matched, scanned = self._patterns[expanded]
+        for index, alias in self._aliased[scanned[0] :]:  # the stages named since this pattern last looked
+            if pattern.fullmatch(alias):
+                matched.append(index)
+        scanned[0] = len(self._aliased)
+        return matched, bisect.bisect_left(matched, before)
+
+
+Candidates = tuple[list[int], int]  # stage indexes found[:count]; `found` may be shared and grow past count
+_NONE: Candidates = ([], 0)
+
+
+def _longest_prefixes(candidates: list[Candidates]) -> list[Candidates]:
+    """One entry per distinct list, its longest prefix: the same stages, each shared list walked once."""
+    longest: dict[int, Candidates] = {}
+    for found, count in candidates:
+        if count > longest.get(id(found), (found, -1))[1]:
+            longest[id(found)] = (found, count)
+    return list(longest.values())
 
 
 def _flag(word: FlagWord, smap: SourceMap) -> Flag:

@@ -4,6 +4,7 @@ after unpacking, gem documentation."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
@@ -105,16 +106,38 @@ def _unpacks(cmd: Command, name: str) -> bool:
                for w in cmd.args)
 
 
-def _removes(cmd: Command, name: str) -> bool:
-    if cmd.name != "rm":
-        return False
-    for w in cmd.args:
-        v = w.value
-        if v.startswith("-") or not v:
-            continue
-        if not w.literal or "*" in v or v == name or basename(v) == basename(name) or name.startswith(v.rstrip("/") + "/"):
+class _Removals:
+    """The `rm` commands of one script, indexed: whether one after command i removes a file, in time
+    linear in the name, not in the commands after it (a RUN of thousands of downloads was quadratic)."""
+
+    def __init__(self, commands: list[Command]) -> None:
+        self.any_file = -1  # the last rm of a wildcard or an unknown (non-literal) word
+        self.values: dict[str, int] = {}  # word -> the last rm naming it
+        self.basenames: dict[str, int] = {}
+        self.directories: dict[str, int] = {}  # word without trailing `/` -> the last rm naming it
+        for i, cmd in enumerate(commands):
+            if cmd.name != "rm":
+                continue
+            for w in cmd.args:
+                v = w.value
+                if v.startswith("-") or not v:
+                    continue
+                if not w.literal or "*" in v:
+                    self.any_file = i
+                self.values[v] = i
+                self.basenames[basename(v)] = i
+                self.directories[v.rstrip("/")] = i
+
+    def after(self, i: int, name: str) -> bool:
+        """Whether an rm after command i removes `name` (itself, its base name, or a directory above it)."""
+        if max(self.any_file, self.values.get(name, -1), self.basenames.get(basename(name), -1)) > i:
             return True
-    return False
+        slash = name.find("/")
+        while slash >= 0:
+            if self.directories.get(name[:slash], -1) > i:
+                return True
+            slash = name.find("/", slash + 1)
+        return False
 
 
 @rule("DLR004")
@@ -130,6 +153,7 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
         if script is None or script.errors:
             continue
         commands = script.commands
+        removals: _Removals | None = None
         for i, cmd in enumerate(commands):
             word = downloaded_file(cmd)
             if word is None:
@@ -137,8 +161,10 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             name = _file_name(word)
             if not name or not is_archive(name) or "$" in name:
                 continue
-            rest = commands[i + 1 :]
-            if not any(_unpacks(c, name) for c in rest) or any(_removes(c, name) for c in rest):
+            if not any(_unpacks(c, name) for c in itertools.islice(commands, i + 1, None)):
+                continue
+            removals = removals or _Removals(commands)
+            if removals.after(i, name):
                 continue
             if df.text.rfind(basename(name)) >= instr.end_offset:  # a later instruction names it
                 continue
