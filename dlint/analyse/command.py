@@ -222,6 +222,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
     try:
         outcome = build(request, tracker)
+        _platforms(engine, df, result)
         history = _measure(engine, df, options, outcome, result)
         if outcome.image_id:
             _probe(engine, df, options, prepared, result, build, err)
@@ -242,6 +243,24 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
     tie_findings(result)
     apply_budgets(df, options, prepared, result)
     return result
+
+
+def _platforms(engine, df: Dockerfile, result: AnalysisResult) -> None:
+    """DLB015 (InvalidBaseImagePlatform): each FROM's base image against the stage's platform, lint findings."""
+    from docker.errors import DockerException
+
+    from dlint.analyse import platform
+
+    def inspect(name: str) -> dict | None:
+        try:
+            return engine.api.inspect_image(name)
+        except DockerException:  # not there (BuildKit may keep it in its own store), or unreadable
+            return None
+
+    found = platform.findings(df, inspect, platform.engine_platform(engine.client.version()))
+    if found:
+        result.findings.extend(found)
+        result.findings.sort(key=Finding.sort_key)
 
 
 def _is_podman(engine) -> bool:

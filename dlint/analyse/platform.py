@@ -1,0 +1,112 @@
+"""BuildKit's InvalidBaseImagePlatform (DLB015), which needs the base images at hand: `dlint analyse` only.
+
+A stage's base image was pulled (or loaded) for one os/architecture while the
+stage is built for another: the `FROM --platform=` value when it is a constant,
+else the platform the engine builds for. A base dlint cannot inspect (scratch,
+another stage, a name with a variable, an image the engine does not have) says
+nothing.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from dlint.lint.check_directive import parse_check
+from dlint.lint.finding import Finding, Violation
+from dlint.model import Dockerfile
+
+CODE = "DLB015"
+
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm", "i386": "386"}
+
+
+def normalize(os_name: str, arch: str, variant: str | None = None) -> tuple[str, str, str]:
+    """(os, architecture, variant) as containerd compares them: arm64 is arm64/v8, aarch64 is arm64."""
+    os_name, arch, variant = os_name.lower(), arch.lower(), (variant or "").lower()
+    if arch == "armel" and not variant:
+        variant = "v6"
+    arch = _ARCH_ALIASES.get(arch, arch)
+    if arch == "arm64" and variant in ("8", "v8"):
+        variant = ""
+    if arch == "arm" and variant.isdigit():
+        variant = "v" + variant
+    if arch == "arm" and not variant:
+        variant = "v7"
+    return os_name, arch, variant
+
+
+def parse_platform(text: str, default_os: str = "linux") -> tuple[str, str, str] | None:
+    """`linux/arm64/v8`, `linux/amd64`, `arm64` (the os defaults); None for what is not a platform."""
+    parts = text.strip().split("/")
+    if not all(parts) or len(parts) > 3 or any("$" in p for p in parts):
+        return None
+    if len(parts) == 1:
+        return normalize(default_os, parts[0])
+    return normalize(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+
+def formatted(platform: tuple[str, str, str]) -> str:
+    return "/".join(p for p in platform if p)
+
+
+def image_platform(inspect: dict) -> tuple[str, str, str] | None:
+    """The platform `docker image inspect` gives (Os, Architecture, Variant); None when it names none."""
+    os_name, arch = inspect.get("Os") or "", inspect.get("Architecture") or ""
+    if not os_name or not arch:
+        return None
+    return normalize(os_name, arch, inspect.get("Variant"))
+
+
+def engine_platform(version: dict) -> tuple[str, str, str] | None:
+    """The platform the daemon builds for by default, from its /version answer."""
+    os_name, arch = version.get("Os") or "", version.get("Arch") or ""
+    return normalize(os_name, arch) if os_name and arch else None
+
+
+def findings(df: Dockerfile, inspect, target: tuple[str, str, str] | None,
+             stage_names: set[str] | None = None) -> list[Finding]:
+    """One DLB015 finding per FROM whose base image's platform is not the stage's.
+
+    `inspect(name)` returns the image's inspect dict or None (not there, not readable); `target` is the
+    build's platform; `stage_names` limits the check to the stages the build runs (all when None).
+    """
+    from dlint.lint.registry import all_rules
+
+    rule = all_rules()[CODE]
+    directive = parse_check(df.directives.check)
+    if directive.skips(rule):
+        return []
+    aliases = {s.alias for s in df.stages if s.alias}
+    found: list[Finding] = []
+    for stage in df.stages:
+        if stage_names is not None and stage.name not in stage_names:
+            continue
+        base = stage.base
+        if stage.parent is not None or not base or "$" in base or base.lower() in ("scratch", *aliases):
+            continue
+        if stage.platform is not None:
+            expected = parse_platform(stage.platform)
+            if expected is None:  # $BUILDPLATFORM, $TARGETPLATFORM, ...: not a constant dlint can compare
+                continue
+        else:
+            expected = target
+        if expected is None:
+            continue
+        data = inspect(base)
+        actual = image_platform(data) if data else None
+        if actual is None or actual == expected:
+            continue
+        instr = stage.from_instruction
+        message = (f"Base image {base} was pulled with platform {formatted(actual)!r}, "
+                   f"expected {formatted(expected)!r} for current build")
+        violation = Violation(CODE, message, instr.start_offset, instr.end_offset, instr.index)
+        from dlint.lint.engine import to_finding
+
+        found.append(to_finding(df, violation, rule, _Levels(), directive))
+    return found
+
+
+class _Levels:
+    """Selection's shape for to_finding: the page's level (analyse lints with the default selection)."""
+
+    levels: ClassVar[dict] = {}
