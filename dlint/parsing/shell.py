@@ -58,7 +58,7 @@ _Body = tuple[str, Mapper, bool]
 _Marker = tuple[int, int, _Body]  # a Dockerfile heredoc: marker span in the command line, body
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a long RUN holds one per word
 class Word:
     raw: str  # as written
     value: str  # quotes removed, escapes resolved, expansions kept verbatim
@@ -255,10 +255,11 @@ class _Tok:
 
     __slots__ = ("raw", "value", "literal", "start", "end", "index", "mapper", "_word")
 
-    def __init__(self, raw: str, value: str, literal: bool, start: int, end: int, index: list[int],
-                 mapper: Mapper) -> None:
-        self.raw, self.value, self.literal, self.start, self.end = raw, value, literal, start, end
-        self.index = index  # for each character of value, its index in the parsed text
+    def __init__(self, raw: str, value: str, literal: bool, start: int, end: int,
+                 index: list[int] | Callable[[], list[int]], mapper: Mapper) -> None:
+        self.raw = value if raw == value else raw  # one string, not two, for a plain word
+        self.value, self.literal, self.start, self.end = value, literal, start, end
+        self.index = index  # for each character of value, its index in the parsed text (or how to get it)
         self.mapper = mapper
         self._word: Word | None = None
 
@@ -270,6 +271,8 @@ class _Tok:
 
     def inner(self) -> Mapper:
         """Maps positions in `value` to the file: lets `sh -c STRING` be parsed in place."""
+        if callable(self.index):  # built only here: a list of ints per character is most of a token's size
+            self.index = self.index()
         index, outer = self.index, self.mapper
         if not index:
             return lambda _i: outer(self.start)
@@ -289,12 +292,17 @@ class _Source:
 
     def token(self, node: Node) -> _Tok:
         chars: list[str] = []
-        index: list[int] = []
-        literal = self._decode(node, chars, index)
+        literal = self._decode(node, chars, None)
         start, end = self.span(node)
-        return _Tok(self.text[start:end], "".join(chars), literal, start, end, index, self.mapper)
+        return _Tok(self.text[start:end], "".join(chars), literal, start, end, lambda: self._index(node), self.mapper)
 
-    def _decode(self, node: Node, chars: list[str], index: list[int]) -> bool:
+    def _index(self, node: Node) -> list[int]:
+        """For each character of the token's value, its index in the text: asked only of `sh -c` strings."""
+        index: list[int] = []
+        self._decode(node, [], index)
+        return index
+
+    def _decode(self, node: Node, chars: list[str], index: list[int] | None) -> bool:
         kind = node.type
         start, end = self.span(node)
         text = self.text
@@ -331,11 +339,12 @@ class _Source:
         self._unescape(pos, end, chars, index, None)
         return literal
 
-    def _copy(self, start: int, end: int, chars: list[str], index: list[int]) -> None:
+    def _copy(self, start: int, end: int, chars: list[str], index: list[int] | None) -> None:
         chars.append(self.text[start:end])
-        index.extend(range(start, end))
+        if index is not None:
+            index.extend(range(start, end))
 
-    def _unescape(self, start: int, end: int, chars: list[str], index: list[int], only: str | None) -> None:
+    def _unescape(self, start: int, end: int, chars: list[str], index: list[int] | None, only: str | None) -> None:
         """Resolve backslashes; inside double quotes (`only`) just before those characters."""
         text, i = self.text, start
         if text.find("\\", start, end) < 0:
@@ -350,14 +359,16 @@ class _Source:
                     continue
                 if only is None or nxt in only:
                     chars.append(nxt)
-                    index.append(i + 1)
+                    if index is not None:
+                        index.append(i + 1)
                     i += 2
                     continue
             chars.append(ch)
-            index.append(i)
+            if index is not None:
+                index.append(i)
             i += 1
 
-    def _ansi_c(self, start: int, end: int, chars: list[str], index: list[int]) -> None:
+    def _ansi_c(self, start: int, end: int, chars: list[str], index: list[int] | None) -> None:
         text, i = self.text, start
         while i < end:
             ch, at = text[i], i
@@ -374,7 +385,8 @@ class _Source:
                 else:
                     ch = "\\" + esc
             chars.append(ch)
-            index.extend([at] * len(ch))
+            if index is not None:
+                index.extend([at] * len(ch))
 
 
 # --- building commands ---------------------------------------------------------
