@@ -32,7 +32,7 @@ class CheckDirective:
     def skips(self, rule: Rule) -> bool:
         if rule.code in EXPERIMENTAL:
             return False  # `skip` never reaches an experimental check; `experimental` decides (enables)
-        return rule.buildkit and (self.skip_all or rule.code in self.skip)
+        return (self.skip_all or rule.code in self.skip) and rule.buildkit
 
     def enables(self, rule: Rule) -> bool:
         """The file turns on an experimental BuildKit check the selection may leave off (DLB014 is opt-in)."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from collections.abc import Callable
 from typing import Any
 
 from dlint.lint.environment import Environment
@@ -91,15 +91,23 @@ class Context:
             self.memo[(test, stage.index)] = table
         return table.get(instr.index)
 
-    def runs(self) -> list[Instruction]:
+    def runs(self) -> tuple[Instruction, ...]:
         """Every RUN in file order, `ONBUILD RUN` triggers included: what a RUN rule finds in a
-        trigger lands on the ONBUILD, since the trigger carries its index."""
-        out = []
-        for instr in self.dockerfile.instructions:
-            run = instr.trigger if instr.keyword == "ONBUILD" else instr
-            if run is not None and run.keyword == "RUN":
-                out.append(run)
-        return out
+        trigger lands on the ONBUILD, since the trigger carries its index. Listed once per file."""
+        found = self.memo.get(Context.runs)
+        if found is None:
+            found = self.memo[Context.runs] = tuple(_runs(self.dockerfile))
+        return found
+
+    def all_package_commands(self) -> tuple[tuple[Instruction, packages.PackageCommand], ...]:
+        """Every RUN's package-manager commands in file order, listed once per file: the package
+        rules each filter it by manager and subcommand."""
+        found = self.memo.get(Context.all_package_commands)
+        if found is None:
+            found = self.memo[Context.all_package_commands] = tuple(
+                (instr, pc) for instr in self.runs() for pc in self.package_commands(instr)
+            )
+        return found
 
     def violation(
         self,
@@ -140,3 +148,10 @@ class ScriptCache:
     def next_lint(self) -> None:
         """Start a lint: what the previous one used is what may be reused."""
         self._old, self._new = self._new, {}
+
+
+def _runs(df: Dockerfile) -> Iterator[Instruction]:
+    for instr in df.instructions:
+        run = instr.trigger if instr.keyword == "ONBUILD" else instr
+        if run is not None and run.keyword == "RUN":
+            yield run

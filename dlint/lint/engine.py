@@ -12,7 +12,7 @@ from dlint.lint import shellcheck
 from dlint.lint.check_directive import CheckDirective, parse_check
 from dlint.lint.context import Context, ScriptCache
 from dlint.lint.finding import Anchor, Finding, Level, Replacement, Violation
-from dlint.lint.registry import Rule, all_rules
+from dlint.lint.registry import CheckFn, Rule, all_rules
 from dlint.model import Dockerfile, ParseError
 
 PARSE_ERROR = "DL1000"
@@ -75,11 +75,7 @@ def lint(
     refused = {e.instruction for e in df.errors if e.instruction >= 0}  # BuildKit stops there: nothing else to say
     crashes: list[RuleCrash] = []
     directive = parse_check(df.directives.check)
-    for code, rule in rules.items() if df.instructions else ():
-        wanted = (code in selection.codes and not directive.skips(rule)) or directive.enables(rule)
-        check = rule.check if wanted else None
-        if check is None:
-            continue
+    for code, check in _checks(selection.codes, directive) if df.instructions else ():
         try:
             violations = list(check(ctx))
         except Exception as exc:  # noqa: BLE001 - one broken rule must not hide the others
@@ -107,6 +103,18 @@ def lint(
             pragma = ctx.pragmas.suppression(df, finding.code, instruction)
             finding.suppressed = pragma.justification if pragma else None
     return [f for f, _ in found], crashes
+
+
+@cache
+def _checks(codes: frozenset[str], directive: CheckDirective) -> tuple[tuple[str, CheckFn], ...]:
+    """The checks to run, in code order: worked out once per selection and `# check=` directive
+    (nearly every file has the same two), not once per rule and file."""
+    return tuple(
+        (code, rule.check)
+        for code, rule in all_rules().items()
+        if rule.check is not None
+        and ((code in codes and not directive.skips(rule)) or directive.enables(rule))
+    )
 
 
 def _identify(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:

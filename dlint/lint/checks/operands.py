@@ -29,6 +29,8 @@ def unquote(word: str, escape: str = "\\") -> str:
 
     With a backtick escape (Windows files) a backslash is an ordinary character: `C:\\app`.
     """
+    if escape not in word and "'" not in word and '"' not in word:
+        return word  # nothing to remove: most operands
     out: list[str] = []
     quote = ""
     i = 0

@@ -31,10 +31,9 @@ def installs(
     ctx: Context, managers: Collection[str], subcommands: Collection[str]
 ) -> Iterator[tuple[Instruction, PackageCommand]]:
     """Every `manager subcommand` command of every RUN, in file order."""
-    for instr in ctx.runs():
-        for pc in ctx.package_commands(instr):
-            if pc.manager in managers and pc.subcommand in subcommands:
-                yield instr, pc
+    for instr, pc in ctx.all_package_commands():
+        if pc.manager in managers and pc.subcommand in subcommands:
+            yield instr, pc
 
 
 def has_option(pc: PackageCommand, *names: str) -> bool:
