@@ -147,6 +147,19 @@ def downloads(n: int) -> str:
     return f"FROM debian\n{runs}RUN {chain}\n"
 
 
+def downloads_kept(n: int) -> str:
+    """One RUN chaining thousands of downloads that are never unpacked, checked or removed."""
+    chain = " && ".join(f"curl -o a{i}.tar.gz http://example.com/a{i}.tar.gz" for i in range(n))
+    return f"FROM debian\nRUN {chain} && ls\n"
+
+
+def downloads_verified(n: int) -> str:
+    """Thousands of signature downloads, each verified later in the same RUN, keys fetched over http."""
+    fetch = " && ".join(f"wget http://example.com/a{i}.tar.gz.asc" for i in range(n))
+    verify = " && ".join(f"gpg --verify a{i}.tar.gz.asc" for i in range(n))
+    return f"FROM debian\nRUN {fetch} && {verify}\n"
+
+
 def stage_chain(n: int) -> str:
     """Each stage FROM the one before, copying from it, with a relative WORKDIR and a pip install."""
     body = "COPY --from=s{p} /a /a\nWORKDIR rel{i}\nCOPY x y{i}\nRUN pip install p{i}\n"
@@ -186,6 +199,8 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "RUNs with mounts": (mount_runs, 1000, False),
     ".dockerignore vs COPY lines": (dockerignore_copies, 1000, False),
     "downloads": (downloads, 1000, False),
+    "downloads never unpacked": (downloads_kept, 1000, False),
+    "downloads verified later": (downloads_verified, 1000, False),
     "stages FROM the one before": (stage_chain, 500, False),
     "FROM b$V vs many stages": (stage_arg_names, 500, False),
 }

@@ -152,6 +152,10 @@ def test_research_rules(code, text, expected):
     (D + "RUN curl -fsSLo /t.tgz https://x/t.tgz && tar -xzf /t.tgz && rm -rf /t*\n", []),
     (D + "RUN curl -fsSLo /t.tgz https://x/t.tgz && tar -xzf /t.tgz\nRUN rm /t.tgz\n", []),  # a later RUN
     (D + "RUN curl -fsSLo /t.tgz https://x/t.tgz\n", []),  # kept, not unpacked: maybe on purpose
+    (D + "RUN curl -fsSLo /t.tgz https://x/t.tgz && tar -xzf/t.tgz\n", ["/t.tgz"]),  # attached -fNAME
+    (D + "RUN cd /o && curl -fsSLO https://x/t.tgz && tar -C /opt -xzf /o/t.tgz\n", ["https://x/t.tgz"]),
+    (D + "RUN tar -xzf /t.tgz && curl -fsSLo /t.tgz https://x/t.tgz\n", []),  # unpacked before: not this one
+    (D + "RUN curl -fsSLo /t.tgz https://x/t.tgz && tar -tzf /u.tgz\n", []),  # another archive
 ])
 def test_archive_kept_after_unpacking(text, expected):
     assert spans(text, "DLR004") == expected
