@@ -182,6 +182,13 @@ def test_env_and_arg_count_only_before_the_run_and_in_their_stage():
     assert [f.line for f in pins(text)] == [4]
 
 
+def test_env_through_a_chain_of_stages_is_the_nearest_stage_that_sets_it():
+    text = (f"FROM debian:12 AS a\nENV P=curl\nFROM a AS b\nRUN {APT} $P\nENV P=wget=1.21-1\n"
+            f"FROM b AS c\nFROM c AS d\nRUN {APT} $P\nFROM a AS e\nRUN {APT} $P\nFROM debian:12\nRUN {APT} $P\n")
+    # b's RUN and e see a's curl; d sees b's pinned wget (through c); the last stage builds on no stage.
+    assert [f.line for f in pins(text)] == [4, 10]
+
+
 def test_a_variable_of_another_run_is_unknown_unless_env():
     text = f"FROM debian:12\nRUN PKGS=curl\nRUN {APT} $PKGS\n"
     assert pins(text) == []

@@ -27,6 +27,7 @@ class Environment:
         self._parents = [stage.parent for stage in df.stages]
         self._env: list[_Events] = [{} for _ in df.stages]
         self._arg: list[_Events] = [{} for _ in df.stages]
+        self._final_env: dict[tuple[int, str], tuple[bool, str | None]] = {}  # (stage, name) -> _final's answer
         escape = df.directives.escape
         globals_: dict[str, str | None] = {}
         for instr in df.instructions:
@@ -42,19 +43,39 @@ class Environment:
                 values = instr.values
                 for i in range(0, len(values) - 2, 3):
                     _add(self._env[instr.stage], values[i], instr.index, _literal(values[i + 1], escape))
+        self._env_names = {name for env in self._env for name in env}
 
     def value(self, stage: int, index: int, name: str) -> str | None:
         """The value `name` has for the shell of instruction `index` of `stage`; None when unknown."""
         if stage < 0:
             return None
+        found, value = _last(self._env[stage].get(name), index)  # ENV: this stage so far,
+        if found:
+            return value
+        parent = self._parents[stage]
+        inherits = parent is not None and name in self._env_names
+        found, value = self._final(parent, name) if inherits else (False, None)  # then what it builds on
+        return value if found else _last(self._arg[stage].get(name), index)[1]
+
+    def _final(self, stage: int, name: str) -> tuple[bool, str | None]:
+        """(set, value) of `name` at the end of `stage` or the stages it builds on. Remembered per stage and
+        name, so a chain of thousands of stages is walked once per name, not once per look-up."""
+        walked: list[int] = []
         at: int | None = stage
-        limit = index
-        while at is not None:  # ENV: this stage so far, then the stages it builds on
-            found, value = _last(self._env[at].get(name), limit)
-            if found:
-                return value
-            at, limit = self._parents[at], sys.maxsize  # a parent stage is complete
-        return _last(self._arg[stage].get(name), index)[1]
+        answer: tuple[bool, str | None] = (False, None)
+        while at is not None:
+            known = self._final_env.get((at, name))
+            if known is not None:
+                answer = known
+                break
+            walked.append(at)
+            answer = _last(self._env[at].get(name), sys.maxsize)
+            if answer[0]:
+                break
+            at = self._parents[at]
+        for done in walked:
+            self._final_env[done, name] = answer
+        return answer
 
 
 def _literal(raw: str, escape: str) -> str | None:
