@@ -160,6 +160,11 @@ def downloads_verified(n: int) -> str:
     return f"FROM debian\nRUN {fetch} && {verify}\n"
 
 
+def expose_protocols(n: int) -> str:
+    """One EXPOSE of thousands of ports with upper-case protocols, each a finding with a fix."""
+    return "FROM debian\nEXPOSE " + " ".join(f"{i}/TCP" for i in range(n)) + "\n"
+
+
 def stage_chain(n: int) -> str:
     """Each stage FROM the one before, copying from it, with a relative WORKDIR and a pip install."""
     body = "COPY --from=s{p} /a /a\nWORKDIR rel{i}\nCOPY x y{i}\nRUN pip install p{i}\n"
@@ -201,6 +206,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "downloads": (downloads, 1000, False),
     "downloads never unpacked": (downloads_kept, 1000, False),
     "downloads verified later": (downloads_verified, 1000, False),
+    "EXPOSE of many /TCP ports": (expose_protocols, 4000, False),
     "stages FROM the one before": (stage_chain, 500, False),
     "FROM b$V vs many stages": (stage_arg_names, 500, False),
 }

@@ -42,6 +42,12 @@ def test_case_fixes_change_only_the_case():
     assert fixed == "FROM debian:bookworm-slim AS b\nRUN true\nEXPOSE 80/tcp\n"
 
 
+def test_expose_fix_lowers_each_written_protocol_even_when_repeated():
+    text = "FROM debian\nEXPOSE 8080/udp 80/TCP 80/TCP \\\n  443/Udp\n"
+    fixed = fix_text(text, "Dockerfile", Selection(frozenset({"DLB003"})))[0].text
+    assert fixed == "FROM debian\nEXPOSE 8080/udp 80/tcp 80/tcp \\\n  443/udp\n"
+
+
 def test_check_directive_skips_named_checks_by_their_buildkit_names():
     text = "# check=skip=FromAsCasing, StageNameCasing\n" + MIXED
     assert [c for _, _, c in seen(text)] == ["DL4000", "DLB004", "DLB003"]

@@ -74,11 +74,13 @@ def expose_proto_casing(ctx: Context) -> Iterator[Violation]:
     for instr in ctx.dockerfile.instructions:
         if instr.keyword != "EXPOSE":
             continue
+        pos = 0  # words are searched left to right: `EXPOSE 80/TCP 80/TCP` fixes each, in linear time
         for word in instr.values:
+            at = instr.args.value.find(word, pos)
+            pos = at + len(word) if at >= 0 else pos
             m = _PROTO.search(word)
             if m is None or m.group(1) == m.group(1).lower():
                 continue
-            at = instr.args.value.find(word)
             fix = None
             if at >= 0:
                 start = instr.args.source_offset(at + m.start(1))
