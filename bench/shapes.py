@@ -160,6 +160,13 @@ def downloads_verified(n: int) -> str:
     return f"FROM debian\nRUN {fetch} && {verify}\n"
 
 
+def installs_and_removals(n: int) -> str:
+    """One RUN of thousands of pip and apt installs, each followed by an `rm -rf` of something else and a purge."""
+    steps = (f"pip install --extra-index-url http://x/{i} p{i} && apt-get install -y a{i} && rm -rf /tmp/t{i}"
+             for i in range(n))
+    return "FROM debian\nRUN " + " && ".join(steps) + " && pip cache purge\n"
+
+
 def expose_protocols(n: int) -> str:
     """One EXPOSE of thousands of ports with upper-case protocols, each a finding with a fix."""
     return "FROM debian\nEXPOSE " + " ".join(f"{i}/TCP" for i in range(n)) + "\n"
@@ -207,6 +214,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "downloads never unpacked": (downloads_kept, 1000, False),
     "downloads verified later": (downloads_verified, 1000, False),
     "EXPOSE of many /TCP ports": (expose_protocols, 4000, False),
+    "installs, each a later rm": (installs_and_removals, 1000, False),
     "stages FROM the one before": (stage_chain, 500, False),
     "FROM b$V vs many stages": (stage_arg_names, 500, False),
 }

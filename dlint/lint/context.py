@@ -30,8 +30,8 @@ class Context:
         instructions = self.dockerfile.instructions
         return instr.index < len(instructions) and instructions[instr.index].trigger is instr
 
-    def _key(self, instr: Instruction) -> tuple[int, bool]:
-        """A trigger shares its ONBUILD's index, so the caches tell the two apart."""
+    def key(self, instr: Instruction) -> tuple[int, bool]:
+        """Per-instruction caches key on this: a trigger shares its ONBUILD's index, so the key tells the two apart."""
         return instr.index, self.is_trigger(instr)
 
     def shell(self, instr: Instruction) -> tuple[str, ...]:
@@ -41,7 +41,7 @@ class Context:
 
     def script(self, instr: Instruction) -> shell.Script | None:
         """The shell view of a RUN, parsed once and shared by every rule."""
-        key = self._key(instr)
+        key = self.key(instr)
         if key not in self._scripts:
             run_shell = self.shell(instr)
             if self.reuse is None:
@@ -71,7 +71,7 @@ class Context:
 
     def package_commands(self, instr: Instruction) -> tuple[packages.PackageCommand, ...]:
         """The RUN's package-manager commands, read once: most package rules ask for them."""
-        key = self._key(instr)
+        key = self.key(instr)
         if key not in self._packages:
             script = self.script(instr)
             outer = expansion.nothing if self.is_trigger(instr) else partial(self.env_value, instr)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from dlint.lint.checks.copy_add import basename, copies, is_archive
 from dlint.lint.checks.operands import copy_operands
+from dlint.lint.checks.removals import removals
 from dlint.lint.checks.run_commands import commands_named, short_options
 from dlint.lint.checks.verification import CURL_VALUES, long_option, option_words
 from dlint.lint.context import Context
@@ -117,40 +118,6 @@ class _Unpacks:
         return self.last.get(basename(name), -1) > i
 
 
-class _Removals:
-    """The `rm` commands of one script, indexed: whether one after command i removes a file, in time
-    linear in the name, not in the commands after it (a RUN of thousands of downloads was quadratic)."""
-
-    def __init__(self, commands: list[Command]) -> None:
-        self.any_file = -1  # the last rm of a wildcard or an unknown (non-literal) word
-        self.values: dict[str, int] = {}  # word -> the last rm naming it
-        self.basenames: dict[str, int] = {}
-        self.directories: dict[str, int] = {}  # word without trailing `/` -> the last rm naming it
-        for i, cmd in enumerate(commands):
-            if cmd.name != "rm":
-                continue
-            for w in cmd.args:
-                v = w.value
-                if v.startswith("-") or not v:
-                    continue
-                if not w.literal or "*" in v:
-                    self.any_file = i
-                self.values[v] = i
-                self.basenames[basename(v)] = i
-                self.directories[v.rstrip("/")] = i
-
-    def after(self, i: int, name: str) -> bool:
-        """Whether an rm after command i removes `name` (itself, its base name, or a directory above it)."""
-        if max(self.any_file, self.values.get(name, -1), self.basenames.get(basename(name), -1)) > i:
-            return True
-        slash = name.find("/")
-        while slash >= 0:
-            if self.directories.get(name[:slash], -1) > i:
-                return True
-            slash = name.find("/", slash + 1)
-        return False
-
-
 @rule("DLR004")
 def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
     """Downloaded, unpacked, and left in the layer: the archive's bytes ship twice (packed and unpacked).
@@ -165,7 +132,6 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             continue
         commands = script.commands
         unpacks: _Unpacks | None = None
-        removals: _Removals | None = None
         for i, cmd in enumerate(commands):
             word = downloaded_file(cmd)
             if word is None:
@@ -176,8 +142,8 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             unpacks = unpacks or _Unpacks(commands)
             if not unpacks.after(i, name):
                 continue
-            removals = removals or _Removals(commands)
-            if removals.after(i, name):
+            removed = removals(ctx, instr)
+            if removed is not None and removed.file_after(i, name):
                 continue
             if df.text.rfind(basename(name)) >= instr.end_offset:  # a later instruction names it
                 continue

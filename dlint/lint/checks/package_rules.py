@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 
+from dlint.lint.checks.removals import find_deleted, recursive_targets, removals
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.model import Instruction
@@ -156,19 +157,10 @@ def removes(cmd: Command, dirs: Collection[str]) -> bool:
 
     A `find` counts only at one of `dirs` itself: below a parent, its tests may pick anything.
     """
-    words = [w.value for w in cmd.args]
-    if cmd.name == "find":
-        return bool(words) and "-delete" in words and words[0].rstrip("/") in {d.rstrip("/") for d in dirs}
-    if cmd.name != "rm":
-        return False
-    flags = [w for w in words if w.startswith("-") and w != "-"]
-    if not any(f == "--recursive" or (not f.startswith("--") and ("r" in f or "R" in f)) for f in flags):
-        return False
-    for target in (w for w in words if not w.startswith("-")):
-        target = target.removesuffix("*").rstrip("/")
-        if target and any(d == target or d.startswith(target + "/") for d in dirs):
-            return True
-    return False
+    found = find_deleted(cmd)
+    if found is not None:
+        return found in {d.rstrip("/") for d in dirs}
+    return any(d == t or d.startswith(t + "/") for t in recursive_targets(cmd) for d in dirs)
 
 
 def ships(ctx: Context, instr: Instruction) -> bool:
@@ -186,8 +178,8 @@ def kept_out(ctx: Context, instr: Instruction, after: int, dirs: Collection[str]
     mounts = cache_mounts(instr)
     if any(under(d, mounts) for d in dirs):
         return True
-    script = ctx.script(instr)
-    return script is not None and any(c.start_offset > after and removes(c, dirs) for c in script.commands)
+    removed = removals(ctx, instr)
+    return removed is not None and removed.tree_after(after, dirs)
 
 
 def missing_cleanup(

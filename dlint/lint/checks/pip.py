@@ -81,11 +81,17 @@ def cache_outside_layer(ctx: Context, instr: Instruction, pc: PackageCommand) ->
         return True
     if kept_out(ctx, instr, start, (*HOME_CACHES, *chosen)):
         return True
-    return any(
-        p.manager == "pip" and p.subcommand == "cache" and p.command.start_offset > start
-        and any(w.value == "purge" for w in p.packages)
-        for p in ctx.package_commands(instr)
-    )  # fmt: skip
+    return _last_purge(ctx, instr) > start
+
+
+def _last_purge(ctx: Context, instr: Instruction) -> int:
+    """Offset of the RUN's last `pip cache purge` (-1: none), found once per RUN, not once per install."""
+    key = (_last_purge, *ctx.key(instr))
+    if key not in ctx.memo:
+        ctx.memo[key] = max((p.command.start_offset for p in ctx.package_commands(instr)
+                             if p.manager == "pip" and p.subcommand == "cache"
+                             and any(w.value == "purge" for w in p.packages)), default=-1)  # fmt: skip
+    return ctx.memo[key]
 
 
 @rule("DL3042")
