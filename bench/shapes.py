@@ -167,6 +167,11 @@ def installs_and_removals(n: int) -> str:
     return "FROM debian\nRUN " + " && ".join(steps) + " && pip cache purge\n"
 
 
+def assignments_in_a_list(n: int) -> str:
+    """One RUN of thousands of `D=$(mktemp -d)` joined by `&&`: a deep list, each assignment a variable binding."""
+    return "FROM debian\nRUN " + " && ".join(f"D{i}=$(mktemp -d)" for i in range(n)) + "\n"
+
+
 def expose_protocols(n: int) -> str:
     """One EXPOSE of thousands of ports with upper-case protocols, each a finding with a fix."""
     return "FROM debian\nEXPOSE " + " ".join(f"{i}/TCP" for i in range(n)) + "\n"
@@ -215,6 +220,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "downloads verified later": (downloads_verified, 1000, False),
     "EXPOSE of many /TCP ports": (expose_protocols, 4000, False),
     "installs, each a later rm": (installs_and_removals, 1000, False),
+    "assignments in one && list": (assignments_in_a_list, 2000, False),
     "stages FROM the one before": (stage_chain, 500, False),
     "FROM b$V vs many stages": (stage_arg_names, 500, False),
 }

@@ -415,17 +415,22 @@ class _Walker:
         src = _Source(text, mapper, _char_index(text, data))
         stdin = _attach(root, src, markers) if markers else {}
         skip: set[int] = set()  # heredoc bodies already parsed as a shell's stdin
-        stack = [(node, flags, place) for node, place in reversed(self._top_level(root, knowable))]
+        # Each node travels with its parent: tree-sitter's `node.parent` walks down from the root, so
+        # asking it of thousands of commands in one list was quadratic. A top-level element's parent
+        # (the program or its list) matters to no one: None.
+        stack: list[tuple[Node, _Flags, Place, Node | None]] = [
+            (node, flags, place, None) for node, place in reversed(self._top_level(root, knowable))]
         while stack:
-            node, fl, place = stack.pop()
+            node, fl, place, parent = stack.pop()
             kind = node.type
             if node.id in skip or kind == "comment":
                 continue
             children: list[Node] = node.children
             if kind == "command":
-                self._command(src, node, wrappers, fl, depth, _Stdin(src, node, skip, stdin.get(node.id)), place)
+                stdin_of = _Stdin(src, node, parent, skip, stdin.get(node.id))
+                self._command(src, node, wrappers, fl, depth, stdin_of, place)
             elif kind in _BINDERS:
-                self._bind(src, node, place)
+                self._bind(src, node, parent, place)
             elif kind == "pipeline":
                 self.has_pipe = True
                 fl = _Flags(True, fl.negated, fl.in_condition)
@@ -440,10 +445,10 @@ class _Walker:
             if kind in _CONDITION_OWNERS:
                 cut = next((i for i, c in enumerate(children) if c.type in _CONDITION_ENDS), 0)
                 cond = _Flags(fl.in_pipeline, fl.negated, True)
-                stack.extend((c, fl, place) for c in reversed(children[cut:]) if c.child_count)
-                stack.extend((c, cond, place) for c in reversed(children[:cut]) if c.child_count)
+                stack.extend((c, fl, place, node) for c in reversed(children[cut:]) if c.child_count)
+                stack.extend((c, cond, place, node) for c in reversed(children[:cut]) if c.child_count)
                 continue
-            stack.extend((c, fl, place) for c in reversed(children) if c.child_count)  # leaves hold no commands
+            stack.extend((c, fl, place, node) for c in reversed(children) if c.child_count)  # leaves hold no commands
 
     def _top_level(self, root: Node, knowable: bool) -> list[tuple[Node, Place]]:
         """The elements of each top-level and-or list, with their places in it."""
@@ -464,13 +469,12 @@ class _Walker:
                                         knowable)))
         return out
 
-    def _bind(self, src: _Source, node: Node, place: Place) -> None:
+    def _bind(self, src: _Source, node: Node, parent: Node | None, place: Place) -> None:
         """Record what an assignment, declaration, `unset`, loop variable or `${X:=...}` does to variables."""
         kind = node.type
         bind = self.bindings.append
         at = src.mapper(src.span(node)[0])
         if kind == "variable_assignment":
-            parent = node.parent
             if parent is None or parent.type not in ("command", "declaration_command"):  # `A=1 cmd`: cmd's own
                 name, value = _assigned(src, node)
                 bind(Binding(name, value, at, place))
@@ -585,17 +589,18 @@ class _Walker:
 class _Stdin:
     """Where a shell command's stdin script comes from: a heredoc or a here-string."""
 
-    __slots__ = ("src", "node", "skip", "dockerfile_heredoc")
+    __slots__ = ("src", "node", "parent", "skip", "dockerfile_heredoc")
 
-    def __init__(self, src: _Source, node: Node, skip: set[int], dockerfile_heredoc: _Body | None) -> None:
-        self.src, self.node, self.skip = src, node, skip
+    def __init__(self, src: _Source, node: Node, parent: Node | None, skip: set[int],
+                 dockerfile_heredoc: _Body | None) -> None:
+        self.src, self.node, self.parent, self.skip = src, node, parent, skip
         self.dockerfile_heredoc = dockerfile_heredoc
 
     def script(self) -> _Body | None:
         if self.dockerfile_heredoc is not None:
             return self.dockerfile_heredoc
         redirects = [c for c in self.node.children if c.type == "herestring_redirect"]
-        parent = self.node.parent
+        parent = self.parent
         if parent is not None and parent.type == "redirected_statement":
             redirects += [c for c in parent.children if c.type in ("heredoc_redirect", "herestring_redirect")]
         for redirect in redirects:
@@ -857,14 +862,13 @@ def _attach(root: Node, src: _Source, markers: Sequence[_Marker]) -> dict[int, _
     One sweep over the commands in source order (markers come in source order), so thousands
     of markers and commands stay n log n."""
     spans: list[tuple[int, int, Node]] = []  # statement span (redirects included) of each command
-    stack = [root]
+    stack: list[tuple[Node, Node | None]] = [(root, None)]  # with its parent (`node.parent` walks from the root)
     while stack:
-        node = stack.pop()
+        node, parent = stack.pop()
         if node.type == "command":
-            parent = node.parent
             outer = parent if parent is not None and parent.type == "redirected_statement" else node
             spans.append((*src.span(outer), node))
-        stack.extend(node.children)
+        stack.extend((c, node) for c in node.children)
     spans.sort(key=lambda span: span[0])
     starts = [s for s, _, _ in spans]
     by_end = sorted(range(len(spans)), key=lambda k: spans[k][1])
