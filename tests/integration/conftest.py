@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from analyse_support import FIXTURES, KeptImages, Run, dlint, engine_state
+
+if os.path.ismount("/sys/fs/cgroup/unified"):  # hybrid cgroups: see podman-runc.conf (every podman the tests start)
+    os.environ.setdefault("CONTAINERS_CONF", str(Path(__file__).with_name("podman-runc.conf")))
 
 
 @dataclass(frozen=True)

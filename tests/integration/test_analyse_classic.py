@@ -142,9 +142,10 @@ def test_ctrl_c_stops_the_build_cleans_up_and_exits_130(engine):
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # a loaded 2-core CI machine is slow to start a build
         while not any("sleep 60" in c["Command"] for c in engine.api.containers()
                       if c["Id"] not in before[0]):  # this build's RUN is up (not another run's container)
+            assert proc.poll() is None, f"dlint ended before the RUN started: {proc.communicate()}"
             assert time.monotonic() < deadline, "the build never started its RUN"
             time.sleep(0.2)
         os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
