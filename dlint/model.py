@@ -10,7 +10,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from dlint.records import dataclass, field
 
 
 @dataclass(frozen=True)
