@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.lint.finding import Edit
 from dlint.model import Dockerfile, Heredoc, Instruction
 from dlint.parsing.shell import Command, Script, effective_shell
@@ -18,8 +19,8 @@ from dlint.parsing.shell import Command, Script, effective_shell
 INDENT = "    "
 # A redirection after a command's last word: `>/dev/null`, `2>&1`, `>> log`.
 _REDIRECT = r"\d*(?:&>>|&>|>>|>&|<&|>|<)[ \t]*[^\s;&|()<>]+"
-_BLANKS = re.compile(r"[ \t]*")
-_OPENERS = re.compile(r"(?:&&|;|\{|(?:^|[\s;])(?:then|do|else))\Z")
+_BLANKS = lazy(r"[ \t]*")
+_OPENERS = lazy(r"(?:&&|;|\{|(?:^|[\s;])(?:then|do|else))\Z")
 
 
 class _Gap(NamedTuple):

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.lint.context import Context
 from dlint.lint.finding import Level, Violation
 from dlint.model import Dockerfile, Instruction, Segment, SourceMap, Text
@@ -36,7 +37,7 @@ PREDEFINED = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PRO
               "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
 LEVELS = {"error": Level.ERROR, "warning": Level.WARNING, "info": Level.INFO, "style": Level.STYLE}
 TIMEOUT = 120  # seconds for one ShellCheck run
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = lazy(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ShellcheckError(Exception):

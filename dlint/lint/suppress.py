@@ -24,11 +24,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.lint.registry import canonical
 from dlint.model import Comment, Dockerfile, Instruction
 from dlint.records import dataclass, field
 
-_PRAGMA = re.compile(
+_PRAGMA = lazy(
     r"""(?P<tool>dlint|hadolint)[ \t]+
     (?:
         (?:(?P<scope>global|stage)[ \t]+)?ignore[ \t]*=[ \t]*
@@ -40,10 +41,10 @@ _PRAGMA = re.compile(
 )
 # A comment that was meant as a pragma but does not parse (`# dlint: ignore DL3009`,
 # `# DLINT ignore=...`): reported, since it silences nothing.
-_LOOKS_LIKE_PRAGMA = re.compile(r"(?:dlint|hadolint)\W*(?:global|stage|ignore|shell)\b", re.I)
+_LOOKS_LIKE_PRAGMA = lazy(r"(?:dlint|hadolint)\W*(?:global|stage|ignore|shell)\b", re.I)
 # Codes hadolint knows; a `# hadolint` pragma naming one that dlint has no rule for is
 # meant for hadolint and is left alone.
-HADOLINT_CODE = re.compile(r"(?:DL|SC)[0-9]{4}")
+HADOLINT_CODE = lazy(r"(?:DL|SC)[0-9]{4}")
 
 
 class Pragma(NamedTuple):

@@ -12,19 +12,19 @@ Every span is an index into the line the caller passed in.
 from __future__ import annotations
 
 import json
-import re
 from typing import NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.parsing.nesting import MAX_NESTING
 from dlint.parsing.nesting import MESSAGE as NESTING
 
 # Go's unicode.IsSpace; Python's str.isspace() also counts \x1c-\x1f.
 GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 _GO_SPACE_SET = frozenset(GO_SPACE)
-_TOKEN_SPACE = re.compile(r"[\t\v\f\r ]+")  # BuildKit's tokenWhitespace / reWhitespace
-_HEREDOC_WORD = re.compile(r"([0-9]*)<<(-?)([^<]*)")
-_GO_SPACES = re.compile(f"[{GO_SPACE}]+")
-_PLAIN_WORD = re.compile(f"[^{GO_SPACE}'\"\\\\]*")  # a word with no quote, escape or space
+_TOKEN_SPACE = lazy(r"[\t\v\f\r ]+")  # BuildKit's tokenWhitespace / reWhitespace
+_HEREDOC_WORD = lazy(r"([0-9]*)<<(-?)([^<]*)")
+_GO_SPACES = lazy(f"[{GO_SPACE}]+")
+_PLAIN_WORD = lazy(f"[^{GO_SPACE}'\"\\\\]*")  # a word with no quote, escape or space
 
 KEYWORDS = frozenset(
     "add arg cmd copy entrypoint env expose from healthcheck label maintainer "

@@ -23,6 +23,7 @@ import bisect
 import re
 from itertools import accumulate
 
+from dlint.lazyre import lazy
 from dlint.model import (
     Comment,
     Directives,
@@ -52,11 +53,11 @@ from dlint.parsing.nesting import MAX_EXPANDED, too_deep
 from dlint.parsing.nesting import MESSAGE as NESTING
 
 # BuildKit's directive regexp; Go's \s is [\t\n\f\r ], not Python's Unicode \s.
-_DIRECTIVE = re.compile(r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")
+_DIRECTIVE = lazy(r"#[\t\n\f\r ]*([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*")
 _DIRECTIVE_NAMES = ("syntax", "escape", "check")
-_LEADING_TABS = re.compile(r"^\t+", re.MULTILINE)
-_STAGE_NAME = re.compile(r"[a-z][a-z0-9-_\.]*")
-_VARIABLE = re.compile(r"\$\{?(\w+)")
+_LEADING_TABS = lazy(r"^\t+", re.MULTILINE)
+_STAGE_NAME = lazy(r"[a-z][a-z0-9-_\.]*")
+_VARIABLE = lazy(r"\$\{?(\w+)")
 _UNKNOWN = "\x00"  # stands for an ARG without a default when matching FROM against stage names
 MAX_LINE_BYTES = 65535  # bufio.Scanner's token limit in BuildKit
 MAX_ERRORS = 50  # BuildKit stops at the first; a text file that is no Dockerfile would give one per line

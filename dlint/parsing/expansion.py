@@ -13,16 +13,16 @@ also set inside a loop, `if`, subshell or function, one `read`, `unset` or
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Callable
 
+from dlint.lazyre import lazy
 from dlint.parsing.shell import Binding, Command, Place, Script, Word
 
 Outer = Callable[[str], str | None]  # the value ENV/ARG give a name at this RUN; None when unknown
 
-_USE = re.compile(r'(")?\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})(?(1)")')
-_IFS_BLANKS = re.compile(r"[ \t\n]+")  # default IFS: what an unquoted expansion is split on
-_GLOB = re.compile(r"[*?\[]")  # an unquoted expansion is matched against files: unknown result
+_USE = lazy(r'(")?\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})(?(1)")')
+_IFS_BLANKS = lazy(r"[ \t\n]+")  # default IFS: what an unquoted expansion is split on
+_GLOB = lazy(r"[*?\[]")  # an unquoted expansion is matched against files: unknown result
 _UNTOUCHED = (False, None)
 
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.model import Flag, Instruction
 
 BOOL, STRING, STRINGS = "bool", "string", "strings"  # BuildKit's AddBool, AddString, AddStrings
@@ -45,16 +46,16 @@ MOUNT_KEYS = (
     "src", "dst", "destination", "ro", "rw", "readwrite", "env",
 )
 _GO_BOOL = frozenset({"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"})  # ParseBool
-_EXPANDED = re.compile(r"[$'\"\\]")  # a value the build's shell lexer would rewrite
-_OCTAL = re.compile(r"[0-7]+")
-_DECIMAL = re.compile(r"[0-9]+")
+_EXPANDED = lazy(r"[$'\"\\]")  # a value the build's shell lexer would rewrite
+_OCTAL = lazy(r"[0-7]+")
+_DECIMAL = lazy(r"[0-9]+")
 _DURATION_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
                    "h": 3600 * 10**9}
-_DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
+_DURATION_PART = lazy(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
 
 
 # `# syntax=` images whose flags these tables describe; another frontend may take other flags.
-_DOCKERFILE_FRONTEND = re.compile(r"((docker\.io|registry-1\.docker\.io)/)?docker/dockerfile(-upstream)?(:[\w.-]+)?(@\S+)?")
+_DOCKERFILE_FRONTEND = lazy(r"((docker\.io|registry-1\.docker\.io)/)?docker/dockerfile(-upstream)?(:[\w.-]+)?(@\S+)?")
 
 
 def known_frontend(syntax: str | None) -> bool:

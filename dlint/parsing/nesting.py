@@ -7,14 +7,14 @@ guesses at what such a RUN does).
 
 from __future__ import annotations
 
-import re
+from dlint.lazyre import lazy
 
 MAX_NESTING = 100
 # An ARG or ENV value expanded longer than this is taken as unknown: `A1=$A0$A0`, `A2=$A1$A1`, ...
 # doubles at each line, so 40 lines would otherwise ask for a terabyte.
 MAX_EXPANDED = 65536
 MESSAGE = f"nesting deeper than {MAX_NESTING} (brackets, `$(`, `${{`): the shell script is not analysed"
-_BRACKET = re.compile(r"[(){}]")
+_BRACKET = lazy(r"[(){}]")
 
 
 def too_deep(text: str) -> bool:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.parsing.expansion import Outer, Variables, nothing
 from dlint.parsing.shell import Command, Script, Word
 from dlint.records import dataclass, field
@@ -159,8 +160,8 @@ _SYNTAX: dict[str, _Syntax] = {
     ),
 }
 _PROGRAMS = {name: name for name in _SYNTAX} | {"bundler": "bundle"}
-_PIP = re.compile(r"pip[0-9.]*")
-_PYTHON = re.compile(r"python[0-9.]*")
+_PIP = lazy(r"pip[0-9.]*")
+_PYTHON = lazy(r"python[0-9.]*")
 _PYTHON_VALUES = frozenset("XWQ")  # interpreter options that take a value
 
 

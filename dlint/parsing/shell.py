@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.model import Dockerfile, Heredoc, Instruction, Segment, SourceMap
 from dlint.parsing.nesting import too_deep
 from dlint.records import dataclass
@@ -43,11 +44,11 @@ _EXPANSIONS = frozenset(
 _CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement", "until_statement"})
 _CONDITION_ENDS = frozenset({"then", "do_group"})
 _MAX_DEPTH = 8  # nested `sh -c` strings parsed at most this deep
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_HEREDOC_ONLY = re.compile(r"""\d*<<-?("[^"]*"|'[^']*'|[^\s<>|&;]+)""")  # BuildKit's single-heredoc RUN
-_BLANK_RUN = re.compile(r"[ \t]+")
-_LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1c, ...
+_ASSIGNMENT = lazy(r"[A-Za-z_][A-Za-z0-9_]*=")
+_JSON_STRING = lazy(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_HEREDOC_ONLY = lazy(r"""\d*<<-?("[^"]*"|'[^']*'|[^\s<>|&;]+)""")  # BuildKit's single-heredoc RUN
+_BLANK_RUN = lazy(r"[ \t]+")
+_LINES = lazy(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1c, ...
 _C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
               "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 
@@ -677,13 +678,13 @@ def _unwrap(name: str, toks: list[_Tok], assignments: list[_Tok]) -> list[_Tok] 
 
 # --- variables -------------------------------------------------------------------
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME = lazy(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLAIN = frozenset({"command", "variable_assignment", "variable_assignments", "declaration_command",
                     "unset_command"})  # run in this shell, unconditionally within their element
 _BINDERS = frozenset({"variable_assignment", "declaration_command", "unset_command", "for_statement",
                       "expansion", "arithmetic_expansion", "c_style_for_statement", "compound_statement"})
-_DEFAULT_ASSIGN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=")  # `${X:=default}` assigns X
-_ARITH_ASSIGN = re.compile(r"[^=!<>]=(?!=)|\+\+|--")
+_DEFAULT_ASSIGN = lazy(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=")  # `${X:=default}` assigns X
+_ARITH_ASSIGN = lazy(r"[^=!<>]=(?!=)|\+\+|--")
 _SETS_ALL = frozenset({".", "source", "eval", "let"})  # may set any variable
 _SETS_NAMED = frozenset({"read", "mapfile", "readarray", "getopts", "printf", "wait"})  # set the names given
 # POSIX special built-ins: `A=1 export B` keeps A=1 in the shell (dash), unlike other commands.

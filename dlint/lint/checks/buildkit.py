@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import keyword_span, operands
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
@@ -17,9 +18,9 @@ from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction
 from dlint.parsing.arguments import GO_SPACE, KEYWORDS, parse_words
 
-_AS = re.compile(r"(?<=\s)(as)(?=\s)", re.IGNORECASE)
-_PROTO = re.compile(r"/([A-Za-z]+)$")
-_BLANKS = re.compile(r"[\t\v\f\r ]+")  # BuildKit's tokenWhitespace: what separates a legacy key from its value
+_AS = lazy(r"(?<=\s)(as)(?=\s)", re.IGNORECASE)
+_PROTO = lazy(r"/([A-Za-z]+)$")
+_BLANKS = lazy(r"[\t\v\f\r ]+")  # BuildKit's tokenWhitespace: what separates a legacy key from its value
 
 
 def _word_span(instr: Instruction, pattern: re.Pattern[str]) -> tuple[int, int, str] | None:

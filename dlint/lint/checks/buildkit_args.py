@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import unquote
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
@@ -31,7 +32,7 @@ PLATFORM_ARGS = {
 NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
 # BuildKit reads an external base image's config; dlint cannot, and assumes what every image sets.
 IMAGE_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
+_NAME = lazy(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 _EXPANDED = ("ENV", "LABEL", "ADD", "COPY", "WORKDIR", "USER", "VOLUME", "STOPSIGNAL")
 _COPY_FLAGS = ("chown", "chmod", "checksum")
 
@@ -238,7 +239,7 @@ def undefined_arg_in_from(ctx: Context) -> Iterator[Violation]:
 
 _DOMAIN = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REFERENCE = re.compile(
+_REFERENCE = lazy(
     rf"(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*(?::[\w][\w.-]{{0,127}})?"
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.copy_add import basename, copies, is_archive
 from dlint.lint.checks.operands import copy_operands
 from dlint.lint.checks.removals import removals
@@ -18,8 +19,8 @@ from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
 from dlint.parsing.shell import Command, Word
 
-_URL = re.compile(r"(https?|ftps?)://", re.IGNORECASE)
-_LOCAL_HOSTS = re.compile(r"https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])([:/]|$)", re.IGNORECASE)
+_URL = lazy(r"(https?|ftps?)://", re.IGNORECASE)
+_LOCAL_HOSTS = lazy(r"https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])([:/]|$)", re.IGNORECASE)
 
 
 def urls(cmd: Command) -> list[Word]:

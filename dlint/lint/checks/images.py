@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import (
     ImageRef,
     Operand,
@@ -23,7 +23,7 @@ from dlint.model import Dockerfile, Instruction, Stage
 RESERVED_STAGE_NAMES = frozenset({"scratch", "context"})
 DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "hub.docker.com"})
 TARGETPLATFORM = frozenset({"$TARGETPLATFORM", "${TARGETPLATFORM}"})
-_VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
+_VARIABLE = lazy(r"\$(?:\{(\w+)\}|(\w+))")
 
 
 def image_operand(df: Dockerfile, stage: Stage) -> Operand | None:

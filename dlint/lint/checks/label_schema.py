@@ -6,9 +6,9 @@ Each rule does nothing until its settings name the labels it checks
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import Operand, keyword_span, pairs
 from dlint.lint.checks.runtime import shipped_chain
 from dlint.lint.context import Context
@@ -16,20 +16,20 @@ from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Instruction
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
-_GIT_HASH = re.compile(r"[0-9a-f]{7,40}|[0-9a-f]{64}")
+_URL = lazy(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
+_RFC3339 = lazy(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
+_GIT_HASH = lazy(r"[0-9a-f]{7,40}|[0-9a-f]{64}")
 # semver.org's regular expression
-_SEMVER = re.compile(
+_SEMVER = lazy(
     r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
 )
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+")
+_EMAIL = lazy(rf"{_ATOM}(?:\.{_ATOM})*@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+")
 _SPDX_ID = r"(?:LicenseRef-|DocumentRef-[A-Za-z0-9.-]+:LicenseRef-)?[A-Za-z0-9][A-Za-z0-9.-]*\+?"
-_SPDX_TOKEN = re.compile(rf"\(|\)|AND\b|OR\b|WITH\b|{_SPDX_ID}")
+_SPDX_TOKEN = lazy(rf"\(|\)|AND\b|OR\b|WITH\b|{_SPDX_ID}")
 
 
 def labels_option(ctx: Context, code: str, key: str = "labels") -> list[str]:

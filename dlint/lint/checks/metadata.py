@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import pairs
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
 
 RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
-_LABEL_KEY = re.compile(r"[a-z](?:[a-z0-9._-]*[a-z0-9])?")
+_LABEL_KEY = lazy(r"[a-z](?:[a-z0-9._-]*[a-z0-9])?")
 
 
 @rule("DL4000")

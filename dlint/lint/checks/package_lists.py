@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
@@ -12,8 +12,8 @@ from dlint.model import Dockerfile, Instruction
 from dlint.parsing.packages import PackageCommand, package_name
 from dlint.parsing.shell import Word
 
-_COMMENT_LINE = re.compile(r"\n[ \t]*#")
-_BLANKS = re.compile(r"(?:[ \t\r]|\\[ \t]*\r?\n)+")  # spaces and `\` continuations, nothing else
+_COMMENT_LINE = lazy(r"\n[ \t]*#")
+_BLANKS = lazy(r"(?:[ \t\r]|\\[ \t]*\r?\n)+")  # spaces and `\` continuations, nothing else
 
 INSTALLS = {
     "apt-get": {"install"},

@@ -9,9 +9,9 @@ so apt's list rule and the cache rules cannot disagree about it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.removals import find_deleted, recursive_targets, removals
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
@@ -20,7 +20,7 @@ from dlint.parsing.packages import PackageCommand
 from dlint.parsing.shell import Command, Word
 
 # What the shell substitutes: `$X`, `${X...}`, `$(...)`, `` `...` ``, `$((...))`.
-_EXPANSION = re.compile(r"\$\{[^}]*\}|\$\(\(.*?\)\)|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`]*`")
+_EXPANSION = lazy(r"\$\{[^}]*\}|\$\(\(.*?\)\)|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`]*`")
 
 
 def opaque(word: Word) -> bool:

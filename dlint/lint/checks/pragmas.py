@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dlint.lint.context import Context
 from dlint.lint import shellcheck
+from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import all_rules, rule
 from dlint.lint.suppress import HADOLINT_CODE, Pragma

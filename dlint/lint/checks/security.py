@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.copy_add import basename, copies, is_remote
 from dlint.lint.checks.images import external_images
 from dlint.lint.checks.operands import copy_operands, operands, with_triggers
@@ -146,7 +147,7 @@ def add_remote_without_checksum(ctx: Context) -> Iterator[Violation]:
                                     "`ADD --checksum=sha256:...`", instr, source.start, source.end)
 
 
-_MAY_NAME_SECRET = re.compile(
+_MAY_NAME_SECRET = lazy(
     "|".join(re.escape(n) for n in sorted(SECRET_FILES | set(SECRET_SUFFIXES))), re.IGNORECASE)  # a cheap first look
 
 

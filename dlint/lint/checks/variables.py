@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import arg_names, pairs, with_triggers
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
@@ -53,8 +54,8 @@ def references(value: str, name: str) -> bool:
                      value) is not None  # fmt: skip
 
 
-WORD = re.compile(r"[A-Za-z0-9_]+")
-REFERENCE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)[}:#%/+?-]|([A-Za-z0-9_]+))")
+WORD = lazy(r"[A-Za-z0-9_]+")
+REFERENCE = lazy(r"\$(?:\{([A-Za-z0-9_]+)[}:#%/+?-]|([A-Za-z0-9_]+))")
 
 
 def referenced(value: str) -> set[str]:

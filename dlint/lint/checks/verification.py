@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import arg_names, operands, pairs, with_triggers
 from dlint.lint.checks.run_commands import (
     commands_mentioning,
@@ -199,8 +200,8 @@ def apk_allow_untrusted(ctx: Context) -> Iterator[Violation]:
     )
 
 
-_TRUSTED_SOURCE = re.compile(r"\[[^\]]*\btrusted=(yes|true|1)\b[^\]]*\]", re.IGNORECASE)
-_APT_UNAUTHENTICATED = re.compile(r"apt::get::allowunauthenticated=(true|1|yes)$", re.IGNORECASE)
+_TRUSTED_SOURCE = lazy(r"\[[^\]]*\btrusted=(yes|true|1)\b[^\]]*\]", re.IGNORECASE)
+_APT_UNAUTHENTICATED = lazy(r"apt::get::allowunauthenticated=(true|1|yes)$", re.IGNORECASE)
 
 
 @rule("DLS010")
@@ -220,7 +221,7 @@ def apt_unauthenticated(ctx: Context) -> Iterator[Violation]:
                                 found.start_offset, found.end_offset)
 
 
-_GPGCHECK_OFF = re.compile(r"(^|[\s.=]|\\n)(repo_)?gpgcheck\s*=\s*(0|false|no)\b", re.IGNORECASE)
+_GPGCHECK_OFF = lazy(r"(^|[\s.=]|\\n)(repo_)?gpgcheck\s*=\s*(0|false|no)\b", re.IGNORECASE)
 
 
 @rule("DLS011")
@@ -248,7 +249,7 @@ def rpm_no_signature(ctx: Context) -> Iterator[Violation]:
     )
 
 
-_SSLVERIFY_OFF = re.compile(r"(^|[\s.=]|\\n)sslverify\s*=\s*['\"]?(0|false|no)\b", re.IGNORECASE)
+_SSLVERIFY_OFF = lazy(r"(^|[\s.=]|\\n)sslverify\s*=\s*['\"]?(0|false|no)\b", re.IGNORECASE)
 
 
 @rule("DLS013")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import copy_operands, operands
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Stage
 
-_WINDOWS_ABSOLUTE = re.compile(r"[A-Za-z]:[\\/]")
+_WINDOWS_ABSOLUTE = lazy(r"[A-Za-z]:[\\/]")
 
 
 def is_absolute(path: str) -> bool:
