@@ -23,6 +23,7 @@ if _HIDE_RICH:
     del sys.modules["rich"]  # anything else may still import the real one
 
 from dlint import __version__, exitcodes
+from dlint.checkargs import check_options, format_pairs
 from dlint.output import OutputError, say, write_output
 from dlint.parsing.source import MAX_FILE_SIZE
 
@@ -69,37 +70,6 @@ def fail(message: str, code: int = exitcodes.USAGE) -> typer.Exit:
     """Print a one-line error and return the Exit to raise."""
     say(message)
     return typer.Exit(code)
-
-
-def format_pairs(raw_args: list[str], formats: list[str], default: str) -> list[tuple[str, str | None]]:
-    """(format, output file or None for stdout) in command-line order.
-
-    Each `--output` belongs to the `--format` written before it, so
-    `--format sarif --output x.sarif --format text` writes SARIF to a file and
-    text to stdout. An `--output` with no format before it takes the default.
-    """
-    pairs: list[list] = []
-    it = iter(raw_args)
-    for tok in it:
-        if tok[:2] in ("-f", "-o") and len(tok) > 2:  # click's attached short form: -fjson, -oreport.json
-            name, eq, val = tok[:2], "=", tok[2:]
-        else:
-            name, eq, val = tok.partition("=")
-        if name in ("--format", "-f", "--output", "-o"):
-            value = val if eq else next(it, None)
-            if value is None:
-                break
-            if name in ("--format", "-f"):
-                pairs.append([value, None])
-            elif pairs and pairs[-1][1] is None:
-                pairs[-1][1] = value
-            else:
-                pairs.append([default, value])
-        elif tok == "--":
-            break
-    if not pairs:
-        pairs = [[f, None] for f in formats] or [[default, None]]
-    return [(f, o) for f, o in pairs]
 
 
 @app.command(cls=RawArgsCommand)
@@ -154,30 +124,10 @@ def check(
     ),
 ) -> None:
     """Lint Dockerfiles. Settings come from the nearest .dlint.toml or [tool.dlint] in pyproject.toml; flags win."""
-    from dlint.lint.command import CheckOptions, run
-    from dlint.lint.config import Flags, split_codes
+    values = {name: value for name, value in locals().items() if name != "ctx"}  # every parameter, nothing else yet
+    from dlint.lint.command import run
 
-    flags = Flags(
-        select=split_codes(select),
-        extend_select=split_codes(extend_select) or (),
-        ignore=split_codes(ignore) or (),
-        failure_threshold=failure_threshold,
-        config=config,
-        isolated=isolated,
-        inline_ignores=not no_inline_ignores,
-        shellcheck=shellcheck,
-        gitignore=not no_gitignore,
-        max_file_size=max_file_size,
-        targets=tuple(target or ()),
-    )
-    outputs = tuple(format_pairs(ctx.meta.get("raw_args", []), format or [], "text"))
-    raise typer.Exit(
-        run(
-            CheckOptions(
-                tuple(paths), outputs, flags, fix=fix, diff=diff, unsafe_fixes=unsafe_fixes, force=force, jobs=jobs
-            )
-        )
-    )
+    raise typer.Exit(run(check_options(ctx.meta.get("raw_args", []), values)))
 
 
 @app.command(cls=RawArgsCommand)

@@ -1,11 +1,12 @@
-"""The `dlint` console script: a bare `dlint check [--fix] PATH...` runs without building the typer CLI.
+"""The `dlint` console script: `dlint check ...` runs without building the typer CLI.
 
-That bare form is what pre-commit's two hooks, editors and people typing
-`dlint check Dockerfile` run, on every commit, with settings in .dlint.toml.
-Importing typer and click and building the command would be about half of its
-time (README, Speed), so it goes straight to lint/command.py. Any other option,
-and every other command, goes through the typer CLI in cli.py, which parses,
-helps and errors.
+`dlint check` is what pre-commit's two hooks, editors, CI and people typing
+`dlint check Dockerfile` run, on every commit. Importing typer and click and
+building the command would be more than half of its time (README, Speed), so
+its arguments are read by checkargs.py and the check goes straight to
+lint/command.py. Help, arguments that reader leaves to click (an unknown option,
+a value that is not plain, ...) and every other command go through the typer CLI
+in cli.py, which parses, helps and errs.
 """
 
 from __future__ import annotations
@@ -13,29 +14,19 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from typing import TYPE_CHECKING
 
-# The dlint-fix pre-commit hook runs `dlint check --fix FILE...`: as hot a path as the bare check.
-HOOK_FLAGS = frozenset({"--fix"})
-
-
-def bare_check(args: list[str]) -> tuple[tuple[str, ...], bool] | None:
-    """(paths, --fix) for `check` with one or more paths (`-` is stdin) and at most the hooks' `--fix`;
-    None when there is anything else for typer to parse."""
-    if args[:1] != ["check"]:
-        return None
-    paths = tuple(a for a in args[1:] if a not in HOOK_FLAGS)
-    if not paths or any(a.startswith("-") and a != "-" for a in paths):
-        return None
-    return paths, len(paths) < len(args) - 1
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def main() -> None:
     args = sys.argv[1:]
     try:
-        bare = bare_check(args)
-        if bare is not None:
+        values = _check_values(args)
+        if values is not None:
             try:
-                code = _bare_check(*bare)
+                code = _bare_check(args[1:], values)
             except BrokenPipeError:  # the reader went away (`dlint check ... | head`): exit as click does
                 code = 1
             _exit_now(code)
@@ -49,14 +40,24 @@ def main() -> None:
         sys.exit(exitcodes.INTERRUPTED)
 
 
-def _bare_check(paths: tuple[str, ...], fix: bool) -> int:
+def _check_values(args: list[str]) -> dict[str, Any] | None:
+    """cli.check's parameters for `dlint check ARGS`, when they can be read without click; else None."""
+    if args[:1] != ["check"]:
+        return None
+    from dlint.checkargs import parse
+
+    return parse(args[1:])
+
+
+def _bare_check(args: list[str], values: dict[str, Any]) -> int:
     gc.disable()  # imports allocate much and free little: collecting during them is wasted time
     try:
-        from dlint.lint.command import CheckOptions, run
+        from dlint.checkargs import check_options
+        from dlint.lint.command import run
     finally:
         gc.freeze()  # and later collections need not walk what the imports made
         gc.enable()
-    return run(CheckOptions(paths, fix=fix))
+    return run(check_options(args, values))
 
 
 def _exit_now(code: int) -> None:

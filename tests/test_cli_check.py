@@ -45,12 +45,17 @@ def test_text_lines_sorted_with_summary_on_stderr():
     assert p.stderr.decode() == "dlint: 5 findings (1 style, 4 warning) in 1 file, 3 fixable\n"
 
 
+TYPER = [sys.executable, "-c", "import sys; from dlint.cli import app; sys.argv[0] = 'dlint'; app()"]
+
+
 @pytest.mark.parametrize(
     "case",
-    ["findings", "clean", "unreadable", "stdin", "directory", "config", "nothing found", "fix", "fix stdin"],
+    ["findings", "clean", "unreadable", "stdin", "directory", "config", "nothing found", "fix", "fix stdin",
+     "options", "reports", "jobs"],
 )
-def test_bare_check_answers_exactly_as_the_typer_command(tmp_path, case):
-    """`dlint check [--fix] PATH...` skips typer for speed; `--format text` (the default) goes through it.
+def test_check_answers_exactly_as_the_typer_command(tmp_path, case):
+    """`dlint check ...` reads its options without typer for speed (dlint/checkargs.py); the typer command
+    must give the same answer to the same arguments.
 
     Each way runs in its own copy of the same tree, so fixes and outputs can be compared whole."""
     args, stdin = {
@@ -63,32 +68,83 @@ def test_bare_check_answers_exactly_as_the_typer_command(tmp_path, case):
         "nothing found": (["sub/empty"], None),
         "fix": (["--fix", "Dockerfile", "sub"], None),
         "fix stdin": (["-", "--fix"], BAD.read_bytes()),
+        "options": (["--select=DL3,DLT", "--ignore", "DLT003", "--no-inline-ignores", "--failure-threshold",
+                     "error", ".", "--target", "app", "--max-file-size", "100000", "--no-shellcheck"], None),
+        "reports": (["-fjson", "-o", "a.json", "--format", "sarif", "--output=b.sarif", "--format", "text",
+                     "Dockerfile"], None),
+        "jobs": (["-j2", ".", "--diff", "--unsafe-fixes"], None),
     }[case]
     answers = []
-    for way, options in (("bare", []), ("typer", ["--format", "text"])):
+    for way, command in (("bare", [sys.executable, "-m", "dlint"]), ("typer", TYPER)):
         tree = tmp_path / way
         (tree / "sub" / "empty").mkdir(parents=True)
         (tree / "Dockerfile").write_bytes(BAD.read_bytes())
         (tree / "sub" / "app.Dockerfile").write_bytes(BAD.read_bytes())
         if case == "config":
             (tree / ".dlint.toml").write_text('failure-threshold = "error"\nignore = ["DLT003"]\n')
-        p = dlint("check", *options, *args, stdin=stdin, cwd=tree)
-        files = {f.relative_to(tree).as_posix(): f.read_bytes() for f in sorted(tree.rglob("*")) if f.is_file()}
+        p = subprocess.run([*command, "check", *args], input=stdin, capture_output=True, cwd=tree, timeout=120)
+        here = str(tree).encode()  # SARIF names the directory it ran in
+        files = {f.relative_to(tree).as_posix(): f.read_bytes().replace(here, b"TREE")
+                 for f in sorted(tree.rglob("*")) if f.is_file()}
         answers.append((p.returncode, p.stdout, p.stderr, files))
     assert answers[0] == answers[1]
     code, out, err, files = answers[0]
     assert err.decode().splitlines()[-1].startswith("dlint: ")  # the summary closes every run
     if case == "fix":
         assert files["Dockerfile"] != BAD.read_bytes() and files["sub/app.Dockerfile"] != BAD.read_bytes()
+    if case == "reports":
+        assert json.loads(files["a.json"]) and json.loads(files["b.sarif"])["runs"] and b"DL3009" in out
 
 
-@pytest.mark.parametrize("options", [[], ["--format", "text"]], ids=["bare", "typer"])
-def test_a_reader_that_went_away_is_no_traceback(options):
+@pytest.mark.parametrize("args", [
+    ["x"], ["-", "--fix", "a", "--diff"], ["--format", "json", "-f", "sarif", "-oout", "x"], ["-j", "3", "x"],
+    ["--jobs=1", "--max-file-size=0", "x"], ["--shellcheck", "--no-shellcheck", "x", "--config", "c.toml"],
+    ["--isolated", "--no-gitignore", "--force", "--target", "a", "--target=b", "x", "--extend-select", "DL1001"],
+])
+def test_options_are_read_as_typer_reads_them(monkeypatch, args):
+    """What checkargs.parse makes of `check`'s arguments is what typer hands cli.check."""
+    from dlint import checkargs, cli
+    from dlint.lint import command
+
+    seen = {}
+    monkeypatch.setattr(cli, "check_options", lambda raw_args, values: seen.update(values))
+    monkeypatch.setattr(command, "run", lambda options: 0)
+    cli.app(["check", *args], standalone_mode=False)
+    assert checkargs.parse(args) == seen
+
+
+@pytest.mark.parametrize("args", [
+    [], ["-h", "x"], ["--help"], ["--bogus", "x"], ["--fix=yes", "x"], ["--jobs", "0", "x"], ["-j", "two", "x"],
+    ["--max-file-size", "-1", "x"], ["--format"], ["--format", "--fix", "x"], ["--", "-x"], ["--selec", "DL1", "x"],
+])
+def test_help_errors_and_unusual_arguments_are_left_to_typer(args):
+    """click helps and errs in its own words: whatever the fast reader is not sure of goes to it."""
+    from dlint import checkargs
+
+    assert checkargs.parse(args) is None
+
+
+def test_the_fast_reader_knows_every_option_of_the_typer_command():
+    """A new option on cli.check must be taught to checkargs.OPTIONS, or it would be refused there (left to
+    typer, so still working, but slow)."""
+    import typer.main
+
+    from dlint import checkargs, cli
+
+    params = [p for p in typer.main.get_command(cli.app).commands["check"].params if p.name != "paths"]
+    assert sorted(o for p in params for o in (*p.opts, *p.secondary_opts)) == sorted(checkargs.OPTIONS)
+    assert {p.name: p.default for p in params} == {
+        name: value for name, value in checkargs.defaults().items() if name != "paths"
+    }
+
+
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "dlint"], TYPER], ids=["bare", "typer"])
+def test_a_reader_that_went_away_is_no_traceback(command):
     """`dlint check ... | head` with head gone: exit 1 quietly, on both paths."""
     read, write = os.pipe()
     os.close(read)  # every write to stdout now fails with EPIPE
     try:
-        command = [sys.executable, "-m", "dlint", "check", *options, str(BAD)]
+        command = [*command, "check", str(BAD)]
         p = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, timeout=120)
     finally:
         os.close(write)
@@ -96,17 +152,20 @@ def test_a_reader_that_went_away_is_no_traceback(options):
     assert b"Traceback" not in p.stderr and b"Error" not in p.stderr
 
 
-def test_bare_check_leaves_the_cli_and_other_slow_imports_alone(tmp_path):
-    """Start-up is pre-commit's wait: a bare check must not import typer, click, pathlib, tomllib, hashlib or
+@pytest.mark.parametrize("options", [[], ["--format", "json", "--jobs", "1"]])
+def test_check_leaves_the_cli_and_other_slow_imports_alone(tmp_path, options):
+    """Start-up is pre-commit's wait: a check must not import typer, click, pathlib, tomllib, hashlib or
     dataclasses (with inspect, a third of a run: dlint/records.py stands in).
 
     In a directory with no config file above it: finding one rightly needs tomllib."""
     target = tmp_path / "Dockerfile"
     target.write_bytes(BAD.read_bytes())
     p = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "dlint", "check", str(target)], capture_output=True, timeout=120
+        [sys.executable, "-X", "importtime", "-m", "dlint", "check", *options, str(target)],
+        capture_output=True, timeout=120,
     )
-    assert p.returncode == 1 and p.stdout.decode().count("\n") == 5
+    assert p.returncode == 1
+    assert len(json.loads(p.stdout) if options else p.stdout.decode().splitlines()) == 5
     imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.decode().splitlines() if "|" in line}
     assert "dlint.lint.command" in imported and "tree_sitter" in imported
     slow = {"typer", "click", "pathlib", "tomllib", "hashlib", "docker", "tabulate", "importlib.resources",
@@ -117,10 +176,9 @@ def test_bare_check_leaves_the_cli_and_other_slow_imports_alone(tmp_path):
 def test_typer_check_leaves_the_language_server_alone():
     """Only `dlint lsp` imports pygls: every other command starts without it."""
     p = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "dlint", "check", "--format", "json", str(BAD)],
-        capture_output=True, timeout=120,
+        [sys.executable, "-X", "importtime", "-m", "dlint", "check", "--", str(BAD)], capture_output=True, timeout=120
     )
-    assert p.returncode == 1 and json.loads(p.stdout)
+    assert p.returncode == 1 and p.stdout
     imported = {line.rsplit("|", 1)[-1].strip() for line in p.stderr.decode().splitlines() if "|" in line}
     assert "typer" in imported and not imported & {"pygls", "lsprotocol", "dlint.lsp"}
 

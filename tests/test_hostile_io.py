@@ -178,7 +178,7 @@ def test_default_cap_is_ten_megabytes(tmp_path):
     assert p.stderr.decode().splitlines()[0] == f"dlint: {path}: larger than 10000000 bytes (--max-file-size), not read"
 
 
-BARE_AND_TYPER = [(), ("--isolated",)]  # the bare `check PATH` path (main.py) and the typer CLI
+BARE_AND_TYPER = [(), ("--",)]  # read by checkargs.py (main.py), and by the typer CLI (`--` is left to it)
 
 
 @pytest.mark.parametrize("extra", BARE_AND_TYPER)
@@ -215,6 +215,6 @@ def test_stdout_closed_or_full(tmp_path, extra, target, reason):
     assert p.returncode == 2
     assert b"Traceback" not in p.stderr and b"Exception ignored" not in p.stderr
     assert p.stderr.decode().splitlines()[0] == f"dlint: cannot write stdout: {reason}"
-    p = stdout_to(target, ["check", *extra, "--fix", "-"], stdin=df.open("rb"))
+    p = stdout_to(target, ["check", "--fix", *extra, "-"], stdin=df.open("rb"))
     assert p.returncode == 2
     assert p.stderr.decode() == f"dlint: cannot write stdout: {reason}\n"
