@@ -25,6 +25,7 @@ from dlint.lint.engine import RuleCrash
 from dlint.lint.runner import WORKER, FileResult, Job, Plan, check_file, crash_finding
 
 MAX_CHUNK = 64  # files per task: large enough that passing results costs little, small enough to share out
+MIN_CHUNK = 4  # the last tasks: a file's result is not worth a round trip of its own
 IN_FLIGHT = 2  # chunks per worker submitted ahead of the one being reported
 DIED = "it ended abruptly (killed, or a crash in native code)"
 
@@ -90,10 +91,13 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _chunks(files: list[tuple[str, int]], workers: int) -> Iterator[list[tuple[str, int]]]:
-    """About eight chunks per worker (so they finish close together), stdin on its own."""
-    size = max(1, min(MAX_CHUNK, len(files) // (workers * 8)))
+    """Chunks that shrink as the files left do (a quarter of each worker's share of them, MIN_CHUNK at least):
+    the last ones are small, so the workers finish close together, not one waiting for the other's long last
+    chunk. Standard input on its own."""
     chunk: list[tuple[str, int]] = []
+    left = len(files)
     for item in files:
+        left -= 1
         if item[0] == "-":
             if chunk:
                 yield chunk
@@ -101,7 +105,7 @@ def _chunks(files: list[tuple[str, int]], workers: int) -> Iterator[list[tuple[s
             chunk = []
             continue
         chunk.append(item)
-        if len(chunk) == size:
+        if len(chunk) >= max(MIN_CHUNK, min(MAX_CHUNK, (left + len(chunk)) // (workers * 4))):
             yield chunk
             chunk = []
     if chunk:
