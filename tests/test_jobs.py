@@ -255,3 +255,20 @@ def test_ctrl_c_under_jobs_exits_130_with_one_line_and_no_worker_left(tmp_path):
     alive = [pid for pid in workers if Path(f"/proc/{pid}").exists()
              and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]]
     assert alive == []
+
+
+@pytest.mark.parametrize("options", [["--jobs", "2"], ["--format", "json"]])
+def test_no_worker_outlives_the_run(tmp_path, options):
+    """The check exits without the interpreter's teardown (main.py): its workers must have ended by then, not
+    wait for work forever. 40 files: the default starts workers too."""
+    root = tree(tmp_path / "repo", 40)
+    assert dlint("check", str(root), *options, cwd=tmp_path).returncode in (exitcodes.FINDINGS, exitcodes.USAGE)
+    time.sleep(0.5)
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if str(root).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                left.append(pid)
+        except OSError:  # it ended while being looked at
+            continue
+    assert left == []

@@ -52,6 +52,7 @@ def check_in_workers(work: Plan, workers: int) -> Iterator[FileResult]:
                 pool, done = _one_at_a_time(chunk, work.jobs, workers)
                 pending = deque((c, f if f is None or _finished(f) else _submit(pool, c)) for c, f in pending)
             yield from done
+        pool.shutdown(wait=True)  # the workers end before the run does: after main.py's os._exit they would wait forever
     except BaseException:  # Ctrl-C, or the reader went away: stop the workers now, not after their chunks
         _stop(pool)
         raise
