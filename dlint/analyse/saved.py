@@ -102,6 +102,7 @@ class SavedImage:
     config: dict
     layers: list[Layer]  # oldest first
     id: str | None = None  # "sha256:<config digest>", where the layout names the config by it
+    source: str = ""  # where the layers were read, as reports say it
 
 
 def read_save(stream: IO[bytes], image: str | None = None, source: str = "the engine's save stream") -> SavedImage:
@@ -238,7 +239,7 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None
     if isinstance(diff_ids, list) and len(diff_ids) != len(ordered):
         raise SaveError(f"the image config in {source} lists {len(diff_ids)} layers but its manifest {len(ordered)}")
-    return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))))
+    return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))), source)
 
 
 def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[object, object]:
@@ -290,3 +291,12 @@ def _pick(entries: list[dict], names, image: str | None) -> dict:
 def open_chunks(chunks: Iterable[bytes]) -> IO[bytes]:
     """A buffered file over `api.get_image()`'s chunks, for read_save."""
     return io.BufferedReader(ChunkStream(chunks), buffer_size=READ_SIZE)
+
+
+def read_engine_save(api, image: str, source: str) -> SavedImage:
+    """`image` through the engine's `docker save` stream (`api`: the SDK's APIClient); the stream is closed after."""
+    chunks = api.get_image(image)
+    try:
+        return read_save(open_chunks(chunks), None, source)
+    finally:
+        chunks.close()
