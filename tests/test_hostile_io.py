@@ -3,6 +3,7 @@ symlinks, special files, closed and full standard streams. Each input is made he
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,8 +138,6 @@ def test_disk_full_keeps_the_earlier_report(tmp_path):
 
 
 def test_fifo_is_refused_without_hanging(tmp_path):
-    import os
-
     fifo = tmp_path / "Dockerfile"
     os.mkfifo(fifo)
     for target in (fifo, tmp_path):  # named, and found in a directory
@@ -218,3 +217,25 @@ def test_stdout_closed_or_full(tmp_path, extra, target, reason):
     p = stdout_to(target, ["check", *extra, "--fix", "-"], stdin=df.open("rb"))
     assert p.returncode == 2
     assert p.stderr.decode() == f"dlint: cannot write stdout: {reason}\n"
+
+
+def test_a_tree_twelve_hundred_directories_deep_is_searched(tmp_path):
+    fd = os.open(tmp_path, os.O_RDONLY)
+    for _ in range(1200):  # os.walk recursed once per level: a RecursionError past ~1,000
+        os.mkdir("d", dir_fd=fd)
+        fd, parent = os.open("d", os.O_RDONLY, dir_fd=fd), fd
+        os.close(parent)
+    with open(os.open("Dockerfile", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as f:
+        f.write(b"FROM debian\n")
+    p = dlint("check", str(tmp_path))
+    out = p.stdout.decode()
+    assert p.returncode == 1, p.stderr[-300:]
+    assert out.count("DL3006") == 1 and "/d/d/Dockerfile:1:6: DL3006" in out
+
+
+def test_a_fifo_named_gitignore_does_not_hang_directory_search(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    os.mkfifo(tmp_path / ".gitignore")  # git itself reads no patterns from it
+    (tmp_path / "Dockerfile").write_bytes(CLEAN)
+    p = dlint("check", str(tmp_path))
+    assert (p.returncode, p.stdout) == (0, b"")

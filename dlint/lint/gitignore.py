@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import stat
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,8 +21,10 @@ if TYPE_CHECKING:
 
 
 def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
-    try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+    try:  # non-blocking: a FIFO named .gitignore must not hang the walk
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), encoding="utf-8", errors="surrogateescape") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None
             lines = f.read().splitlines()
     except OSError:  # missing, unreadable or not a file: git reads nothing from it either
         return None
@@ -63,7 +66,7 @@ class GitIgnores:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._levels: dict[str, pathspec.GitIgnoreSpec | None] = {}  # directory relative to root -> its spec
+        self._chains: dict[str, list[tuple[int, pathspec.GitIgnoreSpec]]] = {}  # directory -> see _chain
         base = [_spec(os.path.join(root, ".git", "info", "exclude")), _spec(_global_excludes())]
         self._base = [s for s in base if s is not None]  # highest precedence first
 
@@ -72,16 +75,20 @@ class GitIgnores:
         root = _work_tree(os.path.abspath(directory))
         return cls(root) if root else None
 
-    def ignored(self, path: str, is_dir: bool) -> bool:
+    def relative(self, path: str) -> str | None:
+        """`path` relative to the work tree, "/"-separated ("" for its top); None outside it."""
         rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
-        if rel == "." or rel == ".." or rel.startswith("../"):
-            return False
-        parts = rel.split("/")
+        if rel == ".." or rel.startswith("../"):
+            return None
+        return "" if rel == "." else rel
+
+    def ignored(self, rel_dir: str, name: str, is_dir: bool) -> bool:
+        """Whether git ignores `name` in the directory `rel_dir` (as `relative` gives it)."""
+        rel = f"{rel_dir}/{name}" if rel_dir else name
         slash = "/" if is_dir else ""
         # The deepest .gitignore that says anything decides; then info/exclude, then the global file.
-        for depth in range(len(parts) - 1, -1, -1):
-            spec = self._level("/".join(parts[:depth]))
-            verdict = spec.check_file("/".join(parts[depth:]) + slash).include if spec else None
+        for start, spec in self._chain(rel_dir):
+            verdict = spec.check_file(rel[start:] + slash).include
             if verdict is not None:
                 return verdict
         for spec in self._base:
@@ -90,7 +97,26 @@ class GitIgnores:
                 return verdict
         return False
 
+    def _chain(self, rel_dir: str) -> list[tuple[int, pathspec.GitIgnoreSpec]]:
+        """The `.gitignore` files from `rel_dir` up to the top, deepest first, each with where its paths start.
+
+        Built once per directory from its parent's chain (a walk asks for the parent first), so a
+        deep tree costs one step per directory, with no recursion.
+        """
+        chain = self._chains.get(rel_dir)
+        if chain is None:
+            parts = rel_dir.split("/") if rel_dir else []
+            chain = []
+            for depth in range(len(parts), -1, -1):
+                prefix = "/".join(parts[:depth])
+                if prefix in self._chains:
+                    chain.extend(self._chains[prefix])
+                    break
+                spec = self._level(prefix)
+                if spec is not None:
+                    chain.append((len(prefix) + 1 if prefix else 0, spec))
+            self._chains[rel_dir] = chain
+        return chain
+
     def _level(self, rel_dir: str) -> pathspec.GitIgnoreSpec | None:
-        if rel_dir not in self._levels:
-            self._levels[rel_dir] = _spec(os.path.join(self.root, rel_dir, ".gitignore"))
-        return self._levels[rel_dir]
+        return _spec(os.path.join(self.root, rel_dir, ".gitignore"))
