@@ -304,9 +304,10 @@ def final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
 def _waste(engine, df: Dockerfile, options: AnalyseOptions, history: list[dict], result: AnalysisResult) -> None:
     """Replay the image's layers from its save stream (or the layer cache), while the image still exists.
 
-    A classic build's package steps were probed through their own images; a
-    BuildKit build names no step image, so its steps' cache-directory bytes
-    come from the layers read here (as for --archive and --image).
+    A classic or Podman build's package steps are probed through their own
+    images (_probe); a BuildKit build names no step image, so its steps'
+    cache-directory bytes come from the layers read here (as for --archive and
+    --image).
     """
     from dlint.analyse import contents, layercache, layers, probes, saved, waste
 
@@ -322,7 +323,7 @@ def _waste(engine, df: Dockerfile, options: AnalyseOptions, history: list[dict],
     result.layers_from = image.source
     result.image_probes = contents.image_probes(image.layers)
     result.waste = waste.measure(image, owners)
-    if options.builder != "classic":
+    if options.builder == "buildkit":  # classic and Podman name each step's image: _probe measures those
         probes.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image.layers))
 
 

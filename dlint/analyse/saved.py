@@ -259,9 +259,15 @@ def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[
 def _config_id(name: str) -> str | None:
     """The image id from the config's name: `blobs/sha256/<hex>` (OCI) or `<hex>.json` (classic docker save)."""
     base = posixpath.basename(name).removesuffix(".json")
-    if len(base) == 64 and all(c in "0123456789abcdef" for c in base):
-        return "sha256:" + base
-    return None
+    return "sha256:" + base if sha256_hex("sha256:" + base) else None
+
+
+def sha256_hex(digest: object) -> str | None:
+    """The 64 hex digits of "sha256:<hex>"; None for anything else (a name from a file never becomes a path)."""
+    if not isinstance(digest, str) or not digest.startswith("sha256:"):
+        return None
+    hexpart = digest[7:]
+    return hexpart if len(hexpart) == 64 and all(c in "0123456789abcdef" for c in hexpart) else None
 
 
 REF_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")

@@ -45,7 +45,7 @@ def layer_owners(config: dict, row_owners: list[StepRecord | None], layer_count:
     `empty_layer` are the layers, in order.
     """
     history = config.get("history") or []
-    if len(history) != len(row_owners):
+    if not isinstance(history, list) or len(history) != len(row_owners) or not all(isinstance(h, dict) for h in history):
         return [None] * layer_count
     owners = [owner for entry, owner in zip(history, reversed(row_owners), strict=True) if not entry.get("empty_layer")]
     return (owners + [None] * layer_count)[:layer_count]

@@ -58,23 +58,20 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
         from dlint.lint.gitignore import GitIgnores  # pathspec only when a directory is searched
 
         ignores = GitIgnores.around(directory)
-    top = ignores.relative(directory) if ignores else None
-    if top is None:
-        ignores = None
+    top = ignores.relative(directory) if ignores else ""
 
     def ignored(rel: str, name: str, is_dir: bool) -> bool:
         return ignores is not None and ignores.ignored(rel, name, is_dir)
 
-    found = []
-    stack = [(directory, top or "")]  # (path, path relative to the work tree)
+    found, refused = [], []
+    stack = [(directory, top)]  # (path, path relative to the work tree)
     while stack:
         dirpath, rel = stack.pop()
         try:
             with os.scandir(dirpath) as listing:
                 entries = list(listing)
         except OSError as exc:
-            if unreadable is not None:
-                unreadable.append((os.path.normpath(dirpath), exc.strerror or str(exc)))
+            refused.append((os.path.normpath(dirpath), exc.strerror or str(exc)))
             continue
         for entry in entries:
             name = entry.name
@@ -83,6 +80,8 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
                     stack.append((os.path.join(dirpath, name), f"{rel}/{name}" if rel else name))
             elif is_dockerfile_name(name) and not ignored(rel, name, False):
                 found.append(_join(dirpath, name))
+    if unreadable is not None:
+        unreadable.extend(sorted(refused))  # in path order, as the files are: not the file system's
     return sorted(found)
 
 

@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import configparser
 import os
-import stat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import pathspec
 
 
 def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
-    try:  # non-blocking: a FIFO named .gitignore must not hang the walk
-        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), encoding="utf-8", errors="surrogateescape") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                return None
-            lines = f.read().splitlines()
-    except OSError:  # missing, unreadable or not a file: git reads nothing from it either
+    from dlint.parsing.source import SourceError, read_bytes  # a regular file only: a FIFO would hang the walk
+
+    try:
+        lines = read_bytes(path, kind="ignore file").decode("utf-8", "surrogateescape").splitlines()
+    except SourceError:  # missing, unreadable, not a file or over 10 MB: git reads nothing from it either
         return None
     if not lines:
         return None
@@ -66,7 +64,7 @@ class GitIgnores:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._chains: dict[str, list[tuple[int, pathspec.GitIgnoreSpec]]] = {}  # directory -> see _chain
+        self._chains: dict[str, _Level | None] = {}  # directory -> see _chain
         base = [_spec(os.path.join(root, ".git", "info", "exclude")), _spec(_global_excludes())]
         self._base = [s for s in base if s is not None]  # highest precedence first
 
@@ -75,11 +73,9 @@ class GitIgnores:
         root = _work_tree(os.path.abspath(directory))
         return cls(root) if root else None
 
-    def relative(self, path: str) -> str | None:
-        """`path` relative to the work tree, "/"-separated ("" for its top); None outside it."""
+    def relative(self, path: str) -> str:
+        """`path`, inside the work tree, relative to it and "/"-separated ("" for its top)."""
         rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
-        if rel == ".." or rel.startswith("../"):
-            return None
         return "" if rel == "." else rel
 
     def ignored(self, rel_dir: str, name: str, is_dir: bool) -> bool:
@@ -87,36 +83,41 @@ class GitIgnores:
         rel = f"{rel_dir}/{name}" if rel_dir else name
         slash = "/" if is_dir else ""
         # The deepest .gitignore that says anything decides; then info/exclude, then the global file.
-        for start, spec in self._chain(rel_dir):
-            verdict = spec.check_file(rel[start:] + slash).include
+        level = self._chain(rel_dir)
+        while level is not None:
+            verdict = level.spec.check_file(rel[level.start:] + slash).include
             if verdict is not None:
                 return verdict
+            level = level.above
         for spec in self._base:
             verdict = spec.check_file(rel + slash).include
             if verdict is not None:
                 return verdict
         return False
 
-    def _chain(self, rel_dir: str) -> list[tuple[int, pathspec.GitIgnoreSpec]]:
-        """The `.gitignore` files from `rel_dir` up to the top, deepest first, each with where its paths start.
+    def _chain(self, rel_dir: str) -> _Level | None:
+        """The deepest `.gitignore` at or above `rel_dir`, linked to those above it; None when there is none.
 
-        Built once per directory from its parent's chain (a walk asks for the parent first), so a
-        deep tree costs one step per directory, with no recursion.
+        Found once per directory from the nearest one already known (a walk asks for the parent
+        first), so a deep tree costs one step and one entry per directory, with no recursion.
         """
-        chain = self._chains.get(rel_dir)
-        if chain is None:
-            parts = rel_dir.split("/") if rel_dir else []
-            chain = []
-            for depth in range(len(parts), -1, -1):
-                prefix = "/".join(parts[:depth])
-                if prefix in self._chains:
-                    chain.extend(self._chains[prefix])
-                    break
-                spec = self._level(prefix)
-                if spec is not None:
-                    chain.append((len(prefix) + 1 if prefix else 0, spec))
-            self._chains[rel_dir] = chain
-        return chain
+        if rel_dir in self._chains:
+            return self._chains[rel_dir]
+        parts = rel_dir.split("/") if rel_dir else []
+        known = len(parts) - 1
+        while known >= 0 and "/".join(parts[:known]) not in self._chains:
+            known -= 1  # the search began below the top: its ancestors are met once
+        level = self._chains["/".join(parts[:known])] if known >= 0 else None
+        for depth in range(known + 1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            spec = _spec(os.path.join(self.root, prefix, ".gitignore"))
+            if spec is not None:
+                level = _Level(len(prefix) + 1 if prefix else 0, spec, level)
+            self._chains[prefix] = level
+        return level
 
-    def _level(self, rel_dir: str) -> pathspec.GitIgnoreSpec | None:
-        return _spec(os.path.join(self.root, rel_dir, ".gitignore"))
+
+class _Level(NamedTuple):
+    start: int  # where, in a path relative to the work tree, the paths this file's patterns see begin
+    spec: pathspec.GitIgnoreSpec
+    above: _Level | None
