@@ -8,7 +8,7 @@ at least 30 s and the image at least 300 MB. Each round runs the plain build and
 alternately (cold: --no-cache, then warm), with the same BuildKit CLI, so both share the
 machine's load. The archive is a docker-archive written here (layers of random bytes, one file
 deleted by a later layer), read by `dlint analyse --archive`. Everything it creates (images,
-temp files) is removed on exit, Ctrl-C included.
+temp files, the layer cache it points DLINT_CACHE_DIR at) is removed on exit, Ctrl-C included.
 """
 
 from __future__ import annotations
@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dlint-bench-"))
+    ENV["DLINT_CACHE_DIR"] = str(work / "layer-cache")  # empty at the start: each dlint run stores what it read
     try:
         (work / "ctx").mkdir()
         (work / "ctx" / "Dockerfile").write_text(DOCKERFILE)

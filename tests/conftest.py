@@ -1,8 +1,9 @@
-"""Shared fixtures: the real Docker Engine for `engine`-marked tests, and the shared corpus."""
+"""Shared fixtures: the real Docker Engine for `engine`-marked tests, the shared corpus, the layer cache."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,19 @@ from machine import unavailable
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("DLINT_CORPUS") or REPO.parent / "shared" / "corpus")  # DLINT_CORPUS: elsewhere
 BASE_IMAGES = ("debian:bookworm-slim", "dlint-test/busybox:latest")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def layer_cache(tmp_path_factory) -> Iterator[Path]:
+    """`dlint analyse`'s layer cache in the test session's own directory, never the user's ~/.cache."""
+    path = tmp_path_factory.mktemp("layer-cache")
+    before = os.environ.get("DLINT_CACHE_DIR")
+    os.environ["DLINT_CACHE_DIR"] = str(path)
+    yield path
+    if before is None:
+        del os.environ["DLINT_CACHE_DIR"]
+    else:
+        os.environ["DLINT_CACHE_DIR"] = before
 
 
 @pytest.fixture(scope="session")

@@ -279,6 +279,13 @@ def test_directory_discovery(tmp_path):
     assert found == set(names)
 
 
+def test_every_dockerfile_name_pattern_holds_a_word_discovery_looks_for_first():
+    """Discovery turns a name away when it holds neither word: a pattern without one would never match."""
+    from dlint.lint.discovery import NAME_PATTERNS
+
+    assert all("ockerfile" in p or "ontainerfile" in p for p in NAME_PATTERNS)
+
+
 @pytest.mark.parametrize(
     "content,needle",
     [

@@ -3,6 +3,8 @@ symlinks, special files, closed and full standard streams. Each input is made he
 
 from __future__ import annotations
 
+import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -137,8 +139,6 @@ def test_disk_full_keeps_the_earlier_report(tmp_path):
 
 
 def test_fifo_is_refused_without_hanging(tmp_path):
-    import os
-
     fifo = tmp_path / "Dockerfile"
     os.mkfifo(fifo)
     for target in (fifo, tmp_path):  # named, and found in a directory
@@ -218,3 +218,45 @@ def test_stdout_closed_or_full(tmp_path, extra, target, reason):
     p = stdout_to(target, ["check", "--fix", *extra, "-"], stdin=df.open("rb"))
     assert p.returncode == 2
     assert p.stderr.decode() == f"dlint: cannot write stdout: {reason}\n"
+
+
+def test_a_tree_twelve_hundred_directories_deep_is_searched(tmp_path):
+    fds = [os.open(tmp_path, os.O_RDONLY)]
+    try:
+        for _ in range(1200):  # os.walk recursed once per level: a RecursionError past ~1,000
+            os.mkdir("d", dir_fd=fds[-1])
+            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
+        with open(os.open("Dockerfile", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fds[-1]), "wb") as f:
+            f.write(b"FROM debian\n")
+        p = dlint("check", str(tmp_path))
+        out = p.stdout.decode()
+        assert p.returncode == 1, p.stderr[-300:]
+        assert out.count("DL3006") == 1 and "/d/d/Dockerfile:1:6: DL3006" in out
+    finally:  # bottom up: pytest's own clean-up (shutil.rmtree) recurses too
+        if len(fds) == 1201:
+            os.unlink("Dockerfile", dir_fd=fds[-1])
+        for parent, child in reversed(list(itertools.pairwise(fds))):
+            os.close(child)
+            os.rmdir("d", dir_fd=parent)
+        os.close(fds[0])
+
+
+def test_a_fifo_named_gitignore_does_not_hang_directory_search(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    os.mkfifo(tmp_path / ".gitignore")  # git itself reads no patterns from it
+    (tmp_path / "Dockerfile").write_bytes(CLEAN)
+    p = dlint("check", str(tmp_path))
+    assert (p.returncode, p.stdout) == (0, b"")
+
+
+def test_directories_named_gitignore_cost_no_file_descriptor(tmp_path):
+    import resource
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for i in range(300):
+        (tmp_path / f"p{i}" / ".gitignore").mkdir(parents=True)  # a directory where git expects the file
+        (tmp_path / f"p{i}" / "Dockerfile").write_bytes(CLEAN)
+    p = dlint("check", "--format", "json", str(tmp_path),
+              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128)))
+    assert p.returncode == 0, p.stderr[-300:]
+    assert p.stderr.decode() == "dlint: no findings in 300 files\n"  # every one read: no descriptor ran out

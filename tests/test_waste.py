@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from dlint.analyse import waste
-from dlint.analyse.saved import SaveError
+from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
 from dlint.analyse.steps import StepRecord
 
 # --- building layers and save archives ------------------------------------------------------
@@ -142,8 +142,13 @@ def owners_for(history: list[dict], steps: list[StepRecord]) -> list[StepRecord 
     return list(reversed(steps))
 
 
+def read(data: bytes) -> SavedImage:
+    """What the engine's save stream gives dlint."""
+    return read_save(open_chunks(chunks(data)))
+
+
 def measure(image: Image, steps: list[StepRecord], save=legacy_save) -> waste.WasteReport:
-    return waste.measure(chunks(save(image)), owners_for(image.history, steps))[0]
+    return waste.measure(read(save(image)), owners_for(image.history, steps))
 
 
 ROW = {"created_by": "x"}
@@ -300,10 +305,10 @@ def test_unreadable_streams_are_one_line_errors():
     with pytest.raises(SaveError, match="zstd-compressed"):
         measure(zstd, [steps[0]])
     with pytest.raises(SaveError, match="not a readable image archive"):
-        waste.measure(chunks(b"this is not a tar" * 100), [])
+        read(b"this is not a tar" * 100)
     no_manifest = archive([("abc/layer.tar", layer_tar(file("f", 1)))])
     with pytest.raises(SaveError, match="no manifest"):
-        waste.measure(chunks(no_manifest), [])
+        read(no_manifest)
     truncated = legacy_save(image)[:5000]  # the legacy layout writes its manifest last: cut off with the rest
     with pytest.raises(SaveError, match="^the engine's save stream has no manifest naming the image's layers$"):
-        waste.measure(chunks(truncated), [])
+        read(truncated)

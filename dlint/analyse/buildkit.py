@@ -47,7 +47,7 @@ def find_cli() -> Cli:
         path = shutil.which("docker", path=directory or ".")
         if not path or any(os.path.realpath(c.path) == os.path.realpath(path) for c in seen):
             continue
-        cli = Cli(path, _client_version(path), _run_ok([path, "buildx", "version"]))
+        cli = _ask(path)
         if cli.buildx or _major(cli.version) < 23:
             return cli
         seen.append(cli)
@@ -60,15 +60,26 @@ def find_cli() -> Cli:
     )
 
 
-def _client_version(path: str) -> str:
-    # Prints the client version even when no engine answers (then it also exits 1).
-    proc = subprocess.run([path, "version", "--format", "{{.Client.Version}}"],
-                          capture_output=True, text=True, timeout=30, check=False)
-    return proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else "unknown"
+def _ask(path: str) -> Cli:
+    """The CLI's version and whether it has buildx, both asked at once (each is a start of the CLI, ~25 ms).
 
-
-def _run_ok(argv: list[str]) -> bool:
-    return subprocess.run(argv, capture_output=True, timeout=30, check=False).returncode == 0
+    `docker version` prints the client version even when no engine answers (then it also exits 1).
+    """
+    version = subprocess.Popen([path, "version", "--format", "{{.Client.Version}}"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, errors="replace")
+    buildx = subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL)
+    try:
+        out, _ = version.communicate(timeout=30)
+        has_buildx = buildx.wait(timeout=30) == 0
+    except subprocess.TimeoutExpired:
+        out, has_buildx = "", False
+    finally:
+        for proc in (version, buildx):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return Cli(path, out.strip().splitlines()[0] if out.strip() else "unknown", has_buildx)
 
 
 def _major(version: str) -> int:

@@ -225,9 +225,9 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
         _platforms(engine, df, result)
         history = _measure(engine, df, options, outcome, result)
         if outcome.image_id:
-            _probe(engine, df, options, prepared, result, build, err)
             if options.waste:
-                _waste(engine, df, options, outcome.image_id, history, result)
+                _waste(engine, df, options, history, result)
+            _probe(engine, df, options, prepared, result, build, err)
     except KeyboardInterrupt:
         stop = _Stopped("interrupted: the build was stopped and its containers removed", exitcodes.INTERRUPTED)
     except (buildkit.BuilderUnavailable, classic.UnreadableStream) as exc:
@@ -257,7 +257,7 @@ def _platforms(engine, df: Dockerfile, result: AnalysisResult) -> None:
         except DockerException:  # not there (BuildKit may keep it in its own store), or unreadable
             return None
 
-    found = platform.findings(df, inspect, platform.engine_platform(engine.client.version()))
+    found = platform.findings(df, inspect, platform.engine_platform(engine.version))
     if found:
         result.findings.extend(found)
         result.findings.sort(key=Finding.sort_key)
@@ -265,7 +265,7 @@ def _platforms(engine, df: Dockerfile, result: AnalysisResult) -> None:
 
 def _is_podman(engine) -> bool:
     """Podman's API speaks the classic stream (its own words) but has no BuildKit endpoint."""
-    return any(c.get("Name") == "Podman Engine" for c in engine.client.version().get("Components") or [])
+    return any(c.get("Name") == "Podman Engine" for c in engine.version.get("Components") or [])
 
 
 def _measure(engine, df: Dockerfile, options: AnalyseOptions, outcome: BuildOutcome,
@@ -301,26 +301,30 @@ def final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
     return stage
 
 
-def _waste(engine, df: Dockerfile, options: AnalyseOptions, image_id: str, history: list[dict],
-           result: AnalysisResult) -> None:
-    """Replay the image's layers from its save stream, while the image still exists.
+def _waste(engine, df: Dockerfile, options: AnalyseOptions, history: list[dict], result: AnalysisResult) -> None:
+    """Replay the image's layers from its save stream (or the layer cache), while the image still exists.
 
-    A classic build's package steps were probed through their own images; a
-    BuildKit build names no step image, so its steps' cache-directory bytes
-    come from the layers read here (as for --archive and --image).
+    A classic or Podman build's package steps are probed through their own
+    images (_probe); a BuildKit build names no step image, so its steps'
+    cache-directory bytes come from the layers read here (as for --archive and
+    --image).
     """
-    from dlint.analyse import contents, layers, probes, saved, waste
+    from dlint.analyse import contents, layercache, layers, probes, saved, waste
 
+    assert result.image is not None  # _measure read it: the build produced an image
+    image_id = result.image.id
     owners = layers.row_owners(df, result.steps, history, final_stage(df, options), options.builder)
-    chunks = engine.api.get_image(image_id)
     try:
-        result.waste, image_layers = waste.measure(chunks, owners)
-        if options.builder != "classic":
-            probes.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image_layers))
+        image = layercache.saved_image(
+            image_id, lambda: saved.read_engine_save(engine.api, image_id, "the engine's save stream"))
     except saved.SaveError as exc:
         result.waste_error = str(exc)
-    finally:
-        chunks.close()
+        return
+    result.layers_from = image.source
+    result.image_probes = contents.image_probes(image.layers)
+    result.waste = waste.measure(image, owners)
+    if options.builder == "buildkit":  # classic and Podman name each step's image: _probe measures those
+        probes.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image.layers))
 
 
 def apply_budgets(df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult) -> None:
@@ -347,15 +351,17 @@ def _verdict(result: AnalysisResult, err: TextIO) -> int:
 
 def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult,
            build: Callable[[BuildRequest, Tracker], BuildOutcome], err: TextIO) -> None:
-    """Cache directories of the package steps and the image, then --cache-probe, while the images exist."""
+    """Cache directories of the package steps and, unless its layers were read, of the image; then --cache-probe,
+    while the images exist."""
     from dlint.analyse import probes
     from dlint.analyse.engine import Tracker
     from dlint.analyse.extract import ExtractError
 
     assert result.image is not None  # _measure read it: the build produced an image
     try:
-        measured, result.image_probes = probes.probe_build(engine.client, df, result.steps, result.image.id)
-        probes.annotate(result.findings, measured)
+        probes.annotate(result.findings, probes.probe_build(engine.client, df, result.steps))
+        if result.layers_from is None:  # --no-waste, or the save stream failed: ask the image itself
+            result.image_probes = {p: n for p, n in probes.measure(engine.client, result.image.id).items() if n}
         if not prepared.probe_targets:
             return
         # What the probe rebuilds make goes at the end: dlint added it, the analysed build did not.

@@ -12,6 +12,7 @@ existed before the run (cache hits, base images) are never touched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 from collections.abc import Iterator
@@ -35,6 +36,11 @@ class Engine:
     @property
     def api(self) -> docker.APIClient:
         return self.client.api
+
+    @functools.cached_property
+    def version(self) -> dict:
+        """The engine's `/version` answer, asked once per run (which engine, which platform)."""
+        return self.client.version()
 
 
 def connect() -> Engine:

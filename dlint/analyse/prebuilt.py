@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from dlint import exitcodes
-from dlint.analyse import history, waste
+from dlint.analyse import history, layercache, waste
 from dlint.analyse.archive import read_archive
 from dlint.analyse.command import (
     AnalyseOptions,
@@ -26,10 +26,10 @@ from dlint.analyse.command import (
     report,
     tie_findings,
 )
-from dlint.analyse.contents import add_probes
+from dlint.analyse.contents import add_probes, image_probes
 from dlint.analyse.layers import ancestry
-from dlint.analyse.probes import CACHE_DIRS, annotate
-from dlint.analyse.saved import SavedImage, SaveError, open_chunks, read_save
+from dlint.analyse.probes import annotate
+from dlint.analyse.saved import SavedImage, SaveError, read_engine_save
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, join_log, step_for
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Stage
@@ -71,9 +71,10 @@ def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, so
     steps, owners, notices = steps_of(df, stage, saved)
     result = AnalysisResult(dockerfile=options.dockerfile, context="", builder=f"none (read from {source})",
                             steps=steps, findings=findings)
+    result.layers_from = saved.source
     result.image = ImageSummary(id=saved.id or "unknown", size=sum(layer.size for layer in saved.layers),
                                 layers=len(saved.layers))
-    result.image_probes = {p: n for p, n in waste.visible_bytes(saved.layers, CACHE_DIRS).items() if n}
+    result.image_probes = image_probes(saved.layers)
     if options.waste:
         result.waste = waste.account(saved.layers, owners)
     annotate(result.findings, [s for s in steps if s.keyword == "RUN" and s.size is not None])
@@ -132,13 +133,11 @@ def from_engine(name: str) -> SavedImage:
     except engine_mod.EngineUnreachable as exc:
         raise SaveError(str(exc)) from None
     try:
-        engine.api.inspect_image(name)  # a missing image fails only once its save stream is read
-        chunks = engine.api.get_image(name)
+        image_id = engine.api.inspect_image(name)["Id"]  # a missing image fails only once its save stream is read
+        saved = layercache.saved_image(
+            image_id, lambda: read_engine_save(engine.api, image_id, f"the engine's save stream of {name}"))
     except NotFound:
         raise SaveError(f"the engine has no image {name}") from None
     except DockerException as exc:
         raise SaveError(f"the engine cannot save the image {name}: {exc}") from None
-    try:
-        return read_save(open_chunks(chunks), None, f"the engine's save stream of {name}")
-    finally:
-        chunks.close()
+    return saved

@@ -104,14 +104,11 @@ def package_steps(df: Dockerfile, steps: list[StepRecord]) -> Iterator[tuple[Ste
             yield step, before
 
 
-def probe_build(
-    client: docker.DockerClient, df: Dockerfile, steps: list[StepRecord], image_id: str
-) -> tuple[list[StepRecord], dict[str, int]]:
+def probe_build(client: docker.DockerClient, df: Dockerfile, steps: list[StepRecord]) -> list[StepRecord]:
     """Fill `probes` of every package-manager step with the bytes it added to the cache directories.
 
     Returns the steps measured (one that added nothing has empty probes but
-    was measured) and what the final image `image_id` carries in each
-    directory in total. Each image is measured once.
+    was measured). Each image is measured once.
     """
     cache: dict[str, dict[str, int]] = {}
 
@@ -125,7 +122,7 @@ def probe_build(
         assert step.image_id and before.image_id  # package_steps yields measurable steps only
         step.probes = added(sizes(before.image_id), sizes(step.image_id))
         measured.append(step)
-    return measured, sizes(image_id)
+    return measured
 
 
 def annotate(findings: list[Finding], measured: list[StepRecord]) -> None:

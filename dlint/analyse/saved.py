@@ -102,6 +102,7 @@ class SavedImage:
     config: dict
     layers: list[Layer]  # oldest first
     id: str | None = None  # "sha256:<config digest>", where the layout names the config by it
+    source: str = ""  # where the layers were read, as reports say it
 
 
 def read_save(stream: IO[bytes], image: str | None = None, source: str = "the engine's save stream") -> SavedImage:
@@ -238,7 +239,7 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None
     if isinstance(diff_ids, list) and len(diff_ids) != len(ordered):
         raise SaveError(f"the image config in {source} lists {len(diff_ids)} layers but its manifest {len(ordered)}")
-    return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))))
+    return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))), source)
 
 
 def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[object, object]:
@@ -258,9 +259,15 @@ def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[
 def _config_id(name: str) -> str | None:
     """The image id from the config's name: `blobs/sha256/<hex>` (OCI) or `<hex>.json` (classic docker save)."""
     base = posixpath.basename(name).removesuffix(".json")
-    if len(base) == 64 and all(c in "0123456789abcdef" for c in base):
-        return "sha256:" + base
-    return None
+    return "sha256:" + base if sha256_hex("sha256:" + base) else None
+
+
+def sha256_hex(digest: object) -> str | None:
+    """The 64 hex digits of "sha256:<hex>"; None for anything else (a name from a file never becomes a path)."""
+    if not isinstance(digest, str) or not digest.startswith("sha256:"):
+        return None
+    hexpart = digest[7:]
+    return hexpart if len(hexpart) == 64 and all(c in "0123456789abcdef" for c in hexpart) else None
 
 
 REF_ANNOTATIONS = ("io.containerd.image.name", "org.opencontainers.image.ref.name")
@@ -290,3 +297,12 @@ def _pick(entries: list[dict], names, image: str | None) -> dict:
 def open_chunks(chunks: Iterable[bytes]) -> IO[bytes]:
     """A buffered file over `api.get_image()`'s chunks, for read_save."""
     return io.BufferedReader(ChunkStream(chunks), buffer_size=READ_SIZE)
+
+
+def read_engine_save(api, image: str, source: str) -> SavedImage:
+    """`image` through the engine's `docker save` stream (`api`: the SDK's APIClient); the stream is closed after."""
+    chunks = api.get_image(image)
+    try:
+        return read_save(open_chunks(chunks), None, source)
+    finally:
+        chunks.close()

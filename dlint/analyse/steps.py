@@ -172,6 +172,7 @@ class AnalysisResult:
     cache_probe: list[ProbeResult] = field(default_factory=list)  # --cache-probe results
     waste: WasteReport | None = None  # layer contents replayed from the image's save stream
     waste_error: str | None = None  # why there is no waste report although the build made an image
+    layers_from: str | None = None  # where the layer contents were read: the engine's save stream, the cache, a file
     gate: Gate | None = None  # budget verdicts, baseline comparison, cache hit rate
 
     @property

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from dlint.analyse.saved import Layer, Node, open_chunks, read_save
+from dlint.analyse.saved import Layer, Node, SavedImage
 from dlint.analyse.steps import StepRecord
 
 Kind = Literal["deleted", "overwritten", "copy-up"]
@@ -45,7 +45,7 @@ def layer_owners(config: dict, row_owners: list[StepRecord | None], layer_count:
     `empty_layer` are the layers, in order.
     """
     history = config.get("history") or []
-    if len(history) != len(row_owners):
+    if not isinstance(history, list) or len(history) != len(row_owners) or not all(isinstance(h, dict) for h in history):
         return [None] * layer_count
     owners = [owner for entry, owner in zip(history, reversed(row_owners), strict=True) if not entry.get("empty_layer")]
     return (owners + [None] * layer_count)[:layer_count]
@@ -318,13 +318,6 @@ def suggestion(kind: Kind, added: StepRecord | None, removed: StepRecord | None,
     return f"{where}: write the final version once, at {a} or {r}"
 
 
-def measure(chunks: Iterable[bytes], row_owners: list[StepRecord | None]) -> tuple[WasteReport, list[Layer]]:
-    """Read a save stream and account its waste; `row_owners` as `layers.row_owners` gives them.
-
-    Returns the layers too (their steps are the report's `layer_steps`), for
-    what else their contents tell. Raises `saved.SaveError` when the stream is
-    not a readable image archive.
-    """
-    saved = read_save(open_chunks(chunks))
-    owners = layer_owners(saved.config, row_owners, len(saved.layers))
-    return account(saved.layers, owners), saved.layers
+def measure(saved: SavedImage, row_owners: list[StepRecord | None]) -> WasteReport:
+    """Account the waste of an image's layers; `row_owners` as `layers.row_owners` gives them."""
+    return account(saved.layers, layer_owners(saved.config, row_owners, len(saved.layers)))

@@ -21,6 +21,9 @@ SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv"
 
 
 def is_dockerfile_name(name: str) -> bool:
+    # Every pattern holds one of these words: a substring test turns away nearly every file of a tree at C speed.
+    if "ockerfile" not in name and "ontainerfile" not in name:
+        return False
     if name.endswith(NOT_DOCKERFILE_SUFFIXES) or name.endswith(TEMPLATE_SUFFIXES):
         return False
     return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS)
@@ -47,27 +50,47 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
     """The Dockerfiles under `directory`, sorted, less what git ignores (unless `gitignore` is off);
     `exclude` is the caller's, since it depends on the config nearest each file, not on the directory searched.
 
-    A subdirectory that cannot be listed is appended to `unreadable` (its path, why), not skipped unsaid."""
+    A subdirectory that cannot be listed is appended to `unreadable` (its path, why), not skipped unsaid.
+    The walk keeps its own stack (os.walk recurses: a tree a thousand directories deep overflowed it)
+    and, as os.walk does, does not enter symbolic links to directories."""
     ignores = None
     if gitignore:
         from dlint.lint.gitignore import GitIgnores  # pathspec only when a directory is searched
 
         ignores = GitIgnores.around(directory)
-    found = []
-    def onerror(exc: OSError) -> None:
-        if unreadable is not None:
-            unreadable.append((os.path.normpath(str(exc.filename)), exc.strerror or str(exc)))
+    top = ignores.relative(directory) if ignores else ""
 
-    for dirpath, dirnames, filenames in os.walk(directory, onerror=onerror):
-        dirnames[:] = [
-            d
-            for d in dirnames
-            if d not in SKIPPED_DIRS and not (ignores and ignores.ignored(os.path.join(dirpath, d), is_dir=True))
-        ]
-        for name in filenames:
-            if is_dockerfile_name(name) and not (ignores and ignores.ignored(os.path.join(dirpath, name), False)):
+    def ignored(rel: str, name: str, is_dir: bool) -> bool:
+        return ignores is not None and ignores.ignored(rel, name, is_dir)
+
+    found, refused = [], []
+    stack = [(directory, top)]  # (path, path relative to the work tree)
+    while stack:
+        dirpath, rel = stack.pop()
+        try:
+            with os.scandir(dirpath) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            refused.append((os.path.normpath(dirpath), exc.strerror or str(exc)))
+            continue
+        for entry in entries:
+            name = entry.name
+            if _is_dir(entry):
+                if name not in SKIPPED_DIRS and not entry.is_symlink() and not ignored(rel, name, True):
+                    stack.append((os.path.join(dirpath, name), f"{rel}/{name}" if rel else name))
+            elif is_dockerfile_name(name) and not ignored(rel, name, False):
                 found.append(_join(dirpath, name))
+    if unreadable is not None:
+        unreadable.extend(sorted(refused))  # in path order, as the files are: not the file system's
     return sorted(found)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    """As os.walk decides: a directory or a link to one; an entry that cannot be asked is a file."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _join(directory: str, name: str) -> str:

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import configparser
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import pathspec
 
 
 def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
+    from dlint.parsing.source import SourceError, read_bytes  # a regular file only: a FIFO would hang the walk
+
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
-            lines = f.read().splitlines()
-    except OSError:  # missing, unreadable or not a file: git reads nothing from it either
+        lines = read_bytes(path, kind="ignore file").decode("utf-8", "surrogateescape").splitlines()
+    except SourceError:  # missing, unreadable, not a file or over 10 MB: git reads nothing from it either
         return None
     if not lines:
         return None
@@ -63,7 +64,7 @@ class GitIgnores:
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self._levels: dict[str, pathspec.GitIgnoreSpec | None] = {}  # directory relative to root -> its spec
+        self._chains: dict[str, _Level | None] = {}  # directory -> see _chain
         base = [_spec(os.path.join(root, ".git", "info", "exclude")), _spec(_global_excludes())]
         self._base = [s for s in base if s is not None]  # highest precedence first
 
@@ -72,25 +73,51 @@ class GitIgnores:
         root = _work_tree(os.path.abspath(directory))
         return cls(root) if root else None
 
-    def ignored(self, path: str, is_dir: bool) -> bool:
+    def relative(self, path: str) -> str:
+        """`path`, inside the work tree, relative to it and "/"-separated ("" for its top)."""
         rel = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/")
-        if rel == "." or rel == ".." or rel.startswith("../"):
-            return False
-        parts = rel.split("/")
+        return "" if rel == "." else rel
+
+    def ignored(self, rel_dir: str, name: str, is_dir: bool) -> bool:
+        """Whether git ignores `name` in the directory `rel_dir` (as `relative` gives it)."""
+        rel = f"{rel_dir}/{name}" if rel_dir else name
         slash = "/" if is_dir else ""
         # The deepest .gitignore that says anything decides; then info/exclude, then the global file.
-        for depth in range(len(parts) - 1, -1, -1):
-            spec = self._level("/".join(parts[:depth]))
-            verdict = spec.check_file("/".join(parts[depth:]) + slash).include if spec else None
+        level = self._chain(rel_dir)
+        while level is not None:
+            verdict = level.spec.check_file(rel[level.start:] + slash).include
             if verdict is not None:
                 return verdict
+            level = level.above
         for spec in self._base:
             verdict = spec.check_file(rel + slash).include
             if verdict is not None:
                 return verdict
         return False
 
-    def _level(self, rel_dir: str) -> pathspec.GitIgnoreSpec | None:
-        if rel_dir not in self._levels:
-            self._levels[rel_dir] = _spec(os.path.join(self.root, rel_dir, ".gitignore"))
-        return self._levels[rel_dir]
+    def _chain(self, rel_dir: str) -> _Level | None:
+        """The deepest `.gitignore` at or above `rel_dir`, linked to those above it; None when there is none.
+
+        Found once per directory from the nearest one already known (a walk asks for the parent
+        first), so a deep tree costs one step and one entry per directory, with no recursion.
+        """
+        if rel_dir in self._chains:
+            return self._chains[rel_dir]
+        parts = rel_dir.split("/") if rel_dir else []
+        known = len(parts) - 1
+        while known >= 0 and "/".join(parts[:known]) not in self._chains:
+            known -= 1  # the search began below the top: its ancestors are met once
+        level = self._chains["/".join(parts[:known])] if known >= 0 else None
+        for depth in range(known + 1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            spec = _spec(os.path.join(self.root, prefix, ".gitignore"))
+            if spec is not None:
+                level = _Level(len(prefix) + 1 if prefix else 0, spec, level)
+            self._chains[prefix] = level
+        return level
+
+
+class _Level(NamedTuple):
+    start: int  # where, in a path relative to the work tree, the paths this file's patterns see begin
+    spec: pathspec.GitIgnoreSpec
+    above: _Level | None

@@ -56,3 +56,19 @@ def test_buildkit_images_map_their_waste_to_the_same_lines(engine):
     assert found[("/tmp/download.bin", "deleted")] == (3, 4)
     assert found[("/etc/app/config.txt", "copy-up")] == (5, 6)
     assert engine_state(engine) == before
+
+
+def test_a_warm_analyse_reads_the_layers_from_the_cache_and_reports_the_same(engine, kept_images, tmp_path):
+    """The second run of an unchanged build reads no save stream: the same waste, sizes and findings."""
+    env = {"DLINT_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [dlint("analyse", str(WASTE), "--builder", "buildkit", "--format", "json", env=env) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+        kept_images.add(run.data)
+    cold, warm = (run.data for run in runs)
+    assert (cold["layers_from"], warm["layers_from"]) == ("the engine's save stream", "dlint's layer cache")
+    assert all(step["cached"] for step in warm["steps"])
+    for key in ("waste", "image", "findings"):
+        assert warm[key] == cold[key], key
+    assert [(s["line"], s["size"], s["wasted_bytes"], s["probes"]) for s in warm["steps"]] == \
+           [(s["line"], s["size"], s["wasted_bytes"], s["probes"]) for s in cold["steps"]]

@@ -26,6 +26,7 @@ def document(result: AnalysisResult) -> dict:
         row["change"] = change.change if change else None
     data["waste"] = [entry.to_dict() for entry in waste.entries] if waste else []
     data["waste_error"] = result.waste_error
+    data["layers_from"] = result.layers_from
     data["cache"] = gate.cache.to_dict() if gate else None
     data["baseline"] = gate.comparison.to_dict() if gate and gate.comparison else None
     data["budgets"] = [v.to_dict() for v in gate.verdicts] if gate else []
