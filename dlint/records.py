@@ -2,7 +2,7 @@
 
 `import dataclasses` imports `inspect` (and with it `ast`, `dis`, `tokenize`), and
 each `@dataclass` compiles five or six generated methods: together about a third of
-a one-file `dlint check` (README, Speed). Here only `__init__` is compiled, once per shape (it runs
+a one-file `dlint check` (README, Speed). Here only `__init__` is compiled (it runs
 for every object, so it must be as fast as the standard one); equality, hashing,
 `repr` and frozenness are shared functions over the fields. Type checkers read the
 decorator as `dataclass` (PEP 681), and the behaviour matches it for what is used:
@@ -16,21 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from operator import attrgetter
-from types import CodeType, FunctionType
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
 _MISSING: Any = object()
-
-
-class _Factory:
-    """The default of an `__init__` argument whose field has a default_factory."""
-
-    def __repr__(self) -> str:
-        return "<factory>"  # as dataclasses shows it in the signature
-
-
-_FACTORY: Any = _Factory()
+_FACTORY = object()  # the default of an __init__ argument whose field has a default_factory
 
 
 class FrozenInstanceError(AttributeError):
@@ -130,41 +120,26 @@ def _with_slots(cls: type[T], names: tuple[str, ...]) -> type[T]:
 
 def _init(cls: type, fields: tuple[Field, ...], frozen: bool) -> Callable[..., None]:
     """The one generated method: plain assignments, compiled, so creating an object costs what it does
-    with dataclasses. Compiling is most of a record's cost, so classes of one shape (frozen or not, which
-    fields have a factory) share one compiled template with their own names and defaults put in."""
-    shape = (frozen, tuple(f.default_factory is not _MISSING for f in fields))
-    template = _TEMPLATES.get(shape) or _TEMPLATES.setdefault(shape, _template(*shape))
-    names = {f"_{i}": f.name for i, f in enumerate(fields)}  # the template's placeholders -> the field names
-    code = template.replace(
-        co_varnames=tuple(names.get(n, n) for n in template.co_varnames),
-        co_names=tuple(names.get(n, n) for n in template.co_names),
-        co_consts=tuple(names.get(c, c) if isinstance(c, str) else c for c in template.co_consts),
-        co_qualname=f"{cls.__qualname__}.__init__",
-    )
-    defaults = [_FACTORY if f.default_factory is not _MISSING else f.default for f in fields]
-    while defaults and defaults[0] is _MISSING:
-        defaults.pop(0)
-    if any(d is _MISSING for d in defaults):
-        raise TypeError(f"{cls.__qualname__}: a field without a default follows one with a default")
-    scope = {"_FACTORY": _FACTORY, "_set": object.__setattr__} | {
-        f"_factory{i}": f.default_factory for i, f in enumerate(fields) if f.default_factory is not _MISSING
-    }
-    return FunctionType(code, scope, "__init__", tuple(defaults))
-
-
-_TEMPLATES: dict[tuple[bool, tuple[bool, ...]], CodeType] = {}
-
-
-def _template(frozen: bool, factories: tuple[bool, ...]) -> CodeType:
-    """`__init__(self, _0, _1, ...)` assigning each placeholder to the attribute of its name."""
-    lines = []
-    for i, factory in enumerate(factories):
-        value = f"_factory{i}() if _{i} is _FACTORY else _{i}" if factory else f"_{i}"
-        lines.append(f"_set(self, '_{i}', {value})" if frozen else f"self._{i} = {value}")
-    params = "".join(f", _{i}" for i in range(len(factories)))
-    scope: dict[str, Any] = {}
-    exec(f"def __init__(self{params}):\n " + ("\n ".join(lines) or "pass"), scope)  # noqa: S102 - placeholders only
-    return scope["__init__"].__code__
+    with dataclasses."""
+    scope: dict[str, Any] = {"_FACTORY": _FACTORY, "_set": object.__setattr__}
+    params, lines = [], []
+    for f in fields:
+        value = f.name
+        if f.default_factory is not _MISSING:
+            scope[f"_factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_FACTORY")
+            value = f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}"
+        elif f.default is not _MISSING:
+            scope[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        else:
+            params.append(f.name)
+        lines.append(f"_set(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+    source = f"def __init__(self, {', '.join(params)}):\n " + ("\n ".join(lines) or "pass")
+    exec(source, scope)  # noqa: S102 - the source is built from the class's own field names
+    init = scope["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
