@@ -10,8 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable
-
-from dlint.records import dataclass, field
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)

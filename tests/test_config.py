@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -9,7 +10,6 @@ from pathlib import Path
 import pytest
 from test_cli_check import dlint
 
-from dlint import records
 from dlint.lint.config import ConfigError, load
 from dlint.lint.registry import all_rules
 
@@ -163,7 +163,7 @@ def test_flag_mistakes_exit_2(tmp_path, args, needle):
 
 def test_rule_settings_are_checked_against_what_the_rule_declares(tmp_path):
     rules = dict(all_rules())
-    rules["DLT001"] = records.replace(rules["DLT001"], options={"names": "list[str]", "strict": "bool"})
+    rules["DLT001"] = dataclasses.replace(rules["DLT001"], options={"names": "list[str]", "strict": "bool"})
     cfg = tmp_path / ".dlint.toml"
     cfg.write_text('[rules.DLT001]\nnames = ["a", "b"]\nstrict = true\n')
     assert load(cfg, rules).options == {"DLT001": {"names": ["a", "b"], "strict": True}}

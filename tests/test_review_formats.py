@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,6 @@ from test_cli_check import dlint
 from test_report_formats import NASTY, nasty_finding
 
 from dlint.lint.finding import Edit, Fix, Level, Replacement
-from dlint.records import replace
 from dlint.report import render
 
 SCHEMAS = Path(__file__).parent / "schemas"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -12,7 +13,6 @@ from pathlib import Path
 import pytest
 from machine import unavailable
 
-from dlint import records
 from dlint.lint import shellcheck
 from dlint.lint.config import ConfigError, load
 from dlint.lint.engine import Selection, lint
@@ -29,7 +29,7 @@ def shellcheck_on_path() -> None:
 
 
 needs_shellcheck = pytest.mark.usefixtures("shellcheck_on_path")
-ON = records.replace(Selection.default(), shellcheck=True)
+ON = dataclasses.replace(Selection.default(), shellcheck=True)
 
 
 def sc(text: str, selection: Selection = ON) -> list[Finding]:

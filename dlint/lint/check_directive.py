@@ -11,8 +11,9 @@ reports it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dlint.lint.registry import Rule, canonical
-from dlint.records import dataclass
 
 # BuildKit's experimental checks (linter/ruleset.go: Experimental: true).
 EXPERIMENTAL = frozenset({"DLB014"})  # InvalidDefinitionDescription

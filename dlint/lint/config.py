@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from dlint.lint import shellcheck
@@ -26,7 +27,6 @@ from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
 from dlint.lint.registry import Rule, all_rules, canonical
 from dlint.parsing.source import MAX_FILE_SIZE, SourceError, read_bytes
-from dlint.records import dataclass, field
 
 DLINT_TOML = ".dlint.toml"
 PYPROJECT = "pyproject.toml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
 
@@ -11,7 +12,6 @@ from dlint.lint.finding import Fix, Violation
 from dlint.lint.suppress import Pragmas, read_pragmas
 from dlint.model import Dockerfile, Instruction, Stage
 from dlint.parsing import expansion, packages, shell
-from dlint.records import dataclass, field
 
 
 @dataclass

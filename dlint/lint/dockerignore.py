@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from dataclasses import dataclass
 from functools import cached_property
-
-from dlint.records import dataclass
 
 MAX_BYTES = 1 << 20  # a larger ignore file is not read: BuildKit's context transfer would be the problem
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -13,7 +14,6 @@ from dlint.lint.context import Context, ScriptCache
 from dlint.lint.finding import Anchor, Finding, Level, Replacement, Violation
 from dlint.lint.registry import CheckFn, Rule, all_rules
 from dlint.model import Dockerfile, ParseError
-from dlint.records import dataclass, field
 
 PARSE_ERROR = "DL1000"
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass, field
 from typing import NamedTuple
-
-from dlint.records import dataclass, field
 
 
 class Level(enum.IntEnum):

@@ -19,12 +19,12 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from dlint.lint.engine import RuleCrash, Selection, lint
 from dlint.lint.finding import Edit, Finding, Fix
 from dlint.model import Dockerfile
 from dlint.parsing.dockerfile import parse
-from dlint.records import dataclass
 
 MAX_PASSES = 10
 _BARE_LF = re.compile(r"(?<!\r)\n")

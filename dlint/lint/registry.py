@@ -20,11 +20,11 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
 from dlint.lint.finding import Level, Violation
-from dlint.records import dataclass, field
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from dlint.lint import shellcheck
@@ -28,7 +29,6 @@ from dlint.parsing.source import (
     has_bom,
     read_bytes,
 )
-from dlint.records import dataclass, field, replace
 
 if TYPE_CHECKING:  # the fixer is imported only when --fix or --diff asks for it
     from dlint.lint.fix import FileFix, FixMode

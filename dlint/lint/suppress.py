@@ -22,12 +22,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dlint.lazyre import lazy
 from dlint.lint.registry import canonical
 from dlint.model import Comment, Dockerfile, Instruction
-from dlint.records import dataclass, field
 
 _PRAGMA = lazy(
     r"""(?P<tool>dlint|hadolint)[ \t]+

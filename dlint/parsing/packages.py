@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from dlint.lazyre import lazy
 from dlint.parsing.expansion import Outer, Variables, nothing
 from dlint.parsing.shell import Command, Script, Word
-from dlint.records import dataclass, field
 
 
 class Option(NamedTuple):

@@ -15,12 +15,12 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from dlint.lazyre import lazy
 from dlint.model import Dockerfile, Heredoc, Instruction, Segment, SourceMap
 from dlint.parsing.nesting import too_deep
-from dlint.records import dataclass
 
 if TYPE_CHECKING:  # tree_sitter is imported lazily: `import dlint.parsing.shell` stays cheap
     from tree_sitter import Node, Parser

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from dataclasses import replace
 
 from dlint.lint.finding import Finding
 from dlint.output import printable
-from dlint.records import replace
 
 FORMATS = (
     "text", "json", "sarif", "github", "gitlab", "checkstyle", "junit", "sonarqube", "rdjson", "gnu", "markdown",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from dlint.lint.checks.package_rules import installs, unpinned
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
-from dlint.records import replace
 
 # Version queries that resolve to something new on every build.
 MOVING = frozenset({"latest", "upgrade", "patch"})

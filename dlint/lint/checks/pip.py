@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from dlint.lint.checks.package_rules import (
     cache_mounts,
@@ -19,7 +20,6 @@ from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Instruction
 from dlint.parsing.packages import PackageCommand
-from dlint.records import replace
 
 VERSION_MARKS = ("==", ">=", "<=", "~=", "!=", "<", ">")
 ARCHIVES = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2")
