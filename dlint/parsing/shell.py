@@ -253,27 +253,33 @@ class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import co
 class _Tok:
     """A word while commands are being built: positions are indices into the parsed text."""
 
-    __slots__ = ("raw", "value", "literal", "start", "end", "index", "mapper", "_word")
+    __slots__ = ("raw", "value", "literal", "start", "end", "index", "src", "_word")
 
     def __init__(self, raw: str, value: str, literal: bool, start: int, end: int,
-                 index: list[int] | Callable[[], list[int]], mapper: Mapper) -> None:
+                 index: list[int] | range | Node | None, src: _Source) -> None:
         self.raw = value if raw == value else raw  # one string, not two, for a plain word
         self.value, self.literal, self.start, self.end = value, literal, start, end
-        self.index = index  # for each character of value, its index in the parsed text (or how to get it)
-        self.mapper = mapper
+        # For each character of value, its index in the parsed text, or the node to work it out from
+        # when asked (None: value is the text from start to end): a list of ints per character (or
+        # a closure) would be most of a token's size.
+        self.index = index
+        self.src = src
         self._word: Word | None = None
 
     def word(self) -> Word:
         if self._word is None:
-            end = self.mapper(self.end - 1) + 1 if self.end > self.start else self.mapper(self.start)
-            self._word = Word(self.raw, self.value, self.literal, self.mapper(self.start), end)
+            mapper = self.src.mapper
+            end = mapper(self.end - 1) + 1 if self.end > self.start else mapper(self.start)
+            self._word = Word(self.raw, self.value, self.literal, mapper(self.start), end)
         return self._word
 
     def inner(self) -> Mapper:
         """Maps positions in `value` to the file: lets `sh -c STRING` be parsed in place."""
-        if callable(self.index):  # built only here: a list of ints per character is most of a token's size
-            self.index = self.index()
-        index, outer = self.index, self.mapper
+        if self.index is None:
+            self.index = range(self.start, self.end)
+        elif not isinstance(self.index, (list, range)):
+            self.index = self.src.index(self.index)
+        index, outer = self.index, self.src.mapper
         if not index:
             return lambda _i: outer(self.start)
         return lambda i: outer(index[i]) if i < len(index) else outer(index[-1]) + 1
@@ -294,9 +300,12 @@ class _Source:
         chars: list[str] = []
         literal = self._decode(node, chars, None)
         start, end = self.span(node)
-        return _Tok(self.text[start:end], "".join(chars), literal, start, end, lambda: self._index(node), self.mapper)
+        value = "".join(chars)
+        raw = self.text[start:end]
+        # Nothing removed (quotes, backslashes): each character is where it was, and the node need not be kept.
+        return _Tok(raw, value, literal, start, end, None if raw == value else node, self)
 
-    def _index(self, node: Node) -> list[int]:
+    def index(self, node: Node) -> list[int]:
         """For each character of the token's value, its index in the text: asked only of `sh -c` strings."""
         index: list[int] = []
         self._decode(node, [], index)
@@ -425,11 +434,12 @@ class _Walker:
             kind = node.type
             if node.id in skip or kind == "comment":
                 continue
-            children: list[Node] = node.children
             if kind == "command":
                 stdin_of = _Stdin(src, node, parent, skip, stdin.get(node.id))
-                self._command(src, node, wrappers, fl, depth, stdin_of, place)
-            elif kind in _BINDERS:
+                children = self._command(src, node, wrappers, fl, depth, stdin_of, place)
+            else:
+                children = node.children
+            if kind in _BINDERS:
                 self._bind(src, node, parent, place)
             elif kind == "pipeline":
                 self.has_pipe = True
@@ -509,16 +519,26 @@ class _Walker:
                 bind(Binding("", None, at, place))
 
     def _command(self, src: _Source, node: Node, wrappers: tuple[str, ...], fl: _Flags, depth: int,
-                 stdin: _Stdin, place: Place) -> None:
+                 stdin: _Stdin, place: Place) -> list[Node]:
+        """Emit the command; returns its children that have children (where nested commands can be).
+        The children are read through a cursor, not `node.children`, which would keep a node object
+        per word alive (the node caches the list) until the whole command is built."""
         assignments: list[_Tok] = []
         toks: list[_Tok] = []
-        for i, child in enumerate(node.children):
-            field = node.field_name_for_child(i)
-            if field in ("name", "argument"):
+        inner: list[Node] = []
+        cursor = node.walk()
+        more = cursor.goto_first_child()
+        while more:
+            child = cursor.node
+            if cursor.field_name in ("name", "argument"):
                 toks.append(src.token(child))
             elif child.type == "variable_assignment" and not toks:
                 assignments.append(src.token(child))
+            if child.child_count:
+                inner.append(child)
+            more = cursor.goto_next_sibling()
         self.emit(toks, assignments, wrappers, fl, stdin, depth, place)
+        return inner
 
     def emit(self, toks: list[_Tok], assignments: list[_Tok], wrappers: tuple[str, ...], fl: _Flags,
              stdin: _Stdin | None, depth: int, place: Place) -> None:
@@ -786,15 +806,16 @@ def _json_tokens(instr: Instruction) -> list[_Tok]:
     if len(found) != len(elements):
         found = []
     toks: list[_Tok] = []
+    src = _Source(args.value, args.map.to_source, int)
+    nowhere = _Source("", lambda _i: instr.start_offset, int)  # no source text to point into
     for k, element in enumerate(elements):
         if found:
             m = found[k]
             index = _json_index(m.group(), m.start())
             if len(index) == len(element):
-                toks.append(_Tok(m.group(), element, True, m.start(), m.end(), index, args.map.to_source))
+                toks.append(_Tok(m.group(), element, True, m.start(), m.end(), index, src))
                 continue
-        fixed: Mapper = lambda _i: instr.start_offset  # noqa: E731 - no source text to point into
-        toks.append(_Tok(element, element, True, 0, 0, [0] * len(element), fixed))
+        toks.append(_Tok(element, element, True, 0, 0, [0] * len(element), nowhere))
     return toks
 
 
