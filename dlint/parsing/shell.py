@@ -14,8 +14,8 @@ import functools
 import itertools
 import os
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from dlint.model import Dockerfile, Heredoc, Instruction, Segment, SourceMap
@@ -95,7 +95,7 @@ class Binding(NamedTuple):
     place: Place
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a long && list holds one per command
 class Command:
     words: tuple[Word, ...]  # program and arguments, wrappers and assignments removed
     assignments: tuple[Word, ...]  # leading VAR=value words (also those given to env/sudo)
@@ -106,18 +106,19 @@ class Command:
     negated: bool = False  # `! cmd`
     in_condition: bool = False  # in the condition of if/elif/while/until
     place: Place = _TOP
+    # Program name without its directory: "/usr/bin/apt-get" -> "apt-get" (asked for by every rule,
+    # so worked out once; a field, not a cached property, which would need a __dict__ per command).
+    name: str = field(init=False, repr=False, compare=False)
 
-    @functools.cached_property
-    def name(self) -> str:
-        """Program name without its directory: "/usr/bin/apt-get" -> "apt-get" (asked for by every rule, so kept)."""
-        return self.words[0].value.rsplit("/", 1)[-1] if self.words else ""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.words[0].value.rsplit("/", 1)[-1] if self.words else "")
 
     @property
     def args(self) -> tuple[Word, ...]:
         return self.words[1:]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Script:
     commands: tuple[Command, ...]  # in source order
     has_pipe: bool
@@ -242,6 +243,21 @@ def _char_index(text: str, data: bytes) -> Callable[[int], int]:
         table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
     table.append(len(text))
     return table.__getitem__
+
+
+def _fields(node: Node) -> Iterator[tuple[str | None, Node]]:
+    """A node's children with their field names, read through a cursor: `node.children` caches its
+    list on the node, so every child (each word of a long command, each level of a long && list)
+    would live as long as the node does, the whole walk for the root's."""
+    cursor = node.walk()
+    more = cursor.goto_first_child()
+    while more:
+        yield cursor.field_name, cursor.node
+        more = cursor.goto_next_sibling()
+
+
+def _children(node: Node) -> list[Node]:
+    return [child for _field, child in _fields(node)]
 
 
 class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import cost
@@ -438,7 +454,7 @@ class _Walker:
                 stdin_of = _Stdin(src, node, parent, skip, stdin.get(node.id))
                 children = self._command(src, node, wrappers, fl, depth, stdin_of, place)
             else:
-                children = node.children
+                children = _children(node)
             if kind in _BINDERS:
                 self._bind(src, node, parent, place)
             elif kind == "pipeline":
@@ -520,23 +536,17 @@ class _Walker:
 
     def _command(self, src: _Source, node: Node, wrappers: tuple[str, ...], fl: _Flags, depth: int,
                  stdin: _Stdin, place: Place) -> list[Node]:
-        """Emit the command; returns its children that have children (where nested commands can be).
-        The children are read through a cursor, not `node.children`, which would keep a node object
-        per word alive (the node caches the list) until the whole command is built."""
+        """Emit the command; returns its children that have children (where nested commands can be)."""
         assignments: list[_Tok] = []
         toks: list[_Tok] = []
         inner: list[Node] = []
-        cursor = node.walk()
-        more = cursor.goto_first_child()
-        while more:
-            child = cursor.node
-            if cursor.field_name in ("name", "argument"):
+        for field_name, child in _fields(node):
+            if field_name in ("name", "argument"):
                 toks.append(src.token(child))
             elif child.type == "variable_assignment" and not toks:
                 assignments.append(src.token(child))
             if child.child_count:
                 inner.append(child)
-            more = cursor.goto_next_sibling()
         self.emit(toks, assignments, wrappers, fl, stdin, depth, place)
         return inner
 
@@ -715,7 +725,7 @@ def _and_or(node: Node) -> list[tuple[Node, str]]:
     """`a && b || c` as [(a, ""), (b, "&&"), (c, "||")]: tree-sitter nests such lists to the left."""
     rights: list[list[Node]] = []
     while node.type == "list" and node.child_count >= 3:
-        kids = [c for c in node.children if c.type != "comment"]
+        kids = [c for c in _children(node) if c.type != "comment"]
         rights.append(kids[1:])
         node = kids[0]
     out = [(node, "")]
