@@ -267,32 +267,36 @@ class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import co
 
 
 class _Tok:
-    """A word while commands are being built: positions are indices into the parsed text."""
+    """A word while commands are being built: its Word, made at once (the token is kept only as long
+    as its command is being built, the Word for good), and what `sh -c STRING` needs to parse it in place."""
 
-    __slots__ = ("raw", "value", "literal", "start", "end", "index", "src", "_word")
+    __slots__ = ("index", "src", "start", "word")
 
     def __init__(self, raw: str, value: str, literal: bool, start: int, end: int,
                  index: list[int] | range | Node | None, src: _Source) -> None:
-        self.raw = value if raw == value else raw  # one string, not two, for a plain word
-        self.value, self.literal, self.start, self.end = value, literal, start, end
+        mapper = src.mapper
+        last = mapper(end - 1) + 1 if end > start else mapper(start)
+        # One string, not two, for a plain word.
+        self.word = Word(value if raw == value else raw, value, literal, mapper(start), last)
+        self.start = start  # index of its first character in the parsed text
         # For each character of value, its index in the parsed text, or the node to work it out from
-        # when asked (None: value is the text from start to end): a list of ints per character (or
-        # a closure) would be most of a token's size.
+        # when asked (None: value is the text from start on): a list of ints per character (or a
+        # closure) would be most of a token's size.
         self.index = index
         self.src = src
-        self._word: Word | None = None
 
-    def word(self) -> Word:
-        if self._word is None:
-            mapper = self.src.mapper
-            end = mapper(self.end - 1) + 1 if self.end > self.start else mapper(self.start)
-            self._word = Word(self.raw, self.value, self.literal, mapper(self.start), end)
-        return self._word
+    @property
+    def value(self) -> str:
+        return self.word.value
+
+    @property
+    def literal(self) -> bool:
+        return self.word.literal
 
     def inner(self) -> Mapper:
         """Maps positions in `value` to the file: lets `sh -c STRING` be parsed in place."""
         if self.index is None:
-            self.index = range(self.start, self.end)
+            self.index = range(self.start, self.start + len(self.value))
         elif not isinstance(self.index, (list, range)):
             self.index = self.src.index(self.index)
         index, outer = self.index, self.src.mapper
@@ -556,7 +560,7 @@ class _Walker:
         spanned = [*assignments, *toks]
         if not spanned:
             return
-        start, end = spanned[0].word().start_offset, spanned[-1].word().end_offset
+        start, end = spanned[0].word.start_offset, spanned[-1].word.end_offset
         while toks:
             name = _basename(toks[0].value)
             if name in POSIX_SHELLS:
@@ -572,7 +576,7 @@ class _Walker:
             self.pipefail = self.pipefail or _has_pipefail([t.value for t in toks[1:]])
         self.bindings.extend(Binding(name, None, start, place) for name in _clobbered(toks, assignments))
         self.commands.append(
-            Command(tuple(t.word() for t in toks), tuple(a.word() for a in assignments), wrappers,
+            Command(tuple(t.word for t in toks), tuple(a.word for a in assignments), wrappers,
                     start, end, fl.in_pipeline, fl.negated, fl.in_condition, place)
         )
 
@@ -753,7 +757,7 @@ def _assigned(src: _Source, node: Node) -> tuple[str, str | None]:
     if value_node.type == "array" or src.text.startswith("+", src.span(name_node)[1]):
         return name, None
     tok = src.token(value_node)
-    if not tok.literal or tok.raw.startswith("~") or ":~" in tok.raw:
+    if not tok.literal or tok.word.raw.startswith("~") or ":~" in tok.word.raw:
         return name, None
     return name, tok.value
 
