@@ -174,7 +174,8 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
         return None
     walker = _Walker()
     if instr.json_args is not None:  # exec form: no shell, one command (wrappers still apply)
-        walker.emit(_json_tokens(instr), [], (), _Flags(), None, 0, _TOP)
+        toks = _json_tokens(instr)
+        walker.emit([t.word for t in toks], [], lambda k: toks[k].inner(), (), _Flags(), None, 0, _TOP)
         return walker.script()
     shell = effective_shell(df, instr) if shell is None else shell
     if not is_posix_shell(shell):
@@ -267,8 +268,8 @@ class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import co
 
 
 class _Tok:
-    """A word while commands are being built: its Word, made at once (the token is kept only as long
-    as its command is being built, the Word for good), and what `sh -c STRING` needs to parse it in place."""
+    """A word as it is read: its Word, and what `sh -c STRING` needs to parse it in place. Commands
+    keep only the Words; the token of a `sh -c` string is made again when asked for."""
 
     __slots__ = ("index", "src", "start", "word")
 
@@ -540,31 +541,34 @@ class _Walker:
 
     def _command(self, src: _Source, node: Node, wrappers: tuple[str, ...], fl: _Flags, depth: int,
                  stdin: _Stdin, place: Place) -> list[Node]:
-        """Emit the command; returns its children that have children (where nested commands can be)."""
-        assignments: list[_Tok] = []
-        toks: list[_Tok] = []
+        """Emit the command; returns its children that have children (where nested commands can be).
+        Only its Words are kept while it is built: a word's token is made again (`_argument_inner`)
+        for the one `sh -c STRING` that needs it."""
+        assignments: list[Word] = []
+        words: list[Word] = []
         inner: list[Node] = []
         for field_name, child in _fields(node):
             if field_name in ("name", "argument"):
-                toks.append(src.token(child))
-            elif child.type == "variable_assignment" and not toks:
-                assignments.append(src.token(child))
+                words.append(src.token(child).word)
+            elif child.type == "variable_assignment" and not words:
+                assignments.append(src.token(child).word)
             if child.child_count:
                 inner.append(child)
-        self.emit(toks, assignments, wrappers, fl, stdin, depth, place)
+        self.emit(words, assignments, functools.partial(_argument_inner, src, node), wrappers, fl, stdin, depth, place)
         return inner
 
-    def emit(self, toks: list[_Tok], assignments: list[_Tok], wrappers: tuple[str, ...], fl: _Flags,
-             stdin: _Stdin | None, depth: int, place: Place) -> None:
-        """Add the command `toks` runs, seeing through wrappers (recursing into `sh -c`)."""
+    def emit(self, toks: list[Word], assignments: list[Word], inner: Callable[[int], Mapper],
+             wrappers: tuple[str, ...], fl: _Flags, stdin: _Stdin | None, depth: int, place: Place) -> None:
+        """Add the command `toks` runs, seeing through wrappers (recursing into `sh -c`). `inner(k)`:
+        where the characters of `toks[k]` sit in the file (k < 0: `toks` loses words only at its front)."""
         spanned = [*assignments, *toks]
         if not spanned:
             return
-        start, end = spanned[0].word.start_offset, spanned[-1].word.end_offset
+        start, end = spanned[0].start_offset, spanned[-1].end_offset
         while toks:
             name = _basename(toks[0].value)
             if name in POSIX_SHELLS:
-                if self._shell(toks, wrappers, fl, stdin, depth, place):
+                if self._shell(toks, inner, wrappers, fl, stdin, depth, place):
                     return
                 break
             rest = _unwrap(name, toks, assignments)
@@ -576,12 +580,12 @@ class _Walker:
             self.pipefail = self.pipefail or _has_pipefail([t.value for t in toks[1:]])
         self.bindings.extend(Binding(name, None, start, place) for name in _clobbered(toks, assignments))
         self.commands.append(
-            Command(tuple(t.word for t in toks), tuple(a.word for a in assignments), wrappers,
+            Command(tuple(toks), tuple(assignments), wrappers,
                     start, end, fl.in_pipeline, fl.negated, fl.in_condition, place)
         )
 
-    def _shell(self, toks: list[_Tok], wrappers: tuple[str, ...], fl: _Flags, stdin: _Stdin | None,
-               depth: int, place: Place) -> bool:
+    def _shell(self, toks: list[Word], inner: Callable[[int], Mapper], wrappers: tuple[str, ...], fl: _Flags,
+               stdin: _Stdin | None, depth: int, place: Place) -> bool:
         """Parse what `sh -c STRING` or `bash <<EOF` runs; False when it runs a script file."""
         name = _basename(toks[0].value)
         i, has_c, reads_stdin = 1, False, False
@@ -607,7 +611,7 @@ class _Walker:
         if has_c:
             if i >= len(toks):
                 return False
-            body: _Body = (toks[i].value, toks[i].inner(), toks[i].literal)
+            body: _Body = (toks[i].value, inner(i - len(toks)), toks[i].literal)
         elif i < len(toks) and not reads_stdin:
             return False  # `bash script.sh`
         else:
@@ -678,7 +682,7 @@ _WRAPPERS: dict[str, _Wrapper] = {
 }
 
 
-def _unwrap(name: str, toks: list[_Tok], assignments: list[_Tok]) -> list[_Tok] | None:
+def _unwrap(name: str, toks: list[Word], assignments: list[Word]) -> list[Word] | None:
     """The command a wrapper runs (its VAR=value words moved to `assignments`), or None."""
     spec = _WRAPPERS.get(name)
     if spec is None:
@@ -699,7 +703,7 @@ def _unwrap(name: str, toks: list[_Tok], assignments: list[_Tok]) -> list[_Tok] 
             if ch in spec.short_values:
                 i += 1 if k == len(opt) - 1 else 0  # value is the next word unless attached
                 break
-    moved: list[_Tok] = []
+    moved: list[Word] = []
     while spec.assignments and i < len(toks) and _ASSIGNMENT.match(toks[i].value):
         moved.append(toks[i])
         i += 1
@@ -762,7 +766,7 @@ def _assigned(src: _Source, node: Node) -> tuple[str, str | None]:
     return name, tok.value
 
 
-def _clobbered(toks: list[_Tok], assignments: list[_Tok]) -> list[str]:
+def _clobbered(toks: list[Word], assignments: list[Word]) -> list[str]:
     """The variables a command may set in this shell ("" for any): `read X`, `eval ...`, `A=1 export`."""
     if not toks:
         return []
@@ -777,6 +781,11 @@ def _clobbered(toks: list[_Tok], assignments: list[_Tok]) -> list[str]:
             if _NAME.fullmatch(value):
                 out.append(value)
     return out
+
+
+def _argument_inner(src: _Source, command: Node, k: int) -> Mapper:
+    """`_Tok.inner` of a command's k-th name or argument word, its token made again from the node."""
+    return src.token([c for f, c in _fields(command) if f in ("name", "argument")][k]).inner()
 
 
 def _has_pipefail(words: Sequence[str]) -> bool:
