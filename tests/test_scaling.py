@@ -38,7 +38,7 @@ def test_shape_lints_without_blowing_up(name: str, tmp_path: Path) -> None:
 
 
 def test_a_2mb_run_line_stays_under_300_mb(tmp_path: Path) -> None:
-    """Peak RSS of `dlint check` on bench/memory.py's 2 MB RUN line: 226 MB when written, 400 MB while
+    """Peak RSS of `dlint check` on bench/memory.py's 2 MB RUN line: 189 MB when written, 400 MB while
     each shell token held a closure over its tree-sitter node (not yet the issue's 100 MB: README Scaling)."""
     path = tmp_path / "Dockerfile"
     path.write_text(files(2_000_000)["one RUN line"], encoding="utf-8")
