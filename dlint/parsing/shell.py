@@ -309,7 +309,7 @@ class _Tok:
 class _Source:
     """One parsed string: turns tree-sitter nodes into tokens."""
 
-    __slots__ = ("text", "mapper", "char")
+    __slots__ = ("char", "mapper", "text")
 
     def __init__(self, text: str, mapper: Mapper, char: Callable[[int], int]) -> None:
         self.text, self.mapper, self.char = text, mapper, char
@@ -627,7 +627,7 @@ class _Walker:
 class _Stdin:
     """Where a shell command's stdin script comes from: a heredoc or a here-string."""
 
-    __slots__ = ("src", "node", "parent", "skip", "dockerfile_heredoc")
+    __slots__ = ("dockerfile_heredoc", "node", "parent", "skip", "src")
 
     def __init__(self, src: _Source, node: Node, parent: Node | None, skip: set[int],
                  dockerfile_heredoc: _Body | None) -> None:
