@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A run of `length` characters copied unchanged from `source` to `logical`."""
 
@@ -26,7 +26,7 @@ def _logical(segment: Segment) -> int:
     return segment.logical
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceMap:
     """Maps positions in a logical string (continuations removed) back to the file.
 
@@ -73,7 +73,7 @@ class SourceMap:
         return SourceMap(tuple(out))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Text:
     """A logical string and where each of its characters sits in the file."""
 
@@ -84,7 +84,7 @@ class Text:
         return self.map.to_source(index)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flag:
     """An instruction flag such as `--mount=type=cache,target=/root/.cache`."""
 
@@ -103,7 +103,7 @@ class Flag:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heredoc:
     """A `<<EOF` body attached to RUN, COPY or ADD."""
 
@@ -118,7 +118,7 @@ class Heredoc:
     fd: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Comment:
     """A `#` comment line above an instruction, as BuildKit collects them (PrevComment).
 
@@ -131,7 +131,7 @@ class Comment:
     offset: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Instruction:
     keyword: str  # upper case: "RUN"
     raw_keyword: str  # as written

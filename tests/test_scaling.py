@@ -4,6 +4,7 @@ Not a speed measurement (bench/scaling.py measures ratios): each shape runs at
 a quarter of its bench size, sub-second when linear, under a 20 s timeout, so
 only a blow-up (quadratic or worse) or a hang fails, even on a loaded 2-core
 machine. Shapes still known to be super-linear are xfailed without running.
+Memory is guarded the same way: a ceiling well above today's peak, far below the last regression's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
+from memory import files, peak_rss_mb
 from shapes import SHAPES, write
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,3 +35,11 @@ def test_shape_lints_without_blowing_up(name: str, tmp_path: Path) -> None:
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     assert run.returncode in (0, 1), run.stderr  # findings or none: never a crash or a usage error
     assert "Traceback" not in run.stderr
+
+
+def test_a_2mb_run_line_stays_under_300_mb(tmp_path: Path) -> None:
+    """Peak RSS of `dlint check` on bench/memory.py's 2 MB RUN line: 189 MB when written, 400 MB while
+    each shell token held a closure over its tree-sitter node (not yet the issue's 100 MB: README Scaling)."""
+    path = tmp_path / "Dockerfile"
+    path.write_text(files(2_000_000)["one RUN line"], encoding="utf-8")
+    assert peak_rss_mb(path) < 300

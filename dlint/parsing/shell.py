@@ -14,8 +14,8 @@ import functools
 import itertools
 import os
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from dlint.lazyre import lazy
@@ -96,7 +96,7 @@ class Binding(NamedTuple):
     place: Place
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a long && list holds one per command
 class Command:
     words: tuple[Word, ...]  # program and arguments, wrappers and assignments removed
     assignments: tuple[Word, ...]  # leading VAR=value words (also those given to env/sudo)
@@ -107,18 +107,19 @@ class Command:
     negated: bool = False  # `! cmd`
     in_condition: bool = False  # in the condition of if/elif/while/until
     place: Place = _TOP
+    # Program name without its directory: "/usr/bin/apt-get" -> "apt-get" (asked for by every rule,
+    # so worked out once; a field, not a cached property, which would need a __dict__ per command).
+    name: str = field(init=False, repr=False, compare=False)
 
-    @functools.cached_property
-    def name(self) -> str:
-        """Program name without its directory: "/usr/bin/apt-get" -> "apt-get" (asked for by every rule, so kept)."""
-        return self.words[0].value.rsplit("/", 1)[-1] if self.words else ""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", self.words[0].value.rsplit("/", 1)[-1] if self.words else "")
 
     @property
     def args(self) -> tuple[Word, ...]:
         return self.words[1:]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Script:
     commands: tuple[Command, ...]  # in source order
     has_pipe: bool
@@ -174,7 +175,8 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
         return None
     walker = _Walker()
     if instr.json_args is not None:  # exec form: no shell, one command (wrappers still apply)
-        walker.emit(_json_tokens(instr), [], (), _Flags(), None, 0, _TOP)
+        toks = _json_tokens(instr)
+        walker.emit([t.word for t in toks], [], lambda k: toks[k].inner(), (), _Flags(), None, 0, _TOP)
         return walker.script()
     shell = effective_shell(df, instr) if shell is None else shell
     if not is_posix_shell(shell):
@@ -245,6 +247,21 @@ def _char_index(text: str, data: bytes) -> Callable[[int], int]:
     return table.__getitem__
 
 
+def _fields(node: Node) -> Iterator[tuple[str | None, Node]]:
+    """A node's children with their field names, read through a cursor: `node.children` caches its
+    list on the node, so every child (each word of a long command, each level of a long && list)
+    would live as long as the node does, the whole walk for the root's."""
+    cursor = node.walk()
+    more = cursor.goto_first_child()
+    while more:
+        yield cursor.field_name, cursor.node
+        more = cursor.goto_next_sibling()
+
+
+def _children(node: Node) -> list[Node]:
+    return [child for _field, child in _fields(node)]
+
+
 class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import cost
     in_pipeline: bool = False
     negated: bool = False
@@ -252,29 +269,39 @@ class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import co
 
 
 class _Tok:
-    """A word while commands are being built: positions are indices into the parsed text."""
+    """A word as it is read: its Word, and what `sh -c STRING` needs to parse it in place. Commands
+    keep only the Words; the token of a `sh -c` string is made again when asked for."""
 
-    __slots__ = ("raw", "value", "literal", "start", "end", "index", "mapper", "_word")
+    __slots__ = ("index", "src", "start", "word")
 
     def __init__(self, raw: str, value: str, literal: bool, start: int, end: int,
-                 index: list[int] | Callable[[], list[int]], mapper: Mapper) -> None:
-        self.raw = value if raw == value else raw  # one string, not two, for a plain word
-        self.value, self.literal, self.start, self.end = value, literal, start, end
-        self.index = index  # for each character of value, its index in the parsed text (or how to get it)
-        self.mapper = mapper
-        self._word: Word | None = None
+                 index: list[int] | range | Node | None, src: _Source) -> None:
+        mapper = src.mapper
+        last = mapper(end - 1) + 1 if end > start else mapper(start)
+        # One string, not two, for a plain word.
+        self.word = Word(value if raw == value else raw, value, literal, mapper(start), last)
+        self.start = start  # index of its first character in the parsed text
+        # For each character of value, its index in the parsed text, or the node to work it out from
+        # when asked (None: value is the text from start on): a list of ints per character (or a
+        # closure) would be most of a token's size.
+        self.index = index
+        self.src = src
 
-    def word(self) -> Word:
-        if self._word is None:
-            end = self.mapper(self.end - 1) + 1 if self.end > self.start else self.mapper(self.start)
-            self._word = Word(self.raw, self.value, self.literal, self.mapper(self.start), end)
-        return self._word
+    @property
+    def value(self) -> str:
+        return self.word.value
+
+    @property
+    def literal(self) -> bool:
+        return self.word.literal
 
     def inner(self) -> Mapper:
         """Maps positions in `value` to the file: lets `sh -c STRING` be parsed in place."""
-        if callable(self.index):  # built only here: a list of ints per character is most of a token's size
-            self.index = self.index()
-        index, outer = self.index, self.mapper
+        if self.index is None:
+            self.index = range(self.start, self.start + len(self.value))
+        elif not isinstance(self.index, (list, range)):
+            self.index = self.src.index(self.index)
+        index, outer = self.index, self.src.mapper
         if not index:
             return lambda _i: outer(self.start)
         return lambda i: outer(index[i]) if i < len(index) else outer(index[-1]) + 1
@@ -283,7 +310,7 @@ class _Tok:
 class _Source:
     """One parsed string: turns tree-sitter nodes into tokens."""
 
-    __slots__ = ("text", "mapper", "char")
+    __slots__ = ("char", "mapper", "text")
 
     def __init__(self, text: str, mapper: Mapper, char: Callable[[int], int]) -> None:
         self.text, self.mapper, self.char = text, mapper, char
@@ -295,9 +322,12 @@ class _Source:
         chars: list[str] = []
         literal = self._decode(node, chars, None)
         start, end = self.span(node)
-        return _Tok(self.text[start:end], "".join(chars), literal, start, end, lambda: self._index(node), self.mapper)
+        value = "".join(chars)
+        raw = self.text[start:end]
+        # Nothing removed (quotes, backslashes): each character is where it was, and the node need not be kept.
+        return _Tok(raw, value, literal, start, end, None if raw == value else node, self)
 
-    def _index(self, node: Node) -> list[int]:
+    def index(self, node: Node) -> list[int]:
         """For each character of the token's value, its index in the text: asked only of `sh -c` strings."""
         index: list[int] = []
         self._decode(node, [], index)
@@ -426,11 +456,12 @@ class _Walker:
             kind = node.type
             if node.id in skip or kind == "comment":
                 continue
-            children: list[Node] = node.children
             if kind == "command":
                 stdin_of = _Stdin(src, node, parent, skip, stdin.get(node.id))
-                self._command(src, node, wrappers, fl, depth, stdin_of, place)
-            elif kind in _BINDERS:
+                children = self._command(src, node, wrappers, fl, depth, stdin_of, place)
+            else:
+                children = _children(node)
+            if kind in _BINDERS:
                 self._bind(src, node, parent, place)
             elif kind == "pipeline":
                 self.has_pipe = True
@@ -510,28 +541,35 @@ class _Walker:
                 bind(Binding("", None, at, place))
 
     def _command(self, src: _Source, node: Node, wrappers: tuple[str, ...], fl: _Flags, depth: int,
-                 stdin: _Stdin, place: Place) -> None:
-        assignments: list[_Tok] = []
-        toks: list[_Tok] = []
-        for i, child in enumerate(node.children):
-            field = node.field_name_for_child(i)
-            if field in ("name", "argument"):
-                toks.append(src.token(child))
-            elif child.type == "variable_assignment" and not toks:
-                assignments.append(src.token(child))
-        self.emit(toks, assignments, wrappers, fl, stdin, depth, place)
+                 stdin: _Stdin, place: Place) -> list[Node]:
+        """Emit the command; returns its children that have children (where nested commands can be).
+        Only its Words are kept while it is built: a word's token is made again (`_argument_inner`)
+        for the one `sh -c STRING` that needs it."""
+        assignments: list[Word] = []
+        words: list[Word] = []
+        inner: list[Node] = []
+        for field_name, child in _fields(node):
+            if field_name in ("name", "argument"):
+                words.append(src.token(child).word)
+            elif child.type == "variable_assignment" and not words:
+                assignments.append(src.token(child).word)
+            if child.child_count:
+                inner.append(child)
+        self.emit(words, assignments, functools.partial(_argument_inner, src, node), wrappers, fl, stdin, depth, place)
+        return inner
 
-    def emit(self, toks: list[_Tok], assignments: list[_Tok], wrappers: tuple[str, ...], fl: _Flags,
-             stdin: _Stdin | None, depth: int, place: Place) -> None:
-        """Add the command `toks` runs, seeing through wrappers (recursing into `sh -c`)."""
+    def emit(self, toks: list[Word], assignments: list[Word], inner: Callable[[int], Mapper],
+             wrappers: tuple[str, ...], fl: _Flags, stdin: _Stdin | None, depth: int, place: Place) -> None:
+        """Add the command `toks` runs, seeing through wrappers (recursing into `sh -c`). `inner(k)`:
+        where the characters of `toks[k]` sit in the file (k < 0: `toks` loses words only at its front)."""
         spanned = [*assignments, *toks]
         if not spanned:
             return
-        start, end = spanned[0].word().start_offset, spanned[-1].word().end_offset
+        start, end = spanned[0].start_offset, spanned[-1].end_offset
         while toks:
             name = _basename(toks[0].value)
             if name in POSIX_SHELLS:
-                if self._shell(toks, wrappers, fl, stdin, depth, place):
+                if self._shell(toks, inner, wrappers, fl, stdin, depth, place):
                     return
                 break
             rest = _unwrap(name, toks, assignments)
@@ -543,12 +581,12 @@ class _Walker:
             self.pipefail = self.pipefail or _has_pipefail([t.value for t in toks[1:]])
         self.bindings.extend(Binding(name, None, start, place) for name in _clobbered(toks, assignments))
         self.commands.append(
-            Command(tuple(t.word() for t in toks), tuple(a.word() for a in assignments), wrappers,
+            Command(tuple(toks), tuple(assignments), wrappers,
                     start, end, fl.in_pipeline, fl.negated, fl.in_condition, place)
         )
 
-    def _shell(self, toks: list[_Tok], wrappers: tuple[str, ...], fl: _Flags, stdin: _Stdin | None,
-               depth: int, place: Place) -> bool:
+    def _shell(self, toks: list[Word], inner: Callable[[int], Mapper], wrappers: tuple[str, ...], fl: _Flags,
+               stdin: _Stdin | None, depth: int, place: Place) -> bool:
         """Parse what `sh -c STRING` or `bash <<EOF` runs; False when it runs a script file."""
         name = _basename(toks[0].value)
         i, has_c, reads_stdin = 1, False, False
@@ -574,7 +612,7 @@ class _Walker:
         if has_c:
             if i >= len(toks):
                 return False
-            body: _Body = (toks[i].value, toks[i].inner(), toks[i].literal)
+            body: _Body = (toks[i].value, inner(i - len(toks)), toks[i].literal)
         elif i < len(toks) and not reads_stdin:
             return False  # `bash script.sh`
         else:
@@ -590,7 +628,7 @@ class _Walker:
 class _Stdin:
     """Where a shell command's stdin script comes from: a heredoc or a here-string."""
 
-    __slots__ = ("src", "node", "parent", "skip", "dockerfile_heredoc")
+    __slots__ = ("dockerfile_heredoc", "node", "parent", "skip", "src")
 
     def __init__(self, src: _Source, node: Node, parent: Node | None, skip: set[int],
                  dockerfile_heredoc: _Body | None) -> None:
@@ -645,7 +683,7 @@ _WRAPPERS: dict[str, _Wrapper] = {
 }
 
 
-def _unwrap(name: str, toks: list[_Tok], assignments: list[_Tok]) -> list[_Tok] | None:
+def _unwrap(name: str, toks: list[Word], assignments: list[Word]) -> list[Word] | None:
     """The command a wrapper runs (its VAR=value words moved to `assignments`), or None."""
     spec = _WRAPPERS.get(name)
     if spec is None:
@@ -666,7 +704,7 @@ def _unwrap(name: str, toks: list[_Tok], assignments: list[_Tok]) -> list[_Tok] 
             if ch in spec.short_values:
                 i += 1 if k == len(opt) - 1 else 0  # value is the next word unless attached
                 break
-    moved: list[_Tok] = []
+    moved: list[Word] = []
     while spec.assignments and i < len(toks) and _ASSIGNMENT.match(toks[i].value):
         moved.append(toks[i])
         i += 1
@@ -696,7 +734,7 @@ def _and_or(node: Node) -> list[tuple[Node, str]]:
     """`a && b || c` as [(a, ""), (b, "&&"), (c, "||")]: tree-sitter nests such lists to the left."""
     rights: list[list[Node]] = []
     while node.type == "list" and node.child_count >= 3:
-        kids = [c for c in node.children if c.type != "comment"]
+        kids = [c for c in _children(node) if c.type != "comment"]
         rights.append(kids[1:])
         node = kids[0]
     out = [(node, "")]
@@ -724,12 +762,12 @@ def _assigned(src: _Source, node: Node) -> tuple[str, str | None]:
     if value_node.type == "array" or src.text.startswith("+", src.span(name_node)[1]):
         return name, None
     tok = src.token(value_node)
-    if not tok.literal or tok.raw.startswith("~") or ":~" in tok.raw:
+    if not tok.literal or tok.word.raw.startswith("~") or ":~" in tok.word.raw:
         return name, None
     return name, tok.value
 
 
-def _clobbered(toks: list[_Tok], assignments: list[_Tok]) -> list[str]:
+def _clobbered(toks: list[Word], assignments: list[Word]) -> list[str]:
     """The variables a command may set in this shell ("" for any): `read X`, `eval ...`, `A=1 export`."""
     if not toks:
         return []
@@ -744,6 +782,11 @@ def _clobbered(toks: list[_Tok], assignments: list[_Tok]) -> list[str]:
             if _NAME.fullmatch(value):
                 out.append(value)
     return out
+
+
+def _argument_inner(src: _Source, command: Node, k: int) -> Mapper:
+    """`_Tok.inner` of a command's k-th name or argument word, its token made again from the node."""
+    return src.token([c for f, c in _fields(command) if f in ("name", "argument")][k]).inner()
 
 
 def _has_pipefail(words: Sequence[str]) -> bool:
@@ -787,15 +830,16 @@ def _json_tokens(instr: Instruction) -> list[_Tok]:
     if len(found) != len(elements):
         found = []
     toks: list[_Tok] = []
+    src = _Source(args.value, args.map.to_source, int)
+    nowhere = _Source("", lambda _i: instr.start_offset, int)  # no source text to point into
     for k, element in enumerate(elements):
         if found:
             m = found[k]
             index = _json_index(m.group(), m.start())
             if len(index) == len(element):
-                toks.append(_Tok(m.group(), element, True, m.start(), m.end(), index, args.map.to_source))
+                toks.append(_Tok(m.group(), element, True, m.start(), m.end(), index, src))
                 continue
-        fixed: Mapper = lambda _i: instr.start_offset  # noqa: E731 - no source text to point into
-        toks.append(_Tok(element, element, True, 0, 0, [0] * len(element), fixed))
+        toks.append(_Tok(element, element, True, 0, 0, [0] * len(element), nowhere))
     return toks
 
 
