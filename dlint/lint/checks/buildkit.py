@@ -205,11 +205,10 @@ def legacy_key_value(ctx: Context) -> Iterator[Violation]:
 
 @rule("DLB013")
 def expose_invalid_format(ctx: Context) -> Iterator[Violation]:
-    esc = ctx.dockerfile.directives.escape
     for instr in ctx.dockerfile.instructions:
         if instr.keyword != "EXPOSE":
             continue
-        for op in operands(instr, esc):
+        for op in ctx.per_instruction(operands, instr):
             port = op.value
             if ":" in port and "$" not in port:
                 yield ctx.violation(
