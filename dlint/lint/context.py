@@ -45,13 +45,16 @@ class Context:
     def script(self, instr: Instruction) -> shell.Script | None:
         """The shell view of a RUN, parsed once and shared by every rule."""
         key = self.key(instr)
-        if key not in self._scripts:
-            run_shell = self.shell(instr)
-            if self.reuse is None:
-                self._scripts[key] = shell.run_script(self.dockerfile, instr, run_shell)
-            else:
-                self._scripts[key] = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
-        return self._scripts[key]
+        try:
+            return self._scripts[key]  # dozens of rules ask for each RUN's view: one look-up when it is there
+        except KeyError:
+            pass
+        run_shell = self.shell(instr)
+        if self.reuse is None:
+            found = self._scripts[key] = shell.run_script(self.dockerfile, instr, run_shell)
+        else:
+            found = self._scripts[key] = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
+        return found
 
     @cached_property
     def shells(self) -> list[Instruction | None]:
@@ -75,11 +78,12 @@ class Context:
     def package_commands(self, instr: Instruction) -> tuple[packages.PackageCommand, ...]:
         """The RUN's package-manager commands, read once: most package rules ask for them."""
         key = self.key(instr)
-        if key not in self._packages:
+        found = self._packages.get(key)
+        if found is None:
             script = self.script(instr)
-            outer = expansion.nothing if self.is_trigger(instr) else partial(self.env_value, instr)
-            self._packages[key] = packages.package_commands(script, outer) if script else ()
-        return self._packages[key]
+            outer = expansion.nothing if key[1] else partial(self.env_value, instr)
+            found = self._packages[key] = packages.package_commands(script, outer) if script else ()
+        return found
 
     def per_instruction(self, read: Callable[[Instruction, str], T], instr: Instruction) -> T:
         """`read(instr, escape)` once per instruction, shared by every rule that asks: a dozen rules
