@@ -44,11 +44,16 @@ for _ in sys.stdin:
 """
 
 
+def _env(tree: Path) -> dict[str, str]:
+    """`tree`'s dlint first on the path. The process also runs in `tree`: `python -c` puts its working
+    directory before PYTHONPATH, so run from another checkout it would import that one's."""
+    return {**os.environ, "PYTHONPATH": str(tree)}
+
+
 def worker(tree: Path, files: list[str]) -> subprocess.Popen[str]:
     """A process that has linted the files once with `tree`'s dlint and lints them again on each line it reads."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    proc = subprocess.Popen([sys.executable, "-c", WORKER], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-c", WORKER], cwd=tree, env=_env(tree), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
     assert proc.stdin is not None
     proc.stdin.write("\0".join(files) + "\n")
     proc.stdin.flush()
@@ -76,7 +81,7 @@ def instructions(tree: Path, files: list[str]) -> int:
     def count(passes: int) -> int:
         proc = subprocess.run(
             ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", COUNTED,
-             str(passes)], input="\0".join(files), env={**os.environ, "PYTHONPATH": str(tree)},
+             str(passes)], input="\0".join(files), cwd=tree, env=_env(tree),
             capture_output=True, text=True, check=True,
         )
         return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
@@ -86,9 +91,10 @@ def instructions(tree: Path, files: list[str]) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("other", type=Path)
-    ap.add_argument("--tree", type=Path, default=ROOT)
-    ap.add_argument("--corpus", type=Path, default=CORPUS / "real")
+    absolute = lambda p: Path(p).resolve()  # the workers run elsewhere
+    ap.add_argument("other", type=absolute)
+    ap.add_argument("--tree", type=absolute, default=ROOT)
+    ap.add_argument("--corpus", type=absolute, default=CORPUS / "real")
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--instructions", action="store_true", help="count instructions under callgrind instead")
     args = ap.parse_args()
