@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, TypeVar
 
 from dlint.lint.environment import Environment
 from dlint.lint.finding import Fix, Violation
 from dlint.lint.suppress import Pragmas, read_pragmas
 from dlint.model import Dockerfile, Instruction, Stage
 from dlint.parsing import expansion, packages, shell
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -27,12 +29,13 @@ class Context:
 
     def is_trigger(self, instr: Instruction) -> bool:
         """An ONBUILD's instruction: it runs in the builds FROM this image, not in this one."""
-        instructions = self.dockerfile.instructions
-        return instr.index < len(instructions) and instructions[instr.index].trigger is instr
+        return self.key(instr)[1]
 
     def key(self, instr: Instruction) -> tuple[int, bool]:
-        """Per-instruction caches key on this: a trigger shares its ONBUILD's index, so the key tells the two apart."""
-        return instr.index, self.is_trigger(instr)
+        """Per-instruction caches key on this: a trigger shares its ONBUILD's index, so the key tells the two
+        apart (whether `instr` is a trigger is found here: every look-up of a shared view asks)."""
+        index, instructions = instr.index, self.dockerfile.instructions
+        return index, index < len(instructions) and instructions[index].trigger is instr
 
     def shell(self, instr: Instruction) -> tuple[str, ...]:
         """The shell a RUN runs in: the SHELL in force, unless a `# hadolint shell=` pragma says otherwise."""
@@ -42,13 +45,16 @@ class Context:
     def script(self, instr: Instruction) -> shell.Script | None:
         """The shell view of a RUN, parsed once and shared by every rule."""
         key = self.key(instr)
-        if key not in self._scripts:
-            run_shell = self.shell(instr)
-            if self.reuse is None:
-                self._scripts[key] = shell.run_script(self.dockerfile, instr, run_shell)
-            else:
-                self._scripts[key] = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
-        return self._scripts[key]
+        try:
+            return self._scripts[key]  # dozens of rules ask for each RUN's view: one look-up when it is there
+        except KeyError:
+            pass
+        run_shell = self.shell(instr)
+        if self.reuse is None:
+            found = self._scripts[key] = shell.run_script(self.dockerfile, instr, run_shell)
+        else:
+            found = self._scripts[key] = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
+        return found
 
     @cached_property
     def shells(self) -> list[Instruction | None]:
@@ -72,11 +78,21 @@ class Context:
     def package_commands(self, instr: Instruction) -> tuple[packages.PackageCommand, ...]:
         """The RUN's package-manager commands, read once: most package rules ask for them."""
         key = self.key(instr)
-        if key not in self._packages:
+        found = self._packages.get(key)
+        if found is None:
             script = self.script(instr)
-            outer = expansion.nothing if self.is_trigger(instr) else partial(self.env_value, instr)
-            self._packages[key] = packages.package_commands(script, outer) if script else ()
-        return self._packages[key]
+            outer = expansion.nothing if key[1] else partial(self.env_value, instr)
+            found = self._packages[key] = packages.package_commands(script, outer) if script else ()
+        return found
+
+    def per_instruction(self, read: Callable[[Instruction, str], T], instr: Instruction) -> T:
+        """`read(instr, escape)` once per instruction, shared by every rule that asks: a dozen rules
+        read the operands of each COPY, ENV or LABEL. The result is shared: callers do not change it."""
+        key = (read, *self.key(instr))
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = read(instr, self.dockerfile.directives.escape)
+        return found
 
     def next_run(self, stage: Stage, instr: Instruction, test: Callable[[Context, Instruction], bool]) -> Instruction | None:
         """The first RUN of `stage` after `instr` that passes `test`: one backward pass per stage

@@ -82,11 +82,12 @@ def lint(
             debug_traceback()
             crashes.append(RuleCrash(code, f"{type(exc).__name__}: {exc}"))
             continue
-        found.extend(
-            (to_finding(df, v, rules[v.code], selection, directive), v.instruction)
-            for v in violations
-            if v.instruction not in refused
-        )
+        if violations:  # most rules find nothing in most files
+            found.extend(
+                (to_finding(df, v, rules[v.code], selection, directive), v.instruction)
+                for v in violations
+                if v.instruction not in refused
+            )
     if selection.shellcheck and df.instructions:
         try:
             found.extend(

@@ -86,12 +86,16 @@ def comment_lines(df: Dockerfile) -> Iterator[Comment]:
     for instr in df.instructions:
         for h in instr.heredocs:
             in_heredoc.update(range(h.start_line, h.end_line + 1))
-    starts = df.line_starts
-    for i, start in enumerate(starts):
+    text, starts = df.text, df.line_starts
+    hash_at = text.find("#")
+    while hash_at >= 0:  # only the lines with a `#` in them: most lines have none
+        i = bisect_right(starts, hash_at) - 1
+        start = starts[i]
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        hash_at = text.find("#", end)
         if i + 1 in in_heredoc:
             continue
-        end = starts[i + 1] if i + 1 < len(starts) else len(df.text)
-        line = df.text[start:end].rstrip("\r\n")
+        line = text[start:end].rstrip("\r\n")
         stripped = line.lstrip()
         if stripped.startswith("#"):
             offset = start + len(line) - len(stripped)

@@ -200,12 +200,12 @@ class _Parser:
             and "<<" in line
         ):
             last = self._heredocs(ins, heredoc_host, line, last)
-        here = ParseError(NESTING, *line_column(self.starts, ins.start_offset))
-        said = bool(self.errors) and self.errors[-1] == here  # by the heredoc-marker lexer
-        if heredoc_host.keyword == "RUN" and not said and (
+        if heredoc_host.keyword == "RUN" and (
             too_deep(heredoc_host.args.value) or any(too_deep(h.body) for h in heredoc_host.heredocs)
         ):
-            self._error(NESTING, ins.start_line, ins.start_offset)
+            here = ParseError(NESTING, *line_column(self.starts, ins.start_offset))
+            if not self.errors or self.errors[-1] != here:  # not said already by the heredoc-marker lexer
+                self._error(NESTING, ins.start_line, ins.start_offset)
         ins.end_line = last + 1
         ins.end_offset = self.starts[last] + len(self.lines[last].rstrip("\r"))
         if ins.trigger is not None:

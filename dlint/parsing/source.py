@@ -43,13 +43,18 @@ def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile
     except OSError as e:
         raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
     try:
-        _regular(path, os.fstat(fd).st_mode, kind)
+        st = os.fstat(fd)
+        _regular(path, st.st_mode, kind)
     except SourceError:
         os.close(fd)
         raise
     with os.fdopen(fd, "rb") as f:
         try:
-            data = f.read(max_size + 1)
+            # As much as the stat says, not a buffer of max_size: allocating (and giving back) 10 MB
+            # per file cost more than reading a Dockerfile. A file grown since is read on, to the cap.
+            data = f.read(min(st.st_size, max_size) + 1)
+            if len(data) > st.st_size:
+                data += f.read(max_size + 1 - len(data))
         except OSError as e:
             raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
     return _capped(data, path, max_size, limit)

@@ -132,11 +132,9 @@ def list_removals(ctx: Context, instr: Instruction) -> list[Command]:
 def apt_lists_not_removed(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
     for instr in ctx.runs():
+        updates = apt_updates(ctx, instr)  # first: most RUNs have none
         stage = df.stage_of(instr)
-        if stage is None or not ships(ctx, instr) or under(LISTS, cache_mounts(instr)):
-            continue
-        updates = apt_updates(ctx, instr)
-        if not updates:
+        if not updates or stage is None or not ships(ctx, instr) or under(LISTS, cache_mounts(instr)):
             continue
         last_update = updates[-1].command.start_offset
         if any(c.start_offset > last_update for c in list_removals(ctx, instr)):

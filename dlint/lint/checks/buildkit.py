@@ -21,6 +21,7 @@ from dlint.parsing.arguments import GO_SPACE, KEYWORDS, parse_words
 _AS = lazy(r"(?<=\s)(as)(?=\s)", re.IGNORECASE)
 _PROTO = lazy(r"/([A-Za-z]+)$")
 _BLANKS = lazy(r"[\t\v\f\r ]+")  # BuildKit's tokenWhitespace: what separates a legacy key from its value
+_BLANK_LINE = lazy("\n[" + re.escape(GO_SPACE.replace("\n", "")) + "]*(?=\n|\\Z)")  # a line of nothing but whitespace
 
 
 def _word_span(instr: Instruction, pattern: re.Pattern[str]) -> tuple[int, int, str] | None:
@@ -137,11 +138,20 @@ def _empty_continuation(df: Dockerfile, instr: Instruction) -> int | None:
     return line if empty else None
 
 
+def _blank_line_inside(df: Dockerfile, instr: Instruction) -> bool:
+    """A blank line among the instruction's lines, found with one search: only then are its lines
+    read one by one (most instructions have none)."""
+    starts = df.line_starts
+    first = starts[instr.start_line - 1]  # its first line's start: the keyword may come lines later
+    last = starts[instr.end_line] - 1 if instr.end_line < len(starts) else len(df.text)  # its last line's end
+    return _BLANK_LINE.search(df.text, first, last) is not None
+
+
 @rule("DLB005")
 def no_empty_continuation(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
     for instr in df.instructions:
-        if instr.end_line == instr.start_line:
+        if instr.end_line == instr.start_line or not _blank_line_inside(df, instr):
             continue
         line = _empty_continuation(df, instr)
         if line is not None:
@@ -206,11 +216,10 @@ def legacy_key_value(ctx: Context) -> Iterator[Violation]:
 
 @rule("DLB013")
 def expose_invalid_format(ctx: Context) -> Iterator[Violation]:
-    esc = ctx.dockerfile.directives.escape
     for instr in ctx.dockerfile.instructions:
         if instr.keyword != "EXPOSE":
             continue
-        for op in operands(instr, esc):
+        for op in ctx.per_instruction(operands, instr):
             port = op.value
             if ":" in port and "$" not in port:
                 yield ctx.violation(

@@ -52,7 +52,8 @@ def references(word: str, escape: str = "\\") -> list[Ref]:
     a nested `${a:-$b}` yields `a` then `b` (BuildKit looks both up).
     """
     out: list[Ref] = []
-    _scan(word, 0, len(word), escape, out)
+    if "$" in word:  # most words have none: no need to walk them
+        _scan(word, 0, len(word), escape, out)
     return out
 
 
@@ -352,7 +353,9 @@ def undefined_var(ctx: Context) -> Iterator[Violation]:
             if instr.keyword == "ARG":
                 yield from _arg(ctx, instr, scope, g, esc)
                 continue
-            yield from _report(ctx, df, instr, scope, [r for w in _words(instr) for r in references(w, esc)])
+            refs = [r for w in _words(instr) for r in references(w, esc)]
+            if refs:
+                yield from _report(ctx, df, instr, scope, refs)
             if instr.keyword == "ENV":
                 _env(instr, scope, esc)
         ends[stage.index] = scope.env

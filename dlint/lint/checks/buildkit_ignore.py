@@ -35,7 +35,6 @@ def _remote(source: str) -> bool:
 
 @rule("DLB012")
 def copy_ignored_file(ctx: Context) -> Iterator[Violation]:
-    esc = ctx.dockerfile.directives.escape
     copies = [i for i in ctx.dockerfile.instructions if i.keyword in ("COPY", "ADD") and i.flag("from") is None]
     matcher = _matcher(ctx) if copies else None
     if matcher is None or matcher.exclusions:
@@ -43,7 +42,7 @@ def copy_ignored_file(ctx: Context) -> Iterator[Violation]:
     root_ignored = any(not p.exclusion and p.text in _ROOT_ALL for p in matcher.patterns)
     left = WORK_BUDGET
     for instr in copies:
-        sources, _ = copy_operands(instr, esc)
+        sources, _ = ctx.per_instruction(copy_operands, instr)
         for op in sources:
             source = op.value
             if not source or "$" in source or source.startswith("<<") or _remote(source):

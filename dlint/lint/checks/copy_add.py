@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.operands import Operand, copy_operands, from_flag, keyword_span, parse_image, stage_named
+from dlint.lint.checks.operands import (
+    Operand,
+    copy_operands,
+    from_flag,
+    keyword_span,
+    parse_image,
+    stage_named,
+)
 from dlint.lint.context import Context
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
@@ -47,7 +54,7 @@ def copies_from(df: Dockerfile) -> Iterator[tuple[Instruction, tuple[str, int, i
 @rule("DL3020")
 def add_for_local_files(ctx: Context) -> Iterator[Violation]:
     for instr in copies(ctx.dockerfile, ("ADD",)):
-        sources, _ = copy_operands(instr, ctx.dockerfile.directives.escape)
+        sources, _ = ctx.per_instruction(copy_operands, instr)
         local = [
             s for s in sources
             if "$" not in s.value and not is_remote(s.value) and not is_archive(s.value)
@@ -87,7 +94,7 @@ def copy_then_extract(ctx: Context) -> Iterator[Violation]:
         reported: set[int] = set()
         for instr in stage.instructions:
             if instr.keyword == "COPY" and instr.flag("from") is None:
-                sources, dest = copy_operands(instr, df.directives.escape)
+                sources, dest = ctx.per_instruction(copy_operands, instr)
                 if dest is not None and is_archive(dest.value):
                     archives[basename(dest.value)] = (instr, dest)
                 for source in sources:
@@ -120,7 +127,7 @@ def is_directory(dest: str) -> bool:
 @rule("DL3021")
 def multiple_sources_need_directory(ctx: Context) -> Iterator[Violation]:
     for instr in copies(ctx.dockerfile, ("COPY", "ADD")):
-        sources, dest = copy_operands(instr, ctx.dockerfile.directives.escape)
+        sources, dest = ctx.per_instruction(copy_operands, instr)
         if dest is None or len(sources) < 2 or is_directory(dest.value):
             continue
         yield ctx.violation(
@@ -182,7 +189,7 @@ def copy_from_own_stage(ctx: Context) -> Iterator[Violation]:
 def copy_whole_filesystem(ctx: Context) -> Iterator[Violation]:
     for instr in copies(ctx.dockerfile):
         found = from_flag(instr)
-        sources, dest = copy_operands(instr, ctx.dockerfile.directives.escape)
+        sources, dest = ctx.per_instruction(copy_operands, instr)
         if found is None or dest is None or dest.value != "/" or not any(s.value == "/" for s in sources):
             continue
         yield ctx.violation(

@@ -49,9 +49,8 @@ def plain_http_download(ctx: Context) -> Iterator[Violation]:
         for word in urls(cmd):
             if word.value.lower().startswith("http://") and not _LOCAL_HOSTS.match(word.value):
                 yield ctx.violation("DLR002", f"`{word.value}` {why}", instr, word.start_offset, word.end_offset)
-    esc = ctx.dockerfile.directives.escape
     for instr in copies(ctx.dockerfile, ("ADD",)):
-        for source in copy_operands(instr, esc)[0]:
+        for source in ctx.per_instruction(copy_operands, instr)[0]:
             if source.value.lower().startswith("http://") and not _LOCAL_HOSTS.match(source.value):
                 yield ctx.violation("DLR002", f"`{source.value}` {why}", instr, source.start, source.end)
 

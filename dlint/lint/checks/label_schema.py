@@ -39,7 +39,7 @@ def labels_option(ctx: Context, code: str, key: str = "labels") -> list[str]:
 def label_pairs(ctx: Context) -> Iterator[tuple[Instruction, Operand, Operand]]:
     for instr in ctx.dockerfile.instructions:
         if instr.keyword == "LABEL":
-            for key, value in pairs(instr, ctx.dockerfile.directives.escape):
+            for key, value in ctx.per_instruction(pairs, instr):
                 yield instr, key, value
 
 
@@ -88,6 +88,8 @@ def format_rule(code: str, what: str, valid: Callable[[str], bool]) -> Callable[
 
     def check(ctx: Context) -> Iterator[Violation]:
         names = set(labels_option(ctx, code))
+        if not names:  # the rule's settings name no label: nothing to read
+            return
         for instr, key, value in label_pairs(ctx):
             text = value.value
             if key.value in names and text and "$" not in text and not valid(text):
@@ -108,6 +110,8 @@ rule("DL3058")(format_rule("DL3058", "an email address", lambda v: bool(_EMAIL.f
 @rule("DL3051")
 def empty_label(ctx: Context) -> Iterator[Violation]:
     names = set(labels_option(ctx, "DL3051"))
+    if not names:
+        return
     for instr, key, value in label_pairs(ctx):
         if key.value in names and not value.value.strip():
             yield ctx.violation("DL3051", f"label `{key.value}` is empty", instr, key.start, value.end)
@@ -120,8 +124,8 @@ def missing_label(ctx: Context) -> Iterator[Violation]:
     chain = shipped_chain(ctx.dockerfile)
     if not required or not chain:
         return
-    esc = ctx.dockerfile.directives.escape
-    present = {key.value for s in chain for i in s.instructions if i.keyword == "LABEL" for key, _ in pairs(i, esc)}
+    labels = [i for s in chain for i in s.instructions if i.keyword == "LABEL"]
+    present = {key.value for i in labels for key, _ in ctx.per_instruction(pairs, i)}
     final = chain[0].from_instruction
     for name in required:
         if name not in present:

@@ -45,7 +45,7 @@ def invalid_label_key(ctx: Context) -> Iterator[Violation]:
     for instr in ctx.dockerfile.instructions:
         if instr.keyword != "LABEL":
             continue
-        bad = [(key, problem) for key, _ in pairs(instr, ctx.dockerfile.directives.escape)
+        bad = [(key, problem) for key, _ in ctx.per_instruction(pairs, instr)
                if "$" not in key.value and (problem := label_key_problem(key.value))]  # fmt: skip
         if bad:
             key, problem = bad[0]

@@ -27,16 +27,23 @@ INSTALLS = {
 }
 
 
-def system_installs(ctx: Context) -> Iterator[tuple[Instruction, PackageCommand, list[tuple[Word, str]]]]:
-    """Each system install command with its literal packages and their comparison keys.
+SystemInstall = tuple[Instruction, PackageCommand, list[tuple[Word, str]]]
+
+
+def system_installs(ctx: Context) -> tuple[SystemInstall, ...]:
+    """Each system install command with its literal packages and their comparison keys, listed
+    once per file (DLT002 and DLT003 both read them).
 
     A variable's packages are unknown: it neither sorts nor repeats.
     """
-    for instr in ctx.runs():
-        for pc in ctx.package_commands(instr):
-            if pc.subcommand in INSTALLS.get(pc.manager, ()):
-                words = [(w, _key(w.value, pc.manager)) for w in pc.packages if w.literal]
-                yield instr, pc, words
+    found = ctx.memo.get(system_installs)
+    if found is None:
+        found = ctx.memo[system_installs] = tuple(
+            (instr, pc, [(w, _key(w.value, pc.manager)) for w in pc.packages if w.literal])
+            for instr, pc in ctx.all_package_commands()
+            if pc.subcommand in INSTALLS.get(pc.manager, ())
+        )
+    return found
 
 
 def _key(value: str, manager: str) -> str:

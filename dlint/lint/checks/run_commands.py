@@ -16,11 +16,13 @@ DOWNLOADERS = ("curl", "wget")
 
 
 def run_commands(ctx: Context) -> Iterator[tuple[Instruction, Command]]:
-    for instr in ctx.runs():
-        script = ctx.script(instr)
-        if script is not None:
-            for cmd in script.commands:
-                yield instr, cmd
+    """(RUN, command) for every command of every RUN, in file order: listed once per file, as
+    dozens of rules walk them."""
+    found = ctx.memo.get(run_commands)
+    if found is None:
+        scripts = [(instr, ctx.script(instr)) for instr in ctx.runs()]
+        found = ctx.memo[run_commands] = tuple((instr, cmd) for instr, s in scripts if s is not None for cmd in s.commands)
+    return iter(found)
 
 
 def commands_named(ctx: Context, names: Collection[str] | Callable[[str], bool]) -> Iterator[tuple[Instruction, Command]]:

@@ -71,7 +71,7 @@ def invalid_port(ctx: Context) -> Iterator[Violation]:
     for instr in ctx.dockerfile.instructions:
         if instr.keyword != "EXPOSE":
             continue
-        for op in operands(instr, ctx.dockerfile.directives.escape):
+        for op in ctx.per_instruction(operands, instr):
             if bad_port(op.value):
                 yield ctx.violation(
                     "DL3011", f"`{op.value}`: ports range from 0 to {MAX_PORT}", instr, op.start, op.end

@@ -63,7 +63,7 @@ def docker_socket(ctx: Context) -> Iterator[Violation]:
         for instr, said in with_triggers(df, keyword):
             if "docker.sock" not in df.text_of(said):
                 continue
-            for op in operands(said, df.directives.escape):
+            for op in ctx.per_instruction(operands, said):
                 if _names_socket(op.value.strip('[]"\' ,')):
                     yield ctx.violation("DLS015", f"`{keyword} {op.value}`: the Docker socket in an image {why}",
                                         instr, op.start, op.end)
@@ -136,11 +136,10 @@ def from_without_digest(ctx: Context) -> Iterator[Violation]:
 
 @rule("DLS020")
 def add_remote_without_checksum(ctx: Context) -> Iterator[Violation]:
-    esc = ctx.dockerfile.directives.escape
     for instr in copies(ctx.dockerfile, ("ADD",)):
         if instr.flag("checksum") is not None:
             continue
-        sources, _ = copy_operands(instr, esc)
+        sources, _ = ctx.per_instruction(copy_operands, instr)
         for source in sources:
             if source.value.lower().startswith(("http://", "https://")):
                 yield ctx.violation("DLS020", f"`ADD {source.value}` is not checked: say what you expect with "
@@ -160,11 +159,10 @@ def is_secret_file(path: str) -> bool:
 def secret_file_copied(ctx: Context) -> Iterator[Violation]:
     """Only sources from the build context: `COPY --from=stage` moves files already inside the build."""
     df = ctx.dockerfile
-    esc = df.directives.escape
     for instr in copies(df, ("COPY", "ADD")):
         if instr.flag("from") is not None or not _MAY_NAME_SECRET.search(df.text_of(instr)):
             continue
-        sources, _ = copy_operands(instr, esc)
+        sources, _ = ctx.per_instruction(copy_operands, instr)
         for source in sources:
             if not is_remote(source.value) and "$" not in source.value and is_secret_file(source.value):
                 yield ctx.violation("DLS021", f"`{source.value}` looks like a credential: it stays in that layer even "

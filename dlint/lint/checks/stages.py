@@ -36,7 +36,7 @@ def copy_from_empty_stage(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
     for instr, found in copies_from(df):
         source = stage_named(df, found[0], before=instr.stage)
-        paths, _ = copy_operands(instr, df.directives.escape)
+        paths, _ = ctx.per_instruction(copy_operands, instr)
         if any(p.value in ("/", ".", "./") for p in paths):  # the root of an empty stage copies nothing, and works
             continue
         if source is not None and _empty(ctx, source):

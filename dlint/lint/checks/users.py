@@ -27,7 +27,7 @@ def last_user_root(ctx: Context) -> Iterator[Violation]:
         if not users:
             continue
         last = users[-1]
-        op = operands(last, ctx.dockerfile.directives.escape)[0]
+        op = ctx.per_instruction(operands, last)[0]
         if user_part(op.value) in ROOT:
             yield ctx.violation(
                 "DL3002",
@@ -47,7 +47,7 @@ def users(ctx: Context) -> Iterator[Instruction]:
 @rule("DL3066")
 def non_numeric_user(ctx: Context) -> Iterator[Violation]:
     for instr in users(ctx):
-        op = operands(instr, ctx.dockerfile.directives.escape)[0]
+        op = ctx.per_instruction(operands, instr)[0]
         uid = user_part(op.value)
         if uid.isdigit() or "$" in uid:
             continue

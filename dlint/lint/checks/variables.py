@@ -34,8 +34,10 @@ def sensitive_variable(ctx: Context) -> Iterator[Violation]:
     df = ctx.dockerfile
     for keyword in ("ARG", "ENV"):
         for instr, said in with_triggers(df, keyword):
-            esc = df.directives.escape
-            names = arg_names(said, esc) if keyword == "ARG" else [key for key, _ in pairs(said, esc)]
+            if keyword == "ARG":
+                names = ctx.per_instruction(arg_names, said)
+            else:
+                names = [key for key, _ in ctx.per_instruction(pairs, said)]
             for name in names:
                 if is_sensitive(name.value):
                     yield ctx.violation(
@@ -76,7 +78,7 @@ def env_self_reference(ctx: Context) -> Iterator[Violation]:
             defined.update(v.partition("=")[0] for v in instr.values)
         if instr.keyword != "ENV":
             continue
-        kv = pairs(instr, ctx.dockerfile.directives.escape)
+        kv = ctx.per_instruction(pairs, instr)
         users: dict[str, list[int]] = {}  # name -> the first two pairs whose value refers to it
         for j, (_, v) in enumerate(kv):
             for name in referenced(v.raw):

@@ -69,10 +69,10 @@ def _assignments(ctx: Context) -> dict[str, list[Assignment]]:
     esc = df.directives.escape
     table: dict[str, list[Assignment]] = {}
     for instr, said in with_triggers(df, "ENV"):
-        for key, value in pairs(said, esc):
+        for key, value in ctx.per_instruction(pairs, said):
             table.setdefault(key.value, []).append((instr, value.value, key.start, value.end))
     for instr, said in with_triggers(df, "ARG"):
-        for op, raw in zip(arg_names(said, esc), said.values):
+        for op, raw in zip(ctx.per_instruction(arg_names, said), said.values):
             if "=" in raw:
                 whole = operands(said, esc, (raw,))[0]
                 table.setdefault(op.value, []).append((instr, whole.value.partition("=")[2], op.start, whole.end))

@@ -43,7 +43,7 @@ def relative_workdir(ctx: Context) -> Iterator[Violation]:
     for instr in df.instructions:
         if instr.keyword != "WORKDIR" or instr.stage < 0 or not instr.values:
             continue
-        op = operands(instr, df.directives.escape)[0]
+        op = ctx.per_instruction(operands, instr)[0]
         if is_absolute(op.value) or workdir_before(ctx, df.stages[instr.stage], instr.index):
             continue
         yield ctx.violation(
@@ -62,7 +62,7 @@ def copy_to_relative_destination(ctx: Context) -> Iterator[Violation]:
     for instr in df.instructions:
         if instr.keyword != "COPY" or instr.stage < 0:
             continue
-        _, dest = copy_operands(instr, df.directives.escape)
+        _, dest = ctx.per_instruction(copy_operands, instr)
         if dest is None or is_absolute(dest.value) or workdir_before(ctx, df.stages[instr.stage], instr.index):
             continue
         yield ctx.violation(
