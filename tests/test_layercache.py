@@ -109,7 +109,7 @@ def flip(path: Path) -> None:
 ROW = ["etc/x", "file", 1, None, 0, 0, 0, None]
 
 
-@pytest.mark.parametrize("damage", [
+LAYER_DAMAGE = [
     lambda p: p.write_bytes(b"\xff\xfe not json"),
     rewritten(lambda d: {**d, "diff_id": "sha256:" + "0" * 64}),
     rewritten(lambda d: {**d, "nodes": [[*ROW[:2], -1, *ROW[3:]]]}),
@@ -122,30 +122,28 @@ ROW = ["etc/x", "file", 1, None, 0, 0, 0, None]
     lambda p: (p.unlink(), os.mkfifo(p)),  # a FIFO: refused on its stat, never opened to block
     lambda p: (p.unlink(), p.mkdir()),
     lambda p: (p.unlink(), p.symlink_to("/dev/zero")),
-], ids=["binary", "other-diff-id", "negative-size", "unknown-type", "unhashable-type", "bad-digest", "bad-whiteout",
-        "deep", "missing", "fifo", "directory", "symlink"])
-def test_a_damaged_layer_entry_is_a_miss_read_again_from_the_engine(tmp_path, damage):
-    saved = image()
-    read = Reader(saved)
-    layercache.saved_image(saved.id, read, tmp_path)
-    damage(layer_file(tmp_path, saved))
-    again = layercache.saved_image(saved.id, read, tmp_path)
-    assert read.reads == 2 and again.layers == saved.layers and again.source == "the engine's save stream"
-
-
-@pytest.mark.parametrize("damage", [
+]
+LAYER_DAMAGE_IDS = ["binary", "other-diff-id", "negative-size", "unknown-type", "unhashable-type", "bad-digest",
+                    "bad-whiteout", "deep", "missing", "fifo", "directory", "symlink"]
+IMAGE_DAMAGE = [
     rewritten(lambda d: {**d, "config": {**d["config"], "history": 5}}),
     rewritten(lambda d: {**d, "config": {**d["config"], "history": [1, 2]}}),
     rewritten(lambda d: {**d, "compressed_sizes": [None]}),
     rewritten(lambda d: {**d, "id": "sha256:" + "0" * 64}),
-], ids=["history-not-a-list", "history-of-numbers", "sizes-of-another-image", "another-id"])
-def test_a_damaged_image_entry_is_a_miss(tmp_path, damage):
+]
+IMAGE_DAMAGE_IDS = ["history-not-a-list", "history-of-numbers", "sizes-of-another-image", "another-id"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "damage"), [(layer_file, d) for d in LAYER_DAMAGE] + [(image_file, d) for d in IMAGE_DAMAGE],
+    ids=[f"layer-{i}" for i in LAYER_DAMAGE_IDS] + [f"image-{i}" for i in IMAGE_DAMAGE_IDS])
+def test_a_damaged_entry_is_a_miss_read_again_from_the_engine(tmp_path, entry, damage):
     saved = image()
     read = Reader(saved)
     layercache.saved_image(saved.id, read, tmp_path)
-    damage(image_file(tmp_path, saved))
+    damage(entry(tmp_path, saved))
     again = layercache.saved_image(saved.id, read, tmp_path)
-    assert read.reads == 2 and again.source == "the engine's save stream"
+    assert read.reads == 2 and again.layers == saved.layers and again.source == "the engine's save stream"
 
 
 def test_one_flipped_byte_is_a_miss_not_another_size(tmp_path):
