@@ -69,11 +69,12 @@ def _ask(path: str) -> Cli:
                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, errors="replace")
     buildx = subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               stdin=subprocess.DEVNULL)
+    out, has_buildx = "", False
     try:
-        out, _ = version.communicate(timeout=30)
+        out = version.communicate(timeout=30)[0]  # a version read stays read if buildx then hangs
         has_buildx = buildx.wait(timeout=30) == 0
     except subprocess.TimeoutExpired:
-        out, has_buildx = "", False
+        pass
     finally:
         for proc in (version, buildx):
             if proc.poll() is None:

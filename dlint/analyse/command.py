@@ -315,8 +315,7 @@ def _waste(engine, df: Dockerfile, options: AnalyseOptions, history: list[dict],
     image_id = result.image.id
     owners = layers.row_owners(df, result.steps, history, final_stage(df, options), options.builder)
     try:
-        image = layercache.saved_image(
-            image_id, lambda: saved.read_engine_save(engine.api, image_id, "the engine's save stream"))
+        image = layercache.engine_image(engine.api, image_id, "the engine's save stream")
     except saved.SaveError as exc:
         result.waste_error = str(exc)
         return

@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from dlint.analyse.saved import Layer, Node, SavedImage, sha256_hex
+from dlint.analyse.saved import Layer, Node, SavedImage, read_engine_save, sha256_hex
 from dlint.parsing.source import SourceError, read_bytes
 
 FORMAT = 2
@@ -58,18 +58,24 @@ def directory() -> Path:
 def saved_image(image_id: str, read: Callable[[], SavedImage], root: Path | None = None) -> SavedImage:
     """The image `image_id` ("sha256:<hex>") from the cache (its `source` says so), else `read()` and stored."""
     root = root if root is not None else directory()
-    found = _load(root, image_id)
+    checked: dict[str, bool] = {}  # diff_id -> whether its entry loaded
+    found = _load(root, image_id, checked)
     if found is not None:
         return found
     saved = read()
-    _store(root, image_id, saved)
+    _store(root, image_id, saved, checked)
     return saved
+
+
+def engine_image(api, image_id: str, source: str) -> SavedImage:
+    """An image in the engine (`api`: the SDK's APIClient), through the cache, else its save stream."""
+    return saved_image(image_id, lambda: read_engine_save(api, image_id, source))
 
 
 # --- reading ------------------------------------------------------------------------------
 
 
-def _load(root: Path, image_id: str) -> SavedImage | None:
+def _load(root: Path, image_id: str, checked: dict[str, bool]) -> SavedImage | None:
     image = _entry(root, "images", image_id)
     if not isinstance(image, dict) or image.get("id") != image_id:
         return None
@@ -82,6 +88,7 @@ def _load(root: Path, image_id: str) -> SavedImage | None:
     for diff_id in diff_ids:
         if diff_id not in layers:
             layer = _layer(_entry(root, "layers", diff_id), diff_id)
+            checked[diff_id] = layer is not None
             if layer is None:
                 return None
             layers[diff_id] = layer
@@ -166,14 +173,21 @@ def _count(value: object) -> bool:
 # --- writing ------------------------------------------------------------------------------
 
 
-def _store(root: Path, image_id: str, saved: SavedImage) -> None:
-    """Every layer, then the image entry (which makes the image a hit); nothing where the disk refuses."""
+def _store(root: Path, image_id: str, saved: SavedImage, checked: dict[str, bool]) -> None:
+    """The layers not stored yet or that did not load, then the image entry (which makes the image a hit);
+    nothing where the disk refuses. A layer stored but not read this run (a base layer another image
+    stored) is kept: if it is damaged, the next load of this image says so and it is written then."""
     diff_ids = _diff_ids(saved.config)
     if sha256_hex(image_id) is None or diff_ids is None or len(diff_ids) != len(saved.layers):
         return
+    layers = _folder(root, "layers", create=False)
     try:
         for diff_id, layer in zip(diff_ids, saved.layers, strict=True):
-            _write(root, "layers", diff_id, _layer_data(layer, diff_id))  # also over an entry that did not load
+            stored = checked.get(diff_id)
+            if stored is None:
+                stored = layers is not None and (layers / f"{sha256_hex(diff_id)}.json").is_file()
+            if not stored:
+                _write(root, "layers", diff_id, _layer_data(layer, diff_id))
         _write(root, "images", image_id, {
             "id": image_id, "saved_id": saved.id, "config": saved.config,
             "compressed_sizes": [layer.compressed_size for layer in saved.layers]})

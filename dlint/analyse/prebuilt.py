@@ -29,7 +29,7 @@ from dlint.analyse.command import (
 from dlint.analyse.contents import add_probes, image_probes
 from dlint.analyse.layers import ancestry
 from dlint.analyse.probes import annotate
-from dlint.analyse.saved import SavedImage, SaveError, read_engine_save
+from dlint.analyse.saved import SavedImage, SaveError
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, join_log, step_for
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Stage
@@ -134,8 +134,7 @@ def from_engine(name: str) -> SavedImage:
         raise SaveError(str(exc)) from None
     try:
         image_id = engine.api.inspect_image(name)["Id"]  # a missing image fails only once its save stream is read
-        saved = layercache.saved_image(
-            image_id, lambda: read_engine_save(engine.api, image_id, f"the engine's save stream of {name}"))
+        saved = layercache.engine_image(engine.api, image_id, f"the engine's save stream of {name}")
     except NotFound:
         raise SaveError(f"the engine has no image {name}") from None
     except DockerException as exc:

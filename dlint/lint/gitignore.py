@@ -15,14 +15,14 @@ import configparser
 import os
 from typing import TYPE_CHECKING, NamedTuple
 
+from dlint.parsing.source import SourceError, read_bytes
+
 if TYPE_CHECKING:
     import pathspec
 
 
 def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
-    from dlint.parsing.source import SourceError, read_bytes  # a regular file only: a FIFO would hang the walk
-
-    try:
+    try:  # read_bytes reads a regular file only: a FIFO would hang the walk
         lines = read_bytes(path, kind="ignore file").decode("utf-8", "surrogateescape").splitlines()
     except SourceError:  # missing, unreadable, not a file or over 10 MB: git reads nothing from it either
         return None
