@@ -95,7 +95,8 @@ def main() -> None:
     ap.add_argument("other", type=absolute)
     ap.add_argument("--tree", type=absolute, default=ROOT)
     ap.add_argument("--corpus", type=absolute, default=CORPUS / "real")
-    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=30)
+    ap.add_argument("--per-process", type=int, default=3, help="rounds before both workers are started afresh")
     ap.add_argument("--instructions", action="store_true", help="count instructions under callgrind instead")
     args = ap.parse_args()
     files = corpus_files(args.corpus)  # named one by one: most corpus names are no Dockerfile name discovery finds
@@ -105,18 +106,21 @@ def main() -> None:
             print(f"{tree}: {n / 1e6:,.0f} million instructions per warm pass over {len(files[::4])} files")
         print(f"ratio {args.tree} / {args.other}: {counts[args.tree] / counts[args.other]:.3f}")
         return
-    procs = {tree: worker(tree, files) for tree in (args.tree, args.other)}
-    for proc in procs.values():
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     ratios = []
     for i in range(args.rounds):
+        if i % args.per_process == 0:  # a fresh pair of processes: new hash seeds, new memory layouts
+            procs = {tree: worker(tree, files) for tree in (args.tree, args.other)}
+            for proc in procs.values():
+                assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         trees = [args.tree, args.other] if i % 2 == 0 else [args.other, args.tree]
         times = {tree: one_pass(procs[tree]) for tree in trees}
         ratios.append(times[args.tree] / times[args.other])
         print(f"round {i + 1}: {times[args.tree]:.2f} s vs {times[args.other]:.2f} s, ratio {ratios[-1]:.3f}")
-    for proc in procs.values():
-        proc.communicate()
-    print(f"{len(files)} files, median ratio {args.tree} / {args.other}: {statistics.median(ratios):.3f} ({args.rounds} rounds)")
+        if (i + 1) % args.per_process == 0 or i + 1 == args.rounds:
+            for proc in procs.values():
+                proc.communicate()
+    print(f"{len(files)} files, median ratio {args.tree} / {args.other}: {statistics.median(ratios):.3f} "
+          f"({args.rounds} rounds, {-(-args.rounds // args.per_process)} pairs of processes)")
 
 
 if __name__ == "__main__":

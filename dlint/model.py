@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from operator import add
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,18 @@ class SourceMap:
         i = max(bisect.bisect_right(segments, index, key=_logical) - 1, 0)
         seg = segments[i]
         return seg.source + (index - seg.logical)
+
+    def locator(self) -> Callable[[int], int]:
+        """`to_source` as a function made for one parse that asks it of every word: one addition for a
+        one-line string (most of them), otherwise a search of the segments' starts with no key function."""
+        segments = self.segments
+        if not segments:
+            return lambda _index: 0
+        if len(segments) == 1:
+            return partial(add, segments[0].source - segments[0].logical)
+        starts = [seg.logical for seg in segments]
+        shifts = [seg.source - seg.logical for seg in segments]
+        return lambda index: index + shifts[max(bisect.bisect_right(starts, index) - 1, 0)]
 
     def end_to_source(self, end: int) -> int:
         """File offset just past logical character `end - 1`.

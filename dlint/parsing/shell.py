@@ -186,20 +186,20 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
     if too_deep(args.value) or any(too_deep(h.body) for h in instr.heredocs):  # DL1000 says so
         return None
     if not instr.heredocs:
-        walker.parse(args.value, args.map.to_source, (), _Flags(), 0)
+        walker.parse(args.value, args.map.locator(), (), _Flags(), 0)
         return walker.script()
     whole = heredoc_script(instr)
     if whole is not None:
         if whole.body.startswith("#!") and shebang_program(whole.body) not in POSIX_SHELLS:
             return None
-        walker.parse(whole.body, heredoc_map(df, whole).to_source, (), _Flags(), 0)
+        walker.parse(whole.body, heredoc_map(df, whole).locator(), (), _Flags(), 0)
         return walker.script()
     # BuildKit hands the command line plus the bodies to the shell, which feeds
     # each body to its command's stdin. tree-sitter-bash cannot parse a heredoc
     # before the command name (`<<EOF bash`, common in Dockerfiles), so the
     # markers are blanked out and each body is attached to its command here.
     text, markers = _blank_markers(df, instr)
-    walker.parse(text, args.map.to_source, (), _Flags(), 0, markers)
+    walker.parse(text, args.map.locator(), (), _Flags(), 0, markers)
     return walker.script()
 
 
@@ -259,7 +259,14 @@ def _fields(node: Node) -> Iterator[tuple[str | None, Node]]:
 
 
 def _children(node: Node) -> list[Node]:
+    """A node's children; a long list through a cursor (see `_fields`), a short one as tree-sitter
+    lists it, which is quicker and whose cache costs nothing."""
+    if node.child_count <= _SHORT:
+        return node.children
     return [child for _field, child in _fields(node)]
+
+
+_SHORT = 16
 
 
 class _Flags(NamedTuple):  # NamedTuple, not dataclass: a third of the import cost
@@ -274,12 +281,8 @@ class _Tok:
 
     __slots__ = ("index", "src", "start", "word")
 
-    def __init__(self, raw: str, value: str, literal: bool, start: int, end: int,
-                 index: list[int] | range | Node | None, src: _Source) -> None:
-        mapper = src.mapper
-        last = mapper(end - 1) + 1 if end > start else mapper(start)
-        # One string, not two, for a plain word.
-        self.word = Word(value if raw == value else raw, value, literal, mapper(start), last)
+    def __init__(self, word: Word, start: int, index: list[int] | range | Node | None, src: _Source) -> None:
+        self.word = word
         self.start = start  # index of its first character in the parsed text
         # For each character of value, its index in the parsed text, or the node to work it out from
         # when asked (None: value is the text from start on): a list of ints per character (or a
@@ -316,16 +319,31 @@ class _Source:
         self.text, self.mapper, self.char = text, mapper, char
 
     def span(self, node: Node) -> tuple[int, int]:
-        return self.char(node.start_byte), self.char(node.end_byte)
+        char = self.char
+        if char is int:  # ASCII text: bytes are characters
+            return node.start_byte, node.end_byte
+        return char(node.start_byte), char(node.end_byte)
 
     def token(self, node: Node) -> _Tok:
+        word = self.word(node)
+        # Nothing removed (quotes, backslashes): each character is where it was, and the node need not be kept.
+        return _Tok(word, self.char(node.start_byte), None if word.raw == word.value else node, self)
+
+    def word(self, node: Node) -> Word:
+        """The Word a node reads as. A plain word (most of them) is its own text: no decoding walk."""
+        start, end = self.span(node)
+        raw = self.text[start:end]
+        if node.child_count == 0 and node.type == "word" and "\\" not in raw:
+            return self.located(raw, raw, True, start, end)
         chars: list[str] = []
         literal = self._decode(node, chars, None)
-        start, end = self.span(node)
-        value = "".join(chars)
-        raw = self.text[start:end]
-        # Nothing removed (quotes, backslashes): each character is where it was, and the node need not be kept.
-        return _Tok(raw, value, literal, start, end, None if raw == value else node, self)
+        return self.located(raw, "".join(chars), literal, start, end)
+
+    def located(self, raw: str, value: str, literal: bool, start: int, end: int) -> Word:
+        """The Word of text[start:end], with its offsets in the file."""
+        mapper = self.mapper
+        last = mapper(end - 1) + 1 if end > start else mapper(start)
+        return Word(value if raw == value else raw, value, literal, mapper(start), last)  # one string for a plain word
 
     def index(self, node: Node) -> list[int]:
         """For each character of the token's value, its index in the text: asked only of `sh -c` strings."""
@@ -550,9 +568,9 @@ class _Walker:
         inner: list[Node] = []
         for field_name, child in _fields(node):
             if field_name in ("name", "argument"):
-                words.append(src.token(child).word)
+                words.append(src.word(child))
             elif child.type == "variable_assignment" and not words:
-                assignments.append(src.token(child).word)
+                assignments.append(src.word(child))
             if child.child_count:
                 inner.append(child)
         self.emit(words, assignments, functools.partial(_argument_inner, src, node), wrappers, fl, stdin, depth, place)
@@ -830,16 +848,16 @@ def _json_tokens(instr: Instruction) -> list[_Tok]:
     if len(found) != len(elements):
         found = []
     toks: list[_Tok] = []
-    src = _Source(args.value, args.map.to_source, int)
+    src = _Source(args.value, args.map.locator(), int)
     nowhere = _Source("", lambda _i: instr.start_offset, int)  # no source text to point into
     for k, element in enumerate(elements):
         if found:
             m = found[k]
             index = _json_index(m.group(), m.start())
             if len(index) == len(element):
-                toks.append(_Tok(m.group(), element, True, m.start(), m.end(), index, src))
+                toks.append(_Tok(src.located(m.group(), element, True, m.start(), m.end()), m.start(), index, src))
                 continue
-        toks.append(_Tok(element, element, True, 0, 0, [0] * len(element), nowhere))
+        toks.append(_Tok(nowhere.located(element, element, True, 0, 0), 0, [0] * len(element), nowhere))
     return toks
 
 
@@ -891,7 +909,7 @@ def _blank_markers(df: Dockerfile, instr: Instruction) -> tuple[str, list[_Marke
         found = re.compile(rf"(?<!<)\d*<<-?{quoted}(?![\w-])").search(text, pos)
         if found is None:
             break
-        body = (heredoc.body, heredoc_map(df, heredoc).to_source, not heredoc.expand)
+        body = (heredoc.body, heredoc_map(df, heredoc).locator(), not heredoc.expand)
         markers.append((found.start(), found.end(), body))
         pos = found.end()
     pieces, done = [], 0
