@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -59,8 +60,9 @@ class SourceMap:
         if len(segments) == 1:
             return partial(add, segments[0].source - segments[0].logical)
         starts = [seg.logical for seg in segments]
+        starts[0] = -sys.maxsize  # what lies before the first segment maps by it, as in to_source
         shifts = [seg.source - seg.logical for seg in segments]
-        return lambda index: index + shifts[max(bisect.bisect_right(starts, index) - 1, 0)]
+        return lambda index: index + shifts[bisect.bisect_right(starts, index) - 1]
 
     def end_to_source(self, end: int) -> int:
         """File offset just past logical character `end - 1`.

@@ -45,6 +45,7 @@ _CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement",
 _CONDITION_ENDS = frozenset({"then", "do_group"})
 _MAX_DEPTH = 8  # nested `sh -c` strings parsed at most this deep
 _ASSIGNMENT = lazy(r"[A-Za-z_][A-Za-z0-9_]*=")
+_ACTIVE = lazy(r"[$`]|[<>]\(")  # what can start a nested command or an assignment inside a word
 _JSON_STRING = lazy(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _HEREDOC_ONLY = lazy(r"""\d*<<-?("[^"]*"|'[^']*'|[^\s<>|&;]+)""")  # BuildKit's single-heredoc RUN
 _BLANK_RUN = lazy(r"[ \t]+")
@@ -571,8 +572,8 @@ class _Walker:
                 words.append(src.word(child))
             elif child.type == "variable_assignment" and not words:
                 assignments.append(src.word(child))
-            if child.child_count:
-                inner.append(child)
+            if child.child_count and _ACTIVE.search(src.text, *src.span(child)):
+                inner.append(child)  # a word with no `$`, backquote or `<(` holds no command and sets no variable
         self.emit(words, assignments, functools.partial(_argument_inner, src, node), wrappers, fl, stdin, depth, place)
         return inner
 
