@@ -290,6 +290,39 @@ def test_any_run_text_gives_a_script(body: str) -> None:
                     assert 0 <= w.start_offset <= w.end_offset <= len(df.text)
 
 
+@pytest.mark.parametrize(
+    ("run", "expected"),
+    [
+        ("diff <(sort a) >(tee b) c", ["diff", "sort", "tee"]),
+        ('cat `ls x` "$(id -u)" plain"quoted" \'$(not)\'', ["cat", "ls", "id"]),
+        ("A=$(date) cmd --opt=\"$(uname -m)\"", ["cmd", "date", "uname"]),
+        ('echo "just text" plain\\ word', ["echo"]),
+    ],
+)
+def test_commands_inside_arguments_are_found(run: str, expected: list[str]) -> None:
+    """Process and command substitutions run commands too (an `apt-get` in `$(...)` is an install);
+    quoted text with no `$`, backquote or `<(` runs nothing."""
+    df = parse(f"FROM x\nRUN {run}\n")
+    assert sorted(names(run_script(df, df.instructions[1]))) == sorted(expected)
+
+
+_PLAIN_WORD = st.text(alphabet=st.sampled_from(list("abz-_./é0")), max_size=6).map("a".__add__)  # never a flag
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_PLAIN_WORD, st.sampled_from([" ", " \\\n  ", " \\\n# note\n\t", " && ", " \\\n\n | "])),
+                min_size=1, max_size=12))
+def test_words_on_continued_lines_point_at_their_text_in_the_file(parts: list[tuple[str, str]]) -> None:
+    """Findings are placed by their words' offsets: across continuation lines, comment lines inside them
+    and non-ASCII text, each word's span in the file reads as the word does."""
+    body = "".join(word + gap for word, gap in parts).rstrip(" |&\\\n\t#note")
+    df = parse(f"FROM x\nRUN {body}\n")
+    script = run_script(df, df.instructions[1])
+    assert script is not None
+    words = [w for cmd in script.commands for w in cmd.words]
+    assert words and [df.text[w.start_offset : w.end_offset] for w in words] == [w.raw for w in words]
+
+
 def test_importing_the_shell_model_does_not_load_tree_sitter() -> None:
     code = "import sys, dlint.parsing.shell, dlint.parsing.packages; print('tree_sitter' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
