@@ -1,14 +1,17 @@
 """Lint time per file of this tree against another checkout of dlint, on the real-world corpus.
 
-    python bench/versus.py OTHER_TREE [--tree .] [--corpus ../shared/corpus/real] [--rounds 15] [--instructions]
+    python bench/versus.py OTHER_TREE [--tree .] [--corpus ../shared/corpus/real] [--rounds 30]
+                           [--per-process 3] [--instructions]
 
-One long-lived process per tree (PYTHONPATH=tree) lints the whole corpus once untimed
-(imports, compiled regular expressions, caches); then each round asks both for one more
-pass, one after the other, the order flipped every round, so the two passes of a round
-run a second apart and a machine that slows down slows both alike. A pass is `check_paths`
-over every file: reading, parsing and linting, no start-up and no report, timed in CPU time
-of the process (other jobs on a shared machine count less than in wall time). Prints each
-round's ratio and their median (tree / other: below 1.0 is faster).
+One process per tree (PYTHONPATH=tree) lints the whole corpus once untimed (imports,
+compiled regular expressions, caches); then each round asks both for one more pass, one
+after the other, the order flipped every round, so the two passes of a round run a second
+apart and a machine that slows down slows both alike. Both processes are started afresh
+every `--per-process` rounds: a process's hash seed and memory layout make it faster or
+slower by several percent for its whole life, so one pair of processes biases a whole run.
+A pass is `check_paths` over every file: reading, parsing and linting, no start-up and no
+report, timed in CPU time of the process (other jobs on a shared machine count less than in
+wall time). Prints each round's ratio and their median (tree / other: below 1.0 is faster).
 
 `--instructions` counts instead what one warm pass over every 4th file executes, under
 valgrind's callgrind (a process of 3 passes less one of 1, halved): unlike times, counts
