@@ -75,11 +75,13 @@ def parse(args: list[str]) -> dict[str, Any] | None:
         if value is None or value.startswith("-"):  # click would take "-x" as the value: rare enough to leave it
             return None
         if kind == "int":
-            if not (value.isascii() and value.isdigit()) or int(value) < MINIMUM[dest]:
+            # More digits than int() reads (4,300) or any count's need: click says what is wrong with it.
+            if not (value.isascii() and value.isdigit() and len(value) <= 18) or int(value) < MINIMUM[dest]:
                 return None
             values[dest] = int(value)
         elif kind == "list":
-            values[dest] = [*(values[dest] or ()), value]
+            values[dest] = values[dest] or []  # one list appended to: thousands of `--ignore` stay linear
+            values[dest].append(value)
         else:
             values[dest] = value
     if not paths:
@@ -130,12 +132,11 @@ def format_pairs(raw_args: list[str], formats: list[str], default: str) -> list[
     pairs: list[list] = []
     it = iter(raw_args)
     for tok in it:
-        if tok[:2] in ("-f", "-o") and len(tok) > 2:  # click's attached short form: -fjson, -oreport.json
-            name, eq, val = tok[:2], "=", tok[2:]
-        else:
-            name, eq, val = tok.partition("=")
+        if tok == "--":
+            break
+        name, value = _split(tok)  # as the options are read: `--format=json`, `-fjson`, `-oreport.json`
         if name in ("--format", "-f", "--output", "-o"):
-            value = val if eq else next(it, None)
+            value = next(it, None) if value is None else value
             if value is None:
                 break
             if name in ("--format", "-f"):
@@ -144,8 +145,6 @@ def format_pairs(raw_args: list[str], formats: list[str], default: str) -> list[
                 pairs[-1][1] = value
             else:
                 pairs.append([default, value])
-        elif tok == "--":
-            break
     if not pairs:
         pairs = [[f, None] for f in formats] or [[default, None]]
     return [(f, o) for f, o in pairs]

@@ -1,7 +1,7 @@
 """The `dlint` command line (typer): argument handling only; the work lives in lint/, report/ and analyse/.
 
-Exit codes are in dlint/exitcodes.py. A bare `dlint check [--fix] PATH...` does not come
-here: main.py runs it without building this CLI.
+Exit codes are in dlint/exitcodes.py. `dlint check` with the options checkargs.py reads does not
+come here: main.py runs it without building this CLI; anything else it hands to this one.
 """
 
 from __future__ import annotations

@@ -174,6 +174,19 @@ def test_planted_links_are_never_followed_to_write_or_delete(tmp_path, monkeypat
     assert sorted(p.name for p in outside.iterdir()) == ["big.bin", "precious.txt"]
 
 
+def test_an_entry_that_is_a_planted_link_is_a_miss(tmp_path):
+    """A link in place of an entry, even to a valid one elsewhere, is read through never: the image is read again."""
+    saved = image()
+    read = Reader(saved)
+    layercache.saved_image(saved.id, read, tmp_path)
+    entry = layer_file(tmp_path, saved)
+    elsewhere = tmp_path / "elsewhere.json"
+    entry.rename(elsewhere)
+    entry.symlink_to(elsewhere)
+    assert layercache.saved_image(saved.id, read, tmp_path).source != "dlint's layer cache"
+    assert read.reads == 2
+
+
 def test_a_repaired_entry_is_a_hit_again(tmp_path):
     saved = image()
     read = Reader(saved)

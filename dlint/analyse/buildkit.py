@@ -67,16 +67,18 @@ def _ask(path: str) -> Cli:
     """
     version = subprocess.Popen([path, "version", "--format", "{{.Client.Version}}"], stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, errors="replace")
-    buildx = subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              stdin=subprocess.DEVNULL)
+    started = [version]
     out, has_buildx = "", False
     try:
+        buildx = subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  stdin=subprocess.DEVNULL)  # in the try: if it cannot start, the first is stopped
+        started.append(buildx)
         out = version.communicate(timeout=30)[0]  # a version read stays read if buildx then hangs
         has_buildx = buildx.wait(timeout=30) == 0
     except subprocess.TimeoutExpired:
         pass
     finally:
-        for proc in (version, buildx):
+        for proc in started:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()

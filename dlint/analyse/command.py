@@ -320,8 +320,9 @@ def _waste(engine, df: Dockerfile, options: AnalyseOptions, history: list[dict],
         result.waste_error = str(exc)
         return
     result.layers_from = image.source
-    result.image_probes = contents.image_probes(image.layers)
-    result.waste = waste.measure(image, owners)
+    replayed = waste.replay(image.layers)
+    result.image_probes = contents.image_probes(replayed)
+    result.waste = waste.measure(image, owners, replayed)
     if options.builder == "buildkit":  # classic and Podman name each step's image: _probe measures those
         probes.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image.layers))
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dlint.analyse.probes import CACHE_DIRS
 from dlint.analyse.saved import Layer
 from dlint.analyse.steps import StepRecord
-from dlint.analyse.waste import visible_bytes
+from dlint.analyse.waste import Filesystem, visible_bytes
 
 
 def cache_bytes(layer: Layer, paths: Iterable[str] = CACHE_DIRS) -> dict[str, int]:
@@ -52,6 +52,7 @@ def add_probes(owners: list[StepRecord | None], layers: list[Layer]) -> list[Ste
     return list(measured.values())
 
 
-def image_probes(layers: list[Layer]) -> dict[str, int]:
-    """What the image carries in each cache directory (those it carries nothing in are left out)."""
-    return {path: n for path, n in visible_bytes(layers, CACHE_DIRS).items() if n}
+def image_probes(fs: Filesystem) -> dict[str, int]:
+    """What the image carries in each cache directory (those it carries nothing in are left out); `fs`: its layers
+    replayed (waste.replay)."""
+    return {path: n for path, n in visible_bytes(fs, CACHE_DIRS).items() if n}

@@ -115,7 +115,7 @@ def _entry(root: Path, kind: str, digest: str) -> object:
         return None
     path = folder / f"{hexpart}.json"
     try:
-        data = read_bytes(str(path), MAX_ENTRY, "layer cache entry")
+        data = read_bytes(str(path), MAX_ENTRY, "layer cache entry", follow=False)
     except SourceError:
         return None
     check, _, body = data.partition(b"\n")

@@ -74,9 +74,10 @@ def analyse_saved(options: AnalyseOptions, df: Dockerfile, saved: SavedImage, so
     result.layers_from = saved.source
     result.image = ImageSummary(id=saved.id or "unknown", size=sum(layer.size for layer in saved.layers),
                                 layers=len(saved.layers))
-    result.image_probes = image_probes(saved.layers)
+    replayed = waste.replay(saved.layers)
+    result.image_probes = image_probes(replayed)
     if options.waste:
-        result.waste = waste.account(saved.layers, owners)
+        result.waste = waste.account(saved.layers, owners, replayed)
     annotate(result.findings, [s for s in steps if s.keyword == "RUN" and s.size is not None])
     tie_findings(result)
     return result, notices
@@ -133,7 +134,7 @@ def from_engine(name: str) -> SavedImage:
     except engine_mod.EngineUnreachable as exc:
         raise SaveError(str(exc)) from None
     try:
-        image_id = engine.api.inspect_image(name)["Id"]  # a missing image fails only once its save stream is read
+        image_id = engine.api.inspect_image(name)["Id"]  # the id keys the layer cache; no such image: NotFound
         saved = layercache.engine_image(engine.api, image_id, f"the engine's save stream of {name}")
     except NotFound:
         raise SaveError(f"the engine has no image {name}") from None

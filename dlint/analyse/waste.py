@@ -70,7 +70,7 @@ class _Loss:
     meta_changed: bool = False
 
 
-class _Filesystem:
+class Filesystem:
     """The merged view of the layers replayed so far: each visible path and the data it reaches."""
 
     def __init__(self, layers: list[Layer]) -> None:
@@ -189,15 +189,18 @@ class WasteReport:
         return sum(e.bytes for e in self.entries if e.added is step)
 
 
-def _replay(layers: list[Layer]) -> _Filesystem:
-    fs = _Filesystem(layers)
+def replay(layers: list[Layer]) -> Filesystem:
+    """The layers applied in order, oldest first: what the accounting and the cache-directory totals both read
+    (one replay of a large image takes about as long as reading it from the layer cache)."""
+    fs = Filesystem(layers)
     for index, layer in enumerate(layers):
         fs.apply(index, layer)
     return fs
 
 
-def account(layers: list[Layer], owners: list[StepRecord | None]) -> WasteReport:
-    fs = _replay(layers)
+def account(layers: list[Layer], owners: list[StepRecord | None], fs: Filesystem | None = None) -> WasteReport:
+    """`fs`: the layers already replayed, when the caller has them."""
+    fs = fs if fs is not None else replay(layers)
     entries = [
         _entry(path, group, files, nbytes, owners)
         for group, collapsed in _collapse(fs.losses, layers).items()
@@ -214,9 +217,8 @@ def account(layers: list[Layer], owners: list[StepRecord | None]) -> WasteReport
     )
 
 
-def visible_bytes(layers: list[Layer], paths: Iterable[str]) -> dict[str, int]:
+def visible_bytes(fs: Filesystem, paths: Iterable[str]) -> dict[str, int]:
     """Bytes of the regular files the final filesystem shows under each path (what the image carries there)."""
-    fs = _replay(layers)
     tops = {p: p.strip("/") + "/" for p in paths}
     sizes = dict.fromkeys(tops, 0)
     for path, (node, _inode) in fs.visible.items():
@@ -318,6 +320,6 @@ def suggestion(kind: Kind, added: StepRecord | None, removed: StepRecord | None,
     return f"{where}: write the final version once, at {a} or {r}"
 
 
-def measure(saved: SavedImage, row_owners: list[StepRecord | None]) -> WasteReport:
+def measure(saved: SavedImage, row_owners: list[StepRecord | None], fs: Filesystem | None = None) -> WasteReport:
     """Account the waste of an image's layers; `row_owners` as `layers.row_owners` gives them."""
-    return account(saved.layers, layer_owners(saved.config, row_owners, len(saved.layers)))
+    return account(saved.layers, layer_owners(saved.config, row_owners, len(saved.layers)), fs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any, TypeVar
@@ -94,6 +94,15 @@ class Context:
             found = self.memo[key] = read(instr, self.dockerfile.directives.escape)
         return found
 
+    def per_file(self, build: Callable[[Context], T]) -> T:
+        """`build(self)` once per file, shared by every rule that asks (kept under `build` itself, so it
+        must be a module-level function, not a lambda made anew at each call)."""
+        try:
+            return self.memo[build]
+        except KeyError:
+            found = self.memo[build] = build(self)
+            return found
+
     def next_run(self, stage: Stage, instr: Instruction, test: Callable[[Context, Instruction], bool]) -> Instruction | None:
         """The first RUN of `stage` after `instr` that passes `test`: one backward pass per stage
         and test, so asking for every RUN stays linear."""
@@ -110,20 +119,12 @@ class Context:
     def runs(self) -> tuple[Instruction, ...]:
         """Every RUN in file order, `ONBUILD RUN` triggers included: what a RUN rule finds in a
         trigger lands on the ONBUILD, since the trigger carries its index. Listed once per file."""
-        found = self.memo.get(Context.runs)
-        if found is None:
-            found = self.memo[Context.runs] = tuple(_runs(self.dockerfile))
-        return found
+        return self.per_file(_runs)
 
     def all_package_commands(self) -> tuple[tuple[Instruction, packages.PackageCommand], ...]:
         """Every RUN's package-manager commands in file order, listed once per file: the package
         rules each filter it by manager and subcommand."""
-        found = self.memo.get(Context.all_package_commands)
-        if found is None:
-            found = self.memo[Context.all_package_commands] = tuple(
-                (instr, pc) for instr in self.runs() for pc in self.package_commands(instr)
-            )
-        return found
+        return self.per_file(_all_package_commands)
 
     def violation(
         self,
@@ -166,8 +167,10 @@ class ScriptCache:
         self._old, self._new = self._new, {}
 
 
-def _runs(df: Dockerfile) -> Iterator[Instruction]:
-    for instr in df.instructions:
-        run = instr.trigger if instr.keyword == "ONBUILD" else instr
-        if run is not None and run.keyword == "RUN":
-            yield run
+def _runs(ctx: Context) -> tuple[Instruction, ...]:
+    runs = (instr.trigger if instr.keyword == "ONBUILD" else instr for instr in ctx.dockerfile.instructions)
+    return tuple(run for run in runs if run is not None and run.keyword == "RUN")
+
+
+def _all_package_commands(ctx: Context) -> tuple[tuple[Instruction, packages.PackageCommand], ...]:
+    return tuple((instr, pc) for instr in ctx.runs() for pc in ctx.package_commands(instr))

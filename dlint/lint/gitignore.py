@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
     try:  # read_bytes reads a regular file only: a FIFO would hang the walk
         lines = read_bytes(path, kind="ignore file").decode("utf-8", "surrogateescape").splitlines()
-    except SourceError:  # missing, unreadable, not a file or over 10 MB: git reads nothing from it either
+    except SourceError:  # missing, unreadable or not a file (git reads nothing from it either), or over dlint's 10 MB cap
         return None
     if not lines:
         return None
@@ -48,10 +48,10 @@ def _work_tree(directory: str) -> str | None:
 def _global_excludes() -> str:
     home = os.path.expanduser("~")
     config = configparser.ConfigParser(strict=False, interpolation=None)
-    try:
-        config.read([os.path.join(home, ".gitconfig")], encoding="utf-8")
+    try:  # through read_bytes, as the ignore files: a FIFO or device there would hang the walk
+        config.read_string(read_bytes(os.path.join(home, ".gitconfig"), kind="git config").decode("utf-8"))
         configured = config.get("core", "excludesfile", fallback=None)
-    except (configparser.Error, UnicodeDecodeError):
+    except (SourceError, configparser.Error, UnicodeDecodeError):
         configured = None
     if configured:
         return os.path.expanduser(configured.strip().strip('"'))

@@ -27,19 +27,22 @@ def read_source(path: str) -> str:
     return decode_source(read_bytes(path), path)
 
 
-def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile", limit: str = "--max-file-size") -> bytes:
+def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile", limit: str = "--max-file-size",
+               follow: bool = True) -> bytes:
     """The bytes of `path`, or of stdin for "-"; SourceError when they cannot be read.
 
     Only a regular file is read: a FIFO, a device (/dev/zero, /dev/urandom) or a socket
     would hang dlint or never end, so each is refused on its stat, unopened; the open is
     also non-blocking, in case a FIFO replaced the file in between. Over `max_size` bytes
     is refused, unread. `kind` and `limit` name the file and the cap in messages
-    (a config file reuses this with its own)."""
+    (a config file reuses this with its own). `follow=False`: a symbolic link at `path` is refused
+    as not a regular file, never read through (dlint's own cache, where a link can only be planted)."""
     if path == "-":
         return _read_stdin(max_size, limit)
     try:
-        _regular(path, os.stat(path).st_mode, kind)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        _regular(path, (os.stat if follow else os.lstat)(path).st_mode, kind)
+        nofollow = 0 if follow else getattr(os, "O_NOFOLLOW", 0)  # a link swapped in since the stat
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | nofollow)
     except OSError as e:
         raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
     try:
@@ -48,6 +51,9 @@ def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile
     except SourceError:
         os.close(fd)
         raise
+    if st.st_size > max_size:  # refused on its stat: a planted 1 GB file costs no read
+        os.close(fd)
+        raise _too_large(path, max_size, limit)
     with os.fdopen(fd, "rb") as f:
         try:
             # As much as the stat says, not a buffer of max_size: allocating (and giving back) 10 MB
@@ -68,7 +74,7 @@ def _regular(path: str, mode: int, kind: str) -> None:
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-          stat.S_IFSOCK: "a socket"}
+          stat.S_IFSOCK: "a socket", stat.S_IFLNK: "a symbolic link"}
 
 
 def _read_stdin(max_size: int, limit: str) -> bytes:
@@ -83,8 +89,12 @@ def _read_stdin(max_size: int, limit: str) -> bytes:
 
 def _capped(data: bytes, name: str, max_size: int, limit: str) -> bytes:
     if len(data) > max_size:
-        raise SourceError(f"{name}: larger than {max_size} bytes ({limit}), not read")
+        raise _too_large(name, max_size, limit)
     return data
+
+
+def _too_large(name: str, max_size: int, limit: str) -> SourceError:
+    return SourceError(f"{name}: larger than {max_size} bytes ({limit}), not read")
 
 
 def has_bom(data: bytes) -> bool:

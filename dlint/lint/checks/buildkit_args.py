@@ -191,24 +191,25 @@ class _Globals(NamedTuple):
 
 def _globals(ctx: Context) -> _Globals:
     """buildMetaArgs with no --build-arg: the global ARG defaults, each expanded with the ones before."""
-    memo = ctx.memo.get("buildkit-globals")
-    if memo is None:
-        esc = ctx.dockerfile.directives.escape
-        values = dict(PLATFORM_ARGS)
-        declared: set[str] = set()
-        unknown: set[str] = set()
-        for instr in ctx.dockerfile.global_args:
-            if instr.keyword != "ARG":
-                continue
-            for name, default in _arg_pairs(instr):
-                declared.add(name)
-                if default is not None:
-                    expanded = expand(default, values, esc)
-                    values[name] = unquote(expanded if expanded is not None else default, esc)
-                    lost = expanded is None or any(ref.name in unknown for ref in references(default, esc))
-                    (unknown.add if lost else unknown.discard)(name)
-        memo = ctx.memo["buildkit-globals"] = _Globals(values, frozenset(declared), frozenset(unknown))
-    return memo
+    return ctx.per_file(_read_globals)
+
+
+def _read_globals(ctx: Context) -> _Globals:
+    esc = ctx.dockerfile.directives.escape
+    values = dict(PLATFORM_ARGS)
+    declared: set[str] = set()
+    unknown: set[str] = set()
+    for instr in ctx.dockerfile.global_args:
+        if instr.keyword != "ARG":
+            continue
+        for name, default in _arg_pairs(instr):
+            declared.add(name)
+            if default is not None:
+                expanded = expand(default, values, esc)
+                values[name] = unquote(expanded if expanded is not None else default, esc)
+                lost = expanded is None or any(ref.name in unknown for ref in references(default, esc))
+                (unknown.add if lost else unknown.discard)(name)
+    return _Globals(values, frozenset(declared), frozenset(unknown))
 
 
 def _from_words(stage: Stage) -> list[str]:

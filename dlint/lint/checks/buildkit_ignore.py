@@ -24,9 +24,11 @@ WORK_BUDGET = 500_000
 
 
 def _matcher(ctx: Context) -> dockerignore.PatternMatcher | None:
-    if "dockerignore" not in ctx.memo:
-        ctx.memo["dockerignore"] = dockerignore.load(ctx.dockerfile.path)
-    return ctx.memo["dockerignore"]
+    return ctx.per_file(_load)
+
+
+def _load(ctx: Context) -> dockerignore.PatternMatcher | None:
+    return dockerignore.load(ctx.dockerfile.path)
 
 
 def _remote(source: str) -> bool:

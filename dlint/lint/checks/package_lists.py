@@ -36,14 +36,15 @@ def system_installs(ctx: Context) -> tuple[SystemInstall, ...]:
 
     A variable's packages are unknown: it neither sorts nor repeats.
     """
-    found = ctx.memo.get(system_installs)
-    if found is None:
-        found = ctx.memo[system_installs] = tuple(
-            (instr, pc, [(w, _key(w.value, pc.manager)) for w in pc.packages if w.literal])
-            for instr, pc in ctx.all_package_commands()
-            if pc.subcommand in INSTALLS.get(pc.manager, ())
-        )
-    return found
+    return ctx.per_file(_system_installs)
+
+
+def _system_installs(ctx: Context) -> tuple[SystemInstall, ...]:
+    return tuple(
+        (instr, pc, [(w, _key(w.value, pc.manager)) for w in pc.packages if w.literal])
+        for instr, pc in ctx.all_package_commands()
+        if pc.subcommand in INSTALLS.get(pc.manager, ())
+    )
 
 
 def _key(value: str, manager: str) -> str:

@@ -18,39 +18,43 @@ DOWNLOADERS = ("curl", "wget")
 def run_commands(ctx: Context) -> Iterator[tuple[Instruction, Command]]:
     """(RUN, command) for every command of every RUN, in file order: listed once per file, as
     dozens of rules walk them."""
-    found = ctx.memo.get(run_commands)
-    if found is None:
-        scripts = [(instr, ctx.script(instr)) for instr in ctx.runs()]
-        found = ctx.memo[run_commands] = tuple((instr, cmd) for instr, s in scripts if s is not None for cmd in s.commands)
-    return iter(found)
+    return iter(ctx.per_file(_run_commands))
+
+
+def _run_commands(ctx: Context) -> tuple[tuple[Instruction, Command], ...]:
+    scripts = [(instr, ctx.script(instr)) for instr in ctx.runs()]
+    return tuple((instr, cmd) for instr, s in scripts if s is not None for cmd in s.commands)
 
 
 def commands_named(ctx: Context, names: Collection[str] | Callable[[str], bool]) -> Iterator[tuple[Instruction, Command]]:
     """(RUN, command) for the commands whose name is in `names` (or passes it), in file order: the
     index by name is built once per file, so each rule looks only at the programs it is about."""
-    index = ctx.memo.get(commands_named)
-    if index is None:
-        index = ctx.memo[commands_named] = {}
-        for pair in run_commands(ctx):
-            index.setdefault(pair[1].name, []).append(pair)
+    index = ctx.per_file(_by_name)
     wanted = [n for n in index if n in names] if not callable(names) else [n for n in index if names(n)]
     if len(wanted) == 1:
         return iter(index[wanted[0]])
     return iter(sorted((p for n in wanted for p in index[n]), key=lambda p: (p[0].index, p[1].start_offset)))
 
 
+def _by_name(ctx: Context) -> dict[str, list[tuple[Instruction, Command]]]:
+    index: dict[str, list[tuple[Instruction, Command]]] = {}
+    for pair in run_commands(ctx):
+        index.setdefault(pair[1].name, []).append(pair)
+    return index
+
+
 def commands_mentioning(ctx: Context, *needles: str) -> Iterator[tuple[Instruction, Command]]:
     """(RUN, command) in the RUNs whose text holds one of `needles` (lower case) at all: rules that
     read every word for a setting skip the RUNs that cannot have it."""
-    lowered = ctx.memo.get(commands_mentioning)
-    if lowered is None:
-        df = ctx.dockerfile
-        lowered = ctx.memo[commands_mentioning] = [(instr, df.text_of(instr).lower()) for instr in ctx.runs()]
-    for instr, text in lowered:
+    for instr, text in ctx.per_file(_lowered_runs):
         if any(n in text for n in needles):
             script = ctx.script(instr)
             for cmd in script.commands if script is not None else ():
                 yield instr, cmd
+
+
+def _lowered_runs(ctx: Context) -> list[tuple[Instruction, str]]:
+    return [(instr, ctx.dockerfile.text_of(instr).lower()) for instr in ctx.runs()]
 
 
 def each_command(ctx: Context, code: str, matches: Callable[[Command], bool], message: str) -> Iterator[Violation]:
@@ -206,3 +210,4 @@ def ln_bin_sh(ctx: Context) -> Iterator[Violation]:
         "replacing /bin/sh with a link changes the shell for every later program in the image; "
         'use `SHELL ["/bin/bash", "-c"]` to change the shell RUN uses',
     )
+

@@ -58,10 +58,7 @@ def env_assignments(ctx: Context, name: str) -> list[Assignment]:
     """(instruction, value, span) wherever the build sets `name`: ENV, ARG defaults, and
     `NAME=value` in front of a command in a RUN (the value as the shell sees it). Every
     assignment of the file is read once and kept by name: several rules ask."""
-    table = ctx.memo.get(env_assignments)
-    if table is None:
-        table = ctx.memo[env_assignments] = _assignments(ctx)
-    return table.get(name, [])
+    return ctx.per_file(_assignments).get(name, [])
 
 
 def _assignments(ctx: Context) -> dict[str, list[Assignment]]:
