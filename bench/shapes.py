@@ -93,6 +93,18 @@ def long_line(n: int) -> str:
     return "FROM debian\nRUN echo " + "word " * n + "\n"
 
 
+def broken_subshells(n: int) -> str:
+    """`(a) (a) ...`: tree-sitter's error recovery lexed the rest of the script again at each token
+    (500 KB took 158 s); now the parse stops at its re-reading budget (DL1000)."""
+    return "FROM debian\nRUN echo " + " \\\n".join("(a) " * 100 for _ in range(n // 100)) + "\n"
+
+
+def open_pipeline(n: int) -> str:
+    """n commands piped and nothing after the last `|`: quadratic memory in tree-sitter (8,000 took
+    640 MB); now past 1,000 `|` the script is not parsed (DL1000)."""
+    return "FROM debian\nRUN echo " + " \\\n".join("a | " * 100 for _ in range(n // 100)) + "\n"
+
+
 def instructions(n: int) -> str:
     return "FROM debian\n" + "".join(f"RUN cd /d{i} && apt-get install curl{i}\nEXPOSE {i}\n" for i in range(n))
 
@@ -207,6 +219,8 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "fixable findings (--fix)": (fixable_findings, 300, True),
     "duplicate packages": (duplicate_packages, 5000, False),
     "long RUN line": (long_line, 20000, False),
+    "broken subshells side by side": (broken_subshells, 40000, False),
+    "an open pipeline": (open_pipeline, 40000, False),
     "instructions": (instructions, 1000, False),
     "undefined vars vs many ENV": (undefined_vars, 1000, False),
     "undeclared FROM args": (undefined_from_args, 1000, False),

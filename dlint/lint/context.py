@@ -26,6 +26,9 @@ class Context:
     # Shell views kept from an earlier lint of the same buffer (the language server's): a RUN whose
     # text, place and shell are unchanged is not parsed again. None: parse every RUN.
     reuse: ScriptCache | None = field(default=None, repr=False)
+    # RUNs whose shell text tree-sitter could not be trusted with (shell.TooCostly): the engine
+    # reports each as DL1000, and their view is None, as for a shell dlint does not read.
+    unanalysed: list[tuple[Instruction, str]] = field(default_factory=list, repr=False)
 
     def is_trigger(self, instr: Instruction) -> bool:
         """An ONBUILD's instruction: it runs in the builds FROM this image, not in this one."""
@@ -50,10 +53,15 @@ class Context:
         except KeyError:
             pass
         run_shell = self.shell(instr)
-        if self.reuse is None:
-            found = self._scripts[key] = shell.run_script(self.dockerfile, instr, run_shell)
-        else:
-            found = self._scripts[key] = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
+        try:
+            if self.reuse is None:
+                found = shell.run_script(self.dockerfile, instr, run_shell)
+            else:
+                found = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
+        except shell.TooCostly as exc:
+            found = None
+            self.unanalysed.append((instr, str(exc)))
+        self._scripts[key] = found
         return found
 
     @cached_property

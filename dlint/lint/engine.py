@@ -97,6 +97,12 @@ def lint(
             )
         except shellcheck.ShellcheckError as exc:
             crashes.append(RuleCrash(shellcheck.NAME, str(exc)))
+    if PARSE_ERROR in selection.codes:  # the RUNs the shell parser could not be trusted with, as the checks met them
+        found.extend(
+            (to_finding(df, ctx.violation(PARSE_ERROR, message, instr), rules[PARSE_ERROR], selection, directive),
+             instr.index)
+            for instr, message in ctx.unanalysed
+        )
     found.sort(key=lambda pair: pair[0].sort_key())
     _identify(df, found)
     if selection.inline_ignores:

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dlint.lint.engine import RuleCrash, Selection, lint
+from dlint.lint.engine import PARSE_ERROR, RuleCrash, Selection, lint
 from dlint.lint.finding import Edit, Finding, Fix
 from dlint.model import Dockerfile
 from dlint.parsing.dockerfile import parse
@@ -65,8 +65,8 @@ def fix_text(
     findings, crashes = lint(df, selection)
     first = (findings, crashes)
     result = FileFix(text, text)
-    if df.errors:  # BuildKit would reject the file (DL1000): dlint cannot know what a fix would mean
-        return result, findings, crashes
+    if df.errors or any(f.code == PARSE_ERROR for f in findings):  # BuildKit would reject the file, or a
+        return result, findings, crashes  # RUN was not analysed (DL1000): dlint cannot know what a fix means
     seen = {text}
     for _ in range(MAX_PASSES):
         fixes, count = choose(findings, unsafe)

@@ -23,7 +23,7 @@ from dlint.model import Dockerfile, Heredoc, Instruction, Segment, SourceMap
 from dlint.parsing.nesting import too_deep
 
 if TYPE_CHECKING:  # tree_sitter is imported lazily: `import dlint.parsing.shell` stays cheap
-    from tree_sitter import Node, Parser
+    from tree_sitter import Node, Parser, Tree
 
 DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
 
@@ -166,7 +166,8 @@ def is_posix_shell(shell: Sequence[str]) -> bool:
 
 
 def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None = None) -> Script | None:
-    """The commands `instr` runs, or None when they are not POSIX shell (skip shell rules)."""
+    """The commands `instr` runs, or None when they are not POSIX shell (skip shell rules);
+    TooCostly when tree-sitter cannot be trusted to parse them in linear time and memory."""
     if df.directives.escape == "`":  # Windows Dockerfiles: commands are cmd/PowerShell
         return None
     walker = _Walker()
@@ -200,6 +201,47 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
 
 
 # --- tree-sitter -------------------------------------------------------------
+
+
+class TooCostly(Exception):
+    """tree-sitter would spend more than linear time or memory on this script: it is not analysed.
+    Its error recovery goes quadratic on some broken text (`(a) (a) ...`, `a() a() ...`, `case`
+    items, or any error after a long pipeline: 150 s for 500 KB, 640 MB for 32 KB), so dlint
+    bounds what it hands over, says so (DL1000) and guesses nothing about what the RUN does."""
+
+
+# Past this many `|` (in any quoting: a bound on the longest pipeline) a script is not parsed: an
+# error after a pipeline of n commands costs tree-sitter n**2 memory (1,000: 30 MB; 8,000: 640 MB).
+MAX_PIPES = 1000
+_PIECE = 1024  # a longer text goes to tree-sitter in pieces this size, so that re-reading it shows
+_REREADS = 4  # a parse reads its text about twice; past this many readings (plus _SLACK) it stops
+_SLACK = 16 * _PIECE
+
+
+def _tree(data: bytes) -> Tree:
+    """tree-sitter's tree of `data`, or TooCostly. Where its error recovery goes quadratic, its
+    lexer reads the rest of the text again at every token: a text longer than one piece is handed
+    over piece by piece and the pieces counted, and past the budget the rest reads as empty, so the
+    parse ends at once (and its tree is thrown away). A text of one piece costs at most a few ms."""
+    if data.count(b"|") > MAX_PIPES:
+        raise TooCostly(f"more than {MAX_PIPES} `|` in one shell script: it is not analysed")
+    if len(data) <= _PIECE:
+        return _parser().parse(data)
+    view = memoryview(data)
+    budget = _REREADS * len(data) + _SLACK
+    served = 0
+
+    def read(offset: int, _point: object) -> memoryview:
+        nonlocal served
+        piece = view[offset : offset + _PIECE] if served <= budget else view[:0]
+        served += len(piece)
+        return piece
+
+    tree = _parser().parse(read)
+    if served > budget:
+        raise TooCostly("the shell parser re-read this script more than "
+                        f"{_REREADS} times (text it cannot make sense of): it is not analysed")
+    return tree
 
 
 @functools.cache
@@ -455,7 +497,7 @@ class _Walker:
     def parse(self, text: str, mapper: Mapper, wrappers: tuple[str, ...], flags: _Flags, depth: int,
               markers: Sequence[_Marker] = (), knowable: bool = True) -> None:
         data = text.encode("utf-8", "surrogatepass")
-        root = _parser().parse(data).root_node
+        root = _tree(data).root_node
         self.errors = self.errors or root.has_error
         src = _Source(text, mapper, _char_index(text, data))
         stdin = _attach(root, src, markers) if markers else {}

@@ -1,0 +1,139 @@
+"""What dlint hands tree-sitter-bash is bounded: on some broken shell text its error recovery
+goes quadratic (150 s for 500 KB of `(a) (a) ...`, 640 MB for a 32 KB pipeline left open),
+so such a RUN is reported as DL1000, not analysed, and the file gets no fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlint.lint.engine import Selection, lint
+from dlint.lint.fix import fix_text
+from dlint.parsing.dockerfile import parse
+from dlint.parsing.shell import MAX_PIPES
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from memory import peak_rss_mb
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Broken text whose parse re-lexes the rest of the script at every token: n units of each.
+RELEXING = {
+    "subshells side by side": lambda n: "echo " + "(a) " * n,
+    "glued subshells": lambda n: "echo " + "(a)(a)" * n,
+    "function heads with no body": lambda n: "a() " * n,
+    "closing parentheses": lambda n: "echo " + "a) " * n,
+    "arithmetic commands side by side": lambda n: "echo " + "((a)) " * n,
+    "negated subshells": lambda n: "echo " + "!(a) " * n,
+    "unclosed case statements then a pipe": lambda n: "case x in a) b;; " * n + "|",
+}
+
+# Where a script sits in a RUN: each is parsed on its own.
+PLACES = {
+    "the RUN line": lambda script: f"RUN {script}\n",
+    "a heredoc body": lambda script: f"RUN <<EOF\n{script}\nEOF\n",
+    "an sh -c string": lambda script: f"RUN sh -c '{script}'\n",
+    "an ONBUILD trigger": lambda script: f"ONBUILD RUN {script}\n",
+}
+
+
+def findings(text: str) -> list[tuple[str, int, str]]:
+    return [(f.code, f.line, f.message) for f in lint(parse(text, "Dockerfile"))[0]]
+
+
+def unanalysed(text: str) -> list[str]:
+    return [message for code, _, message in findings(text) if code == "DL1000"]
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("shape", sorted(RELEXING))
+def test_a_script_the_parser_keeps_relexing_is_reported_not_analysed(shape: str, place: str) -> None:
+    text = "FROM debian:12\n" + PLACES[place](RELEXING[shape](3000)) + "RUN apt-get install -y curl\n"
+    found = findings(text)
+    assert [(line, m) for code, line, m in found if code == "DL1000"] == [
+        (2, "the shell parser re-read this script more than 4 times (text it cannot make sense of): it is not analysed")
+    ]
+    # Nothing is guessed about the broken RUN; the one after it is still analysed.
+    assert [code for code, line, _ in found if line == 2 and code != "DL1000"] == []
+    last = text.count("\n")
+    assert {"DL3008", "DL3015"} <= {code for code, line, _ in found if line == last}
+
+
+@pytest.mark.parametrize("shape", sorted(RELEXING))
+def test_half_a_megabyte_of_relexing_text_is_answered_at_once(shape: str, tmp_path: Path) -> None:
+    """A hang guard, not a timing: unbounded, each of these files took minutes (the first 158 s)."""
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM debian:12\nRUN " + RELEXING[shape](100_000) + "\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "dlint", "check", str(path)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=20, check=False)
+    assert run.returncode == 1, run.stderr
+    assert "DL1000 [error] the shell parser re-read this script" in run.stdout
+
+
+@pytest.mark.parametrize("tail", ["", ")", "| ; b", "&& b", " \\\n)"])
+@pytest.mark.parametrize("pipe", ["|", "|&"])
+def test_more_than_the_pipe_limit_is_reported_not_analysed(pipe: str, tail: str) -> None:
+    script = "echo " + f"a {pipe} " * (MAX_PIPES + 1) + "b"
+    assert unanalysed(f"FROM debian:12\nRUN {script}{tail}\n") == [
+        f"more than {MAX_PIPES} `|` in one shell script: it is not analysed"
+    ]
+
+
+def test_a_long_valid_pipeline_at_the_limit_is_analysed() -> None:
+    script = "echo " + "a | " * (MAX_PIPES - 1) + "apt-get install -y curl"
+    codes = {code for code, _, _ in findings(f"FROM debian:12\nRUN {script}\n")}
+    assert "DL1000" not in codes
+    assert {"DL4006", "DL3008", "DL3015"} <= codes  # the pipe, and the install at its end
+
+
+def test_pipes_in_quotes_count_towards_the_limit() -> None:
+    """The limit counts every `|`, quoted or not: a bound no quoting trick can get around."""
+    text = "FROM debian:12\nRUN grep -E '" + "a|" * (MAX_PIPES + 1) + "b' /etc/passwd\n"
+    assert unanalysed(text) == [f"more than {MAX_PIPES} `|` in one shell script: it is not analysed"]
+
+
+def test_an_error_after_a_long_pipeline_stays_in_bounded_memory(tmp_path: Path) -> None:
+    """8,000 commands piped, then nothing: 670 MB peak before the limit, a quarter of that is plenty."""
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM debian:12\nRUN echo " + "a | " * 8000 + "\n", encoding="utf-8")
+    assert peak_rss_mb(path) < 150
+
+
+def test_one_syntax_error_in_a_long_valid_script_does_not_stop_the_analysis() -> None:
+    lines = [f"echo line{i} && tr a b < f{i}" for i in range(3000)]
+    lines[1500] = "fi"  # tree-sitter recovers from one error at linear cost: the script is still read
+    text = "FROM debian:12\nRUN " + " && \\\n    ".join(lines) + " && apt-get install -y curl\n"
+    assert len(text) > 100_000
+    codes = {code for code, _, _ in findings(text)}
+    assert "DL1000" not in codes and {"DL3008", "DL3015"} <= codes
+
+
+def test_a_file_with_an_unanalysed_run_gets_no_fix() -> None:
+    text = "FROM debian:12\nRUN " + RELEXING["subshells side by side"](3000) + "\nrun apt-get update\n"
+    result, found, _ = fix_text(text, "Dockerfile", Selection.default())
+    assert not result.changed
+    assert {"DL1000", "DLB004"} <= {f.code for f in found}  # the casing fix is there, and not applied
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pad=st.integers(min_value=990, max_value=1100),
+    wide=st.sampled_from(["é", "€", "𝄞"]),
+    run=st.integers(min_value=1, max_value=6),
+)
+def test_words_past_the_first_piece_point_at_their_text(pad: int, wide: str, run: int) -> None:
+    """A script longer than one piece goes to tree-sitter piece by piece, and a character may straddle
+    two pieces: the package word is still found, at its own line and column."""
+    filler = "x" * pad + wide * run
+    text = f"FROM debian:12\nRUN echo {filler} && \\\n    apt-get install -y --no-install-recommends {wide}curl\n"
+    df = parse(text, "Dockerfile")
+    pinned = [f for f in lint(df)[0] if f.code == "DL3008"]
+    assert len(pinned) == 1
+    line = text.splitlines()[pinned[0].line - 1]
+    assert line[pinned[0].column - 1 : pinned[0].end_column - 1] == f"{wide}curl"
