@@ -105,6 +105,12 @@ def open_pipeline(n: int) -> str:
     return "FROM debian\nRUN echo " + " \\\n".join("a | " * 100 for _ in range(n // 100)) + "\n"
 
 
+def shifts(n: int) -> str:
+    """`$((1<<1<<1...))`: tree-sitter's heredoc scanner spent time on each `<<` in proportion to the
+    ones before it (50,000 took 1.3 s); now past 1,000 `<<` the script is not parsed (DL1000)."""
+    return "FROM debian\nRUN echo $((1" + " \\\n".join("<<1" * 100 for _ in range(n // 100)) + "))\n"
+
+
 def instructions(n: int) -> str:
     return "FROM debian\n" + "".join(f"RUN cd /d{i} && apt-get install curl{i}\nEXPOSE {i}\n" for i in range(n))
 
@@ -221,6 +227,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "long RUN line": (long_line, 20000, False),
     "broken subshells side by side": (broken_subshells, 40000, False),
     "an open pipeline": (open_pipeline, 40000, False),
+    "shifts in one arithmetic expansion": (shifts, 40000, False),
     "instructions": (instructions, 1000, False),
     "undefined vars vs many ENV": (undefined_vars, 1000, False),
     "undeclared FROM args": (undefined_from_args, 1000, False),

@@ -1,9 +1,11 @@
 """What dlint hands tree-sitter-bash is bounded: on some broken shell text its error recovery
 goes quadratic (150 s for 500 KB of `(a) (a) ...`, 640 MB for a 32 KB pipeline left open),
-so such a RUN is reported as DL1000, not analysed, and the file gets no fix."""
+and so does its heredoc scanner on many `<<`, so such a RUN is reported as DL1000, not
+analysed, and the file gets no fix."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +17,14 @@ from hypothesis import strategies as st
 from dlint.lint.engine import Selection, lint
 from dlint.lint.fix import fix_text
 from dlint.parsing.dockerfile import parse
-from dlint.parsing.shell import MAX_PIPES
+from dlint.parsing.shell import MAX_COUNTS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
+MAX_PIPES = MAX_COUNTS["|"]
 
 # Broken text whose parse re-lexes the rest of the script at every token: n units of each.
 RELEXING = {
@@ -83,6 +86,44 @@ def test_more_than_the_pipe_limit_is_reported_not_analysed(pipe: str, tail: str)
     assert unanalysed(f"FROM debian:12\nRUN {script}{tail}\n") == [
         f"more than {MAX_PIPES} `|` in one shell script: it is not analysed"
     ]
+
+
+# Valid shell whose every `<<` (a shift, to tree-sitter's heredoc scanner a possible heredoc) costs
+# time in proportion to the ones before it: 50,000 of them took 1.3 s, a megabyte about 80 s.
+SHIFTS = {
+    "one arithmetic expansion": lambda n: "echo $((1" + "<<1" * n + "))",
+    "arithmetic commands": lambda n: "((1<<1)); " * n,
+    "expansions on one line": lambda n: "echo" + " $((1<<2))" * n,
+    "array subscripts": lambda n: "a[1" + "<<1" * n + "]=x",
+}
+
+
+@pytest.mark.parametrize("place", sorted(PLACES))
+@pytest.mark.parametrize("shape", sorted(SHIFTS))
+def test_more_than_the_limit_of_shifts_is_reported_not_analysed(shape: str, place: str) -> None:
+    limit = MAX_COUNTS["<<"]
+    text = "FROM debian:12\n" + PLACES[place](SHIFTS[shape](limit + 1))
+    assert unanalysed(text) == [f"more than {limit} `<<` in one shell script: it is not analysed"]
+
+
+def test_shifts_up_to_the_limit_are_analysed() -> None:
+    script = "echo $((1" + "<<1" * MAX_COUNTS["<<"] + ")) && apt-get install -y curl"
+    codes = {code for code, _, _ in findings(f"FROM debian:12\nRUN {script}\n")}
+    assert "DL1000" not in codes and {"DL3008", "DL3015"} <= codes
+
+
+def test_the_reading_budget_never_cuts_a_character_in_two(tmp_path: Path) -> None:
+    """When the budget ran out while tree-sitter waited for the rest of a character split across two
+    pieces, it crashed the process (SIGSEGV): 2.8 KB of `(é) ` was enough. In a subprocess, so a crash
+    fails this test rather than the run."""
+    shapes = ["(é) ", "é() ", "${a:-é ", '"${a:-ü ', "${a/😀 ", "${a#é\t", "((é)) ", "!(😀) ", "case é in é) é;; "]
+    texts = [f"FROM debian:12\nRUN echo {unit * k}\n" for unit in shapes for k in range(300, 3000, 37)]
+    code = ("import sys, json\nfrom dlint.lint.engine import lint\nfrom dlint.parsing.dockerfile import parse\n"
+            "print(sum(any(f.code == 'DL1000' for f in lint(parse(t, 'Dockerfile'))[0]) for t in json.load(sys.stdin)))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, input=json.dumps(texts), capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-500:]}"
+    assert int(run.stdout) > len(texts) // 2  # most trip the budget: the cut-off itself is what is tested
 
 
 def test_a_long_valid_pipeline_at_the_limit_is_analysed() -> None:
