@@ -213,3 +213,16 @@ async def test_big_nul_and_many_changes_keep_the_server_answering(client, tmp_pa
     hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(uri), types.Position(0, 0)))
     assert hover is None  # answered, for the newest text
     assert "DLT003" in {d.code for d in client.diagnostics[uri]}  # version 1003 is BAD itself
+
+
+async def test_lone_surrogates_in_a_buffer_keep_positions_and_the_server(client, tmp_path):
+    """JSON can carry a lone surrogate (a file on disk cannot); read as U+FFFD, one UTF-16 unit
+    like the surrogate itself. It used to crash tree-sitter (a long one) or the position code."""
+    text = "FROM debian:12\nRUN echo \udcff\ud83d && apt-get install -y curl\n"
+    uri = await open_doc(client, tmp_path / "Dockerfile", text)
+    got = {(d.code, d.range.start.line, d.range.start.character) for d in client.diagnostics[uri]}
+    assert ("DL3008", 1, 34) in got  # `curl`: 34 UTF-16 units into the line, each surrogate one
+    change(client, uri, 2, "FROM debian:12\nRUN echo " + "(\udcff\udcff) " * 1700 + "\n")
+    assert "DL1000" in {d.code for d in await wait_diagnostics(client, uri)}
+    change(client, uri, 3, BAD)
+    assert "DLT003" in {d.code for d in await wait_diagnostics(client, uri)}

@@ -112,18 +112,32 @@ def test_shifts_up_to_the_limit_are_analysed() -> None:
     assert "DL1000" not in codes and {"DL3008", "DL3015"} <= codes
 
 
-def test_the_reading_budget_never_cuts_a_character_in_two(tmp_path: Path) -> None:
-    """When the budget ran out while tree-sitter waited for the rest of a character split across two
-    pieces, it crashed the process (SIGSEGV): 2.8 KB of `(é) ` was enough. In a subprocess, so a crash
-    fails this test rather than the run."""
-    shapes = ["(é) ", "é() ", "${a:-é ", '"${a:-ü ', "${a/😀 ", "${a#é\t", "((é)) ", "!(😀) ", "case é in é) é;; "]
-    texts = [f"FROM debian:12\nRUN echo {unit * k}\n" for unit in shapes for k in range(300, 3000, 37)]
+def lint_in_a_subprocess(texts: list[str]) -> int:
+    """How many of `texts` get a DL1000, linted in a subprocess, so that a crash fails the test
+    rather than the run. JSON carries lone surrogates through, as an editor's messages do."""
     code = ("import sys, json\nfrom dlint.lint.engine import lint\nfrom dlint.parsing.dockerfile import parse\n"
             "print(sum(any(f.code == 'DL1000' for f in lint(parse(t, 'Dockerfile'))[0]) for t in json.load(sys.stdin)))")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, input=json.dumps(texts), capture_output=True,
                          text=True, timeout=120, check=False)
     assert run.returncode == 0, f"exit {run.returncode}: {run.stderr[-500:]}"
-    assert int(run.stdout) > len(texts) // 2  # most trip the budget: the cut-off itself is what is tested
+    return int(run.stdout)
+
+
+def test_the_reading_budget_never_cuts_a_character_in_two() -> None:
+    """When the budget ran out while tree-sitter waited for the rest of a character split across two
+    pieces, it crashed the process (SIGSEGV): 2.8 KB of `(é) ` was enough."""
+    shapes = ["(é) ", "é() ", "${a:-é ", '"${a:-ü ', "${a/😀 ", "${a#é\t", "((é)) ", "!(😀) ", "case é in é) é;; "]
+    texts = [f"FROM debian:12\nRUN echo {unit * k}\n" for unit in shapes for k in range(300, 3000, 37)]
+    assert lint_in_a_subprocess(texts) > len(texts) // 2  # most trip the budget: the cut-off is what is tested
+
+
+def test_lone_surrogates_from_an_editor_never_crash_the_shell_parser() -> None:
+    """An editor's buffer arrives as JSON, which can hold a lone surrogate (a file cannot: it is not
+    UTF-8). Its bytes never decode, and tree-sitter crashed (SIGSEGV) when the budget ran out there:
+    the language server died on 3.3 KB of `(\\udcff\\udcff) `."""
+    shapes = ["(\udcff\udcff) ", "\udcff(\udcff)\udcff ", "(\udcff) ", "\ud83d\ude00(a) ", "${a:-\udc80 ", "\udbff() "]
+    texts = [f"FROM debian:12\nRUN echo {unit * k}\n" for unit in shapes for k in range(400, 4200, 190)]
+    assert lint_in_a_subprocess(texts) > len(texts) // 2
 
 
 def test_a_long_valid_pipeline_at_the_limit_is_analysed() -> None:

@@ -13,6 +13,7 @@ from dlint.lint.discovery import is_dockerfile_name
 from dlint.lint.engine import lint
 from dlint.lint.finding import Finding
 from dlint.parsing.dockerfile import parse
+from dlint.parsing.source import without_surrogates
 
 CONFIG_NAMES = (DLINT_TOML, PYPROJECT)
 
@@ -103,7 +104,9 @@ def _mtime(path: str) -> float | None:
 
 def lint_text(text: str, path: str, settings: Settings, reuse: ScriptCache | None = None) -> Linted:
     """The editor's text, linted as `dlint check` would lint the file on disk; nothing is written.
-    `reuse` keeps the buffer's shell views between edits: an unchanged RUN is not parsed again."""
+    `reuse` keeps the buffer's shell views between edits: an unchanged RUN is not parsed again.
+    A lone surrogate (JSON can carry one, a file cannot) is read as U+FFFD, as Go would."""
+    text = without_surrogates(text)
     findings, _crashes = lint(parse(text, path), settings.selection, reuse)
     return Linted(text, [f for f in findings if not f.suppressed], settings, line_starts(text))
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from dlint.lazyre import lazy
 from dlint.model import Dockerfile, Heredoc, Instruction, Segment, SourceMap
 from dlint.parsing.nesting import too_deep
+from dlint.parsing.source import without_surrogates
 
 if TYPE_CHECKING:  # tree_sitter is imported lazily: `import dlint.parsing.shell` stays cheap
     from tree_sitter import Node, Parser, Tree
@@ -287,7 +288,7 @@ def _char_index(text: str, data: bytes) -> Callable[[int], int]:
         return int
     table: list[int] = []
     for i, ch in enumerate(text):
-        table.extend([i] * len(ch.encode("utf-8", "surrogatepass")))
+        table.extend([i] * len(ch.encode()))
     table.append(len(text))
     return table.__getitem__
 
@@ -503,7 +504,8 @@ class _Walker:
 
     def parse(self, text: str, mapper: Mapper, wrappers: tuple[str, ...], flags: _Flags, depth: int,
               markers: Sequence[_Marker] = (), knowable: bool = True) -> None:
-        data = text.encode("utf-8", "surrogatepass")
+        text = without_surrogates(text)  # an editor's buffer can hold one; tree-sitter crashes on it
+        data = text.encode()
         root = _tree(data).root_node
         self.errors = self.errors or root.has_error
         src = _Source(text, mapper, _char_index(text, data))

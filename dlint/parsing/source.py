@@ -97,6 +97,21 @@ def _too_large(name: str, max_size: int, limit: str) -> SourceError:
     return SourceError(f"{name}: larger than {max_size} bytes ({limit}), not read")
 
 
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate as U+FFFD, as Go decodes one. Text from a file never holds
+    one, but an editor's buffer or a JSON string can, and no UTF-8 encoder (tree-sitter's lexer
+    included: it crashes) takes it. U+FFFD is as long in every unit (characters, UTF-16, the three
+    bytes `surrogatepass` gives), so offsets and positions hold.
+
+    Not a regex: compiling the surrogate range costs 13 ms, once per run, for a case almost no
+    Dockerfile has."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
+
+
 def has_bom(data: bytes) -> bool:
     return data.startswith(_BOM)
 
