@@ -5,6 +5,8 @@
 Linear time gives a ratio near 4, n log n a little over; a ratio over 6 is a
 defect. Each measurement runs in its own process (a blow-up is cut off at
 --timeout and shown as such) and times only parsing and linting, best of three.
+The 64 KiB limit on one RUN's script is lifted (shapes.NO_SIZE_LIMIT): what is measured
+is the shell walk, not the limit.
 """
 
 from __future__ import annotations
@@ -18,16 +20,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from shapes import SHAPES, write  # noqa: E402
+from shapes import NO_SIZE_LIMIT, SHAPES, write  # noqa: E402
 
 LIMIT = 6.0
 
 
 def lint_time(name: str, n: int) -> float:
     """Seconds to parse and lint (and fix, for --fix shapes) one generated file, best of three."""
-    from dlint.lint.engine import Selection, lint
+    import tomllib
+
+    from dlint.lint.engine import Selection, default_codes, lint
     from dlint.lint.fix import fix_text
     from dlint.parsing.dockerfile import parse
+
+    selection = Selection(default_codes(), options=tomllib.loads(NO_SIZE_LIMIT)["rules"])
 
     make, _, fixing = SHAPES[name]
     best = float("inf")
@@ -37,9 +43,9 @@ def lint_time(name: str, n: int) -> float:
         for _ in range(3):
             start = time.perf_counter()
             if fixing:
-                fix_text(text, path, Selection.default())
+                fix_text(text, path, selection)
             else:
-                lint(parse(text, path), Selection.default())
+                lint(parse(text, path), selection)
             best = min(best, time.perf_counter() - start)
     return best
 

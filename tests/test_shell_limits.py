@@ -1,6 +1,7 @@
 """What dlint hands tree-sitter-bash is bounded: on some broken shell text its error recovery
 goes quadratic (150 s for 500 KB of `(a) (a) ...`, 640 MB for a 32 KB pipeline left open),
-and so does its heredoc scanner on many `<<`, so such a RUN is reported as DL1000, not
+and so does its heredoc scanner on many `<<`, and a script's shell view costs memory in
+proportion to its size (1 GB for 2 MB of `a;a;...`), so such a RUN is reported as DL1000, not
 analysed, and the file gets no fix."""
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlint.lint.engine import Selection, lint
+from dlint.lint.engine import Selection, default_codes, lint
 from dlint.lint.fix import fix_text
 from dlint.parsing.dockerfile import parse
-from dlint.parsing.shell import MAX_COUNTS
+from dlint.parsing.shell import MAX_COUNTS, MAX_SCRIPT_SIZE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from memory import peak_rss_mb
+from shapes import NO_SIZE_LIMIT
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_PIPES = MAX_COUNTS["|"]
@@ -46,8 +48,9 @@ PLACES = {
 }
 
 
-def findings(text: str) -> list[tuple[str, int, str]]:
-    return [(f.code, f.line, f.message) for f in lint(parse(text, "Dockerfile"))[0]]
+def findings(text: str, max_script_size: int = MAX_SCRIPT_SIZE) -> list[tuple[str, int, str]]:
+    selection = Selection(default_codes(), options={"DL1000": {"max-script-size": max_script_size}})
+    return [(f.code, f.line, f.message) for f in lint(parse(text, "Dockerfile"), selection)[0]]
 
 
 def unanalysed(text: str) -> list[str]:
@@ -70,9 +73,11 @@ def test_a_script_the_parser_keeps_relexing_is_reported_not_analysed(shape: str,
 
 @pytest.mark.parametrize("shape", sorted(RELEXING))
 def test_half_a_megabyte_of_relexing_text_is_answered_at_once(shape: str, tmp_path: Path) -> None:
-    """A hang guard, not a timing: unbounded, each of these files took minutes (the first 158 s)."""
+    """A hang guard, not a timing: unbounded, each of these files took minutes (the first 158 s).
+    The size limit is lifted, so that the reading budget is what answers."""
+    (tmp_path / ".dlint.toml").write_text(NO_SIZE_LIMIT, encoding="utf-8")
     path = tmp_path / "Dockerfile"
-    path.write_text("FROM debian:12\nRUN " + RELEXING[shape](100_000) + "\n", encoding="utf-8")
+    path.write_text("FROM debian:12\nRUN " + " \\\n".join([RELEXING[shape](100)] * 1000) + "\n", encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "dlint", "check", str(path)], cwd=ROOT,
                          capture_output=True, text=True, timeout=20, check=False)
     assert run.returncode == 1, run.stderr
@@ -161,10 +166,10 @@ def test_an_error_after_a_long_pipeline_stays_in_bounded_memory(tmp_path: Path) 
 
 
 def test_one_syntax_error_in_a_long_valid_script_does_not_stop_the_analysis() -> None:
-    lines = [f"echo line{i} && tr a b < f{i}" for i in range(3000)]
-    lines[1500] = "fi"  # tree-sitter recovers from one error at linear cost: the script is still read
+    lines = [f"echo line{i} && tr a b < f{i}" for i in range(1400)]
+    lines[700] = "fi"  # tree-sitter recovers from one error at linear cost: the script is still read
     text = "FROM debian:12\nRUN " + " && \\\n    ".join(lines) + " && apt-get install -y curl\n"
-    assert len(text) > 100_000
+    assert 50_000 < len(text) < MAX_SCRIPT_SIZE
     codes = {code for code, _, _ in findings(text)}
     assert "DL1000" not in codes and {"DL3008", "DL3015"} <= codes
 
@@ -192,3 +197,81 @@ def test_words_past_the_first_piece_point_at_their_text(pad: int, wide: str, run
     assert len(pinned) == 1
     line = text.splitlines()[pinned[0].line - 1]
     assert line[pinned[0].column - 1 : pinned[0].end_column - 1] == f"{wide}curl"
+
+
+# A RUN's arguments whose script is about `size` bytes and ends in an install DL3008 reports when it is read.
+INSTALL = "apt-get install -y curl"
+SIZED = {
+    "words over continuation lines": lambda size: " \\\n".join(["echo " + "word " * 20] * (size // 108)) + " && " + INSTALL,
+    "commands over continuation lines": lambda size: " \\\n".join(["a; " * 30] * (size // 93)) + INSTALL,
+    "a heredoc script": lambda size: "<<EOF\n" + "cd /d && echo hi\n" * (size // 17) + INSTALL + "\nEOF",
+}
+
+
+def size_of_script(text: str) -> int:
+    """The size dlint gives for the RUN at line 2 when nothing is allowed: what the limit is compared with."""
+    [message] = [m for code, line, m in findings(text, max_script_size=0) if code == "DL1000" and line == 2]
+    return int(message.removeprefix("a shell script of ").partition(" bytes")[0].replace(",", ""))
+
+
+@pytest.mark.parametrize("shape", sorted(SIZED))
+def test_a_script_over_the_size_limit_is_reported_not_analysed(shape: str) -> None:
+    text = f"FROM debian:12\nRUN {SIZED[shape](MAX_SCRIPT_SIZE + 5000)}\nRUN apt-get install -y wget\n"
+    size = size_of_script(text)
+    assert size > MAX_SCRIPT_SIZE
+    found = findings(text)
+    assert [(line, m) for code, line, m in found if code == "DL1000"] == [
+        (2, f"a shell script of {size:,} bytes, over the {MAX_SCRIPT_SIZE:,} that DL1000's max-script-size allows:"
+            " it is not analysed")
+    ]
+    last = text.count("\n")
+    assert [code for code, line, _ in found if 2 <= line < last and code != "DL1000"] == []  # nothing guessed
+    assert "DL3008" in {code for code, line, _ in found if line == last}  # the RUN after it is still read
+    # Lifted past the script's size, the same RUN is read: the install at its end is found.
+    read = findings(text, max_script_size=size)
+    assert "DL1000" not in {code for code, _, _ in read}
+    assert any(code == "DL3008" and "`curl`" in m for code, _, m in read)
+
+
+@pytest.mark.parametrize("shape", sorted(SIZED))
+def test_the_size_limit_is_inclusive_to_the_byte(shape: str) -> None:
+    text = f"FROM debian:12\nRUN {SIZED[shape](3000)}\n"
+    size = size_of_script(text)
+    assert 2500 < size < 3500  # the size of what the shell reads, near what was generated
+    assert all(code != "DL1000" for code, _, _ in findings(text, max_script_size=size))
+    assert [code for code, _, _ in findings(text, max_script_size=size - 1)].count("DL1000") == 1
+
+
+def test_a_heredoc_fed_to_a_command_is_not_counted_as_script() -> None:
+    """A body `cat` writes to a file is data, not shell: a large one does not stop the RUN being read."""
+    body = "key = value\n" * (2 * MAX_SCRIPT_SIZE // 12)
+    text = f"FROM debian:12\nRUN cat > /etc/app.conf <<EOF && {INSTALL}\n{body}EOF\n"
+    found = findings(text)
+    assert "DL1000" not in {code for code, _, _ in found}
+    assert any(code == "DL3008" and "`curl`" in m for code, _, m in found)
+
+
+def test_an_instruction_buildkit_refuses_gets_one_dl1000_however_long_its_script() -> None:
+    script = " \\\n".join(["echo " + "word " * 20] * 1000)
+    assert unanalysed(f"FROM debian:12\nRUN --nosuchflag {script}\n") == ["unknown flag: --nosuchflag"]
+
+
+def test_the_size_limit_is_set_in_the_config_and_checked_there(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM debian:12\nRUN " + SIZED["words over continuation lines"](100_000) + "\n", encoding="utf-8")
+    check = [sys.executable, "-m", "dlint", "check", "--format", "json", "Dockerfile"]
+
+    def codes() -> list[str]:
+        run = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 1, run.stderr
+        return [f["code"] for f in json.loads(run.stdout)]
+
+    assert codes() == ["DL1000"]
+    (tmp_path / ".dlint.toml").write_text("[rules.DL1000]\nmax-script-size = 200_000\n", encoding="utf-8")
+    assert "DL1000" not in codes() and "DL3008" in codes()
+    for bad, said in (("-1", "an integer -1"), ("true", "a boolean True"), ('"64K"', "a string '64K'")):
+        (tmp_path / ".dlint.toml").write_text(f"[rules.DL1000]\nmax-script-size = {bad}\n", encoding="utf-8")
+        run = subprocess.run(check, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+        assert run.returncode == 2 and run.stdout == ""
+        assert run.stderr == (f"dlint: {tmp_path / '.dlint.toml'}: rules.DL1000.max-script-size: "
+                              f"expected a number of bytes (0 or more), got {said}\n")

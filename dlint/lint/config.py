@@ -263,12 +263,12 @@ KEYS = (
 _OPTION_TYPES = {
     "str": lambda x: isinstance(x, str),
     "bool": lambda x: isinstance(x, bool),
-    "int": lambda x: isinstance(x, int) and not isinstance(x, bool),
+    "size": lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
     "list[str]": lambda x: isinstance(x, list) and all(isinstance(i, str) for i in x),
     "dict[str,str]": lambda x: isinstance(x, dict) and all(isinstance(i, str) for i in x.values()),
 }
 _OPTION_WORDS = {
-    "str": "a string", "bool": "true or false", "int": "an integer",
+    "str": "a string", "bool": "true or false", "size": "a number of bytes (0 or more)",
     "list[str]": "a list of strings", "dict[str,str]": "a table of strings",
 }
 

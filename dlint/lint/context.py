@@ -53,11 +53,12 @@ class Context:
         except KeyError:
             pass
         run_shell = self.shell(instr)
+        max_size = self.options.get("DL1000", {}).get("max-script-size", shell.MAX_SCRIPT_SIZE)
         try:
             if self.reuse is None:
-                found = shell.run_script(self.dockerfile, instr, run_shell)
+                found = shell.run_script(self.dockerfile, instr, run_shell, max_size)
             else:
-                found = self.reuse.script(self.dockerfile, instr, run_shell, key[1])
+                found = self.reuse.script(self.dockerfile, instr, run_shell, key[1], max_size)
         except shell.TooCostly as exc:
             found = None
             self.unanalysed.append((instr, str(exc)))
@@ -156,17 +157,19 @@ class Context:
 
 class ScriptCache:
     """Shell views by what they depend on: the RUN's text and offset, its shell, the escape
-    character. Each lint keeps only the entries it used, so the cache is bounded by one file."""
+    character, the script size limit. Each lint keeps only the entries it used, so the cache is
+    bounded by one file."""
 
     def __init__(self) -> None:
         self._old: dict[tuple, shell.Script | None] = {}
         self._new: dict[tuple, shell.Script | None] = {}
 
-    def script(self, df: Dockerfile, instr: Instruction, run_shell: tuple[str, ...], trigger: bool) -> shell.Script | None:
-        key = (df.directives.escape, run_shell, trigger, instr.start_offset, df.text_of(instr))
+    def script(self, df: Dockerfile, instr: Instruction, run_shell: tuple[str, ...], trigger: bool,
+               max_size: int) -> shell.Script | None:
+        key = (df.directives.escape, run_shell, trigger, max_size, instr.start_offset, df.text_of(instr))
         if key in self._new:
             return self._new[key]
-        found = self._old[key] if key in self._old else shell.run_script(df, instr, run_shell)
+        found = self._old[key] if key in self._old else shell.run_script(df, instr, run_shell, max_size)
         self._new[key] = found
         return found
 

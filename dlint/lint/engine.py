@@ -102,6 +102,7 @@ def lint(
             (to_finding(df, ctx.violation(PARSE_ERROR, message, instr), rules[PARSE_ERROR], selection, directive),
              instr.index)
             for instr, message in ctx.unanalysed
+            if instr.index not in refused
         )
     found.sort(key=lambda pair: pair[0].sort_key())
     _identify(df, found)

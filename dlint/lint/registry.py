@@ -58,7 +58,7 @@ class Rule:
     default: bool  # selected unless the user opts in
     check: CheckFn | None  # None only for rules the engine reports itself (DL1000)
     # Settings a rule reads from `[tool.dlint.rules.<CODE>]`: name -> type, one of
-    # "str", "bool", "int", "list[str]", "dict[str,str]" (front matter `options = {...}`).
+    # "str", "bool", "size" (bytes, 0 or more), "list[str]", "dict[str,str]" (front matter `options = {...}`).
     options: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     # Other names the rule is known by (BuildKit's check names, Trivy's DS and Checkov's CKV ids):
     # accepted wherever a code is.

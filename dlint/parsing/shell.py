@@ -45,6 +45,10 @@ _EXPANSIONS = frozenset(
 _CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement", "until_statement"})
 _CONDITION_ENDS = frozenset({"then", "do_group"})
 _MAX_DEPTH = 8  # nested `sh -c` strings parsed at most this deep
+# A longer script is not parsed (DL1000's `max-script-size` changes it): the longest RUN among the
+# corpus's real files is 4.6 KB, and a shell view costs up to ~500 bytes per byte of script while
+# it is built (tree-sitter's tree and dlint's words and commands: 1 GB for 2 MB of `a;a;...`).
+MAX_SCRIPT_SIZE = 64 * 1024
 _ASSIGNMENT = lazy(r"[A-Za-z_][A-Za-z0-9_]*=")
 _ACTIVE = lazy(r"[$`]|[<>]\(")  # what can start a nested command or an assignment inside a word
 _JSON_STRING = lazy(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -166,12 +170,14 @@ def is_posix_shell(shell: Sequence[str]) -> bool:
     return not shell or shell_program(shell[0]) not in _NON_POSIX_SHELLS
 
 
-def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None = None) -> Script | None:
+def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None = None,
+               max_size: int = MAX_SCRIPT_SIZE) -> Script | None:
     """The commands `instr` runs, or None when they are not POSIX shell (skip shell rules);
-    TooCostly when tree-sitter cannot be trusted to parse them in linear time and memory."""
+    TooCostly when tree-sitter cannot be trusted to parse them in linear time and memory, or a
+    script it would be handed is over `max_size` bytes."""
     if df.directives.escape == "`":  # Windows Dockerfiles: commands are cmd/PowerShell
         return None
-    walker = _Walker()
+    walker = _Walker(max_size)
     if instr.json_args is not None:  # exec form: no shell, one command (wrappers still apply)
         toks = _json_tokens(instr)
         walker.emit([t.word for t in toks], [], lambda k: toks[k].inner(), (), _Flags(), None, 0, _TOP)
@@ -490,7 +496,8 @@ class _Source:
 class _Walker:
     """Collects commands from one RUN across nested parses (sh -c strings, heredoc scripts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size  # bytes of one script handed to tree-sitter
         self.commands: list[Command] = []
         self.bindings: list[Binding] = []
         self.has_pipe = False
@@ -506,6 +513,9 @@ class _Walker:
               markers: Sequence[_Marker] = (), knowable: bool = True) -> None:
         text = without_surrogates(text)  # an editor's buffer can hold one; tree-sitter crashes on it
         data = text.encode()
+        if len(data) > self.max_size:
+            raise TooCostly(f"a shell script of {len(data):,} bytes, over the {self.max_size:,} that "
+                            "DL1000's max-script-size allows: it is not analysed")
         root = _tree(data).root_node
         self.errors = self.errors or root.has_error
         src = _Source(text, mapper, _char_index(text, data))
