@@ -25,6 +25,11 @@ def printable(text: str) -> str:
     return raw.decode("utf-8", "backslashreplace").translate(_CONTROLS)
 
 
+def printable_lines(text: str) -> str:
+    """printable() line by line: the line breaks of a multi-line report stay, every other control goes."""
+    return text if text.isprintable() else "\n".join(map(printable, text.split("\n")))
+
+
 def say(message: str) -> None:
     """One line for the user on stderr, the way every dlint message reads."""
     sys.stderr.write(f"dlint: {printable(message)}\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -66,7 +67,7 @@ def test_a_multi_image_archive_names_its_images_unless_one_is_picked(tmp_path):
 
 def test_a_missing_file_a_truncated_archive_and_a_missing_layer_are_one_line_errors(tmp_path):
     image, _ = sample()
-    with pytest.raises(SaveError, match="^cannot read the archive .*nope.tar: No such file"):
+    with pytest.raises(SaveError, match=r"nope\.tar: cannot read: No such file"):
         read_archive(str(tmp_path / "nope.tar"))
     (tmp_path / "cut.tar").write_bytes(legacy_save(image)[:5000])
     with pytest.raises(SaveError, match="no manifest"):
@@ -247,3 +248,137 @@ def test_a_broken_archive_with_a_dockerfile_is_one_line_exit_2_and_writes_no_rep
     assert (proc.returncode, proc.stdout) == (2, "")
     assert re.fullmatch(f"dlint: {message}\n", proc.stderr), proc.stderr
     assert not report.exists()
+
+
+# --- hostile archives: each is one line and exit 2, never a traceback, a hang or a raw control character
+
+
+def with_oci_manifest(image: Image, change) -> bytes:
+    """An OCI tar of `image` whose manifest blob `change` rewrote (the blob keeps its name: dlint finds it by that)."""
+    data = oci_save(image, compat_manifest=False)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        docs = {m.name: tar.extractfile(m).read() for m in tar if m.isreg() and m.name.startswith("blobs/")}
+    name, manifest = next((n, m) for n, m in ((n, json.loads(d)) for n, d in docs.items() if d.startswith(b"{"))
+                          if "layers" in m)
+    change(manifest)
+    return without_member(data, lambda n: False, {name: json.dumps(manifest).encode()})
+
+
+@pytest.mark.parametrize(("key", "value"), [("layers", "abc"), ("layers", 5), ("layers", [1, 2]), ("layers", None),
+                                            ("config", "x"), ("config", 7), ("config", None)])
+def test_an_oci_manifest_of_the_wrong_shape_names_no_layers(tmp_path, key, value):
+    image, _ = sample()
+    (tmp_path / "img.tar").write_bytes(with_oci_manifest(image, lambda m: m.__setitem__(key, value)))
+    with pytest.raises(SaveError, match=r"^the archive .*img\.tar has no manifest naming the image's layers$"):
+        read_archive(str(tmp_path / "img.tar"))
+
+
+@pytest.mark.parametrize("tags", [[1, "a"], [[1]], 5, {"a": 1}, "a"])
+def test_repo_tags_that_are_not_a_list_of_names_name_nothing(tmp_path, tags):
+    path = multi_image_archive(tmp_path)
+    data = open(path, "rb").read()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    manifest[1]["RepoTags"] = tags
+    (tmp_path / "odd.tar").write_bytes(without_member(data, lambda n: False, {"manifest.json": json.dumps(manifest).encode()}))
+    named = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+    with pytest.raises(SaveError, match=re.escape(f"holds 2 images ({', '.join(sorted(['app:1', *named]))})")):
+        read_archive(str(tmp_path / "odd.tar"))
+    assert len(read_archive(str(tmp_path / "odd.tar"), "app:1").layers) == 4  # the other image is still picked
+
+
+@pytest.mark.parametrize("nested", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000])
+def test_json_nested_past_the_interpreter_s_stack_is_no_manifest(tmp_path, nested):
+    image, _ = sample()
+    (tmp_path / "img.tar").write_bytes(without_member(legacy_save(image), lambda n: False, {"manifest.json": nested}))
+    with pytest.raises(SaveError, match=r"^the archive .*img\.tar "):
+        read_archive(str(tmp_path / "img.tar"))
+    unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
+    (tmp_path / "ocidir" / "index.json").write_bytes(nested)
+    with pytest.raises(SaveError, match="is not an OCI layout"):
+        read_archive(str(tmp_path / "ocidir"))
+
+
+def pax_layer(records: bytes, then: bytes = b"") -> bytes:
+    """A layer tar whose first member is a PAX extended header holding `records` verbatim."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo("././@PaxHeader")
+        info.type, info.size = tarfile.XHDTYPE, len(records)
+        tar.addfile(info, io.BytesIO(records))
+        info = tarfile.TarInfo("f")
+        info.size = len(then)
+        tar.addfile(info, io.BytesIO(then))
+    return buf.getvalue()
+
+
+def sparse_records() -> bytes:
+    def record(key: str, value: str) -> bytes:
+        body = f" {key}={value}\n"
+        n = len(body) + 2
+        while len(f"{n}{body}") != n:
+            n += 1
+        return f"{n}{body}".encode()
+    return b"".join(record(k, v) for k, v in (("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"),
+                                              ("GNU.sparse.name", "s"), ("GNU.sparse.realsize", "99999999999")))
+
+
+@pytest.mark.parametrize("layer", [
+    pax_layer(b"99999999999999999999 path=x\n"),  # a record length no index holds: OverflowError in tarfile
+    pax_layer(sparse_records(), b"9999999\n" + b"\0" * 504),  # a GNU sparse 1.0 map that does not parse: ValueError
+], ids=["PAX record length", "sparse map"])
+def test_a_tar_header_tarfile_cannot_parse_is_an_unreadable_layer(tmp_path, layer):
+    image, _ = sample()
+    image.layers[1] = layer
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    with pytest.raises(SaveError, match=r"^the archive .*img\.tar is not a readable image archive \(.+\)$"):
+        read_archive(str(tmp_path / "img.tar"))
+    unpack(oci_save(image, compat_manifest=False, compress=False), tmp_path / "ocidir")
+    with pytest.raises(SaveError, match=r"^the layer blob blobs/sha256/\w+ is not a readable tar \(.+\)$"):
+        read_archive(str(tmp_path / "ocidir"))
+
+
+def test_what_is_not_a_file_or_a_directory_is_refused_unopened(tmp_path):
+    fifo = tmp_path / "img.fifo"
+    os.mkfifo(fifo)
+    for path, kind in ((fifo, "a FIFO"), ("/dev/zero", "a character device")):
+        proc = subprocess.run([sys.executable, "-m", "dlint", "analyse", "--archive", str(path)],
+                              capture_output=True, text=True, timeout=30)  # it blocked, or read for ever
+        assert (proc.returncode, proc.stdout) == (2, "")
+        assert proc.stderr == f"dlint: {path}: not a regular file ({kind}), not read\n"
+
+
+def test_an_oci_directory_whose_blobs_is_a_link_is_not_read_through_it(tmp_path):
+    image, _ = sample()
+    unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
+    (tmp_path / "ocidir" / "blobs").rename(tmp_path / "elsewhere")
+    (tmp_path / "ocidir" / "blobs").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(SaveError, match=r"ocidir: blobs/ is a symbolic link, not followed"):
+        read_archive(str(tmp_path / "ocidir"))
+
+
+def test_an_archive_that_goes_on_past_its_end_is_not_read_for_ever(tmp_path):
+    image, _ = sample()
+    (tmp_path / "padded.tar").write_bytes(legacy_save(image) + b"\0" * (1 << 20))  # padding: fine
+    assert len(read_archive(str(tmp_path / "padded.tar")).layers) == 4
+    (tmp_path / "endless.tar").write_bytes(legacy_save(image) + b"\0" * (9 << 20))
+    with pytest.raises(SaveError, match=r"endless\.tar goes on past the end of its tar archive \(over 8 MiB more\)"):
+        read_archive(str(tmp_path / "endless.tar"))
+
+
+HOSTILE_NAME = "evil\x1b[31mred\x07\n::error::pwn\r\x9b"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_file_names_in_layers_reach_no_report_with_their_control_characters(tmp_path, fmt):
+    image = apt_image()
+    image.layers[2] = layer_tar(file("srv/big", 4000), file(HOSTILE_NAME, 3000))
+    image.layers[4] = layer_tar(whiteout("srv/big"), whiteout(HOSTILE_NAME))
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"), "--format", fmt)
+    assert proc.returncode == 0, proc.stderr
+    assert not any(c in proc.stdout for c in "\x1b\x07\r\x9b")
+    assert not any(line.startswith("::") for line in proc.stdout.splitlines())
+    assert "evil\\x1b[31mred\\x07\\x0a::error::pwn\\x0d\\x9b" in proc.stdout or fmt != "text"
+    assert "evil\\x1b[31mred\\x07" in proc.stdout  # shown, escaped: the reader sees there is such a file

@@ -8,6 +8,7 @@ engine tests read whole fresh ones); rawjson is written by hand from BuildKit's 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -231,3 +232,55 @@ def test_cli_reads_a_log_from_stdin_and_refuses_bad_ones_in_one_line(tmp_path):
     alone = dlint("analyse", "--build-log", "-", str(FIXTURE), stdin=CLASSIC.encode())
     assert (alone.returncode, alone.stderr.decode()) == (
         2, "dlint: --build-log goes with --archive or --image: a build dlint runs is measured from its own stream\n")
+
+
+# --- hostile logs: each is one line and exit 2 or read as far as it is a log, never a traceback or a hang
+
+
+@pytest.mark.parametrize("log", [
+    "#" + "9" * 5000 + " [build 1/2] FROM docker.io/dlint-test/busybox:latest\n",
+    "Step " + "9" * 5000 + "/8 : FROM dlint-test/busybox:latest AS build\n",
+    "[" + "1" * 5000 + "/2] STEP 1/2: FROM dlint-test/busybox:latest AS build\n",
+    "#4 [build " + "1" * 5000 + "/2] FROM docker.io/dlint-test/busybox:latest\n",
+    "#\u0661 [build 1/2] FROM docker.io/dlint-test/busybox:latest\n",  # an Arabic-Indic one: a digit to Python, not to Go
+])
+def test_step_numbers_no_builder_writes_are_no_step_lines(tmp_path, log):
+    with pytest.raises(BuildLogError, match="no step line of a classic docker build"):
+        read(tmp_path, log)
+
+
+def test_a_number_of_seconds_too_long_to_be_one_is_not_taken_for_the_step_s_time(tmp_path):
+    log = read(tmp_path, BUILDKIT.replace("#8 DONE 0.3s", "#8 DONE " + "9" * 400 + "s"))
+    assert states(log.steps)[1] == ("build", 2, "MISS", 0.0)
+    assert all(s.seconds is not None and s.seconds < 10 for s in log.steps)
+
+
+def test_a_stage_number_past_any_int_is_no_stage(tmp_path):
+    with pytest.raises(BuildLogError, match="its step 'WORKDIR /srv' is not one of its instructions"):
+        read(tmp_path, BUILDKIT.replace("[stage-1 2/5]", "[stage-" + "1" * 5000 + " 2/5]"))
+
+
+@pytest.mark.parametrize("log", [
+    CLASSIC * 1300,
+    PODMAN * 1700,
+    "".join(BUILDKIT.replace("#", f"#{i}") for i in range(1700)),
+])
+def test_a_log_naming_more_steps_than_any_build_is_not_read_on(tmp_path, log):
+    with pytest.raises(BuildLogError, match=r"build\.log names more than 10,000 build steps: it is not read on$"):
+        read(tmp_path, log)
+    assert len(read(tmp_path, log[: len(log) // 2]).steps) <= 10_000  # half of it is a log still
+
+
+def test_a_fifo_or_a_device_as_the_log_is_refused_unread_and_a_closed_stdin_is_said(tmp_path):
+    archive = tmp_path / "nothing.tar"
+    archive.write_bytes(b"")
+    os.mkfifo(tmp_path / "fifo")  # nobody writes it: reading it would wait for ever
+    for path, what in ((tmp_path / "fifo", "a FIFO"), (Path("/dev/zero"), "a character device")):
+        proc = dlint("analyse", "--archive", str(archive), "--build-log", str(path), str(FIXTURE))
+        assert (proc.returncode, proc.stdout) == (2, b"")
+        assert proc.stderr.decode() == f"dlint: {path}: not a regular file ({what}), not read\n"
+    closed = subprocess.run([sys.executable, "-m", "dlint", "analyse", "--archive", str(archive), "--build-log", "-",
+                             str(FIXTURE)], stdin=subprocess.DEVNULL, capture_output=True, cwd=REPO, timeout=120,
+                            check=False, preexec_fn=lambda: os.close(0))
+    assert (closed.returncode, closed.stderr.decode()) == (
+        2, "dlint: cannot read the build log from stdin: stdin is closed\n")

@@ -6,7 +6,9 @@ engine's save stream is, so memory stays at one layer summary each whatever
 the archive's size; a whole-archive gzip (`docker save | gzip`) is undone on
 the fly. A directory (`skopeo copy ... oci:DIR`, `crane pull --format=oci`,
 an unpacked buildx OCI tar) is read blob by blob from `blobs/`; symbolic
-links there are not followed, so nothing outside the directory is read.
+links there, and `blobs/` itself as one, are not followed, so nothing outside
+the directory is read. A FIFO or a device given as the archive is refused
+unopened (source.open_regular): reading one would block or never end.
 """
 
 from __future__ import annotations
@@ -14,12 +16,11 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import tarfile
-import zlib
 
 from dlint.analyse.saved import (
     GZIP_MAGIC,
     READ_SIZE,
+    TAR_ERRORS,
     SavedImage,
     SaveError,
     order_layers,
@@ -27,6 +28,7 @@ from dlint.analyse.saved import (
     read_layer,
     read_save,
 )
+from dlint.parsing.source import SourceError, open_regular
 
 DOCUMENTS = ("index.json", "manifest.json")
 
@@ -36,13 +38,14 @@ def read_archive(path: str, image: str | None = None) -> SavedImage:
     try:
         if os.path.isdir(path):
             return _read_directory(path, image)
-        with open(path, "rb") as raw:
-            stream = io.BufferedReader(raw, buffer_size=READ_SIZE)
-            if stream.peek(2)[:2] == GZIP_MAGIC:
+        with open_regular(path, "image archive", buffering=READ_SIZE) as stream:
+            if stream.peek(2)[:2] == GZIP_MAGIC:  # type: ignore[attr-defined]
                 stream = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), buffer_size=READ_SIZE)  # type: ignore[arg-type]
             return read_save(stream, image, f"the archive {path}")
     except OSError as exc:
         raise SaveError(f"cannot read the archive {path}: {exc.strerror or exc}") from None
+    except SourceError as exc:  # a FIFO or a device would block or never end
+        raise SaveError(str(exc)) from None
 
 
 def _read_directory(root: str, image: str | None) -> SavedImage:
@@ -56,6 +59,8 @@ def _read_directory(root: str, image: str | None) -> SavedImage:
             if document is not None:
                 documents[name] = document
     blobs = os.path.join(root, "blobs")
+    if os.path.islink(blobs):
+        raise SaveError(f"{root}: blobs/ is a symbolic link, not followed: nothing outside the layout is read")
     if not documents or not os.path.isdir(blobs):
         raise SaveError(f"{root} is not an OCI layout (no index.json and blobs/ directory)")
     for algorithm in sorted(os.listdir(blobs)):
@@ -76,6 +81,6 @@ def _read_directory(root: str, image: str | None) -> SavedImage:
                     continue
                 try:
                     layers[name] = read_layer(blob, size)
-                except (tarfile.TarError, EOFError, zlib.error) as exc:
+                except TAR_ERRORS as exc:
                     raise SaveError(f"the layer blob {name} is not a readable tar ({exc})") from None
     return order_layers(layers, documents, {}, image, f"the OCI layout {root}")

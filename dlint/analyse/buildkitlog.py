@@ -23,12 +23,14 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from dlint.analyse.steps import BuildOutcome, Observer, StepRecord, keyword_matches, stage_named, step_for
+from dlint.analyse.steps import MAX_STEPS, BuildOutcome, Observer, StepRecord, TooManySteps, keyword_matches, stage_named, step_for
 from dlint.model import Dockerfile, Instruction, Stage
 
-VERTEX = re.compile(r"^#(\d+) (.*)$")
-STEP = re.compile(r"^\[(?:(\S+) )?(\d+)/(\d+)\] (.*)$")
-DONE = re.compile(r"^DONE (\d+(?:\.\d+)?)s$")
+# Numbers are ASCII digits, at most 9 of them: `int()` refuses a string of over 4,300 digits, and
+# a DONE of 400 nines is `inf` seconds, which is not JSON.
+VERTEX = re.compile(r"^#([0-9]{1,9}) (.*)$")
+STEP = re.compile(r"^\[(?:(\S+) )?([0-9]{1,9})/([0-9]{1,9})\] (.*)$")
+DONE = re.compile(r"^DONE ([0-9]{1,9}(?:\.[0-9]{1,9})?)s$")
 OUTPUT = re.compile(r"^\d+(?:\.\d+)? (.*)$")
 # Go's RFC 3339 with nanoseconds: Python reads at most microseconds.
 TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
@@ -61,7 +63,6 @@ class ProgressReader:
         self.other: deque[str] = deque(maxlen=OTHER_LINES)  # lines outside any vertex: the error summary ends here
         self.refused = False
         self.failed_vertex: int | str | None = None
-        self.errors: list[str] = []  # rawjson vertices' own error texts
         self.from_counted: set[int] = set()  # stages whose `i/n` numbering includes their FROM
 
     def line(self, line: str) -> None:
@@ -108,7 +109,6 @@ class ProgressReader:
                 step.cached = True
             started, completed = _time(vertex.get("started")), _time(vertex.get("completed"))
             if vertex.get("error"):
-                self.errors.append(str(vertex["error"])[:OUTPUT_KEPT])
                 self._failed(key)
             elif completed is not None:
                 if started is not None and not step.cached:
@@ -125,6 +125,8 @@ class ProgressReader:
                               keyword=text.split(maxsplit=1)[0].upper() if text.strip() else "",
                               instruction=" ".join(text.split()))
         step.cached = step.keyword == "FROM"  # a base image is taken as it is
+        if len(self.vertices) >= MAX_STEPS:
+            raise TooManySteps
         self.vertices[key] = step
         self.started[key] = self.clock() if self.clock else 0.0
         self.logs[key] = deque(maxlen=LOG_LINES)
@@ -161,7 +163,8 @@ class ProgressReader:
         stages = self.df.stages
         if name is None:  # only one stage is built: the target, or the last
             return stage_named(self.df, self.target) if self.target else (stages[-1] if stages else None)
-        if name.startswith("stage-") and name[6:].isdigit() and int(name[6:]) < len(stages):
+        if name.startswith("stage-") and len(name) < 16 and name[6:].isascii() and name[6:].isdigit() \
+                and int(name[6:]) < len(stages):
             return stages[int(name[6:])]
         return stage_named(self.df, name)
 

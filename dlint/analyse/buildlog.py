@@ -27,8 +27,9 @@ from typing import IO
 from dlint.analyse.buildkitlog import STEP as BUILDKIT_STEP
 from dlint.analyse.buildkitlog import VERTEX, ProgressReader
 from dlint.analyse.classic import PODMAN_STEP, STEP, StreamReader
-from dlint.analyse.steps import StepRecord, instruction_text
+from dlint.analyse.steps import StepRecord, TooManySteps, instruction_text
 from dlint.model import Dockerfile, Instruction
+from dlint.parsing.source import SourceError, open_regular
 
 MAX_LINE = 4 * 1024 * 1024  # bytes; a rawjson line carries a batch of output, a plain line one line of it
 FORMATS = {"classic": "classic docker build", "buildkit": "BuildKit plain progress",
@@ -67,11 +68,17 @@ def read_build_log(path: str, df: Dockerfile, target: str | None = None) -> Buil
     name = "stdin" if path == "-" else path
     try:
         if path == "-":
+            if sys.stdin is None:  # `--build-log - <&-`
+                raise BuildLogError("cannot read the build log from stdin: stdin is closed")
             return _read(sys.stdin.buffer, name, df, target)
-        with open(path, "rb") as stream:
+        with open_regular(path, "build log") as stream:  # a FIFO or a device would block or never end
             return _read(stream, name, df, target)
     except OSError as exc:
         raise BuildLogError(f"cannot read the build log {name}: {exc.strerror or exc}") from None
+    except SourceError as exc:
+        raise BuildLogError(str(exc)) from None
+    except TooManySteps as exc:
+        raise BuildLogError(f"the build log {name} {exc}") from None
 
 
 def _read(stream: IO[bytes], name: str, df: Dockerfile, target: str | None) -> BuildLog:

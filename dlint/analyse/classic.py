@@ -29,11 +29,21 @@ from collections.abc import Callable, Iterator
 from docker.errors import APIError
 
 from dlint.analyse.engine import Engine, Tracker
-from dlint.analyse.steps import BuildOutcome, BuildRequest, Observer, StepRecord, keyword_matches, stage_named, step_for
+from dlint.analyse.steps import (
+    MAX_STEPS,
+    BuildOutcome,
+    BuildRequest,
+    Observer,
+    StepRecord,
+    TooManySteps,
+    keyword_matches,
+    stage_named,
+    step_for,
+)
 from dlint.model import Dockerfile, Instruction
 
-STEP = re.compile(r"^Step (\d+)/(\d+) : ")
-PODMAN_STEP = re.compile(r"^(?:\[(\d+)/\d+\] )?STEP (\d+)/(\d+): ")
+STEP = re.compile(r"^Step ([0-9]{1,9})/([0-9]{1,9}) : ")  # at most 9 digits: int() refuses over 4,300
+PODMAN_STEP = re.compile(r"^(?:\[([0-9]{1,9})/[0-9]{1,9}\] )?STEP ([0-9]{1,9})/([0-9]{1,9}): ")
 RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]+)$")
 IMAGE = re.compile(r"^ ?---?> ([0-9a-f]{11,64})$")
 USING_CACHE = re.compile(r"^ ?---?> Using cache\b")
@@ -140,6 +150,8 @@ class StreamReader:
     def _start(self, step: StepRecord, position: str) -> None:
         # FROM and global ARGs run nothing: there is no cache to miss.
         step.cached = step.keyword == "FROM" or step.stage == "global"
+        if len(self.steps) >= MAX_STEPS:
+            raise TooManySteps
         self.steps.append(step)
         self.current = step
         self.started = self.clock() if self.clock else 0.0

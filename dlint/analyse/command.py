@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 from dlint import exitcodes
 from dlint.analyse.budget import Baseline, BudgetError, Budgets, load_baseline, parse_budgets
 from dlint.analyse.cacheprobe import CacheProbeError, ProbeTarget, probe, targets
-from dlint.analyse.steps import AnalysisResult, BuildOutcome, BuildRequest, stage_named
+from dlint.analyse.steps import AnalysisResult, BuildOutcome, BuildRequest, TooManySteps, stage_named
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Stage
@@ -232,6 +232,8 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
         stop = _Stopped("interrupted: the build was stopped and its containers removed", exitcodes.INTERRUPTED)
     except (buildkit.BuilderUnavailable, classic.UnreadableStream) as exc:
         stop = _Stopped(str(exc), exitcodes.USAGE)
+    except TooManySteps as exc:
+        stop = _Stopped(f"the build's output {exc}", exitcodes.USAGE)
     except DockerException as exc:
         stop = _Stopped(f"the engine failed during the build: {exc}", exitcodes.USAGE)
     finally:

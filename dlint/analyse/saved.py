@@ -34,6 +34,10 @@ from typing import IO, Literal
 
 READ_SIZE = 1 << 20
 MAX_DOCUMENT = 8 << 20  # a manifest, index or image config: anything larger is a layer
+MAX_PADDING = 8 << 20  # what may follow a tar's end-of-archive blocks (tar pads to a record: 10 KiB)
+# What a malformed tar header raises from tarfile, besides its own errors: a PAX length too large
+# for an index (OverflowError), a broken GNU sparse map (ValueError).
+TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, ValueError, OverflowError)
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
@@ -131,9 +135,12 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
                         documents[name] = document
                     else:
                         layers[name] = read_layer(blob, member.size)
-        while stream.read(READ_SIZE):  # the end-of-archive padding: let the engine finish its save
-            pass
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        for _ in range(MAX_PADDING // READ_SIZE + 1):  # the end-of-archive padding: let the engine finish its save
+            if not stream.read(READ_SIZE):
+                break
+        else:  # /dev/zero, or a tar with an archive's worth of data after its end
+            raise SaveError(f"{source} goes on past the end of its tar archive (over {MAX_PADDING >> 20} MiB more)")
+    except (*TAR_ERRORS, OSError) as exc:
         if "unexpected end of data" in str(exc):
             raise SaveError(f"{source} is truncated: it ends inside a member") from None
         raise SaveError(f"{source} is not a readable image archive ({exc})") from None
@@ -155,7 +162,7 @@ def parse_document(blob: IO[bytes], size: int) -> object | None:
         return None
     try:
         return json.loads(blob.read())
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the interpreter's stack
         return None
 
 
@@ -174,6 +181,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
         return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
     with tarfile.open(fileobj=plain, mode="r|", bufsize=READ_SIZE) as tar:
         for member in tar:
+            tar.members.clear()  # tarfile keeps every header it read (~600 B each): a summary is all that stays
             path = _clean(member.name)
             if not path:
                 continue
@@ -221,7 +229,7 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
 
     manifest = documents.get("manifest.json")
     if isinstance(manifest, list) and manifest and all(isinstance(m, dict) for m in manifest):
-        entry = _pick(manifest, lambda m: m.get("RepoTags") or [], image)
+        entry = _pick(manifest, lambda m: _strings(m.get("RepoTags")), image)
         config_name, layer_names = entry.get("Config"), entry.get("Layers")
     else:  # an OCI layout without the docker-compatible manifest.json
         config_name, layer_names = _from_index(documents, blob, image)
@@ -251,9 +259,16 @@ def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[
         chosen = _pick(manifests, _ref_names, image) if depth == 0 else manifests[0]
         document = documents.get(blob(str(chosen.get("digest"))))
         if isinstance(document, dict) and "layers" in document:
-            config = document.get("config") or {}
-            return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in document["layers"]]
+            config, layers = document.get("config"), document["layers"]
+            if not isinstance(config, dict) or not isinstance(layers, list) or not all(isinstance(d, dict) for d in layers):
+                return None, None  # "has no manifest naming the image's layers"
+            return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in layers]
     return None, None
+
+
+def _strings(value: object) -> list[str]:
+    """The strings of a JSON list (RepoTags); nothing for anything else."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _config_id(name: str) -> str | None:
@@ -277,7 +292,7 @@ def _ref_names(descriptor: dict) -> list[str]:
     annotations = descriptor.get("annotations")
     if not isinstance(annotations, dict):
         return []
-    return [str(annotations[k]) for k in REF_ANNOTATIONS if k in annotations]
+    return [annotations[k] for k in REF_ANNOTATIONS if isinstance(annotations.get(k), str)]
 
 
 def _pick(entries: list[dict], names, image: str | None) -> dict:

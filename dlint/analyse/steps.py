@@ -20,6 +20,19 @@ if TYPE_CHECKING:
     from dlint.analyse.waste import WasteReport
 
 
+# Steps one build stream or log may name: each costs a record and a log buffer, so a log of
+# two million step lines took 2.6 GB. No real Dockerfile comes near it.
+MAX_STEPS = 10_000
+
+
+class TooManySteps(Exception):
+    """A build stream or log names more than MAX_STEPS steps: it is not read on. str(): what
+    follows the name of the stream or log in a message."""
+
+    def __init__(self) -> None:
+        super().__init__(f"names more than {MAX_STEPS:,} build steps: it is not read on")
+
+
 @dataclass(slots=True)
 class StepRecord:
     index: int  # 1-based position among the Dockerfile's instructions (the classic builder's "Step N")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from typing import BinaryIO
 
 MAX_FILE_SIZE = 10_000_000  # bytes: the biggest real Dockerfile is far smaller; --max-file-size changes it
 _BOM = b"\xef\xbb\xbf"
@@ -39,22 +40,12 @@ def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile
     as not a regular file, never read through (dlint's own cache, where a link can only be planted)."""
     if path == "-":
         return _read_stdin(max_size, limit)
-    try:
-        _regular(path, (os.stat if follow else os.lstat)(path).st_mode, kind)
-        nofollow = 0 if follow else getattr(os, "O_NOFOLLOW", 0)  # a link swapped in since the stat
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | nofollow)
-    except OSError as e:
-        raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
-    try:
-        st = os.fstat(fd)
-        _regular(path, st.st_mode, kind)
-    except SourceError:
-        os.close(fd)
-        raise
+    f = open_regular(path, kind, follow)
+    st = os.fstat(f.fileno())
     if st.st_size > max_size:  # refused on its stat: a planted 1 GB file costs no read
-        os.close(fd)
+        f.close()
         raise _too_large(path, max_size, limit)
-    with os.fdopen(fd, "rb") as f:
+    with f:
         try:
             # As much as the stat says, not a buffer of max_size: allocating (and giving back) 10 MB
             # per file cost more than reading a Dockerfile. A file grown since is read on, to the cap.
@@ -64,6 +55,24 @@ def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile
         except OSError as e:
             raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
     return _capped(data, path, max_size, limit)
+
+
+def open_regular(path: str, kind: str, follow: bool = True, buffering: int = -1) -> BinaryIO:
+    """`path` opened for reading when it is a regular file; SourceError, one line, when
+    not. A FIFO, a device or a socket would hang a reader or never end: each is refused on its stat,
+    unopened, and the open is non-blocking in case a FIFO replaced the file in between."""
+    try:
+        _regular(path, (os.stat if follow else os.lstat)(path).st_mode, kind)
+        nofollow = 0 if follow else getattr(os, "O_NOFOLLOW", 0)  # a link swapped in since the stat
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | nofollow)
+    except OSError as e:
+        raise SourceError(f"{path}: cannot read: {e.strerror or e}") from None
+    try:
+        _regular(path, os.fstat(fd).st_mode, kind)
+    except SourceError:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb", buffering=buffering)
 
 
 def _regular(path: str, mode: int, kind: str) -> None:

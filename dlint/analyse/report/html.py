@@ -13,6 +13,7 @@ from html import escape
 from dlint.analyse.report import figures
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
+from dlint.output import printable
 
 KEPT = "#2563eb"  # bytes the final filesystem shows
 WASTED = "#ea580c"  # bytes a later step hid
@@ -66,7 +67,7 @@ def render(result: AnalysisResult) -> str:
     if result.waste is not None and result.waste.entries:
         parts.append("<h2>Waste</h2>" + _table(
             ("path", "size", "kind", "added", "removed", "what to do"),
-            [(f"<code>{escape(e.path)}</code>" + (f" ({e.files} files)" if e.files > 1 else ""), _n(e.bytes),
+            [(f"<code>{escape(printable(e.path))}</code>" + (f" ({e.files} files)" if e.files > 1 else ""), _n(e.bytes),
               escape(e.kind), _line(e.added), _line(e.removed), escape(e.suggestion)) for e in result.waste.entries],
             frozenset({1, 3, 4}),
         ))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dlint.analyse.report import figures
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
+from dlint.output import printable
 from dlint.report.text import render as render_findings
 
 INSTRUCTION_WIDTH = 60
@@ -28,7 +29,7 @@ def render(result: AnalysisResult) -> str:
     if result.error:
         failed = result.failed_step
         where = f" at step {failed.index} (line {failed.line})" if failed and failed.line else ""
-        out.append(f"build failed{where}: {result.error}")
+        out.append(f"build failed{where}: {printable(result.error)}")
         if result.log_tail:
             out.append("last output of the failing step:\n" + "".join(f"  {line}\n" for line in result.log_tail).rstrip())
     if result.waste or result.waste_error:
@@ -48,7 +49,7 @@ def _waste(result: AnalysisResult) -> str:
     entries = result.waste.entries if result.waste else []
     for entry in entries[:WASTE_SHOWN]:
         files = f" ({entry.files} files)" if entry.files > 1 else ""
-        lines.append(f"  {entry.path}{files} {human_size(entry.bytes)} {entry.kind}: {entry.suggestion}")
+        lines.append(f"  {printable(entry.path)}{files} {human_size(entry.bytes)} {entry.kind}: {entry.suggestion}")
     if len(entries) > WASTE_SHOWN:
         lines.append(f"  ... and {len(entries) - WASTE_SHOWN} more (--format json lists every one)")
     return "\n".join(lines)
@@ -81,12 +82,13 @@ def _row(step: StepRecord) -> tuple:
 
 
 def _probe(probe) -> str:
-    miss = probe.first_miss
+    """One probe's outcome; the path is the user's, the error the engine's: neither breaks the line."""
+    path, miss = printable(probe.path), probe.first_miss
     if probe.error:
-        return f"{probe.path}: the rebuild failed: {probe.error}"
+        return f"{path}: the rebuild failed: {printable(probe.error)}"
     if miss is None:
-        return f"{probe.path}: every step HIT (the build does not read it)"
-    text = (f"{probe.path}: first MISS at step {miss.index} (line {miss.line}) {miss.instruction}; "
+        return f"{path}: every step HIT (the build does not read it)"
+    text = (f"{path}: first MISS at step {miss.index} (line {miss.line}) {miss.instruction}; "
             f"{probe.rebuilt_steps} step{'s' * (probe.rebuilt_steps != 1)} rebuilt, "
             f"{probe.rebuilt_seconds:.1f}s, {human_size(probe.rebuilt_bytes)}")
     return text + (f"\n    suggestion: {probe.suggestion}" if probe.suggestion else "")
