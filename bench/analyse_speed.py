@@ -1,13 +1,14 @@
 """`dlint analyse` against a plain `docker build`, cold and warm, and `--archive` throughput and peak RSS.
 
-    python bench/analyse_speed.py [--rounds N] [--archive-mb MB]
+    python bench/analyse_speed.py [--rounds N] [--archive-mb MB] [--archive-files N] [--skip-build]
 
 Needs the engine of scripts/docker-test-env (base image dlint-test/busybox:latest, nothing pulled).
 The fixture's RUN writes 320 MiB from /dev/urandom and hashes it for ~30 s, so the build is
 at least 30 s and the image at least 300 MB. Each round runs the plain build and `dlint analyse`
 alternately (cold: --no-cache, then warm), with the same BuildKit CLI, so both share the
 machine's load. The archive is a docker-archive written here (layers of random bytes, one file
-deleted by a later layer), read by `dlint analyse --archive`. Everything it creates (images,
+deleted by a later layer), read by `dlint analyse --archive`; then one of many small files (a
+node_modules: the per-entry cost, where the first measures bytes). Everything it creates (images,
 temp files, the layer cache it points DLINT_CACHE_DIR at) is removed on exit, Ctrl-C included.
 """
 
@@ -82,12 +83,23 @@ def layer_file(path: Path, files: dict[str, int | None]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def write_archive(out: Path, total_mb: int, work: Path) -> None:
-    """A docker-archive of four layers of random bytes, the last deleting one file of the first."""
+def big_files(total_mb: int) -> list[dict[str, int | None]]:
+    """Four layers of 32 MiB random files, the last deleting one file of the first: bytes per second."""
     chunk = 32 << 20
     per_layer = max(1, total_mb // 4 * (1 << 20) // chunk)
     layers = [{f"data/l{n}/f{i}.bin": chunk for i in range(per_layer)} for n in range(3)]
     layers.append({"data/l0/f0.bin": None, **{f"data/l3/f{i}.bin": chunk for i in range(per_layer)}})
+    return layers
+
+
+def many_files(count: int) -> list[dict[str, int | None]]:
+    """One layer of `count` 100-byte files, 100 to a directory (a node_modules), then one deleting some."""
+    files: dict[str, int | None] = {f"app/node_modules/p{i // 100}/f{i}.js": 100 for i in range(count)}
+    return [files, {f"app/node_modules/p{i // 100}/f{i}.js": None for i in range(0, count, 1000)}]
+
+
+def write_archive(out: Path, layers: list[dict[str, int | None]], work: Path) -> None:
+    """A docker-archive of `layers`, each with its history entry."""
     names, diff_ids = [], []
     for n, files in enumerate(layers):
         path = work / f"layer{n}.tar"
@@ -95,7 +107,8 @@ def write_archive(out: Path, total_mb: int, work: Path) -> None:
         names.append(path)
     config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
                          "rootfs": {"type": "layers", "diff_ids": diff_ids},
-                         "history": [{"created_by": f"RUN /bin/sh -c step {n} # buildkit"} for n in range(4)]}).encode()
+                         "history": [{"created_by": f"RUN /bin/sh -c step {n} # buildkit"}
+                                     for n in range(len(layers))]}).encode()
     config_name = hashlib.sha256(config).hexdigest() + ".json"
     manifest = [{"Config": config_name, "RepoTags": ["bench:archive"],
                  "Layers": [f"{d[7:]}/layer.tar" for d in diff_ids]}]
@@ -109,16 +122,18 @@ def write_archive(out: Path, total_mb: int, work: Path) -> None:
             tar.addfile(info, io.BytesIO(data))
 
 
-def archive_bench(total_mb: int, work: Path) -> None:
-    out = work / "big.tar"
-    write_archive(out, total_mb, work)
-    size = out.stat().st_size
+def archive_bench(label: str, layers: list[dict[str, int | None]], work: Path) -> None:
+    out = work / "bench.tar"
+    write_archive(out, layers, work)
+    size, entries = out.stat().st_size, sum(map(len, layers))
     cmd = [sys.executable, "-m", "dlint", "analyse", "--archive", str(out)]
     start = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
-    print(f"archive: {size / 1e6:.0f} MB in {seconds:.1f} s = {size / 1e6 / seconds:.0f} MB/s, "
+    out.unlink()
+    print(f"archive, {label}: {size / 1e6:.0f} MB, {entries:,} entries in {seconds:.1f} s = "
+          f"{size / 1e6 / seconds:.0f} MB/s, {entries / seconds:,.0f} entries/s, "
           f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB, exit {os.waitstatus_to_exitcode(status)}", flush=True)
 
 
@@ -126,6 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--archive-mb", type=int, default=1024)
+    parser.add_argument("--archive-files", type=int, default=200_000)
     parser.add_argument("--skip-build", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dlint-bench-"))
@@ -136,7 +152,8 @@ def main() -> None:
         (work / "ctx" / "note.txt").write_text("bench\n")
         if not args.skip_build:
             build_bench(args.rounds, work / "ctx")
-        archive_bench(args.archive_mb, work)
+        archive_bench("big files", big_files(args.archive_mb), work)
+        archive_bench("many small files", many_files(args.archive_files), work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         subprocess.run([DOCKER, "rmi", "-f", TAG, *BUILT], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

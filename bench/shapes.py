@@ -25,9 +25,10 @@ def write(made: str | Files, directory: Path) -> Path:
 
 
 def arg_stage_names(n: int) -> str:
-    """Variables in an image reference against a stage name (was exponential in the variables)."""
-    stage = "a" * 40
-    return f"ARG X\nFROM scratch AS {stage}\nFROM {'a${X}' * n}b\n"
+    """Variables in an image reference against a stage name longer than it, so that the name is
+    compared, not refused on its length (was exponential in the variables: 12 took 45 s)."""
+    stage = "a" * (2 * n + 40)
+    return f"ARG X\nFROM scratch AS {stage}\nFROM {'a${X}' * n}b\nCOPY --from={'a${X}' * n}b / /\n"
 
 
 def env_pairs(n: int) -> str:
@@ -82,6 +83,11 @@ def stages(n: int) -> str:
 
 def apt_update_runs(n: int) -> str:
     return "FROM debian\n" + "RUN apt-get update\n" * n
+
+
+def updating_installs(n: int) -> str:
+    """RUN after RUN updating and installing, each a DL3009 with a fix (each fix asked about the RUNs after it)."""
+    return "FROM debian\n" + "RUN apt-get update && apt-get install -y curl\n" * n
 
 
 def fixable_findings(n: int) -> str:
@@ -227,6 +233,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "stages": (stages, 1000, False),
     "apt-get update RUNs": (apt_update_runs, 1000, False),
     "fixable findings (--fix)": (fixable_findings, 300, True),
+    "update and install, RUN after RUN (--fix)": (updating_installs, 4000, True),
     "duplicate packages": (duplicate_packages, 5000, False),
     "long RUN line": (long_line, 20000, False),
     "broken subshells side by side": (broken_subshells, 40000, False),

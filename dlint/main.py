@@ -30,14 +30,36 @@ def main() -> None:
             except BrokenPipeError:  # the reader went away (`dlint check ... | head`): exit as click does
                 code = 1
             _exit_now(code)
-        from dlint.cli import app
-
-        app()
+        _typer_cli()
     except KeyboardInterrupt:
         from dlint import exitcodes
 
         sys.stderr.write("dlint: interrupted\n")
         sys.exit(exitcodes.INTERRUPTED)
+
+
+def _typer_cli() -> None:
+    """The typer CLI, its usage errors in one line like every dlint message: click's own are
+    four, with the offending argument raw, and an argument is a file name a pull request chose
+    (`--x\\n::error::...` started a GitHub workflow command in the CI log)."""
+    import click
+
+    from dlint import exitcodes
+    from dlint.cli import app
+    from dlint.output import say
+
+    try:
+        code = app(standalone_mode=False)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx is not None else "dlint"
+        say(f"{exc.format_message()} (see {command} -h)")
+        sys.exit(exitcodes.USAGE)
+    except click.ClickException as exc:  # a bad file argument and the like
+        say(exc.format_message())
+        sys.exit(exc.exit_code)
+    except click.Abort:  # Ctrl-C or end of input at a prompt
+        raise KeyboardInterrupt from None
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _check_values(args: list[str]) -> dict[str, Any] | None:

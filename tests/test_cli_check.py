@@ -357,3 +357,16 @@ def test_summary_counts_unsafe_fixes_apart(tmp_path):
     f.write_text("FROM debian:12\nMAINTAINER someone@example.com\n")  # DL4000's fix is unsafe
     err = dlint("check", "--select", "DL4000", str(f)).stderr.decode()
     assert "0 fixable (1 more with --unsafe-fixes)" in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["check", "Dockerfile", "--x\n::error::pwned.Dockerfile"],
+     "dlint: No such option: --x\\x0a::error::pwned.Dockerfile (see python -m dlint check -h)\n"),
+    (["analyse", "--nosuch\x1b[2J"], "dlint: No such option: --nosuch\\x1b[2J (see python -m dlint analyse -h)\n"),
+    (["nosuch"], "dlint: No such command 'nosuch'. (see python -m dlint -h)\n"),
+])
+def test_a_usage_error_is_one_line_with_the_argument_escaped_and_exit_2(tmp_path, args, message):
+    """A file name is a pull request's to choose: a newline in one must not start a workflow command in the log."""
+    p = subprocess.run([sys.executable, "-m", "dlint", *args], capture_output=True, text=True, cwd=tmp_path,
+                       timeout=60, check=False)
+    assert (p.returncode, p.stdout, p.stderr) == (2, "", message)

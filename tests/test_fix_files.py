@@ -141,3 +141,32 @@ def test_diff_and_fix_agree_on_a_file_with_a_byte_order_mark(tmp_path):
     subprocess.run(["patch", "-F0", "-s", "Dockerfile"], input=diff, cwd=tmp_path / "a", check=True)
     assert (tmp_path / "a" / "Dockerfile").read_bytes() == (tmp_path / "b" / "Dockerfile").read_bytes()
     assert (tmp_path / "b" / "Dockerfile").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+NAMES = [b"a b.Dockerfile", b"x\n::error::pwned\x1b[2J.Dockerfile", b"t\tab.Dockerfile", b'q"uo\\te.Dockerfile',
+         "café.Dockerfile".encode(), b"bad\xff.Dockerfile", b"plain.Dockerfile"]
+
+
+def test_diff_names_every_file_so_that_patch_applies_it_and_no_name_breaks_a_line(tmp_path):
+    """A name with a space, a newline, an ESC, a tab, a quote, a backslash, UTF-8 or bytes that are not:
+    git's quoting (C escapes in double quotes, a tab after a name with a space), which GNU patch reads."""
+    import shutil
+
+    if shutil.which("patch") is None:
+        unavailable("patch(1) is not installed (Debian: patch)")
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        for name in NAMES:
+            (tmp_path / d / os.fsdecode(name)).write_bytes(b"FROM debian:12\nRUN apt-get update && apt-get install -y curl\n")
+    diff = subprocess.run([sys.executable, "-m", "dlint", "check", "--diff", "."], capture_output=True,
+                          cwd=tmp_path / "a", timeout=120, check=False).stdout
+    headers = [line for line in diff.split(b"\n") if line.startswith((b"--- ", b"+++ "))]
+    assert len(headers) == 2 * len(NAMES)
+    assert not any(c in diff for c in (b"\x1b", b"\r")) and b"\n::" not in diff
+    assert b'--- "x\\n::error::pwned\\033[2J.Dockerfile"' in headers and b"--- a b.Dockerfile\t" in headers
+    dlint("check", "--fix", ".", cwd=tmp_path / "b")
+    subprocess.run(["patch", "-p0", "-F0", "-s"], input=diff, cwd=tmp_path / "a", check=True)
+    for name in NAMES:
+        fixed = (tmp_path / "b" / os.fsdecode(name)).read_bytes()
+        assert fixed.endswith(b"rm -rf /var/lib/apt/lists/*\n")
+        assert (tmp_path / "a" / os.fsdecode(name)).read_bytes() == fixed

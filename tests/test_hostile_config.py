@@ -38,6 +38,8 @@ def tree(tmp_path: Path) -> Path:
 DEEP_ARRAY = "a = " + "[" * 1000 + "]" * 1000 + "\n"
 DEEP_TABLE = "a = " + "{b = " * 1000 + "}" * 1000 + "\n"
 BODY = 'select = ["DL3007"]\n'
+LONG_HEADER = "[" + ".".join(["a"] * 128_000) + "]\n"  # tomllib: 38 s
+LONG_KEY = "  " + ".".join(["a"] * 128_000) + " = 1\n"
 
 
 @pytest.mark.parametrize(
@@ -48,9 +50,11 @@ BODY = 'select = ["DL3007"]\n'
         (BODY.encode("utf-16-le"), "binary or UTF-16, not a TOML file (TOML must be UTF-8)"),
         (DEEP_ARRAY.encode(), "nested too deeply to read"),
         (DEEP_TABLE.encode(), "nested too deeply to read"),
+        (LONG_HEADER.encode(), "a key of more than 100 dotted parts: nested too deeply to read"),
+        (LONG_KEY.encode(), "a key of more than 100 dotted parts: nested too deeply to read"),
         (b"#" * 1_000_001, "larger than 1000000 bytes (the limit for a config file), not read"),
     ],
-    ids=["not-utf8", "utf16-bom", "utf16-no-bom", "deep-array", "deep-table", "huge"],
+    ids=["not-utf8", "utf16-bom", "utf16-no-bom", "deep-array", "deep-table", "long-header", "long-key", "huge"],
 )
 @pytest.mark.parametrize("name", [".dlint.toml", "pyproject.toml"])
 def test_a_broken_config_file_is_one_line_naming_it(tree: Path, name: str, data: bytes, expected: str) -> None:
@@ -167,3 +171,13 @@ def test_an_unreadable_discovered_dockerfile_is_said_and_fails(tmp_path: Path) -
     )
     assert p.returncode == 2, p.stderr
     assert p.stderr.decode().splitlines()[0] == "dlint: Dockerfile: cannot read: Permission denied"
+
+
+def test_a_long_dotted_value_and_a_key_at_the_limit_are_still_read(tree: Path) -> None:
+    """Only keys are counted: dots in a string, an array's lines or a comment are no nesting."""
+    dotted = ".".join(["a"] * 500)
+    (tree / ".dlint.toml").write_text(
+        f'# {dotted}\nexclude = [\n  "{dotted}",\n]\n[{".".join(["x"] * 100)}]\ny = "{dotted}"\n', encoding="utf-8")
+    p = dlint(tree, ".")
+    assert b"nested too deeply" not in p.stderr
+    assert b"unknown" in p.stderr  # read: the table at the limit is no setting of dlint's

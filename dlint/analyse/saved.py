@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import IO, Literal
 
 READ_SIZE = 1 << 20
+TAR_BUFFER = 64 << 10  # tarfile's own buffer over a layer: see read_layer
 MAX_DOCUMENT = 8 << 20  # a manifest, index or image config: anything larger is a layer
 MAX_PADDING = 8 << 20  # what may follow a tar's end-of-archive blocks (tar pads to a record: 10 KiB)
 # What a malformed tar header raises from tarfile, besides its own errors: a PAX length too large
@@ -179,7 +180,10 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
     first = plain.peek(512)[:512]  # type: ignore[attr-defined]
     if not first.strip(b"\0"):
         return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
-    with tarfile.open(fileobj=plain, mode="r|", bufsize=READ_SIZE) as tar:
+    metas: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # one tuple per distinct owner and mode
+    # Not READ_SIZE: the stream reader copies what is left of its buffer on every header it reads, so
+    # 1 MiB made a layer of small files 1.5x slower; 64 KiB also reads big files 1.6x faster than it.
+    with tarfile.open(fileobj=plain, mode="r|", bufsize=TAR_BUFFER) as tar:
         for member in tar:
             tar.members.clear()  # tarfile keeps every header it read (~600 B each): a summary is all that stays
             path = _clean(member.name)
@@ -187,6 +191,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
                 continue
             parent, base = posixpath.split(path)
             meta = (member.mode, member.uid, member.gid)
+            meta = metas.setdefault(meta, meta)
             if base == OPAQUE:
                 layer.opaque.append(parent)
             elif base.startswith(WHITEOUT + WHITEOUT):

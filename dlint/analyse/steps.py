@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.parsing.numbers import capped_int
 
 if TYPE_CHECKING:
     from dlint.analyse.budget import Gate
@@ -125,9 +126,9 @@ def stage_named(df: Dockerfile, name: str) -> Stage | None:
     """The stage `--target NAME` or a BuildKit progress line means: its alias, or its index."""
     name = name.lower()
     by_alias = next((s for s in df.stages if s.alias == name), None)
-    if by_alias is not None or not name.isdigit():
+    if by_alias is not None or not (name.isascii() and name.isdigit()):
         return by_alias
-    return df.stages[int(name)] if int(name) < len(df.stages) else None
+    return df.stages[int(name)] if capped_int(name) < len(df.stages) else None
 
 
 @dataclass(frozen=True, slots=True)

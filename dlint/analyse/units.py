@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dlint.parsing.numbers import MAX_DIGITS, capped_int
+
 UNITS = ("B", "kB", "MB", "GB", "TB")
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 _PREFIXES = "kmgt"
@@ -74,6 +76,8 @@ def parse_size(text: str) -> Size:
     if not prefix:
         if "." in number:
             raise SizeError(f"{text!r}: a number of bytes must be whole")
+        if capped_int(number) >= 10**MAX_DIGITS:
+            raise SizeError(f"{text[:40]!r}...: more bytes than any image holds")
         return Size(int(number), False, f"{int(number)} B")
     power = _PREFIXES.index(prefix) + 1
     factor = 1024**power if binary else 1000**power

@@ -190,6 +190,22 @@ def _load_in(directory: str, rules: dict[str, Rule]) -> Config | None:
     return None
 
 
+# tomllib takes time quadratic in the parts of one dotted key (`[a.a.a...]`: 128,000 parts, 38 s);
+# a setting of dlint's is three deep (`tool.dlint.rules.DL3008`).
+MAX_KEY_PARTS = 100
+
+
+def _key_parts(line: str) -> int:
+    """Parts of the key a TOML line names: a `[table]` header, or `key =` (a line of a string or an
+    array is no key: it is not counted, so a long dotted value is no false alarm)."""
+    stripped = line.lstrip()
+    if stripped.startswith("["):
+        return stripped.split("]", 1)[0].count(".") + 1
+    if stripped[:1] in ("", "#", '"', "'") or "=" not in stripped:
+        return 1
+    return stripped.split("=", 1)[0].count(".") + 1
+
+
 def _read_toml(path: str) -> dict[str, Any]:
     """The parsed file, read as a Dockerfile is (regular files only, capped); one-line ConfigError if not."""
     import tomllib  # only once a config file is found: most `dlint check` runs have none
@@ -204,6 +220,8 @@ def _read_toml(path: str) -> dict[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: invalid UTF-8 at byte offset {exc.start}; TOML must be UTF-8") from None
+    if any(_key_parts(line) > MAX_KEY_PARTS for line in text.splitlines()):
+        raise ConfigError(f"{path}: a key of more than {MAX_KEY_PARTS} dotted parts: nested too deeply to read")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

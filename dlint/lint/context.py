@@ -45,6 +45,10 @@ class Context:
         in_force = self.shells[instr.index]
         return self.pragmas.shell_for(self.dockerfile, instr, in_force) or shell.shell_of(in_force)
 
+    def shell_in_force(self, instr: Instruction) -> tuple[str, ...]:
+        """What the build runs a RUN with (a pragma aside): its flags (`-e`) decide how a fix may append."""
+        return shell.shell_of(self.shells[instr.index])
+
     def script(self, instr: Instruction) -> shell.Script | None:
         """The shell view of a RUN, parsed once and shared by every rule."""
         key = self.key(instr)

@@ -9,12 +9,13 @@ a finding without a fix is better than a fix that changes what the build runs.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from dlint.lazyre import lazy
 from dlint.lint.finding import Edit
 from dlint.model import Dockerfile, Heredoc, Instruction
-from dlint.parsing.shell import Command, Script, effective_shell
+from dlint.parsing.shell import Command, Script
 
 INDENT = "    "
 # A redirection after a command's last word: `>/dev/null`, `2>&1`, `>> log`.
@@ -145,9 +146,9 @@ def prefix_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
     return None
 
 
-def sets_errexit(df: Dockerfile, instr: Instruction, script: Script, before: int) -> bool:
+def sets_errexit(run_shell: Sequence[str], script: Script, before: int) -> bool:
     """The shell stops at the first failing command: `SHELL [..., "-e", ...]` or `set -e` earlier."""
-    on = _errexit(list(effective_shell(df, instr)[1:]), False)
+    on = _errexit(list(run_shell[1:]), False)
     for cmd in script.commands:
         if cmd.start_offset < before and cmd.name == "set":
             on = _errexit([w.value for w in cmd.args], on)
@@ -164,8 +165,10 @@ def _errexit(words: list[str], on: bool) -> bool:
     return on
 
 
-def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str) -> Edit | None:
+def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str,
+                   run_shell: Sequence[str]) -> Edit | None:
     """`text` run after everything else in the RUN, only if everything before it succeeded.
+    `run_shell`: the SHELL in force at `instr` (Context.shell_in_force, worked out once per file).
 
     `&& text` goes after the last command (on its line for a one-line RUN, else
     on a new continuation line indented like the others, the operator leading
@@ -188,7 +191,7 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     at = last.end_offset + tail.redirects
     prev, _ = _neighbours(script, last)
     lead = df.text[prev.end_offset : last.start_offset] if prev is not None and prev.end_offset >= start else ""
-    errexit = sets_errexit(df, instr, script, last.start_offset)
+    errexit = sets_errexit(run_shell, script, last.start_offset)
     if heredoc is not None:
         if errexit:
             return Edit(end, end, f"{line_indent(df, last.start_offset)}{text}\n")

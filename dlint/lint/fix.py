@@ -12,6 +12,7 @@ fix is a dlint bug the user must not have to find in their diff.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import contextlib
 import os
@@ -108,23 +109,31 @@ def fix_file(
 
 def choose(findings: Iterable[Finding], unsafe: bool) -> tuple[list[Fix], int]:
     """Fixes whose edits neither overlap nor touch, first come first served, and how many
-    findings they fix (findings may share one fix)."""
+    findings they fix (findings may share one fix). The edits taken are kept sorted: they are
+    apart, so an edit can only meet the last of them starting at or before its end, and a file
+    of 4,000 fixes is not 4,000 walks over the others."""
     fixes: list[Fix] = []
-    taken: list[Edit] = []
+    chosen: set[Fix] = set()
+    starts: list[int] = []
+    ends: list[int] = []  # of the edits taken, in the order of their starts
     count = 0
     candidates = [f for f in findings if f.fix and f.fix.edits and not f.suppressed and (f.fix.safe or unsafe)]
     for finding in sorted(candidates, key=lambda f: (min(e.start for e in f.fix.edits), f.code)):
         fix = finding.fix
-        if fix in fixes:
+        if fix in chosen:
             count += 1
             continue
         edits = sorted(fix.edits, key=lambda e: (e.start, e.end))
         if any(a.end > b.start or a.start == b.start for a, b in zip(edits, edits[1:])):
             continue  # a fix that contradicts itself is never applied
-        if any(a.start <= b.end and b.start <= a.end for a in edits for b in taken):
+        if any((i := bisect.bisect_right(starts, e.end)) and ends[i - 1] >= e.start for e in edits):
             continue
+        for e in edits:
+            i = bisect.bisect_right(starts, e.start)
+            starts.insert(i, e.start)
+            ends.insert(i, e.end)
         fixes.append(fix)
-        taken.extend(edits)
+        chosen.add(fix)
         count += 1
     return fixes, count
 
@@ -165,16 +174,19 @@ def intended_keywords(df: Dockerfile, edits: list[Edit]) -> list[str]:
     """
     out: list[str] = []
     used: set[Edit] = set()
+    edits = sorted(edits, key=lambda e: (e.start, e.end))  # apart: found by bisect, not a walk per instruction
+    starts = [e.start for e in edits]
     for instr in df.instructions:
         start, end = instr.start_offset, instr.end_offset
-        cover = next((e for e in edits if e.start <= start and end <= e.end), None)
+        before = bisect.bisect_right(starts, start)  # the last edit starting at or before it is the only one that can cover it
+        cover = edits[before - 1] if before and edits[before - 1].end >= end else None
         if cover is not None:
             if cover not in used:
                 used.add(cover)
                 out.extend(_keywords(df, cover.text))
             continue
         head = start + len(instr.raw_keyword)
-        inside = [e for e in edits if start <= e.start and e.end <= end]
+        inside = [e for e in edits[bisect.bisect_left(starts, start) : bisect.bisect_right(starts, end)] if e.end <= end]
         if any(e.start < head for e in inside):
             shifted = [Edit(e.start - start, e.end - start, e.text) for e in inside]
             out.extend(_keywords(df, apply_edits(df.text[start:end], shifted)))
@@ -256,8 +268,21 @@ def _keep_attributes(path: str, fd: int, real: str, before: os.stat_result) -> N
             os.setxattr(fd, name, os.getxattr(real, name))
 
 
+def diff_name(path: str) -> str:
+    """`path` in a diff header as git writes one and GNU patch reads it: in double quotes with C
+    escapes (octal for each byte) when it holds a control character, a quote, a backslash or bytes
+    that are not UTF-8, so no name ends the line or writes to a terminal; a name with a space ends
+    in a tab, or patch would take the name to end at the space."""
+    raw = os.fsencode(path)
+    if all(0x20 <= b < 0x7F and b not in b'"\\' for b in raw) and path.isprintable():
+        return path + "\t" if " " in path else path
+    escapes = {ord("\n"): "\\n", ord("\t"): "\\t", ord('"'): '\\"', ord("\\"): "\\\\"}
+    return '"' + "".join(escapes.get(b) or (chr(b) if 0x20 <= b < 0x7F else f"\\{b:03o}") for b in raw) + '"'
+
+
 def unified_diff(path: str, original: str, fixed: str) -> str:
     """A `diff -u` of the fix, marking a last line without newline as diff and patch expect."""
     import difflib
-    lines = difflib.unified_diff(_LINES.findall(original), _LINES.findall(fixed), path, path)
+    name = diff_name(path)
+    lines = difflib.unified_diff(_LINES.findall(original), _LINES.findall(fixed), name, name)
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

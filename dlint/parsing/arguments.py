@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from dlint.lazyre import lazy
 from dlint.parsing.nesting import MAX_NESTING
+from dlint.parsing.numbers import capped_int
 from dlint.parsing.nesting import MESSAGE as NESTING
 from dlint.parsing.source import without_surrogates
 
@@ -505,6 +506,6 @@ def heredoc_markers(line: str) -> list[HeredocMarker]:
             raise ArgumentError(f"internal lexing of heredoc produced inconsistent results: {rest}")
         quotes = plain[0].count("'") + plain[0].count('"')
         raw_quotes = raw[0].count("'") + raw[0].count('"')
-        fd = min(int(m.group(1)), 2**64 - 1) if m.group(1) else 0
+        fd = min(capped_int(m.group(1)), 2**64 - 1) if m.group(1) else 0
         markers.append(HeredocMarker(plain[0], fd, m.group(2) == "-", quotes == raw_quotes))
     return markers

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from dlint.lazyre import lazy
 from dlint.model import Flag, Instruction
+from dlint.parsing.numbers import MAX_DIGITS, capped_int
 
 BOOL, STRING, STRINGS = "bool", "string", "strings"  # BuildKit's AddBool, AddString, AddStrings
 
@@ -281,7 +282,7 @@ def _csv_error(line: str, pos: int, what: str) -> str:
 
 def _go_uint32(text: str, digits: re.Pattern[str], base: int) -> bool:
     """strconv.ParseUint(text, base, 32) succeeds."""
-    return digits.fullmatch(text) is not None and int(text, base) < 2**32
+    return digits.fullmatch(text) is not None and capped_int(text, base) < 2**32
 
 
 # --- HEALTHCHECK durations and retries ----------------------------------------------------------
@@ -320,8 +321,9 @@ def go_duration(text: str) -> int | str:
         scale = _DURATION_UNITS.get(unit)
         if scale is None:
             return f"time: unknown unit {go_quote(unit)} in duration {go_quote(text)}"
-        if whole and int(whole) > (2**63) // scale:
+        if whole and capped_int(whole) > (2**63) // scale:
             return invalid
+        frac = frac[:MAX_DIGITS]  # digits past a nanosecond of an hour change nothing
         total += int(whole or "0") * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
         if total > 2**63:
             return invalid
@@ -335,7 +337,7 @@ def _retries_error(value: str) -> str | None:
     """strconv.ParseInt(value, 10, 32), then not negative."""
     if not re.fullmatch(r"[+-]?[0-9]+", value):
         return f"strconv.ParseInt: parsing {go_quote(value)}: invalid syntax"
-    number = int(value)
+    number = capped_int(value)
     if not -(2**31) <= number < 2**31:
         return f"strconv.ParseInt: parsing {go_quote(value)}: value out of range"
     return f"--retries cannot be negative ({number})" if number < 0 else None

@@ -14,6 +14,8 @@ MAX_NESTING = 100
 # doubles at each line, so 40 lines would otherwise ask for a terabyte.
 MAX_EXPANDED = 65536
 MESSAGE = f"nesting deeper than {MAX_NESTING} (brackets, `$(`, `${{`): the shell script is not analysed"
+# The same in FROM, ENV, COPY and the rest: BuildKit expands `${a:-${b:-...}}` there, and dlint does not follow.
+INSTRUCTION_MESSAGE = f"nesting deeper than {MAX_NESTING} (`${{a:-${{b:-...}}}}`): the instruction is not analysed"
 _BRACKET = lazy(r"[(){}]")
 
 

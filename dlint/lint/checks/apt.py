@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from dlint.lint.checks.package_rules import cache_mounts, removes, ships, under
 from dlint.lint.context import Context
@@ -171,35 +173,70 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
         for p in ctx.package_commands(instr)
     ):
         return None
-    later_runs = [] if ctx.is_trigger(instr) else _later_runs(df, stage, instr)
-    runs = [(r, s) for r in later_runs if (s := ctx.script(r)) is not None]
-    if any(_reads_lists(ctx, r, s) for r, s in runs):
+    seen = None if ctx.is_trigger(instr) else _seen_by(ctx, stage)
+    at = bisect.bisect_right(seen.indexes, instr.index) if seen else 0
+    if seen and seen.reads_from[at]:
         return None
-    append = append_command(df, instr, script, f"rm -rf {LISTS}/*")
+    append = append_command(df, instr, script, f"rm -rf {LISTS}/*", ctx.shell_in_force(instr))
     if append is None:
         return None
     edits = [append]
-    for r, s in runs:
-        removals = list_removals(ctx, r)
-        if r is later and all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
-            edits.append(delete_instruction(df, r))
-            continue
-        for c in removals:
-            moved = remove_command(df, r, s, c) if r is later and _only_lists(c) else None
-            if moved is not None:
-                edits.append(moved)
-            elif not _cannot_fail(c):
-                return None
+    if later is not None and seen:
+        s = seen.runs[bisect.bisect_left(seen.indexes, later.index)][1]
+        removals = list_removals(ctx, later)
+        if all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
+            edits.append(delete_instruction(df, later))
+        else:
+            for c in removals:
+                moved = remove_command(df, later, s, c) if _only_lists(c) else None
+                if moved is not None:
+                    edits.append(moved)
+                elif not _cannot_fail(c):
+                    return None
+    if seen:  # a removal left in another later RUN would fail once the lists are gone
+        risky = seen.risky_from[at]
+        if risky is not None and later is not None and seen.runs[risky][0] is later:
+            risky = seen.risky_from[risky + 1]
+        if risky is not None:
+            return None
     return Fix(tuple(edits))
 
 
-def _later_runs(df: Dockerfile, stage: Stage, instr: Instruction) -> list[Instruction]:
-    """RUNs after `instr` in its stage and in every stage built FROM it: they see its layer."""
+class _Seen(NamedTuple):
+    """The RUNs that see a stage's layers (its own and those of every stage built FROM it), in file
+    order, with what remove_lists asks of those after a given RUN precomputed from each one on:
+    asked RUN by RUN, the question was a walk over the rest of the file each time (4,000 updating
+    RUNs took over a minute)."""
+
+    runs: list[tuple[Instruction, Script]]
+    indexes: list[int]  # of each RUN, for bisect
+    reads_from: list[bool]  # reads_from[i]: one of runs[i:] installs before updating (needs the lists)
+    risky_from: list[int | None]  # position of the first of runs[i:] with a removal that can fail
+
+
+def _seen_by(ctx: Context, stage: Stage) -> _Seen:
+    key = ("DL3009 seen by", stage.index)
+    found = ctx.memo.get(key)
+    if found is None:
+        runs = [(r, s) for r in _later_runs(ctx.dockerfile, stage) if (s := ctx.script(r)) is not None]
+        reads_from: list[bool] = [False] * (len(runs) + 1)
+        risky_from: list[int | None] = [None] * (len(runs) + 1)
+        for i in range(len(runs) - 1, -1, -1):
+            r, s = runs[i]
+            reads_from[i] = reads_from[i + 1] or _reads_lists(ctx, r, s)
+            risky = not all(_cannot_fail(c) for c in list_removals(ctx, r))
+            risky_from[i] = i if risky else risky_from[i + 1]
+        found = ctx.memo[key] = _Seen(runs, [r.index for r, _ in runs], reads_from, risky_from)
+    return found
+
+
+def _later_runs(df: Dockerfile, stage: Stage) -> list[Instruction]:
+    """The RUNs of `stage` and of every stage built FROM it: those after a RUN see its layer."""
     descendants = {stage.index}
     for s in df.stages:
         if s.parent in descendants:
             descendants.add(s.index)
-    return [r for r in df.instructions if r.keyword == "RUN" and r.index > instr.index and r.stage in descendants]
+    return [r for r in df.instructions if r.keyword == "RUN" and r.stage in descendants]
 
 
 def _reads_lists(ctx: Context, instr: Instruction, script: Script) -> bool:

@@ -21,7 +21,7 @@ from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction, Stage
-from dlint.parsing.nesting import MAX_EXPANDED
+from dlint.parsing.nesting import MAX_EXPANDED, too_deep
 
 # defaultArgs (dockerfile2llb/platform.go): set for FROM lines, and for a stage that re-declares them.
 PLATFORM_ARGS = {
@@ -52,7 +52,7 @@ def references(word: str, escape: str = "\\") -> list[Ref]:
     a nested `${a:-$b}` yields `a` then `b` (BuildKit looks both up).
     """
     out: list[Ref] = []
-    if "$" in word:  # most words have none: no need to walk them
+    if "$" in word and not too_deep(word):  # most words have none; a word nested too deep is DL1000
         _scan(word, 0, len(word), escape, out)
     return out
 
@@ -103,7 +103,9 @@ def _dollar(word: str, at: int, stop: int, escape: str, out: list[Ref]) -> int:
 def expand(word: str, env: dict[str, str], escape: str = "\\") -> str | None:
     """`word` with its variables replaced from `env` (quotes kept), or None where dlint
     would have to guess (`${x#...}`, `${x/...}` and the like) or the result would be
-    longer than MAX_EXPANDED."""
+    longer than MAX_EXPANDED, or nested too deep to follow."""
+    if too_deep(word):
+        return None
     parts: list[str] = []
     size = pos = 0
     refs = references(word, escape)

@@ -148,7 +148,7 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             if df.text.rfind(basename(name)) >= instr.end_offset:  # a later instruction names it
                 continue
             # The fix removes the file where it was written: an absolute path, so a `cd` cannot mislead it.
-            edit = (append_command(df, instr, script, f"rm -f {name}")
+            edit = (append_command(df, instr, script, f"rm -f {name}", ctx.shell_in_force(instr))
                     if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) else None)
             yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
                                 f"layer; add `rm -f {name}` after unpacking", instr, word.start_offset, word.end_offset,

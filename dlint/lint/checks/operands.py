@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.parsing.numbers import capped_int
 
 
 class Operand(NamedTuple):
@@ -150,8 +151,8 @@ def stage_named(df: Dockerfile, name: str, before: int | None = None) -> Stage |
     """The stage a `FROM`/`--from` name refers to: an alias (case-insensitive, as
     BuildKit compares) or an index, among the stages before `before` when given."""
     limit = len(df.stages) if before is None else min(before, len(df.stages))
-    if name.isdigit():
-        index = int(name)
+    if name.isascii() and name.isdigit():
+        index = capped_int(name)
         return df.stages[index] if index < limit else None
     found = df.first_stage_named(name.lower())
     return found if found is not None and found.index < limit else None

@@ -9,6 +9,7 @@ from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Stage
+from dlint.parsing.numbers import capped_int
 
 MAX_PORT = 65535
 REPEATED = {"CMD": "DL4003", "ENTRYPOINT": "DL4004", "HEALTHCHECK": "DL3012"}
@@ -63,7 +64,7 @@ def multiple_healthcheck(ctx: Context) -> Iterator[Violation]:
 def bad_port(spec: str) -> bool:
     """`80`, `80/udp`, `8000-8100/tcp`: is any number outside 0-65535? Variables are not judged."""
     ports = spec.split("/", 1)[0]
-    return any(p.isdigit() and int(p) > MAX_PORT for p in ports.split("-"))
+    return any(p.isascii() and p.isdigit() and capped_int(p) > MAX_PORT for p in ports.split("-"))
 
 
 @rule("DL3011")
