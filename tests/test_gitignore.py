@@ -98,3 +98,42 @@ def test_outside_a_work_tree_gitignore_files_are_not_read(tmp_path):
     (tmp_path / ".gitignore").write_text("build/\n")
     p = dlint("check", "--select", "DL3057", "--format", "json", ".", cwd=tmp_path)
     assert p.returncode == 1 and b"build/Dockerfile" in p.stdout
+
+
+def test_stars_matched_without_backtracking_agree_with_pathspec_s_own_regex():
+    """The rewrite (each star another follows made atomic and lazy) answers as pathspec's regex does."""
+    import random
+    import re
+
+    import pathspec
+
+    from dlint.lint.gitignore import without_backtracking
+
+    rng = random.Random(3)
+    pieces = ["a", "b", "*", "?", "[ab]", "[!a]", "/", "**", "\\*", "."]
+    for _ in range(3000):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 7)))
+        try:
+            regex = pathspec.GitIgnoreSpec.from_lines([line]).patterns[0].regex
+        except Exception:  # noqa: BLE001 - a pattern pathspec refuses is refused either way
+            continue
+        if regex is None:
+            continue
+        rewritten = re.compile(without_backtracking(regex.pattern))
+        for _ in range(8):
+            path = "".join(rng.choice("ab/.") for _ in range(rng.randint(1, 10)))
+            old, new = regex.match(path), rewritten.match(path)
+            assert (old is None) == (new is None), (line, path, regex.pattern)
+            if old is not None:
+                assert old.groupdict().get("ps_d") == new.groupdict().get("ps_d"), (line, path)
+
+
+def test_a_gitignore_pattern_of_many_stars_does_not_hang_the_walk(repo):
+    """`*a*a*a*a*a*a*a*a*b` against a 60-character name: n**8 steps through pathspec's regex."""
+    (repo / ".gitignore").write_text("*a" * 8 + "*b\n")
+    (repo / ("a" * 60 + ".Dockerfile")).write_text("FROM debian:12\n")
+    (repo / ("a" * 59 + "b")).mkdir()  # ignored: the pattern matches it
+    (repo / ("a" * 59 + "b") / "Dockerfile").write_text("FROM debian\n")
+    p = dlint("check", "--format", "json", ".", cwd=repo)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == []  # the one Dockerfile seen has no finding; the ignored one was not read
