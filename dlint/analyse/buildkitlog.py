@@ -25,6 +25,7 @@ from datetime import datetime
 
 from dlint.analyse.steps import MAX_STEPS, BuildOutcome, Observer, StepRecord, TooManySteps, keyword_matches, stage_named, step_for
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.parsing.numbers import capped_int
 
 # Numbers are ASCII digits, at most 9 of them: `int()` refuses a string of over 4,300 digits, and
 # a DONE of 400 nines is `inf` seconds, which is not JSON.
@@ -163,9 +164,9 @@ class ProgressReader:
         stages = self.df.stages
         if name is None:  # only one stage is built: the target, or the last
             return stage_named(self.df, self.target) if self.target else (stages[-1] if stages else None)
-        if name.startswith("stage-") and len(name) < 16 and name[6:].isascii() and name[6:].isdigit() \
-                and int(name[6:]) < len(stages):
-            return stages[int(name[6:])]
+        index = name[6:]
+        if name.startswith("stage-") and index.isascii() and index.isdigit() and capped_int(index) < len(stages):
+            return stages[capped_int(index)]
         return stage_named(self.df, name)
 
     def steps(self) -> list[StepRecord]:

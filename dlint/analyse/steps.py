@@ -128,7 +128,8 @@ def stage_named(df: Dockerfile, name: str) -> Stage | None:
     by_alias = next((s for s in df.stages if s.alias == name), None)
     if by_alias is not None or not (name.isascii() and name.isdigit()):
         return by_alias
-    return df.stages[int(name)] if capped_int(name) < len(df.stages) else None
+    index = capped_int(name)
+    return df.stages[index] if index < len(df.stages) else None
 
 
 @dataclass(frozen=True, slots=True)

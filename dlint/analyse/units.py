@@ -76,9 +76,10 @@ def parse_size(text: str) -> Size:
     if not prefix:
         if "." in number:
             raise SizeError(f"{text!r}: a number of bytes must be whole")
-        if capped_int(number) >= 10**MAX_DIGITS:
+        count = capped_int(number)  # int() refuses over 4,300 digits, leading zeros included
+        if count >= 10**MAX_DIGITS:
             raise SizeError(f"{text[:40]!r}...: more bytes than any image holds")
-        return Size(int(number), False, f"{int(number)} B")
+        return Size(count, False, f"{count} B")
     power = _PREFIXES.index(prefix) + 1
     factor = 1024**power if binary else 1000**power
     unit = (BINARY_UNITS if binary else UNITS)[power]

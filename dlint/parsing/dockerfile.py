@@ -436,7 +436,8 @@ class _Parser:
         found: list[Candidates] = []
         for name in filter(None, names):
             if name.isascii() and name.isdigit():  # strconv.Atoi: ASCII digits only
-                found.append(([int(name)], 1) if capped_int(name) < stage.index else _NONE)
+                index = capped_int(name)
+                found.append(([index], 1) if index < stage.index else _NONE)
             else:
                 found.append(self._base_candidates(name, stage.index, aliases, global_args))
         return found

@@ -182,7 +182,8 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
         return None
     edits = [append]
     if later is not None and seen:
-        s = seen.runs[bisect.bisect_left(seen.indexes, later.index)][1]
+        s = ctx.script(later)  # it removes the lists: it has one
+        assert s is not None
         removals = list_removals(ctx, later)
         if all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
             edits.append(delete_instruction(df, later))
