@@ -27,8 +27,10 @@ def main() -> None:
         if values is not None:
             try:
                 code = _bare_check(args[1:], values)
-            except BrokenPipeError:  # the reader went away (`dlint check ... | head`): exit as click does
-                code = 1
+            except BrokenPipeError:  # the reader went away (`dlint check ... | head`): quietly, as `git log | head`
+                from dlint import exitcodes
+
+                code = exitcodes.STDOUT_CLOSED
             _exit_now(code)
         _typer_cli()
     except KeyboardInterrupt:
@@ -50,6 +52,10 @@ def _typer_cli() -> None:
 
     try:
         code = app(standalone_mode=False)
+    except SystemExit:
+        if isinstance(sys.stdout, click.utils.PacifyFlushWrapper):  # click's sign that stdout's reader went away
+            _exit_now(exitcodes.STDOUT_CLOSED)
+        raise
     except click.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx is not None else "dlint"
         say(f"{exc.format_message()} (see {command} -h)")

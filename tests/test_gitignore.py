@@ -137,3 +137,53 @@ def test_a_gitignore_pattern_of_many_stars_does_not_hang_the_walk(repo):
     p = dlint("check", "--format", "json", ".", cwd=repo)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout) == []  # the one Dockerfile seen has no finding; the ignored one was not read
+
+
+def _real_path(rng) -> str:
+    """A path as the walk asks about it: segments, no empty one, a directory's with a trailing /."""
+    segments = ["".join(rng.choice("ab.") for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(1, 6))]
+    return "/".join(segments) + rng.choice(["", "/"])
+
+
+def test_double_stars_matched_without_backtracking_agree_with_pathspec_s_own_regex():
+    """`**` runs made atomic (the nearest whole segments after each) answer as pathspec's regex does,
+    stars inside them too, on paths as the walk forms them."""
+    import random
+    import re
+
+    import pathspec
+
+    from dlint.lint.gitignore import without_backtracking
+
+    rng = random.Random(5)
+    pieces = ["a", "b", "ab", "*", "?", "[ab]", "[!a]", "/", "**", "**/", "\\*", ".", *["/**/"] * 4]
+    rewritten_any = 0
+    for _ in range(2500):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 9)))
+        try:
+            regex = pathspec.GitIgnoreSpec.from_lines([line]).patterns[0].regex
+        except Exception:  # noqa: BLE001 - a pattern pathspec refuses is refused either way
+            continue
+        if regex is None:
+            continue
+        linear = without_backtracking(regex.pattern)
+        rewritten_any += "(?>(?:" in linear
+        rewritten = re.compile(linear)
+        for _ in range(10):
+            path = _real_path(rng)
+            old, new = regex.match(path), rewritten.match(path)
+            assert (old is None) == (new is None), (line, path, regex.pattern, linear)
+            if old is not None:
+                assert old.groupdict().get("ps_d") == new.groupdict().get("ps_d"), (line, path)
+    assert rewritten_any > 100  # the rewrite was exercised, not only left alone
+
+
+def test_a_gitignore_line_chaining_double_stars_does_not_hang_the_walk(repo):
+    """`a/**/a/**/.../b` (ten `**`) against directories 40 deep: each `**` multiplied the time by ~6."""
+    (repo / ".gitignore").write_text("a/**/" * 10 + "b\n")
+    deep = repo.joinpath(*["a"] * 40)
+    (deep / "b").mkdir(parents=True)
+    (deep / "b" / "Dockerfile").write_text(FROM)  # ignored: under a directory the line matches
+    (deep / "Dockerfile").write_text(FROM)  # not ignored
+    assert "a/" * 40 + "Dockerfile" in found(repo)
+    assert found(repo) == listed_by_git(repo)

@@ -112,7 +112,8 @@ TEMPLATE = "FROM alpine:3.19\n{{ if .Debug -}}\nRUN apt-get update\n{{- end }}\n
     "name",
     ["Dockerfile.template", "Dockerfile.j2", "Dockerfile.jinja", "Dockerfile.jinja2", "Dockerfile.in",
      "Dockerfile.tmpl", "Dockerfile.tpl", "Dockerfile.erb", "Dockerfile.mustache", "Dockerfile.hbs",
-     "app.Dockerfile.j2"],
+     "app.Dockerfile.j2", "Dockerfile.twig", "Dockerfile.njk", "Dockerfile.liquid", "Dockerfile.ejs",
+     "Dockerfile.ctmpl", "Dockerfile.epp", "Dockerfile.J2", "Dockerfile.Template", "web.Dockerfile.TMPL"],
 )
 def test_templates_are_not_discovered_but_are_linted_when_named(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text(TEMPLATE)

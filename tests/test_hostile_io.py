@@ -138,6 +138,27 @@ def test_disk_full_keeps_the_earlier_report(tmp_path):
         subprocess.run(["umount", str(disk)], check=True)
 
 
+def test_a_full_temporary_directory_stops_a_document_report_and_keeps_the_earlier_one(tmp_path):
+    """SARIF's parts wait in a spool until the rule table is known; when TMPDIR fills, that is one line, exit 2."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tiny tmpfs needs root")
+    disk = tmp_path / "tmp"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True, check=False).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        target = tmp_path / "dlint.sarif"
+        target.write_text("earlier report\n")
+        source = bad_dockerfile(tmp_path, runs=3000)  # a SARIF document of several MB: past the spool's memory
+        p = dlint("check", "--isolated", "-f", "sarif", "-o", str(target), str(source), env={**os.environ, "TMPDIR": str(disk)})
+        assert p.returncode == 2
+        assert f"dlint: cannot keep the sarif report's parts in {disk}: No space left on device\n" in p.stderr.decode()
+        assert target.read_text() == "earlier report\n"
+        assert list(disk.iterdir()) == [] and sorted(x.name for x in tmp_path.iterdir()) == ["Dockerfile", "dlint.sarif", "tmp"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
 def test_fifo_is_refused_without_hanging(tmp_path):
     fifo = tmp_path / "Dockerfile"
     os.mkfifo(fifo)
@@ -218,6 +239,20 @@ def test_stdout_closed_or_full(tmp_path, extra, target, reason):
     p = stdout_to(target, ["check", "--fix", *extra, "-"], stdin=df.open("rb"))
     assert p.returncode == 2
     assert p.stderr.decode() == f"dlint: cannot write stdout: {reason}\n"
+
+
+@pytest.mark.parametrize("command", [["check", "--jobs", "1"], ["check", "--jobs", "2", "--format", "sarif"], ["check", "--"]])
+def test_a_reader_that_leaves_early_ends_the_run_quietly_with_141(tmp_path, command):
+    """`dlint check . | head -1`: no message on the terminal, and the exit code a shell gives a tool
+    SIGPIPE ended (not 1, which would claim findings); through checkargs and through typer (`--`)."""
+    for i in range(300):
+        (tmp_path / f"{i}.Dockerfile").write_bytes(b"FROM debian\n" + b"RUN apt-get install -y curl\n" * 20)
+    proc = subprocess.Popen([sys.executable, "-m", "dlint", *command, str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert err == b""
 
 
 def test_a_tree_twelve_hundred_directories_deep_is_searched(tmp_path):

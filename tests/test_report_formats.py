@@ -99,6 +99,18 @@ def test_sarif_rules_carry_the_rule_pages(project):
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
 
+def test_sarif_rules_come_in_the_order_first_found_across_files(tmp_path):
+    """Results are written as each file is done, so ruleIndex counts rules as they are first found;
+    each rule is in the table once, and every index points at its own rule."""
+    (tmp_path / "a.Dockerfile").write_text("FROM debian:bookworm-slim\nUSER root\n")  # DL3002
+    (tmp_path / "b.Dockerfile").write_text("FROM debian\nUSER root\n")  # DL3006, then DL3002 again
+    p = dlint("check", "--select", "DL3002,DL3006", "--format", "sarif", "a.Dockerfile", "b.Dockerfile", cwd=tmp_path)
+    run_ = json.loads(p.stdout)["runs"][0]
+    rules = [r["id"] for r in run_["tool"]["driver"]["rules"]]
+    assert rules == ["DL3002", "DL3006"]
+    assert [(r["ruleId"], r["ruleIndex"]) for r in run_["results"]] == [("DL3002", 0), ("DL3006", 1), ("DL3002", 0)]
+
+
 def test_sarif_results_match_the_json_positions_and_keep_suppressed_ones(project):
     results = sarif(project)["runs"][0]["results"]
     shown = [r for r in results if "suppressions" not in r]

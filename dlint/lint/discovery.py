@@ -15,6 +15,7 @@ NOT_DOCKERFILE_SUFFIXES = (
 # Named on the command line, such a file is still linted.
 TEMPLATE_SUFFIXES = (
     ".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".in", ".erb", ".mustache", ".hbs", ".gotmpl",
+    ".twig", ".njk", ".liquid", ".ejs", ".ctmpl", ".epp",
 )
 # Directories never searched: version control, dependency trees and virtualenvs.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
@@ -24,7 +25,8 @@ def is_dockerfile_name(name: str) -> bool:
     # Every pattern holds one of these words: a substring test turns away nearly every file of a tree at C speed.
     if "ockerfile" not in name and "ontainerfile" not in name:
         return False
-    if name.endswith(NOT_DOCKERFILE_SUFFIXES) or name.endswith(TEMPLATE_SUFFIXES):
+    lowered = name.lower()  # `Dockerfile.J2` and `Dockerfile.MD` are what their suffixes say
+    if lowered.endswith(NOT_DOCKERFILE_SUFFIXES) or lowered.endswith(TEMPLATE_SUFFIXES):
         return False
     return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS)
 

@@ -45,13 +45,42 @@ _STAR = "[^/]*"  # what pathspec makes of `*`
 # literals, escapes, `[^/]` (pathspec's `?`) and classes that cannot hold a `/`. Then its nearest
 # match after a star is as good as any. `[^a]` can be a `/`, and is left as it is.
 _FIXED = lazy(r"(?:\\[^/]|\[\^/\]|\[(?!\^)(?:\\[^/]|[^\]\\/])+\]|[^.*+?(){}|^$\\\[\]/])+")
+_ANY_DIRS = "(?:/.+)?"  # what pathspec makes of `/**/` between two segments
+_LEADING_DIRS = "^(?:.+/)?"  # and of a leading `**/`
+# Whole segments between two `**`: what _FIXED allows, stars and `/` (not last). From a given start
+# they match at most one end: nothing but `/` itself matches a `/`, and a `/` must follow.
+_SEGMENTS = lazy(r"(?:\\[^/]|\[\^/\](?:\*)?|\[(?!\^)(?:\\[^/]|[^\]\\/])+\]|[^.*+?(){}|^$\\\[\]])+")
 
 
 def without_backtracking(regex: str) -> str:
-    """pathspec's regex with each `*` that another `*` follows in the segment made atomic and lazy, as
-    CPython's fnmatch does: the nearest match of the fixed fragment after a star is as good as any
-    (a later one leaves less for the rest), so nothing need be retried. As pathspec makes it,
-    `*a*a*a*a*a*a*a*b` took time n**8 on a name of n characters (18 s for 7 stars and 60)."""
+    """pathspec's regex with `**` and `*` that another of its kind follows made atomic and lazy, as
+    CPython's fnmatch does for stars: the nearest match of the fragment after one is as good as any
+    (the next `**` or `*` can take what a later match would skip), so nothing need be retried. As
+    pathspec makes them, `*a*a*a*a*a*a*a*b` took time n**8 on a name of n characters (18 s for 7
+    stars and 60), and `a/**/a/**/.../b` grew six-fold with each `**` on a deep path."""
+    return _stars_without_backtracking(_dirs_without_backtracking(regex))
+
+
+def _dirs_without_backtracking(regex: str) -> str:
+    """Each `(?:/.+)?` (or leading `(?:.+/)?`) that another `(?:/.+)?` follows, with whole segments
+    between them, becomes the nearest such segments followed by a `/`, atomically."""
+    parts = regex.split(_ANY_DIRS)
+    if len(parts) < 2:
+        return regex
+    out = [parts[0]]
+    if parts[0].startswith(_LEADING_DIRS) and _whole_segments(parts[0][len(_LEADING_DIRS):]):
+        out = [f"^(?>(?:.+?/)??{parts[0][len(_LEADING_DIRS):]}(?=/))"]
+    for fragment in parts[1:-1]:
+        out.append(f"(?>(?:/.+?)??{fragment}(?=/))" if _whole_segments(fragment) else _ANY_DIRS + fragment)
+    out.append(_ANY_DIRS + parts[-1])
+    return "".join(out)
+
+
+def _whole_segments(fragment: str) -> bool:
+    return _SEGMENTS.fullmatch(fragment) is not None and not fragment.endswith("/")
+
+
+def _stars_without_backtracking(regex: str) -> str:
     parts = regex.split(_STAR)
     if len(parts) < 3:  # one star or none: nothing to retry
         return regex

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from dlint.lint.finding import Finding
 from dlint.output import printable
+from dlint.report.document import whole
 from dlint.report.paths import shown_path
 
 MAX_ROWS = 200
@@ -32,23 +33,40 @@ def cell(text: str) -> str:
 
 
 def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
-    checked = len(set(files) | {f.file for f in findings})
-    if not findings:
-        return f"### dlint\n\nNo findings in {checked} file{'s' * (checked != 1)}.\n"
-    counts = Counter((f.code, f.name, str(f.level)) for f in findings)
-    out = [
-        "### dlint",
-        "",
-        f"{len(findings)} finding{'s' * (len(findings) != 1)} in "
-        f"{len({f.file for f in findings})} of {checked} file{'s' * (checked != 1)}.",
-        "",
-        "| rule | name | level | count |",
-        "| --- | --- | --- | ---: |",
-    ]
-    out += [f"| {cell(code)} | {cell(name)} | {level} | {n} |" for (code, name, level), n in sorted(counts.items())]
-    out += ["", "| file | line | rule | level | message |", "| --- | ---: | --- | --- | --- |"]
-    for f in findings[:MAX_ROWS]:
-        out.append(f"| {cell(shown_path(f.file))} | {f.line} | {cell(f.code)} | {f.level} | {cell(f.message)} |")
-    if len(findings) > MAX_ROWS:
-        out += ["", f"... and {len(findings) - MAX_ROWS} more (see the full report)."]
-    return "\n".join(out) + "\n"
+    return whole(Document(), findings, files)
+
+
+class Document:
+    """The counts head the comment, so all of it comes at the end; only counts and the first MAX_ROWS rows are kept."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[tuple[str, str, str]] = Counter()
+        self._rows: list[str] = []
+        self._checked = self._with_findings = self._findings = 0
+
+    def part(self, path: str, findings: Sequence[Finding]) -> str:
+        self._checked += 1
+        self._with_findings += bool(findings)
+        self._findings += len(findings)
+        self._counts.update((f.code, f.name, str(f.level)) for f in findings)
+        for f in findings[: MAX_ROWS - len(self._rows)]:
+            self._rows.append(f"| {cell(shown_path(f.file))} | {f.line} | {cell(f.code)} | {f.level} | {cell(f.message)} |")
+        return ""
+
+    def finish(self) -> tuple[str, str]:
+        checked, n = self._checked, self._findings
+        if not n:
+            return f"### dlint\n\nNo findings in {checked} file{'s' * (checked != 1)}.\n", ""
+        out = [
+            "### dlint",
+            "",
+            f"{n} finding{'s' * (n != 1)} in {self._with_findings} of {checked} file{'s' * (checked != 1)}.",
+            "",
+            "| rule | name | level | count |",
+            "| --- | --- | --- | ---: |",
+        ]
+        out += [f"| {cell(code)} | {cell(name)} | {level} | {k} |" for (code, name, level), k in sorted(self._counts.items())]
+        out += ["", "| file | line | rule | level | message |", "| --- | ---: | --- | --- | --- |", *self._rows]
+        if n > MAX_ROWS:
+            out += ["", f"... and {n - MAX_ROWS} more (see the full report)."]
+        return "\n".join(out) + "\n", ""

@@ -8,10 +8,10 @@ columns count UTF-8 bytes, as the format defines them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding, Level
+from dlint.report.document import SLOT, JsonArray, whole
 from dlint.report.paths import shown_path
 from dlint.report.sarif import home_page
 
@@ -19,12 +19,22 @@ SEVERITIES = {Level.ERROR: "ERROR", Level.WARNING: "WARNING", Level.INFO: "INFO"
 
 
 def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
-    source = {"name": "dlint"}
-    home = home_page()
-    if home:
-        source["url"] = home
-    diagnostics = [_diagnostic(f) for f in findings]
-    return json.dumps({"source": source, "diagnostics": diagnostics}, indent=2) + "\n"
+    return whole(Document(), findings, files)
+
+
+class Document:
+    def __init__(self) -> None:
+        self._diagnostics = JsonArray({"source": {}, "diagnostics": SLOT})
+
+    def part(self, path: str, findings: Sequence[Finding]) -> str:
+        return self._diagnostics.items(_diagnostic(f) for f in findings)
+
+    def finish(self) -> tuple[str, str]:
+        source = {"name": "dlint"}
+        home = home_page()
+        if home:
+            source["url"] = home
+        return self._diagnostics.frame({"source": source, "diagnostics": SLOT})
 
 
 def _diagnostic(f: Finding) -> dict:

@@ -24,13 +24,19 @@ SHOWS_SUPPRESSED = frozenset({"sarif"})
 
 def render(fmt: str, findings: Sequence[Finding], files: Sequence[str] = (), colour: bool = False) -> str:
     """`files`: every file linted, in order (JUnit and Checkstyle list clean ones too)."""
-    module = importlib.import_module(f"dlint.report.{fmt}")
-    if fmt not in SHOWS_SUPPRESSED:
-        findings = [f for f in findings if not f.suppressed]
-    findings = [_printable(f) for f in findings]
+    module = reporter(fmt)
     if fmt == "text":
-        return module.render(findings, files, colour=colour)
-    return module.render(findings, files)
+        return module.render(shown(fmt, findings), files, colour=colour)
+    return module.render(shown(fmt, findings), files)
+
+
+def reporter(fmt: str):
+    return importlib.import_module(f"dlint.report.{fmt}")
+
+
+def shown(fmt: str, findings: Sequence[Finding]) -> list[Finding]:
+    """The findings `fmt` shows, their texts printable."""
+    return [_printable(f) for f in findings if fmt in SHOWS_SUPPRESSED or not f.suppressed]
 
 
 def _printable(f: Finding) -> Finding:

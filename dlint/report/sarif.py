@@ -13,7 +13,6 @@ the finding, and `suppressions` for findings silenced by an inline pragma.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from dlint import DISTRIBUTION, __version__
 from dlint.lint.finding import Finding, Level
 from dlint.lint.registry import Rule, all_rules
+from dlint.report.document import SLOT, JsonArray, whole
 from dlint.report.paths import display_path, path_uri
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -30,25 +30,42 @@ LEVELS = {Level.ERROR: "error", Level.WARNING: "warning", Level.INFO: "note", Le
 
 
 def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
-    rules = all_rules()
-    used = sorted({f.code for f in findings})
-    index = {code: i for i, code in enumerate(used)}
-    driver = {
-        "name": "dlint",
-        "version": __version__,
-        "semanticVersion": __version__,
-        "rules": [_descriptor(rules[code]) if code in rules else _shellcheck_descriptor(code) for code in used],
-    }
-    home = home_page()
-    if home:
-        driver["informationUri"] = home
+    return whole(Document(), findings, files)
+
+
+class Document:
+    """Results as each file is done; the rule table (rules in the order first found, which `ruleIndex`
+    counts in) once the last file is."""
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}
+        self._results = JsonArray(_document({}, SLOT))
+
+    def part(self, path: str, findings: Sequence[Finding]) -> str:
+        return self._results.items(_result(f, self._index.setdefault(f.code, len(self._index))) for f in findings)
+
+    def finish(self) -> tuple[str, str]:
+        rules = all_rules()
+        driver = {
+            "name": "dlint",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "rules": [_descriptor(rules[code]) if code in rules else _shellcheck_descriptor(code) for code in self._index],
+        }
+        home = home_page()
+        if home:
+            driver["informationUri"] = home
+        return self._results.frame(_document(driver, SLOT))
+
+
+def _document(driver: dict, results) -> dict:
     run = {
         "tool": {"driver": driver},
         "originalUriBaseIds": {SRCROOT: {"uri": Path.cwd().as_uri().rstrip("/") + "/"}},
         "columnKind": "unicodeCodePoints",  # dlint counts characters, not UTF-16 units
-        "results": [_result(f, index[f.code]) for f in findings],
+        "results": results,
     }
-    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
 def _descriptor(rule: Rule) -> dict:

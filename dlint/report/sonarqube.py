@@ -9,11 +9,11 @@ must not be empty, so an empty span is reported as its line alone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding, Level
 from dlint.lint.registry import all_rules
+from dlint.report.document import SLOT, JsonArray, whole
 from dlint.report.paths import shown_path
 
 ENGINE = "dlint"
@@ -23,15 +23,25 @@ DEFAULT_ATTRIBUTE = ("CONVENTIONAL", "MAINTAINABILITY")
 
 
 def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
-    rules = all_rules()
-    used: dict[str, Finding] = {}
-    for f in findings:
-        used.setdefault(f.code, f)
-    document = {
-        "rules": [_rule(code, f, rules.get(code)) for code, f in sorted(used.items())],
-        "issues": [_issue(f) for f in findings],
-    }
-    return json.dumps(document, indent=2) + "\n"
+    return whole(Document(), findings, files)
+
+
+class Document:
+    """Issues as each file is done; the rules (by code) once the last file is."""
+
+    def __init__(self) -> None:
+        self._used: dict[str, Finding] = {}  # each rule's first finding
+        self._issues = JsonArray({"rules": [], "issues": SLOT})
+
+    def part(self, path: str, findings: Sequence[Finding]) -> str:
+        for f in findings:
+            self._used.setdefault(f.code, f)
+        return self._issues.items(_issue(f) for f in findings)
+
+    def finish(self) -> tuple[str, str]:
+        rules = all_rules()
+        used = sorted(self._used.items())
+        return self._issues.frame({"rules": [_rule(code, f, rules.get(code)) for code, f in used], "issues": SLOT})
 
 
 def _rule(code: str, first: Finding, rule) -> dict:
