@@ -16,7 +16,6 @@ others go on.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -41,6 +40,8 @@ class Report:
         self._document = None  # documents: the format's Document, and its parts so far in _spool
         self._spool = None
         if fmt not in LINES and fmt not in ARRAYS:
+            import tempfile  # ~4 ms: not on the path of a plain `dlint check`
+
             self._document = render.reporter(fmt).Document()
             self._spool = tempfile.SpooledTemporaryFile(SPOOL_MEMORY, "w+", encoding="utf-8", newline="")
         if output is not None and output != "-":
@@ -94,6 +95,8 @@ class Report:
         try:
             self._spool.write(text)
         except OSError as exc:
+            import tempfile
+
             raise OutputError(f"cannot keep the {self.fmt} report's parts in {tempfile.gettempdir()}: {exc.strerror or exc}") from None
 
     def _write(self, text: str) -> None:
