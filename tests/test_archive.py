@@ -288,15 +288,59 @@ def test_repo_tags_that_are_not_a_list_of_names_name_nothing(tmp_path, tags):
 
 
 @pytest.mark.parametrize("nested", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 100_000 + b"1" + b"}" * 100_000])
-def test_json_nested_past_the_interpreter_s_stack_is_no_manifest(tmp_path, nested):
+def test_json_nested_past_the_interpreter_s_stack_is_named_as_such(tmp_path, nested):
     image, _ = sample()
     (tmp_path / "img.tar").write_bytes(without_member(legacy_save(image), lambda n: False, {"manifest.json": nested}))
-    with pytest.raises(SaveError, match=r"^the archive .*img\.tar "):
+    with pytest.raises(SaveError, match=r"^the manifest manifest\.json in the archive .*img\.tar is nested deeper than dlint reads$"):
         read_archive(str(tmp_path / "img.tar"))
     unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
     (tmp_path / "ocidir" / "index.json").write_bytes(nested)
-    with pytest.raises(SaveError, match="is not an OCI layout"):
+    with pytest.raises(SaveError, match=r"^the index index\.json in the OCI layout .*ocidir is nested deeper than dlint reads$"):
         read_archive(str(tmp_path / "ocidir"))
+
+
+def with_big_config(image: Image) -> Image:
+    """`image` with a 9 MiB comment in its first history row: a config past what dlint reads of one."""
+    image.history = [dict(image.history[0], comment="x" * (9 << 20)), *image.history[1:]]
+    return image
+
+
+@pytest.mark.parametrize("layout", ["docker", "oci tar", "oci directory"])
+def test_an_image_config_too_large_to_read_says_so_not_that_the_archive_is_unreadable(tmp_path, layout):
+    image = with_big_config(sample()[0])
+    if layout == "docker":
+        (tmp_path / "img").write_bytes(legacy_save(image))
+    elif layout == "oci tar":
+        (tmp_path / "img").write_bytes(oci_save(image, compat_manifest=False))
+    else:
+        unpack(oci_save(image, compat_manifest=False), tmp_path / "img")
+    with pytest.raises(SaveError, match=r"^the image config \S+ in the (archive|OCI layout) .*img is 9\.0 MiB, "
+                                        r"over the 8 MiB dlint reads of a manifest or config$"):
+        read_archive(str(tmp_path / "img"))
+
+
+def test_a_config_that_is_not_json_and_an_index_that_is_a_link_are_named(tmp_path):
+    image, _ = sample()
+    data = legacy_save(image)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        config = next(n for n in tar.getnames() if n.endswith(".json") and "/" not in n and n != "manifest.json")
+    (tmp_path / "img.tar").write_bytes(without_member(data, lambda n: False, {config: b'{"rootfs": '}))
+    with pytest.raises(SaveError, match=rf"^the image config {config} in the archive .*img\.tar is not valid JSON$"):
+        read_archive(str(tmp_path / "img.tar"))
+    unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
+    (tmp_path / "ocidir" / "index.json").rename(tmp_path / "ocidir" / "real-index.json")
+    (tmp_path / "ocidir" / "index.json").symlink_to("real-index.json")
+    with pytest.raises(SaveError, match=r"ocidir: index\.json is a symbolic link, not followed"):
+        read_archive(str(tmp_path / "ocidir"))
+
+
+@pytest.mark.parametrize("name", ["{odd}", "[x", "{\"rootfs\": 1}"])
+def test_a_layer_whose_first_file_name_starts_like_json_is_still_a_layer(tmp_path, name):
+    image, _ = sample()
+    image.layers[0] = layer_tar(file(name, 300), file("etc/more", 50))
+    for save in (legacy_save, lambda i: oci_save(i, compress=False)):
+        (tmp_path / "img.tar").write_bytes(save(image))
+        assert [layer.stored_bytes for layer in read_archive(str(tmp_path / "img.tar")).layers] == [350, 4000, 0, 0]
 
 
 def pax_layer(records: bytes, then: bytes = b"") -> bytes:

@@ -64,8 +64,8 @@ def test_images_sharing_a_base_layer_store_it_once(tmp_path):
     other.config["rootfs"]["diff_ids"][0] = one.config["rootfs"]["diff_ids"][0]
     for saved in (one, other):
         layercache.saved_image(saved.id, Reader(saved), tmp_path)
-    assert len(list((tmp_path / "layers-v2").iterdir())) == 3
-    assert len(list((tmp_path / "images-v2").iterdir())) == 2
+    assert len(list((tmp_path / f"layers-v{layercache.FORMAT}").iterdir())) == 3
+    assert len(list((tmp_path / f"images-v{layercache.FORMAT}").iterdir())) == 2
 
 
 def test_what_depends_on_the_stored_blob_stays_with_its_image(tmp_path):
@@ -84,11 +84,11 @@ def test_what_depends_on_the_stored_blob_stays_with_its_image(tmp_path):
 
 
 def layer_file(root: Path, saved: SavedImage, index: int = 1) -> Path:
-    return root / "layers-v2" / (saved.config["rootfs"]["diff_ids"][index][7:] + ".json")
+    return root / f"layers-v{layercache.FORMAT}" / (saved.config["rootfs"]["diff_ids"][index][7:] + ".json")
 
 
 def image_file(root: Path, saved: SavedImage) -> Path:
-    return root / "images-v2" / (saved.id[7:] + ".json")
+    return root / f"images-v{layercache.FORMAT}" / (saved.id[7:] + ".json")
 
 
 def rewritten(change):
@@ -163,8 +163,8 @@ def test_planted_links_are_never_followed_to_write_or_delete(tmp_path, monkeypat
         f.truncate(600 << 20)  # sparse: over MAX_BYTES as the folder's size
     cache = tmp_path / "cache"
     cache.mkdir()
-    (cache / "images-v2").symlink_to(outside)
-    (cache / "layers-v2").symlink_to(outside)
+    (cache / f"images-v{layercache.FORMAT}").symlink_to(outside)
+    (cache / f"layers-v{layercache.FORMAT}").symlink_to(outside)
     monkeypatch.setattr(layercache, "MAX_BYTES", 1)
     saved = image()
     read = Reader(saved)

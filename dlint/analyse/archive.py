@@ -21,11 +21,11 @@ from dlint.analyse.saved import (
     GZIP_MAGIC,
     READ_SIZE,
     TAR_ERRORS,
+    Layer,
     SavedImage,
     SaveError,
     order_layers,
-    parse_document,
-    read_layer,
+    read_blob,
     read_save,
 )
 from dlint.parsing.source import SourceError, open_regular
@@ -53,10 +53,15 @@ def _read_directory(root: str, image: str | None) -> SavedImage:
     layers = {}
     for name in DOCUMENTS:
         full = os.path.join(root, name)
-        if os.path.isfile(full) and not os.path.islink(full):
+        if os.path.islink(full):
+            raise SaveError(f"{root}: {name} is a symbolic link, not followed: nothing outside the layout is read")
+        if os.path.isfile(full):
             with open(full, "rb") as f:
-                document = parse_document(io.BufferedReader(f), os.fstat(f.fileno()).st_size)  # type: ignore[arg-type]
-            if document is not None:
+                try:
+                    document = read_blob(io.BufferedReader(f), os.fstat(f.fileno()).st_size)  # type: ignore[arg-type]
+                except TAR_ERRORS:
+                    continue  # neither JSON nor a tar: as good as absent
+            if not isinstance(document, Layer):
                 documents[name] = document
     blobs = os.path.join(root, "blobs")
     if os.path.islink(blobs):
@@ -75,12 +80,12 @@ def _read_directory(root: str, image: str | None) -> SavedImage:
             with open(full, "rb") as f:
                 blob = io.BufferedReader(f, buffer_size=READ_SIZE)
                 size = os.fstat(f.fileno()).st_size
-                document = parse_document(blob, size)
-                if document is not None:
-                    documents[name] = document
-                    continue
                 try:
-                    layers[name] = read_layer(blob, size)
+                    item = read_blob(blob, size)
                 except TAR_ERRORS as exc:
                     raise SaveError(f"the layer blob {name} is not a readable tar ({exc})") from None
+                if isinstance(item, Layer):
+                    layers[name] = item
+                else:
+                    documents[name] = item
     return order_layers(layers, documents, {}, image, f"the OCI layout {root}")

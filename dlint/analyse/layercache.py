@@ -21,8 +21,9 @@ types, too large, not a regular file) is a miss, read again from the engine
 and written anew. Writes go through a temporary file renamed into place, so
 a concurrent run or Ctrl-C never leaves half an entry; when the disk refuses,
 the run goes on without it. The least recently used entries are removed once
-the folders pass MAX_BYTES. Bump FORMAT whenever `saved.read_layer` changes
-what a Layer holds: entries of another format are never read.
+the folders pass MAX_BYTES. Bump FORMAT whenever what `saved.read_save` makes
+of a layer changes (3: a layer whose first name starts like JSON is no longer
+empty): entries of another format are never read.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from pathlib import Path
 from dlint.analyse.saved import Layer, Node, SavedImage, read_engine_save, sha256_hex
 from dlint.parsing.source import SourceError, read_bytes
 
-FORMAT = 2
+FORMAT = 3
 SOURCE = "dlint's layer cache"
 MAX_BYTES = 512 << 20  # both folders together; the least recently used entries go first
 MAX_ENTRY = 256 << 20  # one entry

@@ -131,11 +131,11 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
                 elif member.isreg() and not _skipped(name):
                     blob = archive.extractfile(member)
                     assert blob is not None  # a regular member always has data
-                    document = parse_document(blob, member.size)
-                    if document is not None:
-                        documents[name] = document
+                    item = read_blob(blob, member.size)
+                    if isinstance(item, Layer):
+                        layers[name] = item
                     else:
-                        layers[name] = read_layer(blob, member.size)
+                        documents[name] = item
         for _ in range(MAX_PADDING // READ_SIZE + 1):  # the end-of-archive padding: let the engine finish its save
             if not stream.read(READ_SIZE):
                 break
@@ -157,14 +157,37 @@ def _skipped(name: str) -> bool:
     return name in SKIPPED or base == "VERSION" or (base == "json" and "/" in name)  # legacy v1 metadata
 
 
-def parse_document(blob: IO[bytes], size: int) -> object | None:
-    """The parsed JSON of a manifest, index or config; None for anything else (a layer)."""
-    if size > MAX_DOCUMENT or blob.peek(1)[:1] not in (b"{", b"["):  # type: ignore[attr-defined]
-        return None
+@dataclass(frozen=True)
+class Unreadable:
+    """A blob that starts like a manifest, index or config but is neither JSON dlint reads nor a tar:
+    named, with why, only if the image turns out to need it."""
+
+    why: str
+
+
+def read_blob(blob: IO[bytes], size: int) -> object:
+    """A blob's parsed JSON (manifest, index, config), its Layer, or Unreadable.
+
+    A blob that starts like JSON but is not (too large, or broken) may still be a layer whose first
+    file is named `{...`, so it is tried as a tar before it is called Unreadable. Anything else that
+    is not a tar raises from read_layer, as before."""
+    if blob.peek(1)[:1] not in (b"{", b"["):  # type: ignore[attr-defined]
+        return read_layer(blob, size)
+    if size > MAX_DOCUMENT:
+        why = f"is {size / (1 << 20):.1f} MiB, over the {MAX_DOCUMENT >> 20} MiB dlint reads of a manifest or config"
+    else:
+        data = blob.read()
+        try:
+            return json.loads(data)
+        except ValueError:
+            why = "is not valid JSON"
+        except RecursionError:  # nested deeper than the interpreter's stack
+            why = "is nested deeper than dlint reads"
+        blob = io.BufferedReader(io.BytesIO(data))  # read once: what read_layer tries next is the copy
     try:
-        return json.loads(blob.read())
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the interpreter's stack
-        return None
+        return read_layer(blob, size)
+    except TAR_ERRORS:
+        return Unreadable(why)
 
 
 def read_layer(blob: IO[bytes], size: int) -> Layer:
@@ -232,20 +255,28 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
     def blob(digest: str) -> str:
         return "blobs/" + digest.replace(":", "/", 1)
 
-    manifest = documents.get("manifest.json")
+    def document(name: str, what: str) -> object:
+        found = documents.get(name)
+        if isinstance(found, Unreadable):
+            raise SaveError(f"the {what} {name} in {source} {found.why}")
+        return found
+
+    manifest = document("manifest.json", "manifest")
     if isinstance(manifest, list) and manifest and all(isinstance(m, dict) for m in manifest):
         entry = _pick(manifest, lambda m: _strings(m.get("RepoTags")), image)
         config_name, layer_names = entry.get("Config"), entry.get("Layers")
     else:  # an OCI layout without the docker-compatible manifest.json
-        config_name, layer_names = _from_index(documents, blob, image)
+        config_name, layer_names = _from_index(document, blob, image)
     if not isinstance(config_name, str) or not isinstance(layer_names, list):
         raise SaveError(f"{source} has no manifest naming the image's layers")
-    config = documents.get(resolve(_clean(config_name)))
+    config = document(resolve(_clean(config_name)), "image config")
     if not isinstance(config, dict):
         raise SaveError(f"{source} lacks the image config its manifest names ({config_name})")
     ordered: list[Layer] = []
     for name in layer_names:
-        layer = layers.get(resolve(_clean(str(name))))
+        layer = layers.get(key := resolve(_clean(str(name))))
+        if layer is None and isinstance(documents.get(key), Unreadable):
+            raise SaveError(f"the layer {name} in {source} is not a readable tar")
         if layer is None:
             raise SaveError(f"the manifest of {source} names a layer it does not contain ({name})")
         ordered.append(layer)
@@ -255,16 +286,16 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
     return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))), source)
 
 
-def _from_index(documents: dict[str, object], blob, image: str | None) -> tuple[object, object]:
-    document = documents.get("index.json")
+def _from_index(document, blob, image: str | None) -> tuple[object, object]:
+    found = document("index.json", "index")
     for depth in range(4):  # index -> (nested index ->) manifest
-        manifests = document.get("manifests") if isinstance(document, dict) else None
+        manifests = found.get("manifests") if isinstance(found, dict) else None
         if not manifests or not all(isinstance(m, dict) for m in manifests):
             return None, None
         chosen = _pick(manifests, _ref_names, image) if depth == 0 else manifests[0]
-        document = documents.get(blob(str(chosen.get("digest"))))
-        if isinstance(document, dict) and "layers" in document:
-            config, layers = document.get("config"), document["layers"]
+        found = document(blob(str(chosen.get("digest"))), "manifest")
+        if isinstance(found, dict) and "layers" in found:
+            config, layers = found.get("config"), found["layers"]
             if not isinstance(config, dict) or not isinstance(layers, list) or not all(isinstance(d, dict) for d in layers):
                 return None, None  # "has no manifest naming the image's layers"
             return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in layers]
