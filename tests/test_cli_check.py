@@ -152,6 +152,7 @@ def test_a_reader_that_went_away_is_no_traceback(check):
     assert b"Traceback" not in p.stderr and b"Error" not in p.stderr
 
 
+@pytest.mark.parametrize("options", [[], ["--format", "json", "--jobs", "1"]])
 def test_check_leaves_the_cli_and_other_slow_imports_alone(tmp_path, options):
     """Start-up is pre-commit's wait: a check must not import typer, click, pathlib, tomllib or hashlib.
 

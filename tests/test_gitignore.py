@@ -100,8 +100,10 @@ def test_outside_a_work_tree_gitignore_files_are_not_read(tmp_path):
     assert p.returncode == 1 and b"build/Dockerfile" in p.stdout
 
 
-def test_stars_matched_without_backtracking_agree_with_pathspec_s_own_regex():
-    """The rewrite (each star another follows made atomic and lazy) answers as pathspec's regex does."""
+def _agreements(seed: int, pieces: list[str], most: int, lines: int, path, paths: int) -> int:
+    """Random .gitignore lines of up to `most` pieces, each rewritten by without_backtracking and matched
+    against `paths` random paths as pathspec's own regex is: the same answer and the same directory
+    group every time. Returns how many lines the rewrite changed."""
     import random
     import re
 
@@ -109,23 +111,32 @@ def test_stars_matched_without_backtracking_agree_with_pathspec_s_own_regex():
 
     from dlint.lint.gitignore import without_backtracking
 
-    rng = random.Random(3)
-    pieces = ["a", "b", "*", "?", "[ab]", "[!a]", "/", "**", "\\*", "."]
-    for _ in range(3000):
-        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 7)))
+    rng = random.Random(seed)
+    changed = 0
+    for _ in range(lines):
+        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, most)))
         try:
             regex = pathspec.GitIgnoreSpec.from_lines([line]).patterns[0].regex
         except Exception:  # noqa: BLE001 - a pattern pathspec refuses is refused either way
             continue
         if regex is None:
             continue
-        rewritten = re.compile(without_backtracking(regex.pattern))
-        for _ in range(8):
-            path = "".join(rng.choice("ab/.") for _ in range(rng.randint(1, 10)))
-            old, new = regex.match(path), rewritten.match(path)
-            assert (old is None) == (new is None), (line, path, regex.pattern)
+        linear = without_backtracking(regex.pattern)
+        changed += linear != regex.pattern
+        rewritten = re.compile(linear)
+        for _ in range(paths):
+            p = path(rng)
+            old, new = regex.match(p), rewritten.match(p)
+            assert (old is None) == (new is None), (line, p, regex.pattern, linear)
             if old is not None:
-                assert old.groupdict().get("ps_d") == new.groupdict().get("ps_d"), (line, path)
+                assert old.groupdict().get("ps_d") == new.groupdict().get("ps_d"), (line, p)
+    return changed
+
+
+def test_stars_matched_without_backtracking_agree_with_pathspec_s_own_regex():
+    """The rewrite (each star another follows made atomic and lazy) answers as pathspec's regex does."""
+    pieces = ["a", "b", "*", "?", "[ab]", "[!a]", "/", "**", "\\*", "."]
+    assert _agreements(3, pieces, 7, 3000, lambda rng: "".join(rng.choice("ab/.") for _ in range(rng.randint(1, 10))), 8) > 100
 
 
 def test_a_gitignore_pattern_of_many_stars_does_not_hang_the_walk(repo):
@@ -148,34 +159,8 @@ def _real_path(rng) -> str:
 def test_double_stars_matched_without_backtracking_agree_with_pathspec_s_own_regex():
     """`**` runs made atomic (the nearest whole segments after each) answer as pathspec's regex does,
     stars inside them too, on paths as the walk forms them."""
-    import random
-    import re
-
-    import pathspec
-
-    from dlint.lint.gitignore import without_backtracking
-
-    rng = random.Random(5)
     pieces = ["a", "b", "ab", "*", "?", "[ab]", "[!a]", "/", "**", "**/", "\\*", ".", *["/**/"] * 4]
-    rewritten_any = 0
-    for _ in range(2500):
-        line = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 9)))
-        try:
-            regex = pathspec.GitIgnoreSpec.from_lines([line]).patterns[0].regex
-        except Exception:  # noqa: BLE001 - a pattern pathspec refuses is refused either way
-            continue
-        if regex is None:
-            continue
-        linear = without_backtracking(regex.pattern)
-        rewritten_any += "(?>(?:" in linear
-        rewritten = re.compile(linear)
-        for _ in range(10):
-            path = _real_path(rng)
-            old, new = regex.match(path), rewritten.match(path)
-            assert (old is None) == (new is None), (line, path, regex.pattern, linear)
-            if old is not None:
-                assert old.groupdict().get("ps_d") == new.groupdict().get("ps_d"), (line, path)
-    assert rewritten_any > 100  # the rewrite was exercised, not only left alone
+    assert _agreements(5, pieces, 9, 2500, _real_path, 10) > 100  # the rewrite was exercised, not only left alone
 
 
 def test_a_gitignore_line_chaining_double_stars_does_not_hang_the_walk(repo):

@@ -3,10 +3,12 @@ symlinks, special files, closed and full standard streams. Each input is made he
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -117,16 +119,22 @@ def test_failed_write_keeps_the_earlier_report_and_no_temporary_file(tmp_path):
     assert target.read_text() == "new report\n" and target.stat().st_mode & 0o777 == 0o640
 
 
-def test_disk_full_keeps_the_earlier_report(tmp_path):
-    import os
-
+@contextlib.contextmanager
+def tiny_tmpfs(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `where` for the test's duration: a disk that fills."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tiny tmpfs needs root")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], capture_output=True, check=False).returncode:
+    where.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, check=False).returncode:
         pytest.skip("cannot mount a tmpfs here")
     try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def test_disk_full_keeps_the_earlier_report(tmp_path):
+    with tiny_tmpfs(tmp_path / "disk", "16k") as disk:
         target = disk / "report.txt"
         target.write_text("earlier report\n")
         p = dlint("check", "--isolated", "-o", str(target), str(bad_dockerfile(tmp_path, runs=400)))
@@ -134,19 +142,11 @@ def test_disk_full_keeps_the_earlier_report(tmp_path):
         assert f"dlint: cannot write {target}: No space left on device\n" in p.stderr.decode()
         assert target.read_text() == "earlier report\n"
         assert [x.name for x in disk.iterdir()] == ["report.txt"]
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
 
 
 def test_a_full_temporary_directory_stops_a_document_report_and_keeps_the_earlier_one(tmp_path):
     """SARIF's parts wait in a spool until the rule table is known; when TMPDIR fills, that is one line, exit 2."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tiny tmpfs needs root")
-    disk = tmp_path / "tmp"
-    disk.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True, check=False).returncode:
-        pytest.skip("cannot mount a tmpfs here")
-    try:
+    with tiny_tmpfs(tmp_path / "tmp", "64k") as disk:
         target = tmp_path / "dlint.sarif"
         target.write_text("earlier report\n")
         source = bad_dockerfile(tmp_path, runs=3000)  # a SARIF document of several MB: past the spool's memory
@@ -155,8 +155,6 @@ def test_a_full_temporary_directory_stops_a_document_report_and_keeps_the_earlie
         assert f"dlint: cannot keep the sarif report's parts in {disk}: No space left on device\n" in p.stderr.decode()
         assert target.read_text() == "earlier report\n"
         assert list(disk.iterdir()) == [] and sorted(x.name for x in tmp_path.iterdir()) == ["Dockerfile", "dlint.sarif", "tmp"]
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
 
 
 def test_fifo_is_refused_without_hanging(tmp_path):
