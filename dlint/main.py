@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 
 def main() -> None:
+    from dlint.output import guard_stderr
+
+    guard_stderr()
     args = sys.argv[1:]
     try:
         values = _check_values(args)

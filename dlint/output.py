@@ -30,6 +30,36 @@ def printable_lines(text: str) -> str:
     return text if text.isprintable() else "\n".join(map(printable, text.split("\n")))
 
 
+class _LossyStream:
+    """stderr as dlint writes it: a message that cannot be written (`2>&-`, `2>/dev/full`, a reader
+    gone) is lost rather than raised, since there is nowhere left to say so, and a traceback from it
+    would turn a clean run's exit 0, or a bad input's 2, into 1."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError):  # ValueError: written after the stream was closed
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def guard_stderr() -> None:
+    """Make sys.stderr a stream every write to succeeds on; a closed one (None) writes to /dev/null."""
+    stream = sys.stderr if sys.stderr is not None else open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's life
+    sys.stderr = _LossyStream(stream)  # type: ignore[assignment]
+
+
 def say(message: str) -> None:
     """One line for the user on stderr, the way every dlint message reads."""
     sys.stderr.write(f"dlint: {printable(message)}\n")
@@ -70,10 +100,13 @@ def _write_stdout(text: str) -> None:
 
 
 def _is_stream(path: str) -> bool:
+    """A FIFO, a device or a socket, possibly through a link (/dev/stdout is one): written in place.
+    A regular file, a directory (refused by the rename) and a missing path are replaced."""
     try:
-        return not stat.S_ISREG(os.stat(path).st_mode)  # follows links: /dev/stdout is one
+        mode = os.stat(path).st_mode
     except OSError:
         return False  # missing, or a dangling link: a new file replaces it
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 class OutputFile:

@@ -172,3 +172,21 @@ def test_a_gitignore_line_chaining_double_stars_does_not_hang_the_walk(repo):
     (deep / "Dockerfile").write_text(FROM)  # not ignored
     assert "a/" * 40 + "Dockerfile" in found(repo)
     assert found(repo) == listed_by_git(repo)
+
+
+@pytest.mark.parametrize("line", ["!", "\\", "[z-a]", "a[z-a]b", "!\\"])
+def test_a_line_pathspec_refuses_matches_nothing_and_the_rest_still_apply(repo, line):
+    """git takes these (`!` or `\\` alone it ignores; a reversed range never matches): they are no
+    reason for a traceback, and the lines around them still ignore what they name."""
+    (repo / ".gitignore").write_text(f"{line}\n" + (repo / ".gitignore").read_text() + f"{line}\n")
+    assert found(repo) == listed_by_git(repo)
+    assert "build/Dockerfile" not in found(repo)
+
+
+def test_a_gitignore_line_of_four_million_characters_does_not_hang_the_walk(repo):
+    """pathspec translates a line in time quadratic in its length (800 KB: 12 s); no path is longer
+    than 4,096 characters, so a longer line cannot name one and is not translated."""
+    (repo / ".gitignore").write_text("a" * 4_000_000 + "\n" + (repo / ".gitignore").read_text())
+    assert found(repo) == listed_by_git(repo)
+    assert "build/Dockerfile" not in found(repo)
+

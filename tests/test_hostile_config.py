@@ -40,6 +40,7 @@ DEEP_TABLE = "a = " + "{b = " * 1000 + "}" * 1000 + "\n"
 BODY = 'select = ["DL3007"]\n'
 LONG_HEADER = "[" + ".".join(["a"] * 128_000) + "]\n"  # tomllib: 38 s
 LONG_KEY = "  " + ".".join(["a"] * 128_000) + " = 1\n"
+HUGE_INT = "not a TOML file dlint can read: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"
 
 
 @pytest.mark.parametrize(
@@ -53,8 +54,12 @@ LONG_KEY = "  " + ".".join(["a"] * 128_000) + " = 1\n"
         (LONG_HEADER.encode(), "a key of more than 100 dotted parts: nested too deeply to read"),
         (LONG_KEY.encode(), "a key of more than 100 dotted parts: nested too deeply to read"),
         (b"#" * 1_000_001, "larger than 1000000 bytes (the limit for a config file), not read"),
+        (b"failure-threshold = " + b"9" * 5000 + b"\n", HUGE_INT),
+        (b"[levels]\nDL3009 = 1" + b"0" * 4300 + b"\n", HUGE_INT.replace("5000", "4301")),
+        (b"[another-tool]\nline-length = " + b"9" * 5000 + b"\n", HUGE_INT),  # a PR can add one to a pyproject.toml
     ],
-    ids=["not-utf8", "utf16-bom", "utf16-no-bom", "deep-array", "deep-table", "long-header", "long-key", "huge"],
+    ids=["not-utf8", "utf16-bom", "utf16-no-bom", "deep-array", "deep-table", "long-header", "long-key", "huge",
+         "int-digits", "int-digits-levels", "int-digits-other-table"],
 )
 @pytest.mark.parametrize("name", [".dlint.toml", "pyproject.toml"])
 def test_a_broken_config_file_is_one_line_naming_it(tree: Path, name: str, data: bytes, expected: str) -> None:
@@ -63,6 +68,11 @@ def test_a_broken_config_file_is_one_line_naming_it(tree: Path, name: str, data:
         expected = expected.replace("13", "26")  # the table header comes first
     (tree / name).write_bytes(data)
     assert one_line(dlint(tree, ".")) == f"dlint: {tree / name}: {expected}"
+
+
+def test_a_tool_dlint_that_is_not_a_table_is_named_once(tree: Path) -> None:
+    (tree / "pyproject.toml").write_text("[tool]\ndlint = 5\n")
+    assert one_line(dlint(tree, ".")) == f"dlint: {tree / 'pyproject.toml'}: tool.dlint: expected a table, got an integer 5"
 
 
 def test_an_explicit_config_that_is_broken_is_one_line(tree: Path) -> None:
@@ -113,7 +123,8 @@ TEMPLATE = "FROM alpine:3.19\n{{ if .Debug -}}\nRUN apt-get update\n{{- end }}\n
     ["Dockerfile.template", "Dockerfile.j2", "Dockerfile.jinja", "Dockerfile.jinja2", "Dockerfile.in",
      "Dockerfile.tmpl", "Dockerfile.tpl", "Dockerfile.erb", "Dockerfile.mustache", "Dockerfile.hbs",
      "app.Dockerfile.j2", "Dockerfile.twig", "Dockerfile.njk", "Dockerfile.liquid", "Dockerfile.ejs",
-     "Dockerfile.ctmpl", "Dockerfile.epp", "Dockerfile.J2", "Dockerfile.Template", "web.Dockerfile.TMPL"],
+     "Dockerfile.ctmpl", "Dockerfile.epp", "Dockerfile.J2", "Dockerfile.Template", "web.Dockerfile.TMPL",
+     "Dockerfile.m4", "Dockerfile.tt"],
 )
 def test_templates_are_not_discovered_but_are_linted_when_named(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text(TEMPLATE)

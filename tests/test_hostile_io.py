@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -85,15 +86,20 @@ def bad_dockerfile(tmp_path: Path, runs: int = 1) -> Path:
     return path
 
 
-def test_output_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path):
+@pytest.mark.parametrize("victim_is", ["file", "directory"])
+def test_output_replaces_a_planted_symlink_and_leaves_its_target_alone(tmp_path, victim_is):
     victim = tmp_path / "victim"
-    victim.write_text("precious\n")
+    if victim_is == "file":
+        victim.write_text("precious\n")
+    else:
+        victim.mkdir()
+        (victim / "kept").write_text("precious\n")
     report = tmp_path / "out" / "report.json"
     report.parent.mkdir()
     report.symlink_to(victim)
     p = dlint("check", "--isolated", "-f", "json", "-o", str(report), str(bad_dockerfile(tmp_path)))
     assert p.returncode == 1, p.stderr
-    assert victim.read_text() == "precious\n"
+    assert (victim if victim_is == "file" else victim / "kept").read_text() == "precious\n"
     assert not report.is_symlink() and '"DL3006"' in report.read_text()
     assert sorted(x.name for x in report.parent.iterdir()) == ["report.json"]  # no temporary file left
 
@@ -224,6 +230,33 @@ def stdout_to(target: str | None, args: list[str], stdin=None) -> subprocess.Com
 
     return subprocess.run([sys.executable, "-m", "dlint", *args], stderr=subprocess.PIPE, stdin=stdin,
                           timeout=60, preexec_fn=child, check=False)
+
+
+@pytest.mark.parametrize("extra", BARE_AND_TYPER)
+@pytest.mark.parametrize("target", [None, "/dev/full"])
+def test_stderr_closed_or_full_keeps_the_exit_code(tmp_path, extra, target):
+    """`2>&-` or `2>/dev/full`: the messages are lost, but not the answer: 0 clean, 1 findings, 2 bad input
+    (a traceback from writing the summary made every one of them 1). A report file is still written."""
+    def child():
+        if target is None:
+            os.close(2)
+        else:
+            os.dup2(os.open(target, os.O_WRONLY), 2)
+
+    clean = tmp_path / "clean.Dockerfile"
+    clean.write_text("FROM debian:12\n")
+    bad = bad_dockerfile(tmp_path)
+    for options, path, code in (([], clean, 0), ([], bad, 1), ([], tmp_path / "missing", 2), (["--jobs", "x"], clean, 2)):
+        p = subprocess.run([sys.executable, "-m", "dlint", "check", "--isolated", *options, *extra, str(path)], stdout=subprocess.PIPE,
+                           timeout=60, preexec_fn=child, check=False)
+        assert p.returncode == code, (options, path, p.stdout)
+    report = tmp_path / "r.sarif"
+    p = subprocess.run([sys.executable, "-m", "dlint", "check", "--isolated", "-f", "sarif", "-o", str(report), *extra, str(bad)],
+                       timeout=60, preexec_fn=child, check=False)
+    assert p.returncode == 1 and json.loads(report.read_text())["runs"][0]["results"]
+    p = subprocess.run([sys.executable, "-m", "dlint", "analyse", "--archive", str(tmp_path / "missing.tar")],
+                       timeout=60, preexec_fn=child, check=False)
+    assert p.returncode == 2
 
 
 @pytest.mark.parametrize("extra", BARE_AND_TYPER)

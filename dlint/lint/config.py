@@ -228,6 +228,8 @@ def _read_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses per level of nesting
         raise ConfigError(f"{path}: nested too deeply to read") from None
+    except ValueError as exc:  # int() past Python's 4,300 digits, in any table (another tool's in a pyproject.toml)
+        raise ConfigError(f"{path}: not a TOML file dlint can read: {str(exc).split(';')[0]}") from None
 
 
 def load(
@@ -245,8 +247,8 @@ def load(
     else:
         table, prefix = data, ""
     v = _Validator(path, prefix, rules)
-    if not isinstance(table, dict):
-        v.fail(prefix.rstrip("."), "a table")
+    if not isinstance(table, dict):  # only [tool.dlint] can be something else: TOML's top level is a table
+        _Validator(path, "", rules).fail("tool.dlint", "a table", table)
     v.known_keys(table, KEYS, "")
     levels = v.levels(table.get("levels", {}))
     off = tuple(code for code, level in levels.items() if level is None)

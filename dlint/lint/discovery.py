@@ -15,7 +15,7 @@ NOT_DOCKERFILE_SUFFIXES = (
 # Named on the command line, such a file is still linted.
 TEMPLATE_SUFFIXES = (
     ".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".in", ".erb", ".mustache", ".hbs", ".gotmpl",
-    ".twig", ".njk", ".liquid", ".ejs", ".ctmpl", ".epp",
+    ".twig", ".njk", ".liquid", ".ejs", ".ctmpl", ".epp", ".m4", ".tt",
 )
 # Directories never searched: version control, dependency trees and virtualenvs.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", "__pycache__"})

@@ -32,12 +32,28 @@ def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
         return None
     import pathspec  # ~40 ms: only once there is an ignore file to read
 
-    spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    kind = type(pathspec.GitIgnoreSpec.from_lines(["x"]).patterns[0])  # the class GitIgnoreSpec makes of a line
+    spec = pathspec.GitIgnoreSpec([_pattern(kind, line) for line in lines])
     for pattern in spec.patterns:  # the spec's matcher holds these same objects
         linear = without_backtracking(pattern.regex.pattern) if pattern.regex is not None else None
         if linear is not None and linear != pattern.regex.pattern:
             pattern.regex = re.compile(linear)
     return spec
+
+
+MAX_PATTERN = 4096  # characters: PATH_MAX, the longest path there is to match
+
+
+def _pattern(kind: type[pathspec.Pattern], line: str) -> pathspec.Pattern:
+    """One line as `kind`; one that matches nothing for a line pathspec refuses (`!` or `\\` alone,
+    which git ignores; a reversed range such as `[z-a]`, which git's wildmatch never matches) or one
+    longer than any path, which pathspec translates in time quadratic in its length (12 s for 800 KB)."""
+    if len(line) > MAX_PATTERN:
+        return kind("")
+    try:
+        return kind(line)
+    except (ValueError, re.error):
+        return kind("")
 
 
 _STAR = "[^/]*"  # what pathspec makes of `*`
