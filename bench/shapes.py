@@ -5,6 +5,7 @@ Shared by bench/scaling.py (time ratios at n and 4n) and tests/test_scaling.py (
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,8 +21,14 @@ def write(made: str | Files, directory: Path) -> Path:
     """Write a shape's Dockerfile (and its context, when it has one) into `directory`; the Dockerfile's path."""
     files = {"Dockerfile": made} if isinstance(made, str) else made
     for name, text in files.items():
+        os.makedirs((directory / name).parent, exist_ok=True)  # not Path.mkdir: it recurses once per level
         (directory / name).write_text(text, encoding="utf-8")
     return directory / "Dockerfile"
+
+
+def is_tree(made: str | Files) -> bool:
+    """A git work tree whose .gitignore is the shape: what grows is the directory search, not a lint."""
+    return isinstance(made, dict) and ".gitignore" in made
 
 
 def arg_stage_names(n: int) -> str:
@@ -216,6 +223,32 @@ def stage_arg_names(n: int) -> str:
     return "ARG V\n" + "".join(f"FROM debian AS b{i}\nFROM b$V AS c{i}\n" for i in range(n))
 
 
+GIT = {".git/HEAD": "ref: refs/heads/main\n"}  # enough of a repository for dlint to read its .gitignore
+
+
+def gitignore_long_line(n: int) -> Files:
+    """One .gitignore line of n characters before the one that matters (pathspec translates a line
+    in time quadratic in its length: 800 KB took 12 s)."""
+    return {**GIT, ".gitignore": "a" * n + "\nbuild/\n", "Dockerfile": "FROM debian:12\n", "build/Dockerfile": "FROM debian\n"}
+
+
+def gitignore_lines(n: int) -> Files:
+    """n pairs of .gitignore lines, a wildcard and a negation, over a few directories."""
+    ignore = "".join(f"p{i}/*/x{i}\n!keep{i}\n" for i in range(n))
+    return {**GIT, ".gitignore": ignore, "Dockerfile": "FROM debian:12\n", "p1/q/x1/Dockerfile": "FROM debian\n"}
+
+
+def gitignore_double_stars_deep(n: int) -> Files:
+    """`a/**/a/**/.../b` (ten `**`) against n branches 40 directories deep (each `**` multiplied the
+    time by ~6 on such a path; git ls-files itself ran 11 minutes on one branch 160 deep)."""
+    files = {**GIT, ".gitignore": "a/**/" * 10 + "b\n", "Dockerfile": "FROM debian:12\n"}
+    for i in range(n):
+        deep = f"x{i}/" + "/".join(["a"] * 40)
+        files[f"{deep}/Dockerfile"] = "FROM debian:12\n"
+        files[f"{deep}/b/Dockerfile"] = "FROM debian\n"
+    return files
+
+
 # name -> (generator, n for the hang-guard test, whether it runs under --fix)
 SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "ARG in image vs stage name": (arg_stage_names, 400, False),
@@ -255,4 +288,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "assignments in one && list": (assignments_in_a_list, 2000, False),
     "stages FROM the one before": (stage_chain, 500, False),
     "FROM b$V vs many stages": (stage_arg_names, 500, False),
+    ".gitignore: one long line": (gitignore_long_line, 400_000, False),
+    ".gitignore: many lines": (gitignore_lines, 2000, False),
+    ".gitignore: ** chain, deep dirs": (gitignore_double_stars_deep, 40, False),
 }

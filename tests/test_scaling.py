@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from memory import files, peak_rss_mb
-from shapes import NO_SIZE_LIMIT, SHAPES, write
+from shapes import NO_SIZE_LIMIT, SHAPES, is_tree, write
 
 from dlint.parsing.shell import MAX_SCRIPT_SIZE
 
@@ -33,8 +33,10 @@ def test_shape_lints_without_blowing_up(name: str, tmp_path: Path) -> None:
         pytest.xfail("known super-linear, see README Scaling")
     make, base, fixing = SHAPES[name]
     (tmp_path / ".dlint.toml").write_text(NO_SIZE_LIMIT, encoding="utf-8")  # the shell walk itself is guarded
-    path = write(make(max(base // 4, 2)), tmp_path)
-    cmd = [sys.executable, "-m", "dlint", "check", *(["--fix"] if fixing else []), str(path)]
+    made = make(max(base // 4, 2))
+    path = write(made, tmp_path)
+    target = tmp_path if is_tree(made) else path  # a .gitignore shape: the directory search is what grows
+    cmd = [sys.executable, "-m", "dlint", "check", *(["--fix"] if fixing else []), str(target)]
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     assert run.returncode in (0, 1), run.stderr  # findings or none: never a crash or a usage error
     assert "Traceback" not in run.stderr
