@@ -11,6 +11,9 @@ from collections.abc import Iterator
 # C0 controls, DEL and C1 controls, each shown as `\xNN`: a path or a Dockerfile cannot end a line
 # (and start a `::set-env` GitHub workflow command), move the cursor or send an ESC sequence.
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+# And the bidirectional controls, which reorder what follows them on screen (a name that reads as
+# another: "Trojan Source"), as `\uNNNN`.
+_CONTROLS.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 
 
 def printable(text: str) -> str:

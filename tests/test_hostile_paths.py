@@ -141,3 +141,16 @@ def test_stderr_lines_escape_such_paths(tmp_path):
         lines = p.stderr.decode().splitlines()
         assert lines and all(line.startswith("dlint: ") for line in lines), lines
         assert "d\\xff\\x0a::add-mask::x\\x07" in p.stderr.decode()
+
+
+@pytest.mark.parametrize("fmt", ["text", "gnu"])
+def test_bidirectional_controls_in_names_and_words_are_shown_escaped(tmp_path, fmt):
+    """U+202E and its kin reorder what follows them on screen, so a name can read as another
+    ("Trojan Source"): on a terminal they are shown as `\\u202e`, like the C0 and C1 controls."""
+    name = "evil\u202etxt.Dockerfile"
+    (tmp_path / name).write_text("FROM debian\n# hadolint ignore=DL3\u2066007\nRUN echo \u200f hi\n")
+    p = dlint("check", "--isolated", "--format", fmt, ".", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    shown = p.stdout.decode() + p.stderr.decode()
+    assert not any(c in shown for c in "\u202e\u2066\u200f")
+    assert "evil\\u202etxt.Dockerfile" in p.stdout.decode()
