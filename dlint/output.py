@@ -59,6 +59,8 @@ class _LossyStream:
 
 def guard_stderr() -> None:
     """Make sys.stderr a stream every write to succeeds on; a closed one (None) writes to /dev/null."""
+    if isinstance(sys.stderr, _LossyStream):
+        return
     stream = sys.stderr if sys.stderr is not None else open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's life
     sys.stderr = _LossyStream(stream)  # type: ignore[assignment]
 
