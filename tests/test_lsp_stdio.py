@@ -47,3 +47,35 @@ def test_a_client_that_goes_away_mid_answer_leaves_no_traceback():
     assert p.wait(timeout=60) in (0, 1)
     stderr = p.stderr.read()
     assert b"Traceback" not in stderr, stderr.decode()[-2000:]
+
+
+INITIALIZE = msg({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+
+
+def test_a_length_pygls_cannot_read_stops_the_server_in_one_line():
+    """5,000 digits (int() refuses past 4,300), 10**11 bytes (read at once: a MemoryError), a header line of
+    a megabyte: each is broken framing, said once, and the server stops as at the end of its input."""
+    for header, said in ((b"Content-Length: " + b"9" * 5000 + b"\r\n", "a header line longer than 4096 bytes"),
+                         (b"Content-Length: 100000000000\r\n", "'Content-Length: 100000000000': over the 64 MiB"),
+                         (b"X" * (1 << 20) + b"\r\n", "a header line longer than 4096 bytes")):
+        p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=INITIALIZE + header + b"\r\n", capture_output=True,
+                           timeout=60, check=False)
+        assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+        assert said in p.stderr.decode()
+        assert b'"id":1' in p.stdout.replace(b" ", b"")  # what came before the broken header was answered
+
+
+def test_a_document_whose_uri_is_percent_encoded_is_linted(tmp_path):
+    """Editors send a space as %20: pygls keeps the document under the decoded URI, and dlint found nothing."""
+    folder = tmp_path / "my project é"
+    folder.mkdir()
+    uri = "file://" + str(folder).replace(" ", "%20").replace("é", "%C3%A9") + "/Dockerfile"
+    stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + msg({
+        "jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": "FROM debian\n"}}})
+    stdin += msg({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=tmp_path, timeout=60,
+                       check=False)
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    published = [m for m in p.stdout.split(b"Content-Length") if b"publishDiagnostics" in m]
+    assert any(uri.encode() in m and b"DL3006" in m for m in published), p.stdout.decode()[-2000:]

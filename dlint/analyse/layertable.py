@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from dlint.analyse import waste
 from dlint.analyse.contents import probe_layers
 from dlint.analyse.history import HistoryError, entries
 from dlint.analyse.saved import SavedImage
 from dlint.analyse.units import human_size
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+from dlint.output import printable
 
 
 def layer_commands(config: dict, layer_count: int) -> list[str | None]:
@@ -26,12 +23,12 @@ def render(saved: SavedImage) -> str:
     probes = probe_layers(saved.layers)
     lines = [f"{'LAYER':>5}  {'SIZE':>9}  {'CACHE DIRS':>10}  COMMAND"]
     for i, (layer, command, probe) in enumerate(zip(saved.layers, commands, probes, strict=True), 1):
-        shown = _CONTROL.sub("?", command) if command is not None else "(no history entry)"
+        shown = printable(command) if command is not None else "(no history entry)"
         lines.append(f"{i:>5}  {human_size(layer.size):>9}  {human_size(sum(probe.values())):>10}  {shown[:200]}")
     lines.append(f"image: {len(saved.layers)} layers, {human_size(report.stored_bytes)} stored, "
                  f"{human_size(report.wasted_bytes)} wasted (efficiency {report.efficiency:.1%})")
     for entry in report.entries[:10]:
-        lines.append(f"  wasted {human_size(entry.bytes):>9}  {_CONTROL.sub('?', entry.path)} ({entry.kind})")
+        lines.append(f"  wasted {human_size(entry.bytes):>9}  {printable(entry.path)} ({entry.kind})")
     return "\n".join(lines) + "\n"
 
 
@@ -44,10 +41,10 @@ def run_layers(read, source: str, write) -> int:
     try:
         table = render(read())
     except SaveError as exc:
-        say(_CONTROL.sub('?', str(exc)))
+        say(str(exc))
         return exitcodes.USAGE
     except HistoryError as exc:
-        say(f"{_CONTROL.sub('?', source)}: {exc}")
+        say(f"{source}: {exc}")
         return exitcodes.USAGE
     write(table, None)
     return exitcodes.OK

@@ -39,6 +39,7 @@ MAX_PADDING = 8 << 20  # what may follow a tar's end-of-archive blocks (tar pads
 # What a malformed tar header raises from tarfile, besides its own errors: a PAX length too large
 # for an index (OverflowError), a broken GNU sparse map (ValueError).
 TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, ValueError, OverflowError)
+MAX_TAR_HEADER = 1 << 20  # a GNU long name or PAX header: a path is at most 4 KiB, and tarfile reads one whole
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
@@ -70,6 +71,20 @@ class ChunkStream(io.RawIOBase):
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
+
+
+class BoundedTarInfo(tarfile.TarInfo):
+    """tarfile's header reader with a cap on the extended headers it reads whole into memory: a GNU
+    long name or a PAX header of 2 GB in a 1 MB gzip took 6 GB of memory. Past the cap it is a
+    broken archive (a HeaderError, one of TAR_ERRORS)."""
+
+    EXTENDED = frozenset({tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE,
+                          tarfile.SOLARIS_XHDTYPE})
+
+    def _proc_member(self, tarfile_):  # the one step every header goes through, extended ones included
+        if self.type in self.EXTENDED and self.size > MAX_TAR_HEADER:
+            raise tarfile.HeaderError(f"a tar header of {self.size} bytes, over the {MAX_TAR_HEADER >> 20} MiB dlint reads")
+        return super()._proc_member(tarfile_)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +136,9 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
     documents: dict[str, object] = {}
     links: dict[str, str] = {}
     try:
-        with tarfile.open(fileobj=stream, mode="r|", bufsize=READ_SIZE) as archive:
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=READ_SIZE, tarinfo=BoundedTarInfo) as archive:
             for member in archive:
+                archive.members.clear()  # tarfile keeps every header it read: 500,000 links took 375 MB
                 name = _clean(member.name)
                 if member.issym():
                     links[name] = _clean(posixpath.join(posixpath.dirname(name), member.linkname))
@@ -206,7 +222,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
     metas: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # one tuple per distinct owner and mode
     # Not READ_SIZE: the stream reader copies what is left of its buffer on every header it reads, so
     # 1 MiB made a layer of small files 1.5x slower; 64 KiB also reads big files 1.6x faster than it.
-    with tarfile.open(fileobj=plain, mode="r|", bufsize=TAR_BUFFER) as tar:
+    with tarfile.open(fileobj=plain, mode="r|", bufsize=TAR_BUFFER, tarinfo=BoundedTarInfo) as tar:
         for member in tar:
             tar.members.clear()  # tarfile keeps every header it read (~600 B each): a summary is all that stays
             path = _clean(member.name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
+import sys
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -20,7 +22,40 @@ from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, lint_text, wants
 
 # Changes that arrive together are linted once, for the newest text.
 DEBOUNCE_SECONDS = 0.0
+MAX_PATH = 4096  # PATH_MAX
+MAX_MESSAGE = 64 << 20  # bytes of one message: a document at --max-file-size's 10 MB, escaped in JSON, fits
+MAX_HEADER = 4096  # bytes of one header line (`Content-Length: 123`)
+_CONTENT_LENGTH = re.compile(rb"Content-Length: *(\d{1,20})\r\n")
 log = logging.getLogger("dlint.lsp")
+
+
+class BoundedInput:
+    """The client's stream as pygls reads it, with the framing bounded: pygls reads a header line
+    whole, calls int() on a length of any number of digits (past 4,300 a ValueError ends the server
+    with a traceback) and then reads that many bytes at once (10**11: a MemoryError). A header line
+    or a message past the limits means the framing is broken: it is said in one line and read as the
+    end of input, so the server stops as it does when the client goes away."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def readline(self) -> bytes:
+        line = self._stream.readline(MAX_HEADER)
+        if len(line) == MAX_HEADER and not line.endswith(b"\n"):
+            return self._broken(f"a header line longer than {MAX_HEADER} bytes")
+        if line.startswith(b"Content-Length:"):
+            match = _CONTENT_LENGTH.fullmatch(line)
+            if match is None or int(match.group(1)) > MAX_MESSAGE:
+                shown = line[:40].decode("ascii", "backslashreplace").strip()
+                return self._broken(f"{shown!r}: over the {MAX_MESSAGE >> 20} MiB dlint reads of one message")
+        return line
+
+    def read(self, size: int) -> bytes:
+        return self._stream.read(size)
+
+    def _broken(self, why: str) -> bytes:
+        log.error("%s: stopping", why)
+        return b""
 
 
 def uri_path(uri: str) -> str:
@@ -57,7 +92,11 @@ class DlintServer(LanguageServer):
         return self.workspace.position_encoding or types.PositionEncodingKind.Utf16
 
     def settings(self, path: str) -> Settings:
-        """The file's settings; a broken config is shown on itself and the file is linted with defaults."""
+        """The file's settings; a broken config is shown on itself and the file is linted with defaults.
+        A path longer than any there is names no directory to search: each of its thousands of parents
+        would be looked up and remembered (a 40 KB URI took 1.2 GB)."""
+        if len(path) > MAX_PATH:
+            return Resolver(Flags(isolated=True)).settings_for(path)
         try:
             settings = self.configs.settings_for(path)
         except ConfigError as exc:
@@ -78,7 +117,7 @@ class DlintServer(LanguageServer):
 
     def lint(self, uri: str) -> None:
         self.pending.pop(uri, None)
-        doc = self.workspace.text_documents.get(uri)
+        doc = self.workspace.text_documents.get(unquote(uri))  # pygls keeps documents by the decoded URI
         if doc is None:
             return
         path = uri_path(uri)
@@ -194,7 +233,7 @@ def serve(tcp: str | None = None, log_level: str = "warning") -> None:
         handler.addFilter(logging.Filter("dlint"))
     logging.basicConfig(level=level, handlers=[handler])
     if tcp is None:
-        server.start_io()
+        server.start_io(BoundedInput(sys.stdin.buffer))
         return
     host, _, port = tcp.rpartition(":")
     server.start_tcp(host or "127.0.0.1", int(port))
