@@ -73,9 +73,12 @@ def test_a_document_whose_uri_is_percent_encoded_is_linted(tmp_path):
     stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + msg({
         "jsonrpc": "2.0", "method": "textDocument/didOpen",
         "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": "FROM debian\n"}}})
+    stdin += msg({"jsonrpc": "2.0", "id": 8, "method": "textDocument/hover",  # lints what is pending first
+                  "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}})
     stdin += msg({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
     p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=tmp_path, timeout=60,
                        check=False)
     assert p.returncode == 0, p.stderr.decode()[-2000:]
     published = [m for m in p.stdout.split(b"Content-Length") if b"publishDiagnostics" in m]
     assert any(uri.encode() in m and b"DL3006" in m for m in published), p.stdout.decode()[-2000:]
+
