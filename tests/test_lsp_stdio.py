@@ -82,3 +82,13 @@ def test_a_document_whose_uri_is_percent_encoded_is_linted(tmp_path):
     published = [m for m in p.stdout.split(b"Content-Length") if b"publishDiagnostics" in m]
     assert any(uri.encode() in m and b"DL3006" in m for m in published), p.stdout.decode()[-2000:]
 
+
+
+def test_a_malformed_length_is_skipped_as_pygls_does_and_the_session_goes_on():
+    """Only a length too long to read stops the server: `Content-Length: abc` is a header pygls ignores."""
+    stdin = (b"Content-Length: abc\r\n\r\n" + INITIALIZE + msg({"jsonrpc": "2.0", "id": 4, "method": "shutdown"})
+             + msg({"jsonrpc": "2.0", "method": "exit"}))
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, timeout=60, check=False)
+    out = p.stdout.replace(b" ", b"")
+    assert p.returncode == 0 and b'"id":1' in out and b'"id":4' in out, p.stderr.decode()[-2000:]
+    assert b"stopping" not in p.stderr

@@ -291,9 +291,9 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
     ordered: list[Layer] = []
     for name in layer_names:
         layer = layers.get(key := resolve(_clean(str(name))))
-        if layer is None and isinstance(documents.get(key), Unreadable):
-            raise SaveError(f"the layer {name} in {source} is not a readable tar")
         if layer is None:
+            if isinstance(documents.get(key), Unreadable):
+                raise SaveError(f"the layer {name} in {source} is not a readable tar")
             raise SaveError(f"the manifest of {source} names a layer it does not contain ({name})")
         ordered.append(layer)
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None

@@ -12,6 +12,7 @@ that is ignored is not entered, so nothing under it can be re-included, as in gi
 from __future__ import annotations
 
 import configparser
+import functools
 import os
 import re
 from typing import TYPE_CHECKING, NamedTuple
@@ -32,7 +33,7 @@ def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
         return None
     import pathspec  # ~40 ms: only once there is an ignore file to read
 
-    kind = type(pathspec.GitIgnoreSpec.from_lines(["x"]).patterns[0])  # the class GitIgnoreSpec makes of a line
+    kind = _pattern_class()
     spec = pathspec.GitIgnoreSpec([_pattern(kind, line) for line in lines])
     for pattern in spec.patterns:  # the spec's matcher holds these same objects
         linear = without_backtracking(pattern.regex.pattern) if pattern.regex is not None else None
@@ -42,6 +43,14 @@ def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
 
 
 MAX_PATTERN = 4096  # characters: PATH_MAX, the longest path there is to match
+
+
+@functools.cache
+def _pattern_class() -> type[pathspec.Pattern]:
+    """The class GitIgnoreSpec makes of a line (it differs between pathspec versions): asked once."""
+    import pathspec
+
+    return type(pathspec.GitIgnoreSpec.from_lines(["x"]).patterns[0])
 
 
 def _pattern(kind: type[pathspec.Pattern], line: str) -> pathspec.Pattern:

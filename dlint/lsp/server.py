@@ -25,7 +25,7 @@ DEBOUNCE_SECONDS = 0.0
 MAX_PATH = 4096  # PATH_MAX
 MAX_MESSAGE = 64 << 20  # bytes of one message: a document at --max-file-size's 10 MB, escaped in JSON, fits
 MAX_HEADER = 4096  # bytes of one header line (`Content-Length: 123`)
-_CONTENT_LENGTH = re.compile(rb"Content-Length: *(\d{1,20})\r\n")
+_CONTENT_LENGTH = re.compile(rb"Content-Length: *(\d+)\r\n")
 log = logging.getLogger("dlint.lsp")
 
 
@@ -43,11 +43,10 @@ class BoundedInput:
         line = self._stream.readline(MAX_HEADER)
         if len(line) == MAX_HEADER and not line.endswith(b"\n"):
             return self._broken(f"a header line longer than {MAX_HEADER} bytes")
-        if line.startswith(b"Content-Length:"):
-            match = _CONTENT_LENGTH.fullmatch(line)
-            if match is None or int(match.group(1)) > MAX_MESSAGE:
-                shown = line[:40].decode("ascii", "backslashreplace").strip()
-                return self._broken(f"{shown!r}: over the {MAX_MESSAGE >> 20} MiB dlint reads of one message")
+        match = _CONTENT_LENGTH.fullmatch(line)  # any other header, a malformed one too, is pygls's to judge
+        if match is not None and (len(match.group(1)) > 20 or int(match.group(1)) > MAX_MESSAGE):
+            shown = line[:40].decode("ascii", "backslashreplace").strip()
+            return self._broken(f"{shown!r}: over the {MAX_MESSAGE >> 20} MiB dlint reads of one message")
         return line
 
     def read(self, size: int) -> bytes:
@@ -95,8 +94,9 @@ class DlintServer(LanguageServer):
         """The file's settings; a broken config is shown on itself and the file is linted with defaults.
         A path longer than any there is names no directory to search: each of its thousands of parents
         would be looked up and remembered (a 40 KB URI took 1.2 GB)."""
+        defaults = Resolver(Flags(isolated=True)).settings_for
         if len(path) > MAX_PATH:
-            return Resolver(Flags(isolated=True)).settings_for(path)
+            return defaults(path)
         try:
             settings = self.configs.settings_for(path)
         except ConfigError as exc:
@@ -109,7 +109,7 @@ class DlintServer(LanguageServer):
                         types.PublishDiagnosticsParams(uri=uri, diagnostics=[diagnostics.config_error(str(exc))])
                     )
                     self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
-            return Resolver(Flags(isolated=True)).settings_for(path)
+            return defaults(path)
         for uri in self.config_errors:  # fixed: clear what was shown
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         self.config_errors.clear()
