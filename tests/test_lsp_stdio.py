@@ -92,3 +92,28 @@ def test_a_malformed_length_is_skipped_as_pygls_does_and_the_session_goes_on():
     out = p.stdout.replace(b" ", b"")
     assert p.returncode == 0 and b'"id":1' in out and b'"id":4' in out, p.stderr.decode()[-2000:]
     assert b"stopping" not in p.stderr
+
+
+def test_a_burst_of_changes_is_linted_for_its_newest_text_not_once_per_change(tmp_path):
+    """A client that sends 500 edits at once (a paste, a formatter, a replayed queue) was answered with 500
+    lints, one after another, before the server read its next request; the burst is now linted when the
+    input goes quiet, and a hover sent after it sees the newest text."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    bad = "FROM debian\nRUN apt-get update\nRUN apt-get install -y curl\n"
+    stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + msg({
+        "jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": "FROM debian:12\n"}}})
+    for version in range(2, 502):
+        text = bad if version == 501 else f"FROM debian:12\nLABEL edit={version}\n"
+        stdin += msg({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                      "params": {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}})
+    stdin += msg({"jsonrpc": "2.0", "id": 8, "method": "textDocument/hover",
+                  "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}})
+    stdin += msg({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=tmp_path, timeout=120,
+                       check=False)
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    published = [json.loads(m[m.index(b"{"):]) for m in p.stdout.split(b"Content-Length")[1:] if b"publishDiagnostics" in m]
+    assert 1 <= len(published) < 100, len(published)  # was 501: every change linted
+    last = published[-1]["params"]
+    assert last["version"] == 501 and {"DL3009", "DL3006"} <= {d["code"] for d in last["diagnostics"]}

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import re
+import select
 import sys
 from urllib.parse import unquote, urlparse
 
@@ -20,11 +21,15 @@ from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
 from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, lint_text, wants
 
-# Changes that arrive together are linted once, for the newest text.
-DEBOUNCE_SECONDS = 0.0
+# A change is linted as soon as the client has sent nothing more; while more input is waiting (a burst of
+# edits: a paste, a formatter, a client replaying its queue) the lint waits, polling, for at most
+# MAX_QUIET_WAIT, so a burst is linted once for its newest text and a long stream still gets diagnostics.
+QUIET_POLL_SECONDS = 0.002
+MAX_QUIET_WAIT = 0.5
 MAX_PATH = 4096  # PATH_MAX
 MAX_MESSAGE = 64 << 20  # bytes of one message: a document at --max-file-size's 10 MB, escaped in JSON, fits
 MAX_HEADER = 4096  # bytes of one header line (`Content-Length: 123`)
+CHUNK = 1 << 20  # bytes taken from the stream at a time
 _CONTENT_LENGTH = re.compile(rb"Content-Length: *(\d+)\r\n")
 log = logging.getLogger("dlint.lsp")
 
@@ -34,15 +39,22 @@ class BoundedInput:
     whole, calls int() on a length of any number of digits (past 4,300 a ValueError ends the server
     with a traceback) and then reads that many bytes at once (10**11: a MemoryError). A header line
     or a message past the limits means the framing is broken: it is said in one line and read as the
-    end of input, so the server stops as it does when the client goes away."""
+    end of input, so the server stops as it does when the client goes away.
+
+    It buffers what it has read itself, so that `waiting` can tell whether more input is already
+    there: a buffered stream's buffer cannot be looked at, and a select() on its descriptor misses it."""
 
     def __init__(self, stream) -> None:
-        self._stream = stream
+        self._stream = stream  # binary, with read1 (sys.stdin.buffer)
+        self._buffer = bytearray()
 
     def readline(self) -> bytes:
-        line = self._stream.readline(MAX_HEADER)
-        if len(line) == MAX_HEADER and not line.endswith(b"\n"):
-            return self._broken(f"a header line longer than {MAX_HEADER} bytes")
+        while (end := self._buffer.find(b"\n", 0, MAX_HEADER)) < 0:
+            if len(self._buffer) >= MAX_HEADER:
+                return self._broken(f"a header line longer than {MAX_HEADER} bytes")
+            if not self._more():
+                return self._take(len(self._buffer))
+        line = self._take(end + 1)
         match = _CONTENT_LENGTH.fullmatch(line)  # any other header, a malformed one too, is pygls's to judge
         if match is not None and (len(match.group(1)) > 20 or int(match.group(1)) > MAX_MESSAGE):
             shown = line[:40].decode("ascii", "backslashreplace").strip()
@@ -50,10 +62,32 @@ class BoundedInput:
         return line
 
     def read(self, size: int) -> bytes:
-        return self._stream.read(size)
+        while len(self._buffer) < size and self._more():
+            pass
+        return self._take(size)
+
+    def waiting(self) -> bool:
+        """More of the client's input is here, read or not (called from the event loop's thread)."""
+        if self._buffer:
+            return True
+        try:
+            return bool(select.select([self._stream], [], [], 0)[0])
+        except (OSError, ValueError):  # no descriptor to ask (a test's stream; select on a Windows pipe)
+            return False
+
+    def _more(self) -> bool:
+        chunk = self._stream.read1(CHUNK)
+        self._buffer += chunk
+        return bool(chunk)
+
+    def _take(self, size: int) -> bytes:
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
 
     def _broken(self, why: str) -> bytes:
         log.error("%s: stopping", why)
+        self._buffer.clear()
         return b""
 
 
@@ -84,6 +118,7 @@ class DlintServer(LanguageServer):
         self.scripts: dict[str, ScriptCache] = {}  # per open buffer
         self.language: dict[str, str] = {}
         self.pending: dict[str, asyncio.Handle] = {}
+        self.input: BoundedInput | None = None  # stdio: told when more input is waiting (not with --tcp)
         self.config_errors: set[str] = set()  # config URIs showing a diagnostic
 
     @property
@@ -136,10 +171,18 @@ class DlintServer(LanguageServer):
     def schedule(self, uri: str) -> None:
         if not wants(uri_path(uri), self.language.get(uri)):
             return
-        old = self.pending.pop(uri, None)
-        if old is not None:
-            old.cancel()
-        self.pending[uri] = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self.lint, uri)
+        if uri not in self.pending:  # a lint already pending reads the newest text when it runs
+            loop = asyncio.get_running_loop()
+            self.pending[uri] = loop.call_soon(self._lint_when_quiet, uri, loop.time())
+
+    def _lint_when_quiet(self, uri: str, since: float) -> None:
+        """Lints `uri` once the client has sent nothing more, or MAX_QUIET_WAIT after the first change
+        not yet linted, however many more came since: during a long stream diagnostics still come."""
+        loop = asyncio.get_running_loop()
+        if self.input is not None and self.input.waiting() and loop.time() - since < MAX_QUIET_WAIT:
+            self.pending[uri] = loop.call_later(QUIET_POLL_SECONDS, self._lint_when_quiet, uri, since)
+            return
+        self.lint(uri)
 
     def current(self, uri: str) -> Linted | None:
         """The buffer's findings for its present text (linted now if a change is pending)."""
@@ -233,7 +276,8 @@ def serve(tcp: str | None = None, log_level: str = "warning") -> None:
         handler.addFilter(logging.Filter("dlint"))
     logging.basicConfig(level=level, handlers=[handler])
     if tcp is None:
-        server.start_io(BoundedInput(sys.stdin.buffer))
+        server.input = BoundedInput(sys.stdin.buffer)
+        server.start_io(server.input)
         return
     host, _, port = tcp.rpartition(":")
     server.start_tcp(host or "127.0.0.1", int(port))
