@@ -11,7 +11,7 @@ reports it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from dlint.lint.registry import Rule, canonical
 
@@ -21,8 +21,7 @@ _TRUE = ("1", "t", "T", "TRUE", "true", "True")
 _FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
-@dataclass(frozen=True)
-class CheckDirective:
+class CheckDirective(NamedTuple):
     skip: frozenset[str] = frozenset()  # dlint codes of the skipped BuildKit checks
     skip_all: bool = False
     error: bool = False  # BuildKit-family findings become errors

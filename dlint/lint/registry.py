@@ -20,9 +20,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from dlint.lint.finding import Level, Violation
 
@@ -48,8 +47,7 @@ def rule(code: str) -> Callable[[CheckFn], CheckFn]:
     return register
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     code: str
     name: str
     level: Level
@@ -59,10 +57,10 @@ class Rule:
     check: CheckFn | None  # None only for rules the engine reports itself (DL1000)
     # Settings a rule reads from `[tool.dlint.rules.<CODE>]`: name -> type, one of
     # "str", "bool", "size" (bytes, 0 or more), "list[str]", "dict[str,str]" (front matter `options = {...}`).
-    options: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    options: dict[str, str]
     # Other names the rule is known by (BuildKit's check names, Trivy's DS and Checkov's CKV ids):
     # accepted wherever a code is.
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...]
 
     @property
     def buildkit(self) -> bool:

@@ -15,7 +15,6 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from dlint.lazyre import lazy
@@ -120,8 +119,7 @@ class Command(NamedTuple):  # a tuple, as Word: a long && list holds one per com
         return self.words[1:]
 
 
-@dataclass(frozen=True, slots=True)
-class Script:
+class Script(NamedTuple):
     commands: tuple[Command, ...]  # in source order
     has_pipe: bool
     errors: bool  # the shell parser met syntax it could not make sense of
