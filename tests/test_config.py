@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -163,7 +162,7 @@ def test_flag_mistakes_exit_2(tmp_path, args, needle):
 
 def test_rule_settings_are_checked_against_what_the_rule_declares(tmp_path):
     rules = dict(all_rules())
-    rules["DLT001"] = dataclasses.replace(rules["DLT001"], options={"names": "list[str]", "strict": "bool"})
+    rules["DLT001"] = rules["DLT001"]._replace(options={"names": "list[str]", "strict": "bool"})
     cfg = tmp_path / ".dlint.toml"
     cfg.write_text('[rules.DLT001]\nnames = ["a", "b"]\nstrict = true\n')
     assert load(cfg, rules).options == {"DLT001": {"names": ["a", "b"], "strict": True}}

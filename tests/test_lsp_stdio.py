@@ -49,6 +49,11 @@ def test_a_client_that_goes_away_mid_answer_leaves_no_traceback():
     assert b"Traceback" not in stderr, stderr.decode()[-2000:]
 
 
+def messages(out: bytes) -> list[dict]:
+    """What the server wrote, in order."""
+    return [json.loads(m[m.index(b"{"):]) for m in out.split(b"Content-Length")[1:]]
+
+
 INITIALIZE = msg({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
 
 
@@ -113,7 +118,26 @@ def test_a_burst_of_changes_is_linted_for_its_newest_text_not_once_per_change(tm
     p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=tmp_path, timeout=120,
                        check=False)
     assert p.returncode == 0, p.stderr.decode()[-2000:]
-    published = [json.loads(m[m.index(b"{"):]) for m in p.stdout.split(b"Content-Length")[1:] if b"publishDiagnostics" in m]
+    published = [m for m in messages(p.stdout) if m.get("method") == "textDocument/publishDiagnostics"]
     assert 1 <= len(published) < 100, len(published)  # was 501: every change linted
     last = published[-1]["params"]
     assert last["version"] == 501 and {"DL3009", "DL3006"} <= {d["code"] for d in last["diagnostics"]}
+
+
+def test_a_change_the_client_leaves_right_after_is_still_linted(tmp_path):
+    """A change and then the end of input, or shutdown at once (a scripted client, `dlint lsp < session`): the
+    lint waiting for the input to go quiet is run before the server leaves, and before it answers shutdown."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    opened = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + msg({
+        "jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": "FROM debian\n"}}})
+    shutdown = msg({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+    for stdin in (opened, opened + shutdown):
+        p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=tmp_path,
+                           timeout=60, check=False)
+        assert p.returncode == 0, p.stderr.decode()[-2000:]
+        sent = messages(p.stdout)
+        published = [i for i, m in enumerate(sent) if m.get("method") == "textDocument/publishDiagnostics"]
+        assert published and [d["code"] for d in sent[published[-1]]["params"]["diagnostics"]] == ["DL3006"]
+        if stdin.endswith(shutdown):
+            assert published[-1] < [i for i, m in enumerate(sent) if m.get("id") == 9][0]

@@ -47,6 +47,7 @@ class BoundedInput:
     def __init__(self, stream) -> None:
         self._stream = stream  # binary, with read1 (sys.stdin.buffer)
         self._buffer = bytearray()
+        self._ended = False  # select() calls a pipe at its end readable: nothing more will come
 
     def readline(self) -> bytes:
         while (end := self._buffer.find(b"\n", 0, MAX_HEADER)) < 0:
@@ -70,6 +71,8 @@ class BoundedInput:
         """More of the client's input is here, read or not (called from the event loop's thread)."""
         if self._buffer:
             return True
+        if self._ended:
+            return False
         try:
             return bool(select.select([self._stream], [], [], 0)[0])
         except (OSError, ValueError):  # no descriptor to ask (a test's stream; select on a Windows pipe)
@@ -78,10 +81,12 @@ class BoundedInput:
     def _more(self) -> bool:
         chunk = self._stream.read1(CHUNK)
         self._buffer += chunk
+        self._ended = not chunk
         return bool(chunk)
 
     def _take(self, size: int) -> bytes:
-        out = bytes(self._buffer[:size])
+        with memoryview(self._buffer) as view:  # one copy of a 64 MiB body, not two
+            out = bytes(view[:size])
         del self._buffer[:size]
         return out
 
@@ -184,6 +189,17 @@ class DlintServer(LanguageServer):
             return
         self.lint(uri)
 
+    def flush(self) -> None:
+        """Lints every document with a change not yet linted: the client is leaving (shutdown, or the
+        end of its input, when pygls drops whatever the loop still had to run)."""
+        for uri in list(self.pending):
+            self.pending.pop(uri).cancel()
+            self.lint(uri)
+
+    def shutdown(self) -> None:
+        self.flush()
+        super().shutdown()
+
     def current(self, uri: str) -> Linted | None:
         """The buffer's findings for its present text (linted now if a change is pending)."""
         if uri in self.pending:
@@ -222,6 +238,11 @@ def did_save(ls: DlintServer, params: types.DidSaveTextDocumentParams) -> None:
     if os.path.basename(uri_path(params.text_document.uri)) in CONFIG_NAMES:
         ls.reconfigure()
     ls.schedule(params.text_document.uri)
+
+
+@server.feature(types.SHUTDOWN)
+def on_shutdown(ls: DlintServer, params: None) -> None:
+    ls.flush()  # before the answer: after it a client need not read diagnostics
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
