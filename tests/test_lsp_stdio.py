@@ -141,3 +141,27 @@ def test_a_change_the_client_leaves_right_after_is_still_linted(tmp_path):
         assert published and [d["code"] for d in sent[published[-1]]["params"]["diagnostics"]] == ["DL3006"]
         if stdin.endswith(shutdown):
             assert published[-1] < [i for i, m in enumerate(sent) if m.get("id") == 9][0]
+
+
+def test_a_buffer_over_the_file_size_limit_is_one_error_not_a_lint(tmp_path):
+    """`dlint check` refuses a file over --max-file-size (10 MB) unread; the editor's buffer was linted whatever its
+    size (hundreds of MB and minutes for a few MB of instructions, with the server deaf meanwhile). It is refused
+    the same way, and linted again once it is back under the limit."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    big = "FROM debian\n" + "# padding\n" * 1_000_001
+    stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + msg({
+        "jsonrpc": "2.0", "method": "textDocument/didOpen",
+        "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": big}}})
+    stdin += msg({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover",
+                  "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 1}}})
+    stdin += msg({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "FROM debian\n"}]}})
+    stdin += msg({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=tmp_path, timeout=120,
+                       check=False)
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    published = [m["params"] for m in messages(p.stdout) if m.get("method") == "textDocument/publishDiagnostics"]
+    first = [d for d in published if d["version"] == 1]
+    assert [d["message"] for d in first[0]["diagnostics"]] == [
+        f"{tmp_path / 'Dockerfile'}: larger than 10000000 bytes (--max-file-size), not read"]
+    assert [d["code"] for d in published[-1]["diagnostics"]] == ["DL3006"] and published[-1]["version"] == 2

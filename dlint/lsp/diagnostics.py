@@ -37,8 +37,8 @@ def diagnostic(linted: Linted, f: Finding, encoding: str) -> types.Diagnostic:
     )
 
 
-def config_error(message: str) -> types.Diagnostic:
-    """A broken config: one diagnostic at the top of the config file."""
+def file_error(message: str) -> types.Diagnostic:
+    """A file dlint cannot use (a broken config, a buffer too large to lint): one error at its top."""
     return types.Diagnostic(
         range=types.Range(types.Position(0, 0), types.Position(0, 0)),
         message=message,

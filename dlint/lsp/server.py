@@ -20,6 +20,7 @@ from dlint.lint.config import ConfigError, Flags, Resolver, Settings
 from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
 from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, lint_text, wants
+from dlint.parsing.source import MAX_FILE_SIZE, too_large
 
 # A change is linted as soon as the client has sent nothing more; while more input is waiting (a burst of
 # edits: a paste, a formatter, a client replaying its queue) the lint waits, polling, for at most
@@ -96,6 +97,11 @@ class BoundedInput:
         return b""
 
 
+def _oversized(text: str) -> bool:
+    """Over --max-file-size's default in UTF-8, as the file would be on disk (counted only when it may be)."""
+    return len(text) > MAX_FILE_SIZE // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_SIZE
+
+
 def uri_path(uri: str) -> str:
     parsed = urlparse(uri)
     return unquote(parsed.path) if parsed.scheme == "file" else uri
@@ -146,7 +152,7 @@ class DlintServer(LanguageServer):
                 if uri not in self.config_errors:
                     self.config_errors.add(uri)
                     self.text_document_publish_diagnostics(
-                        types.PublishDiagnosticsParams(uri=uri, diagnostics=[diagnostics.config_error(str(exc))])
+                        types.PublishDiagnosticsParams(uri=uri, diagnostics=[diagnostics.file_error(str(exc))])
                     )
                     self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
             return defaults(path)
@@ -161,6 +167,13 @@ class DlintServer(LanguageServer):
         if doc is None:
             return
         path = uri_path(uri)
+        if _oversized(doc.source):  # as `dlint check` refuses the file: time and memory grow with it
+            self.linted.pop(uri, None)
+            error = diagnostics.file_error(str(too_large(path, MAX_FILE_SIZE, "--max-file-size")))
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=[error])
+            )
+            return
         try:
             linted = lint_text(doc.source, path, self.settings(path), self.scripts.setdefault(uri, ScriptCache()))
         except Exception:  # noqa: BLE001 - one bad buffer must not stop the server

@@ -44,7 +44,7 @@ def read_bytes(path: str, max_size: int = MAX_FILE_SIZE, kind: str = "Dockerfile
     st = os.fstat(f.fileno())
     if st.st_size > max_size:  # refused on its stat: a planted 1 GB file costs no read
         f.close()
-        raise _too_large(path, max_size, limit)
+        raise too_large(path, max_size, limit)
     with f:
         try:
             # As much as the stat says, not a buffer of max_size: allocating (and giving back) 10 MB
@@ -98,11 +98,12 @@ def _read_stdin(max_size: int, limit: str) -> bytes:
 
 def _capped(data: bytes, name: str, max_size: int, limit: str) -> bytes:
     if len(data) > max_size:
-        raise _too_large(name, max_size, limit)
+        raise too_large(name, max_size, limit)
     return data
 
 
-def _too_large(name: str, max_size: int, limit: str) -> SourceError:
+def too_large(name: str, max_size: int, limit: str) -> SourceError:
+    """The one line for input over its cap (the language server says it of a buffer too)."""
     return SourceError(f"{name}: larger than {max_size} bytes ({limit}), not read")
 
 
