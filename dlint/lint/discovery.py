@@ -75,9 +75,13 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
         except OSError as exc:
             refused.append((os.path.normpath(dirpath), exc.strerror or str(exc)))
             continue
-        for entry in entries:
+        for entry in entries:  # a monorepo has a million: the test of each is inline, not a call
             name = entry.name
-            if _is_dir(entry):
+            try:
+                is_dir = entry.is_dir()  # as os.walk decides: a directory or a link to one
+            except OSError:  # an entry that cannot be asked is a file
+                is_dir = False
+            if is_dir:
                 if name not in SKIPPED_DIRS and not entry.is_symlink() and not ignored(rel, name, True):
                     stack.append((os.path.join(dirpath, name), f"{rel}/{name}" if rel else name))
             elif is_dockerfile_name(name) and not ignored(rel, name, False):
@@ -85,14 +89,6 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
     if unreadable is not None:
         unreadable.extend(sorted(refused))  # in path order, as the files are: not the file system's
     return sorted(found)
-
-
-def _is_dir(entry: os.DirEntry) -> bool:
-    """As os.walk decides: a directory or a link to one; an entry that cannot be asked is a file."""
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
 
 
 def _join(directory: str, name: str) -> str:
