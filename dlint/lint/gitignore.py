@@ -35,6 +35,8 @@ def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
 
     kind = _pattern_class()
     spec = pathspec.GitIgnoreSpec([_pattern(kind, line) for line in lines])
+    if all(pattern.include is None for pattern in spec.patterns):
+        return None  # comments and blank lines only (every `git init` writes such an info/exclude): asked nothing
     for pattern in spec.patterns:  # the spec's matcher holds these same objects
         linear = without_backtracking(pattern.regex.pattern) if pattern.regex is not None else None
         if linear is not None and linear != pattern.regex.pattern:
