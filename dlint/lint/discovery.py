@@ -75,6 +75,7 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
         except OSError as exc:
             refused.append((os.path.normpath(dirpath), exc.strerror or str(exc)))
             continue
+        prefix = None  # how the paths of this directory's files begin: spelt at its first Dockerfile
         for entry in entries:  # a monorepo has a million: the test of each is inline, not a call
             name = entry.name
             try:
@@ -85,14 +86,16 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
                 if name not in SKIPPED_DIRS and not entry.is_symlink() and not ignored(rel, name, True):
                     stack.append((os.path.join(dirpath, name), f"{rel}/{name}" if rel else name))
             elif is_dockerfile_name(name) and not ignored(rel, name, False):
-                found.append(_join(dirpath, name))
+                if prefix is None:
+                    prefix = _spelt(dirpath)
+                found.append(prefix + name)
     if unreadable is not None:
         unreadable.extend(sorted(refused))  # in path order, as the files are: not the file system's
     return sorted(found)
 
 
-def _join(directory: str, name: str) -> str:
-    """`directory/name` spelt as pathlib would (`./x` gives `x/Dockerfile`), without importing it."""
+def _spelt(directory: str) -> str:
+    """`directory` as the start of its files' paths, spelt as pathlib would (`./x` gives `x/`), without importing it."""
     parts = [p for p in directory.split(os.sep) if p not in ("", ".")]
     lead = os.sep if directory.startswith(os.sep) else ""
-    return lead + os.sep.join([*parts, name])
+    return lead + "".join(part + os.sep for part in parts)
