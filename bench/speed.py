@@ -71,7 +71,7 @@ def imports_of(args: list[str]) -> list[str]:
     report = (
         "import os, sys\n"
         "def leave(code, _exit=os._exit):\n"
-        "    print(' '.join(sys.modules), file=sys.__stderr__, flush=True)\n"
+        "    print('MODULES', *sys.modules, file=sys.__stderr__, flush=True)\n"
         "    _exit(code)\n"
         "os._exit = leave\n"
         f"sys.argv = ['dlint', *{args!r}]\n"
@@ -81,7 +81,10 @@ def imports_of(args: list[str]) -> list[str]:
     proc = subprocess.run([sys.executable, "-c", report], capture_output=True, text=True, check=False)
     bare = subprocess.run([sys.executable, "-c", "import sys; print(' '.join(sys.modules))"], capture_output=True,
                           text=True, check=True).stdout.split()
-    names = [name for name in proc.stderr.splitlines()[-1].split() if not name.startswith("dlint")]
+    listed = [line.split()[1:] for line in proc.stderr.splitlines() if line.startswith("MODULES ")]
+    if not listed:
+        sys.exit(f"dlint {' '.join(args)} ended without os._exit: {proc.stderr[-300:]}")
+    names = [name for name in listed[-1] if not name.startswith("dlint")]
     present = set(names) | set(bare)
     return [name for name in names if all(parent in present for parent in _parents(name)) and name not in bare]
 

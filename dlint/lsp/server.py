@@ -98,8 +98,17 @@ class BoundedInput:
 
 
 def _oversized(text: str) -> bool:
-    """Over --max-file-size's default in UTF-8, as the file would be on disk (counted only when it may be)."""
-    return len(text) > MAX_FILE_SIZE // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_SIZE
+    """Over --max-file-size's default in UTF-8, as the file would be on disk. A character is one to
+    four bytes, so the text is encoded to count only between a quarter of the limit and the limit:
+    a buffer grown past it by many changes is refused without a copy of it."""
+    if len(text) <= MAX_FILE_SIZE // 4 or len(text) > MAX_FILE_SIZE:
+        return len(text) > MAX_FILE_SIZE
+    return len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_SIZE
+
+
+def _defaults(path: str) -> Settings:
+    """Settings no config file changes: for a path too long to search, or when its config is broken."""
+    return Resolver(Flags(isolated=True)).settings_for(path)
 
 
 def uri_path(uri: str) -> str:
@@ -140,9 +149,8 @@ class DlintServer(LanguageServer):
         """The file's settings; a broken config is shown on itself and the file is linted with defaults.
         A path longer than any there is names no directory to search: each of its thousands of parents
         would be looked up and remembered (a 40 KB URI took 1.2 GB)."""
-        defaults = Resolver(Flags(isolated=True)).settings_for
         if len(path) > MAX_PATH:
-            return defaults(path)
+            return _defaults(path)
         try:
             settings = self.configs.settings_for(path)
         except ConfigError as exc:
@@ -155,7 +163,7 @@ class DlintServer(LanguageServer):
                         types.PublishDiagnosticsParams(uri=uri, diagnostics=[diagnostics.file_error(str(exc))])
                     )
                     self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
-            return defaults(path)
+            return _defaults(path)
         for uri in self.config_errors:  # fixed: clear what was shown
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
         self.config_errors.clear()
