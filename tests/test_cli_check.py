@@ -323,7 +323,7 @@ def test_huge_file(tmp_path):
     f = tmp_path / "Dockerfile"
     body = "RUN echo " + "x" * 1000 + "\n"
     f.write_text("FROM debian\n" + body * 50_000)  # ~50 MB
-    p = dlint("check", "--max-file-size", "60000000", "--format", "json", str(f))  # over the 10 MB default
+    p = dlint("check", "--max-file-size", "60000000", "--format", "json", str(f))  # over the 1 MB default
     assert p.returncode == 1
     found = json.loads(p.stdout)
     assert [(d["code"], d["line"]) for d in found[:2]] == [("DL3006", 1), ("DL3059", 3)]

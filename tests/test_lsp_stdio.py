@@ -144,11 +144,11 @@ def test_a_change_the_client_leaves_right_after_is_still_linted(tmp_path):
 
 
 def test_a_buffer_over_the_file_size_limit_is_one_error_not_a_lint(tmp_path):
-    """`dlint check` refuses a file over --max-file-size (10 MB) unread; the editor's buffer was linted whatever its
+    """`dlint check` refuses a file over --max-file-size (1 MB) unread; the editor's buffer was linted whatever its
     size (hundreds of MB and minutes for a few MB of instructions, with the server deaf meanwhile). It is refused
     the same way, and linted again once it is back under the limit."""
     uri = (tmp_path / "Dockerfile").as_uri()
-    big = "FROM debian\n" + "# padding\n" * 1_000_001
+    big = "FROM debian\n" + "# padding\n" * 100_001
     stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + msg({
         "jsonrpc": "2.0", "method": "textDocument/didOpen",
         "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": big}}})
@@ -163,5 +163,5 @@ def test_a_buffer_over_the_file_size_limit_is_one_error_not_a_lint(tmp_path):
     published = [m["params"] for m in messages(p.stdout) if m.get("method") == "textDocument/publishDiagnostics"]
     first = [d for d in published if d["version"] == 1]
     assert [d["message"] for d in first[0]["diagnostics"]] == [
-        f"{tmp_path / 'Dockerfile'}: larger than 10000000 bytes (--max-file-size), not read"]
+        f"{tmp_path / 'Dockerfile'}: larger than 1000000 bytes (--max-file-size), not read"]
     assert [d["code"] for d in published[-1]["diagnostics"]] == ["DL3006"] and published[-1]["version"] == 2

@@ -20,14 +20,16 @@ from typing import TYPE_CHECKING, NamedTuple
 from dlint.lazyre import lazy
 from dlint.parsing.source import SourceError, read_bytes
 
+MAX_IGNORE_FILE = 10_000_000  # bytes of an ignore file or .gitconfig: generated ones can be far bigger than a Dockerfile
+
 if TYPE_CHECKING:
     import pathspec
 
 
 def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
     try:  # read_bytes reads a regular file only: a FIFO would hang the walk
-        lines = read_bytes(path, kind="ignore file").decode("utf-8", "surrogateescape").splitlines()
-    except SourceError:  # missing, unreadable or not a file (git reads nothing from it either), or over dlint's 10 MB cap
+        lines = read_bytes(path, MAX_IGNORE_FILE, "ignore file").decode("utf-8", "surrogateescape").splitlines()
+    except SourceError:  # missing, unreadable or not a file (git reads nothing from it either), or over MAX_IGNORE_FILE
         return None
     if not lines:
         return None
@@ -134,7 +136,7 @@ def _global_excludes() -> str:
     home = os.path.expanduser("~")
     config = configparser.ConfigParser(strict=False, interpolation=None)
     try:  # through read_bytes, as the ignore files: a FIFO or device there would hang the walk
-        config.read_string(read_bytes(os.path.join(home, ".gitconfig"), kind="git config").decode("utf-8"))
+        config.read_string(read_bytes(os.path.join(home, ".gitconfig"), MAX_IGNORE_FILE, "git config").decode("utf-8"))
         configured = config.get("core", "excludesfile", fallback=None)
     except (SourceError, configparser.Error, UnicodeDecodeError):
         configured = None

@@ -28,7 +28,7 @@ from dlint.parsing.source import MAX_FILE_SIZE, too_large
 QUIET_POLL_SECONDS = 0.002
 MAX_QUIET_WAIT = 0.5
 MAX_PATH = 4096  # PATH_MAX
-MAX_MESSAGE = 64 << 20  # bytes of one message: a document at --max-file-size's 10 MB, escaped in JSON, fits
+MAX_MESSAGE = 64 << 20  # bytes of one message: a 10 MB document, escaped in JSON, fits (and gets its too-large error)
 MAX_HEADER = 4096  # bytes of one header line (`Content-Length: 123`)
 CHUNK = 1 << 20  # bytes taken from the stream at a time
 _CONTENT_LENGTH = re.compile(rb"Content-Length: *(\d+)\r\n")
