@@ -147,6 +147,8 @@ class Comment:
 
 @dataclass(slots=True)
 class Instruction:
+    """One instruction as BuildKit splits it, with its place in the file; slots: a file can hold many thousands."""
+
     keyword: str  # upper case: "RUN"
     raw_keyword: str  # as written
     start_line: int
@@ -182,6 +184,8 @@ class Instruction:
 
 @dataclass
 class Stage:
+    """A FROM and the instructions up to the next one: what a build target names and what ships."""
+
     index: int
     base: str  # the image reference after FROM (flags removed), variables unexpanded
     alias: str | None  # `AS name`, lower-cased as BuildKit compares it
@@ -219,6 +223,8 @@ class ParseError:
 
 @dataclass
 class Dockerfile:
+    """A parsed file: the model every rule reads, and the text that fixes and positions refer to."""
+
     path: str
     text: str
     directives: Directives

@@ -57,6 +57,8 @@ class Growth:
 
 @dataclass(frozen=True, slots=True)
 class Budgets:
+    """The size and cache gates the options ask for; a None one is not checked."""
+
     max_size: Size | None = None
     max_layers: int | None = None
     max_step_size: Size | None = None
@@ -108,6 +110,8 @@ def _growth(text: str | None) -> Growth | None:
 
 @dataclass(frozen=True, slots=True)
 class BaselineStep:
+    """A step of an earlier run's report, matched to this run's by stage and instruction."""
+
     stage: str
     instruction: str
     line: int
@@ -116,6 +120,8 @@ class BaselineStep:
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
+    """An earlier run's JSON report, read as untrusted input: what --max-growth compares with."""
+
     path: str
     image_size: int
     steps: tuple[BaselineStep, ...]
@@ -151,6 +157,8 @@ def load_baseline(path: str) -> Baseline:
 
 @dataclass(slots=True)
 class StepChange:
+    """One step's bytes before and after, for the report's growth table."""
+
     step: StepRecord | None  # None: the step is gone
     base: BaselineStep | None  # None: the step is new
     before: int
@@ -183,6 +191,8 @@ class StepChange:
 
 @dataclass(slots=True)
 class Comparison:
+    """This run against its baseline, step by step, so growth names the step that grew."""
+
     path: str
     before: int
     after: int
@@ -226,6 +236,8 @@ def compare(baseline: Baseline, image_size: int, steps: Sequence[StepRecord]) ->
 
 @dataclass(frozen=True, slots=True)
 class CacheStats:
+    """Cache hits over the steps that could hit, and the first miss: where the cache broke."""
+
     hits: int
     steps: int  # steps that could come from the cache: FROM and global ARGs run nothing
     first_miss: StepRecord | None
@@ -263,6 +275,8 @@ def cache_stats(steps: Sequence[StepRecord]) -> CacheStats:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
+    """One budget's outcome, worded for a CI log."""
+
     budget: str  # the option: "max-size"
     limit: str  # as written, with its unit explained
     measured: str

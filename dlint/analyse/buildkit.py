@@ -33,6 +33,8 @@ class BuilderUnavailable(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Cli:
+    """A docker CLI that can drive BuildKit, and how to ask it to build."""
+
     path: str
     version: str
     buildx: bool

@@ -43,6 +43,8 @@ class BuildLogError(Exception):
 
 @dataclass
 class BuildLog:
+    """A --build-log read into step records, with the format it was read as."""
+
     format: str  # a key of FORMATS
     steps: list[StepRecord]
 

@@ -36,12 +36,16 @@ class CacheProbeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ProbeTarget:
+    """A --cache-probe path, checked to lie inside the build context."""
+
     given: str  # as the user wrote it
     relative: PurePosixPath  # inside the build context
 
 
 @dataclass(slots=True)
 class ProbeResult:
+    """What changing one context path costs: the first step that misses and what is rebuilt after it."""
+
     path: str
     first_miss: StepRecord | None = None
     rebuilt_steps: int = 0

@@ -41,6 +41,8 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class AnalyseOptions:
+    """The options of one `dlint analyse` run, as the CLI parsed them."""
+
     dockerfile: str = "Dockerfile"
     context: str | None = None  # default: the Dockerfile's directory
     tag: str | None = None
@@ -63,6 +65,8 @@ class AnalyseOptions:
 
 @dataclass
 class Prepared:
+    """What is checked and linted before the engine is touched, so bad input costs no build."""
+
     request: BuildRequest
     df: Dockerfile
     findings: list[Finding] = field(default_factory=list)

@@ -30,6 +30,8 @@ class EngineUnreachable(Exception):
 
 @dataclass
 class Engine:
+    """A connected engine and where it is, for messages."""
+
     client: docker.DockerClient
     host: str
 

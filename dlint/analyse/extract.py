@@ -147,6 +147,8 @@ def open_archive(client: docker.DockerClient, container: str, path: str) -> Iter
 
 @dataclass
 class ExtractReport:
+    """What `dlint extract` wrote and what it refused, for its summary line."""
+
     files: int = 0
     directories: int = 0
     links: int = 0
@@ -252,6 +254,8 @@ class _Refused(Exception):
 
 @dataclass
 class _Writer:
+    """Writes one archive's members under a directory descriptor, so no path outside it is ever opened."""
+
     root: int  # descriptor of the directory that receives `name`
     name: str
     image_path: PurePosixPath  # what was archived, for resolving link targets in the image

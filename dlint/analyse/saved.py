@@ -119,6 +119,8 @@ class Layer:
 
 @dataclass
 class SavedImage:
+    """An image as its layers' contents and config: what waste accounting and the probes read."""
+
     config: dict
     layers: list[Layer]  # oldest first
     id: str | None = None  # "sha256:<config digest>", where the layout names the config by it

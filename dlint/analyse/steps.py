@@ -36,6 +36,8 @@ class TooManySteps(Exception):
 
 @dataclass(slots=True)
 class StepRecord:
+    """One build step as every builder and log reader reports it: the row of the step table."""
+
     index: int  # 1-based position among the Dockerfile's instructions (the classic builder's "Step N")
     stage: str  # the stage's name: its alias, or its index as a string
     line: int  # first line of the instruction
@@ -134,6 +136,8 @@ def stage_named(df: Dockerfile, name: str) -> Stage | None:
 
 @dataclass(frozen=True, slots=True)
 class BuildRequest:
+    """What to build, the same for every builder."""
+
     dockerfile: Path
     context: Path
     tag: str | None = None
@@ -165,6 +169,8 @@ class Observer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ImageSummary:
+    """The built image's id, size and layer count, as `docker images` would show them."""
+
     id: str
     size: int  # uncompressed bytes, as `docker images` shows
     layers: int
@@ -175,6 +181,8 @@ class ImageSummary:
 
 @dataclass
 class AnalysisResult:
+    """Everything one analyse run measured: what every report renders and every budget reads."""
+
     dockerfile: str
     context: str
     builder: str

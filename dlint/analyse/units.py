@@ -50,6 +50,8 @@ class SizeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Size:
+    """A size as the user wrote it, so messages show figures in the same unit."""
+
     bytes: int
     binary: bool  # written in KiB/MiB/GiB: show the measured figures that way too
     text: str  # as written, normalised: "200 MB", "200 MiB", "512 B"

@@ -56,12 +56,16 @@ def layer_owners(config: dict, row_owners: list[StepRecord | None], layer_count:
 
 @dataclass(frozen=True, slots=True)
 class _Inode:
+    """Where a hard-linked file's data was first written."""
+
     layer: int
     path: str  # where the data was written in that layer
 
 
 @dataclass(frozen=True, slots=True)
 class _Loss:
+    """Bytes one layer adds and a later one deletes or overwrites, before grouping by directory."""
+
     path: str
     bytes: int
     kind: Kind
@@ -149,6 +153,8 @@ class Filesystem:
 
 @dataclass(slots=True)
 class WasteEntry:
+    """Wasted bytes under one path, tied to the steps that added and removed them."""
+
     path: str  # absolute; a directory when every byte the adding step wrote under it went the same way
     bytes: int
     kind: Kind
@@ -173,6 +179,8 @@ class WasteEntry:
 
 @dataclass
 class WasteReport:
+    """The image's waste, biggest first, and the step of each layer."""
+
     stored_bytes: int  # regular-file bytes of every layer, hard links once
     wasted_bytes: int
     entries: list[WasteEntry]  # biggest first

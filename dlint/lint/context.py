@@ -18,6 +18,8 @@ T = TypeVar("T")
 
 @dataclass
 class Context:
+    """One file's lint: the model, the rule settings and the views rules share, each built once."""
+
     dockerfile: Dockerfile
     options: dict[str, Any] = field(default_factory=dict)  # rule settings from config
     _scripts: dict[tuple[int, bool], shell.Script | None] = field(default_factory=dict, repr=False)

@@ -189,6 +189,8 @@ def _run(tokens: tuple[tuple[int, object], ...], path: str) -> bool:
 
 @dataclass(frozen=True)
 class Pattern:
+    """One .dockerignore line, compiled as BuildKit's patternmatcher does."""
+
     text: str  # cleaned, without the `!`
     exclusion: bool
 

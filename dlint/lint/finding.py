@@ -37,6 +37,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
+    """The edits that resolve a finding, applied all or none."""
+
     edits: tuple[Edit, ...]
     safe: bool = True  # False: changes what the build does beyond the finding (--unsafe-fixes)
 
@@ -93,6 +95,8 @@ class Anchor:
 
 @dataclass
 class Finding:
+    """What reporters print: a violation placed in lines and columns, with its rule's name and level."""
+
     file: str
     line: int
     column: int

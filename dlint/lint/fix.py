@@ -34,6 +34,8 @@ _LINES = re.compile(r"[^\n]*\n|[^\n]+")  # str.splitlines also splits on \f, \x1
 
 @dataclass(frozen=True)
 class FixMode:
+    """How --fix, --diff, --unsafe-fixes and --force combine."""
+
     write: bool = True  # False for --diff: compute the fixed text, write nothing
     unsafe: bool = False  # also apply fixes marked Fix(safe=False)
     force: bool = False  # also replace read-only and hard-linked files (--force)

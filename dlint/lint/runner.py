@@ -42,6 +42,8 @@ PARALLEL_FROM = 33  # files: below this, worker processes cost more to start tha
 
 @dataclass
 class FileResult:
+    """Everything reporters need of one file, in the order files were given."""
+
     path: str
     findings: list[Finding] = field(default_factory=list)  # inline-suppressed ones included, marked
     error: str | None = None  # the file could not be read: a one-line reason

@@ -25,6 +25,8 @@ def wants(path: str, language_id: str | None) -> bool:
 
 @dataclass
 class Linted:
+    """The last lint of an open buffer: what hovers and code actions answer from."""
+
     text: str
     findings: list[Finding]  # suppressed ones dropped
     settings: Settings

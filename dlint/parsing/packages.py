@@ -25,6 +25,8 @@ class Option(NamedTuple):
 
 @dataclass(frozen=True)
 class PackageCommand:
+    """One package manager call of a RUN, its words kept so that rules can point at them and fixes edit them."""
+
     manager: str  # canonical program: "apt-get", "pip" (also for pip3 and python -m pip)
     subcommand: str | None  # canonical: zypper's `in` is "install"
     subcommand_word: Word | None  # as written
