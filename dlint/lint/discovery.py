@@ -22,9 +22,11 @@ SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv"
 
 
 def is_dockerfile_name(name: str) -> bool:
-    # Every pattern holds one of these words: a substring test turns away nearly every file of a tree at C speed.
-    if "ockerfile" not in name and "ontainerfile" not in name:
-        return False
+    return ("ockerfile" in name or "ontainerfile" in name) and _dockerfile_shaped(name)
+
+
+def _dockerfile_shaped(name: str) -> bool:
+    """The test of a name that holds one of the words every pattern holds."""
     lowered = name.lower()  # `Dockerfile.J2` and `Dockerfile.MD` are what their suffixes say
     if lowered.endswith(NOT_DOCKERFILE_SUFFIXES) or lowered.endswith(TEMPLATE_SUFFIXES):
         return False
@@ -85,7 +87,9 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
             if is_dir:
                 if name not in SKIPPED_DIRS and not entry.is_symlink() and not ignored(rel, name, True):
                     stack.append((os.path.join(dirpath, name), f"{rel}/{name}" if rel else name))
-            elif is_dockerfile_name(name) and not ignored(rel, name, False):
+            # Every pattern holds one of these words: a substring test turns away nearly every file at C speed.
+            elif ("ockerfile" in name or "ontainerfile" in name) and _dockerfile_shaped(name) \
+                    and not ignored(rel, name, False):
                 if prefix is None:
                     prefix = _spelt(dirpath)
                 found.append(prefix + name)
