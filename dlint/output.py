@@ -33,6 +33,19 @@ def printable_lines(text: str) -> str:
     return text if text.isprintable() else "\n".join(map(printable, text.split("\n")))
 
 
+def printable_patch(text: str) -> str:
+    """A patch as it may reach a terminal or a CI log: its tabs and CRLF line ends stay, since a patch of a
+    file with them needs them, and every other control is escaped as printable() does. A line holding one
+    then no longer applies: the Dockerfile held an escape sequence, and `--fix` is the way to fix it."""
+    out = []
+    for line in text.split("\n"):
+        if not line.isprintable():
+            end = "\r" if line.endswith("\r") else ""
+            line = "\t".join(map(printable, line[: len(line) - len(end)].split("\t"))) + end
+        out.append(line)
+    return "\n".join(out)
+
+
 class _LossyStream:
     """stderr as dlint writes it: a message that cannot be written (`2>&-`, `2>/dev/full`, a reader
     gone) is lost rather than raised, since there is nowhere left to say so, and a traceback from it

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dlint.lint.checks.operands import pairs
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Edit, Finding, Fix, Level
 from dlint.lint.fix import FixError, choose, fix_text, verify, write_atomic
@@ -157,6 +158,28 @@ NOT_FIXABLE_DL3009 = [
         "FROM debian\nRUN apt-get update && apt-get install -y a\nRUN rm -r /var/lib/apt/lists/* /tmp/x\n",
         id="later-unforced-removal",
     ),
+    # Later readers of the lists dlint must assume: every child build's trigger, other apt subcommands that
+    # need them, an apt program handed to another, and scripts dlint cannot see into.
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nONBUILD RUN apt-get install -y git\n",
+                 id="onbuild-install"),
+    pytest.param("FROM debian AS b\nRUN apt-get update && apt-get install -y a\nFROM b\nONBUILD RUN apt install x\n",
+                 id="onbuild-install-in-a-stage-built-from-it"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN xargs apt-get install -y < /p.txt\n",
+                 id="xargs"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN timeout 60 /usr/bin/apt-get install x\n",
+                 id="behind-timeout"),
+    pytest.param('FROM debian\nRUN apt-get update && apt-get install -y a\nRUN apt-get satisfy -y "libc6 (>= 2.30)"\n',
+                 id="satisfy"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN apt-get download hello\n",
+                 id="download"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN apt-cache policy a\n", id="apt-cache"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN ./setup.sh\n"
+                 "RUN rm -rf /var/lib/apt/lists/*\n", id="script-before-the-removal"),
+    pytest.param("FROM debian AS b\nRUN apt-get update && apt-get install -y a\nFROM b\nRUN bash /opt/install\n",
+                 id="shell-runs-a-file"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY . .\nRUN make deps\n", id="make"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN . /etc/profile.d/x.sh && go build\n",
+                 id="sourced-script"),
 ]
 
 
@@ -192,6 +215,13 @@ def test_update_already_in_the_installing_run_just_goes():
     assert fixed(text) == "FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
 
 
+def test_update_moves_past_inert_instructions_into_a_run_with_a_cache_mount():
+    text = ("FROM debian\nRUN apt-get update\nLABEL a=b\nEXPOSE 80\n"
+            "RUN --mount=type=cache,target=/var/cache/apt apt-get install -y curl\n")
+    assert fixed(text, selection=Selection(frozenset({"DLT001"}))) == ("FROM debian\nLABEL a=b\nEXPOSE 80\n"
+                           "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl\n")
+
+
 def test_moving_past_other_runs_is_unsafe():
     text = ("FROM debian\nRUN apt-get update\nRUN ./setup.sh\n"
             "RUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n")
@@ -214,6 +244,30 @@ def test_moving_past_other_runs_is_unsafe():
             "FROM debian\nRUN --mount=type=secret,id=proxy apt-get update\nRUN apt-get install -y curl\n",
             id="mount-the-install-lacks",
         ),
+        # The moved update would run otherwise than it did, or not at all:
+        pytest.param('FROM debian\nRUN ["apt-get", "update"]\nRUN apt-get install -y curl\n', id="exec-form-update"),
+        pytest.param('FROM debian\nARG DEV=\nRUN apt-get update\n'
+                     'RUN if [ -n "$DEV" ]; then apt-get install -y gdb; fi; apt-get install -y curl\n',
+                     id="first-install-in-a-branch"),
+        pytest.param('FROM debian\nRUN apt-get update\nRUN i() { apt-get install -y "$@"; }; apt-get install -y curl\n',
+                     id="first-install-in-a-function"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN for p in a b; do apt-get install -y $p; done\n",
+                     id="first-install-in-a-loop"),
+        pytest.param("FROM debian\nRUN if true; then apt-get update; fi\nRUN apt-get install -y curl\n",
+                     id="update-in-a-branch"),
+        pytest.param("FROM debian\nRUN apt-get update\nUSER nobody\nRUN apt-get install -y curl\n", id="user-between"),
+        pytest.param("FROM debian\nRUN apt-get update\nENV http_proxy=http://p:3128\nRUN apt-get install -y curl\n",
+                     id="env-between"),
+        pytest.param("FROM debian\nRUN apt-get update\nARG APT_MIRROR\nRUN apt-get install -y curl\n", id="arg-between"),
+        pytest.param("FROM debian\nRUN apt-get update\nCOPY x.list /etc/apt/sources.list.d/\n"
+                     "RUN apt-get install -y curl\n", id="copy-between"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN --network=none apt-get install -y curl\n",
+                     id="install-without-network"),
+        pytest.param("FROM debian\nRUN apt-get update > /tmp/update.log\nRUN apt-get install -y curl\n",
+                     id="update-redirected"),
+        pytest.param("FROM debian\nRUN apt-get update 2>/tmp/e && echo hi\nRUN apt-get install -y curl\n",
+                     id="update-redirected-in-a-list"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN sudo apt-get install -y curl\n", id="install-behind-sudo"),
     ],
 )
 def test_update_stays_when_moving_it_is_unsure(text):
@@ -369,6 +423,20 @@ def test_diff_prints_a_patch_and_writes_nothing(tmp_path):
     assert patched.returncode == 0, patched.stderr
 
 
+def test_diff_escapes_a_dockerfiles_control_characters_but_keeps_tabs_and_crlf(tmp_path):
+    """A hostile Dockerfile's ESC sequences must not reach the terminal or CI log --diff prints to."""
+    (tmp_path / "Dockerfile").write_bytes(b'FROM debian\nRUN echo "\x1b]0;pwned\x07\x1b[2J" \\\n'
+                                          b' && apt-get update && apt-get install -y curl\n')
+    out = dlint("check", "--diff", "--select", "DL3009", "Dockerfile", cwd=tmp_path).stdout
+    assert b"\x1b" not in out and b"\x07" not in out
+    assert b' RUN echo "\\x1b]0;pwned\\x07\\x1b[2J" \\\n' in out
+    (tmp_path / "Dockerfile").write_bytes(b"FROM debian\r\nRUN apt-get update && apt-get install -y\tcurl\r\n")
+    out = dlint("check", "--diff", "--select", "DL3009", "Dockerfile", cwd=tmp_path).stdout
+    assert b"+RUN apt-get update && apt-get install -y\tcurl && rm -rf /var/lib/apt/lists/*\r\n" in out
+    patched = subprocess.run(["patch", "-p0", "--dry-run"], input=out, cwd=tmp_path, capture_output=True)
+    assert patched.returncode == 0, patched.stderr
+
+
 def test_diff_still_writes_reports_asked_for_in_files(tmp_path):
     path, stuck = tmp_path / "Dockerfile", tmp_path / "stuck.Dockerfile"
     path.write_text(BAD)  # every core finding here has a fix
@@ -442,3 +510,112 @@ def test_second_fix_changes_nothing_with_every_rule(tmp_path):
     proc = dlint("check", "--diff", "--unsafe-fixes", "--isolated", str(path))
     assert proc.returncode == 0 and proc.stdout == b""
     assert path.read_bytes() == first
+
+
+# --- fixes left out where they would do more than their rule promises ----------------------------------
+
+
+def only(code: str) -> Selection:
+    return Selection(frozenset({code}))
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("FROM debian\nADD app.tar.gz config.txt /app/\n", id="an-archive-among-the-sources"),
+    pytest.param("FROM debian\nADD https://example.com/a.txt local.txt /app/\n", id="a-url-among-the-sources"),
+    pytest.param("FROM debian\nARG SRC=rootfs.tar.xz\nADD $SRC README /\n", id="a-variable-among-the-sources"),
+    pytest.param("FROM debian\nADD dist/* /app/\n", id="a-wildcard-may-match-an-archive"),
+    pytest.param("FROM debian\nADD conf/[ab].txt /app/\n", id="a-character-class"),
+    pytest.param("FROM debian\nAD\\\nD a.txt /a.txt\n", id="a-keyword-split-by-a-continuation"),
+])
+def test_add_stays_add_when_copy_would_do_less(text):
+    assert [f.fix for f in lint(parse(text), only("DL3020"))[0]] in ([], [None])
+    assert fixed(text, unsafe=True, selection=only("DL3020")) == text
+
+
+def test_add_of_zstd_archive_is_not_a_local_file():
+    assert codes("FROM debian\nADD rootfs.tar.zst /\n", only("DL3020")) == []
+
+
+def test_add_of_local_files_and_directories_becomes_copy():
+    assert fixed("FROM debian\nADD a.txt conf/ /app/\n", selection=only("DL3020")) == "FROM debian\nCOPY a.txt conf/ /app/\n"
+
+
+def test_gem_option_is_not_written_into_exec_form_json():
+    text = 'FROM ruby:3\nRUN ["gem", "install", "rails"]\n'
+    assert [f.fix for f in lint(parse(text), only("DLR005"))[0]] == [None]
+    assert fixed("FROM ruby:3\nRUN gem install rails\n", selection=only("DLR005")) == (
+        "FROM ruby:3\nRUN gem install --no-document rails\n")
+
+
+@pytest.mark.parametrize("maintainer,label", [
+    ("Price $5 <j@x.org>", 'LABEL maintainer="Price \\$5 <j@x.org>"'),  # LABEL expands `$`, MAINTAINER did not
+    ('a\tb "q" \\x', 'LABEL maintainer="a\tb \\"q\\" \\\\x"'),  # a tab stays a tab, not `\t`
+])
+def test_maintainer_label_reads_back_as_the_maintainer_text(maintainer, label):
+    text = f"FROM debian\nMAINTAINER {maintainer}\n"
+    assert fixed(text, unsafe=True, selection=only("DL4000")) == f"FROM debian\n{label}\n"
+    assert label_values(f"FROM debian\n{label}\n") == [maintainer]
+
+
+def test_maintainer_label_under_a_backtick_escape_uses_it():
+    text = '# escape=`\nFROM debian\nMAINTAINER DOMAIN\\jdoe "Jo" `x $y\n'
+    after = fixed(text, unsafe=True, selection=only("DL4000"))
+    assert after == '# escape=`\nFROM debian\nLABEL maintainer="DOMAIN\\jdoe `"Jo`" ``x `$y"\n'
+    assert label_values(after) == ['DOMAIN\\jdoe "Jo" `x $y']
+
+
+def label_values(text: str) -> list[str]:
+    """The LABEL values as BuildKit reads them (quotes and escapes undone), through dlint's own reader."""
+    df = parse(text)
+    return [v.value for i in df.instructions if i.keyword == "LABEL" for _, v in pairs(i, df.directives.escape)]
+
+
+@pytest.mark.parametrize("text", [
+    pytest.param("FROM debian\nRUN --mount=type=cache,target=/cache curl -fsSL -o /cache/a.tar.gz https://x/a.tar.gz"
+                 " && tar -xzf /cache/a.tar.gz -C /opt\n", id="written-to-a-cache-mount"),
+    pytest.param("FROM debian\nRUN --mount=type=tmpfs,target=/tmp wget -O /tmp/a.tgz https://x/a.tgz"
+                 " && tar -xzf /tmp/a.tgz -C /opt\n", id="written-to-a-tmpfs"),
+])
+def test_an_archive_in_a_mount_is_not_in_the_layer(text):
+    assert codes(text, only("DLR004")) == []
+
+
+def test_an_archive_in_a_stage_copied_from_is_not_removed():
+    run = "RUN curl -fsSL -o /tmp/a.tar.gz https://x/a.tar.gz && tar -xzf /tmp/a.tar.gz -C /opt\n"
+    text = f"FROM debian AS dl\n{run}FROM debian\nCOPY --from=dl /tmp/ /dist/\n"
+    assert [f.fix for f in lint(parse(text), only("DLR004"))[0]] == [None]
+    assert fixed(f"FROM debian\n{run}", selection=only("DLR004")) == f"FROM debian\n{run[:-1]} && rm -f /tmp/a.tar.gz\n"
+
+
+@pytest.mark.parametrize("shell", [
+    "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe", "/usr/bin/fish", "nu"])
+def test_a_non_posix_shell_named_by_any_path_gets_no_shell_fix(shell):
+    def text(program: str) -> str:
+        return (f'FROM debian\nSHELL ["{program}", "-c"]\n'
+                "RUN curl -fsSL -o /go.tar.gz https://x/go.tar.gz; tar -xzf /go.tar.gz -C /\n")
+
+    assert "DLR004" in codes(text("/bin/bash"), only("DLR004"))  # the same RUN in a POSIX shell
+    assert codes(text(shell), only("DLR004")) == []
+    assert fixed(text(shell), unsafe=True, selection=Selection.default()) == text(shell)
+
+
+def test_a_file_with_a_parse_error_reports_no_finding_as_fixable(tmp_path):
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM debian\nFOO bar\nADD a.txt /a\nMAINTAINER x\n")
+    p = dlint("check", "--format", "json", str(path))
+    assert {f["code"]: f["fixable"] for f in json.loads(p.stdout)} == {"DL1000": False, "DL3006": False, "DL3020": False,
+                                                                "DL4000": False}
+    assert p.stderr.decode().endswith(", 0 fixable\n")
+
+
+def test_apt_in_an_sh_c_string_spelt_in_pieces_is_not_rewritten():
+    text = "FROM debian\nRUN sh -c 'ap''t install -y curl'\n"
+    assert [f.fix for f in lint(parse(text), only("DL3027"))[0]] == [None]
+    assert fixed("FROM debian\nRUN sh -c 'apt install -y curl'\n", selection=only("DL3027")) == (
+        "FROM debian\nRUN sh -c 'apt-get install -y curl'\n")
+
+
+@pytest.mark.parametrize("target", ["/var/cache/apk", "/etc/apk/cache"])
+def test_apk_with_a_cache_mount_on_its_cache_is_left_to_use_it(target):
+    assert codes(f"FROM alpine\nRUN --mount=type=cache,target={target} apk add curl\n", only("DL3019")) == []
+    assert codes("FROM alpine\nRUN --mount=type=cache,target=/root/.cache apk add curl\n", only("DL3019")) == ["DL3019"]

@@ -156,6 +156,25 @@ async def test_each_fix_applied_lints_clean_for_its_code(client, tmp_path, code)
     assert code in codes_in(BAD) and code not in codes_in(fixed)
 
 
+async def test_a_quick_fix_in_a_crlf_file_writes_crlf_as_fix_does(client, tmp_path):
+    text = "FROM debian:12\r\nRUN apt-get update \\\r\n && apt-get install -y --no-install-recommends curl=1\r\n"
+    uri = await open_doc(client, tmp_path / "Dockerfile", text)
+    fix = next(a for a in await actions_for(client, uri, "DL3009") if a.title.startswith("Fix DL3009"))
+    inserted = "".join(e.new_text for e in fix.edit.changes[uri])
+    assert "\n" in inserted and inserted.count("\n") == inserted.count("\r\n")  # was a bare LF in a CRLF file
+    assert "DL3009" not in codes_in(apply(text, fix.edit.changes[uri]))
+
+
+async def test_no_quick_fix_where_fix_would_refuse_the_file(client, tmp_path):
+    """--fix applies nothing to a file BuildKit rejects: an editor's quick fix must not either."""
+    text = "FROM debian:12\nFOO bar\nADD a.txt /a.txt\n"
+    uri = await open_doc(client, tmp_path / "Dockerfile", text)
+    titles = [a.title for a in await actions_for(client, uri, "DL3020")]
+    assert titles == ["Ignore DL3020 for this instruction"]
+    with_fix = await open_doc(client, tmp_path / "b" / "Dockerfile", "FROM debian:12\nADD a.txt /a.txt\n")
+    assert any(t.startswith("Fix DL3020") for t in [a.title for a in await actions_for(client, with_fix, "DL3020")])
+
+
 @pytest.mark.parametrize("code", ["DLT001", "DL3008", "DLT003"])  # DLT001: merged into the DL3009 pragma
 async def test_ignore_action_adds_or_merges_a_pragma(client, tmp_path, code):
     text = "FROM debian:bookworm-slim\n# dlint ignore=DL3009\nRUN apt-get update\n" + BAD.split("\n", 2)[2]

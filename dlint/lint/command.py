@@ -16,7 +16,7 @@ from typing import NamedTuple
 from dlint import exitcodes
 from dlint.lint.config import ConfigError, Flags
 from dlint.lint.runner import FileResult, crash_message, plan, results
-from dlint.output import OutputError, say, use_colour, write_output
+from dlint.output import OutputError, printable_patch, say, use_colour, write_output
 from dlint.report import render
 from dlint.report.stream import Report
 
@@ -103,7 +103,7 @@ def _report(result: FileResult, reports: list[Report], tally: Tally, diff: bool)
     if fix is not None and fix.changed and diff:
         from dlint.lint.fix import unified_diff
 
-        write_output(unified_diff(result.path, fix.original, fix.text), None)
+        write_output(printable_patch(unified_diff(result.path, fix.original, fix.text)), None)
     elif fix is not None and result.path == "-" and not diff:
         write_output(fix.text, None)
     for report in reports:

@@ -86,6 +86,15 @@ def command_text(df: Dockerfile, cmd: Command) -> str:
     return text
 
 
+def redirected(df: Dockerfile, instr: Instruction, script: Script, cmd: Command) -> bool:
+    """`cmd` has redirections after its words (`> log`, `2>&1`), which command_text leaves out; True also
+    when the text after it is not one dlint can read as redirections and an operator."""
+    start, end, heredoc = _script_region(instr, cmd.start_offset)
+    _prev, nxt = _neighbours(script, cmd)
+    gap = _gap(df, cmd.end_offset, nxt.start_offset if nxt and nxt.start_offset <= end else end, heredoc is not None)
+    return gap is None or gap.redirects > 0
+
+
 def delete_instruction(df: Dockerfile, instr: Instruction) -> Edit:
     """Remove the instruction with its lines; the comments above it stay."""
     text = df.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
@@ -105,12 +106,20 @@ def lint(
             if instr.index not in refused
         )
     found.sort(key=lambda pair: pair[0].sort_key())
+    if unfixable(df, (f for f, _ in found)):  # --fix applies nothing here: no finding may say it is fixable
+        for finding, _ in found:
+            finding.fix, finding.replacements = None, ()
     _identify(df, found)
     if selection.inline_ignores:
         for finding, instruction in found:
             pragma = ctx.pragmas.suppression(df, finding.code, instruction)
             finding.suppressed = pragma.justification if pragma else None
     return [f for f, _ in found], crashes
+
+
+def unfixable(df: Dockerfile, findings: Iterable[Finding]) -> bool:
+    """BuildKit would reject the file, or a RUN was not analysed (DL1000): dlint cannot know what a fix means."""
+    return bool(df.errors) or any(f.code == PARSE_ERROR for f in findings)
 
 
 @cache

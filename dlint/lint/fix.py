@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dlint.lint.engine import PARSE_ERROR, RuleCrash, Selection, lint
+from dlint.lint.engine import RuleCrash, Selection, lint, unfixable
 from dlint.lint.finding import Edit, Finding, Fix
 from dlint.model import Dockerfile
 from dlint.parsing.dockerfile import parse
@@ -68,8 +68,8 @@ def fix_text(
     findings, crashes = lint(df, selection)
     first = (findings, crashes)
     result = FileFix(text, text)
-    if df.errors or any(f.code == PARSE_ERROR for f in findings):  # BuildKit would reject the file, or a
-        return result, findings, crashes  # RUN was not analysed (DL1000): dlint cannot know what a fix means
+    if unfixable(df, findings):
+        return result, findings, crashes
     seen = {text}
     for _ in range(MAX_PASSES):
         fixes, count = choose(findings, unsafe)
@@ -91,6 +91,17 @@ def fix_text(
         return FileFix(text, text, error=f"{path}: fixes did not settle after {MAX_PASSES} passes; "
                        "file left unchanged"), *first
     return result, findings, crashes
+
+
+def checked_edits(df: Dockerfile, findings: Iterable[Finding], fix: Fix) -> tuple[Edit, ...] | None:
+    """One fix's edits as `--fix` would apply them (new lines in a CRLF file's endings), for an editor's quick
+    fix; None where `--fix` would not apply it: an unfixable file, or a result that does not verify."""
+    if unfixable(df, findings):
+        return None
+    crlf = _crlf(df.text)
+    edits = [Edit(e.start, e.end, _ended(e.text, crlf)) for e in fix.edits]
+    fixed = parse(apply_edits(df.text, edits), df.path)
+    return tuple(edits) if verify(df, fixed, edits) is None else None
 
 
 def fix_file(
@@ -142,15 +153,24 @@ def choose(findings: Iterable[Finding], unsafe: bool) -> tuple[list[Fix], int]:
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """`text` with non-overlapping `edits` applied; new lines follow a CRLF file's endings."""
-    crlf = text.count("\r\n") * 2 > text.count("\n")
+    crlf = _crlf(text)
     out: list[str] = []
     pos = 0
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):
         out.append(text[pos : edit.start])
-        out.append(_BARE_LF.sub("\r\n", edit.text) if crlf else edit.text)
+        out.append(_ended(edit.text, crlf))
         pos = edit.end
     out.append(text[pos:])
     return "".join(out)
+
+
+def _crlf(text: str) -> bool:
+    """Most of the file's line endings are CRLF: new lines follow them."""
+    return text.count("\r\n") * 2 > text.count("\n")
+
+
+def _ended(text: str, crlf: bool) -> str:
+    return _BARE_LF.sub("\r\n", text) if crlf else text
 
 
 def verify(before: Dockerfile, after: Dockerfile, edits: list[Edit]) -> str | None:

@@ -7,9 +7,11 @@ import re
 from lsprotocol import types
 
 from dlint.lint.finding import Edit, Finding
-from dlint.lint.fix import fix_text
+from dlint.lint.fix import checked_edits, fix_text
 from dlint.lsp.diagnostics import span
 from dlint.lsp.documents import Linted
+from dlint.model import Dockerfile
+from dlint.parsing.dockerfile import parse
 
 FIX_ALL = "source.fixAll.dlint"
 # The instruction-scope pragma an ignore action merges into: `# dlint ignore=A,B` (a reason may follow).
@@ -21,13 +23,17 @@ def code_actions(
 ) -> list[types.CodeAction]:
     """Actions for the findings overlapping [start, end] (offsets), filtered by the client's `only` kinds."""
     out: list[types.CodeAction] = []
+    df: Dockerfile | None = None  # parsed again only when a finding in range has a fix to check
     for f in linted.findings:
         s, e = span(linted, f)
         if s > end or e < start:
             continue
         if f.fix is not None:
-            label = f"Fix {f.code}: {f.message}" if f.fix.safe else f"Fix {f.code} (unsafe: may change the build): {f.message}"
-            out.append(_action(label, types.CodeActionKind.QuickFix, uri, linted, f.fix.edits, encoding, f.fix.safe))
+            df = df or parse(linted.text, path)
+            edits = checked_edits(df, linted.findings, f.fix)  # what --fix would apply, or nothing
+            if edits is not None:
+                label = f"Fix {f.code}: {f.message}" if f.fix.safe else f"Fix {f.code} (unsafe: may change the build): {f.message}"
+                out.append(_action(label, types.CodeActionKind.QuickFix, uri, linted, edits, encoding, f.fix.safe))
         out.append(_ignore(linted, uri, f, encoding))
     whole = fix_all(linted, uri, path, encoding)
     if whole is not None:

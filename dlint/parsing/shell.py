@@ -29,7 +29,8 @@ DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
 
 # Shells whose `-c STRING` (or stdin script) we parse as POSIX shell.
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"})
-_NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd"})
+# Shells whose language is not POSIX sh: their RUNs are not parsed, so no shell rule reports or fixes them.
+_NON_POSIX_SHELLS = frozenset({"powershell", "pwsh", "cmd", "fish", "nu", "xonsh", "elvish", "csh", "tcsh"})
 
 # Nodes whose text the shell replaces at run time: kept verbatim in Word.value.
 _EXPANSIONS = frozenset(
@@ -160,8 +161,9 @@ def shells_in_force(df: Dockerfile) -> list[Instruction | None]:
 
 
 def shell_program(path: str) -> str:
-    """A SHELL's program as compared with known shell names: "/bin/Bash" -> "bash", "pwsh.exe" -> "pwsh"."""
-    return _basename(path).lower().removesuffix(".exe")
+    """A SHELL's program as compared with known shell names: "/bin/Bash" -> "bash", "pwsh.exe" -> "pwsh",
+    "C:\\Windows\\...\\powershell.exe" -> "powershell" (a Windows image's SHELL names it by a Windows path)."""
+    return _basename(path.replace("\\", "/")).lower().removesuffix(".exe")
 
 
 def is_posix_shell(shell: Sequence[str]) -> bool:

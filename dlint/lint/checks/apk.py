@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from dlint.lint.checks.package_rules import has_option, installs, kept_out, missing_switch, ships, unpinned
+from dlint.lint.checks.package_rules import (
+    cache_mounts,
+    has_option,
+    installs,
+    kept_out,
+    missing_switch,
+    ships,
+    under,
+    unpinned,
+)
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 
 INDEX_CACHE = "/var/cache/apk"
+LINKED_CACHE = "/etc/apk/cache"  # the link apk follows to INDEX_CACHE: a cache mount there keeps the index out too
 
 
 def pinned(package: str) -> bool:
@@ -31,6 +41,7 @@ def apk_without_no_cache(ctx: Context) -> Iterator[Violation]:
         (instr, pc)
         for instr, pc in installs(ctx, {"apk"}, {"add"})
         if ships(ctx, instr) and not kept_out(ctx, instr, pc.command.start_offset, (INDEX_CACHE,))
+        and not under(LINKED_CACHE, cache_mounts(instr))
     )
     yield from missing_switch(
         ctx,

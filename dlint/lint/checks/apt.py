@@ -8,7 +8,14 @@ from typing import NamedTuple
 
 from dlint.lint.checks.package_rules import cache_mounts, removes, ships, under
 from dlint.lint.context import Context
-from dlint.lint.edits import append_command, command_text, delete_instruction, prefix_command, remove_command
+from dlint.lint.edits import (
+    append_command,
+    command_text,
+    delete_instruction,
+    prefix_command,
+    redirected,
+    remove_command,
+)
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction, Stage
@@ -72,20 +79,24 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
     and delete it here: the whole RUN when it does nothing else.
 
     Unsafe when other RUNs sit between the two: one of them may read the lists
-    through a script dlint cannot see. None when no later RUN installs, when
-    this RUN mounts what that one does not, when the edits would be unsure, or
-    for an ONBUILD trigger: the RUNs after it run in another build.
+    through a script dlint cannot see. None when no later RUN installs, when the
+    two RUNs' flags differ beyond mounts that cannot change what the update
+    fetches, when an instruction between them changes how a RUN runs (USER, ENV,
+    ARG, COPY, ...), when the update or the first install is not a plain
+    top-level command (in a branch, loop or function, or with redirections),
+    when the update's RUN is exec form, when the edits would be unsure, or for
+    an ONBUILD trigger: the RUNs after it run in another build.
     """
     df = ctx.dockerfile
     stage, script = df.stage_of(instr), ctx.script(instr)
-    if stage is None or script is None or ctx.is_trigger(instr):
+    if stage is None or script is None or ctx.is_trigger(instr) or instr.is_exec_form:
         return None
     target = ctx.next_run(stage, instr, _uses_lists)
     use = next((p for p in ctx.package_commands(target) if p.manager in APT and p.subcommand in USES_LISTS),
                None) if target else None  # fmt: skip
-    if target is None or use is None or not {(f.name, f.value) for f in instr.flags} <= {
-        (f.name, f.value) for f in target.flags
-    }:
+    if target is None or use is None or not _same_conditions(df, instr, target):
+        return None
+    if not (_plain(update.command) and _plain(use.command)) or redirected(df, instr, script, update.command):
         return None
     if all(c is update.command or c.name == "set" for c in script.commands):
         removal: Edit | None = delete_instruction(df, instr)
@@ -105,6 +116,29 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
         edits.append(prefix)
     between = ctx.next_run(stage, instr, _any_run) is not target
     return Fix(tuple(edits), safe=not between)
+
+
+# Instructions that may sit between the two RUNs: none of them changes how a RUN runs.
+_INERT = frozenset({"RUN", "LABEL", "EXPOSE", "MAINTAINER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL",
+                    "ONBUILD"})
+_HARMLESS_MOUNTS = frozenset({"cache", "secret", "ssh"})  # what an install RUN may mount that the update's lacks
+
+
+def _same_conditions(df: Dockerfile, update_run: Instruction, target: Instruction) -> bool:
+    """The update runs in `target` as it ran in its own RUN: same user, environment, files and network."""
+    if any(i.keyword not in _INERT for i in df.instructions[update_run.index + 1 : target.index]):
+        return False
+    own = {(f.name, f.value) for f in update_run.flags}
+    theirs = {(f.name, f.value) for f in target.flags}
+    return own <= theirs and all(
+        f.name == "mount" and f.options().get("type") in _HARMLESS_MOUNTS
+        for f in target.flags if (f.name, f.value) not in own
+    )
+
+
+def _plain(cmd: Command) -> bool:
+    """A command the RUN's own script runs once, unconditionally: not in a branch, loop, function or sh -c."""
+    return cmd.place.scope == 0 and not cmd.place.nested and cmd.place.knowable and not cmd.wrappers
 
 
 def _uses_lists(ctx: Context, instr: Instruction) -> bool:
@@ -209,7 +243,7 @@ class _Seen(NamedTuple):
     asked RUN by RUN, the question was a walk over the rest of the file each time (4,000 updating
     RUNs took over a minute)."""
 
-    runs: list[tuple[Instruction, Script]]
+    runs: list[tuple[Instruction, Script | None]]  # ONBUILD RUN triggers last: they run after this whole build
     indexes: list[int]  # of each RUN, for bisect
     reads_from: list[bool]  # reads_from[i]: one of runs[i:] installs before updating (needs the lists)
     risky_from: list[int | None]  # position of the first of runs[i:] with a removal that can fail
@@ -219,35 +253,57 @@ def _seen_by(ctx: Context, stage: Stage) -> _Seen:
     key = ("DL3009 seen by", stage.index)
     found = ctx.memo.get(key)
     if found is None:
-        runs = [(r, s) for r in _later_runs(ctx.dockerfile, stage) if (s := ctx.script(r)) is not None]
+        runs = [(r, ctx.script(r)) for r in _later_runs(ctx.dockerfile, stage)]
         reads_from: list[bool] = [False] * (len(runs) + 1)
         risky_from: list[int | None] = [None] * (len(runs) + 1)
         for i in range(len(runs) - 1, -1, -1):
             r, s = runs[i]
             reads_from[i] = reads_from[i + 1] or _reads_lists(ctx, r, s)
-            risky = not all(_cannot_fail(c) for c in list_removals(ctx, r))
+            risky = s is not None and not all(_cannot_fail(c) for c in list_removals(ctx, r))
             risky_from[i] = i if risky else risky_from[i + 1]
-        found = ctx.memo[key] = _Seen(runs, [r.index for r, _ in runs], reads_from, risky_from)
+        last = len(ctx.dockerfile.instructions)
+        indexes = [r.index if not ctx.is_trigger(r) else last + i for i, (r, _) in enumerate(runs)]
+        found = ctx.memo[key] = _Seen(runs, indexes, reads_from, risky_from)
     return found
 
 
 def _later_runs(df: Dockerfile, stage: Stage) -> list[Instruction]:
-    """The RUNs of `stage` and of every stage built FROM it: those after a RUN see its layer."""
+    """The RUNs of `stage` and of every stage built FROM it: those after a RUN see its layer; then their
+    ONBUILD RUN triggers, which run in the builds FROM the image, after all of it."""
     descendants = {stage.index}
     for s in df.stages:
         if s.parent in descendants:
             descendants.add(s.index)
-    return [r for r in df.instructions if r.keyword == "RUN" and r.stage in descendants]
+    mine = [i for i in df.instructions if i.stage in descendants]
+    return [r for r in mine if r.keyword == "RUN"] + [
+        i.trigger for i in mine if i.trigger is not None and i.trigger.keyword == "RUN"]
 
 
-def _reads_lists(ctx: Context, instr: Instruction, script: Script) -> bool:
-    """Installs (or queries apt-cache) before any update of its own."""
+# apt subcommands that do not read the package lists; any other (install, satisfy, download, ...) may.
+_LISTLESS = frozenset({"update", "clean", "autoclean", "distclean", "dist-clean", "remove", "purge", "autoremove",
+                       "autopurge"})
+_APT_PROGRAMS = APT | {"apt-cache", "apt-file"}
+# Programs that run a script or a command line dlint does not read: what they run may install.
+_OPAQUE = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", ".", "source", "eval", "xargs", "make"})
+
+
+def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> bool:
+    """May read the lists before any update of its own: an apt command that needs them, a command handed
+    an apt program (`xargs apt-get install`), or a script dlint cannot see into (`./setup.sh`, `make`)."""
+    if script is None:  # a RUN dlint could not parse: nothing is known of it
+        return True
     pkgs = {id(p.command): p for p in ctx.package_commands(instr)}
     for cmd in script.commands:
         pc = pkgs.get(id(cmd))
-        if pc is not None and pc.manager in APT and pc.subcommand == "update":
-            return False
-        if cmd.name == "apt-cache" or (pc is not None and pc.manager in APT and pc.subcommand in USES_LISTS):
+        if pc is not None and pc.manager in APT:
+            if pc.subcommand == "update":
+                return False
+            if pc.subcommand not in _LISTLESS:
+                return True
+            continue
+        if cmd.name in _APT_PROGRAMS or cmd.name in _OPAQUE or (cmd.words and "/" in cmd.words[0].value):
+            return True
+        if any(w.value.rpartition("/")[2] in _APT_PROGRAMS for w in cmd.args):
             return True
     return False
 

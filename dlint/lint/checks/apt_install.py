@@ -109,7 +109,11 @@ def apt_instead_of_apt_get(ctx: Context) -> Iterator[Violation]:
             program = pc.command.words[0]
             target = _front_end(pc)
             fix = None
-            if target and not instr.is_exec_form and pc.subcommand_word is not None and program.raw == program.value:
+            text = ctx.dockerfile.text
+            # The words as the file spells them (in an `sh -c '...'` string, `ap''t` reads as `apt` but is not it).
+            if target and not instr.is_exec_form and pc.subcommand_word is not None \
+                    and text[program.start_offset : program.end_offset] == program.value \
+                    and text[pc.subcommand_word.start_offset : pc.subcommand_word.end_offset] == pc.subcommand_word.value:
                 edits = [Edit(program.end_offset - len("apt"), program.end_offset, target[0])]  # keeps a /usr/bin/
                 if target[1] != pc.subcommand:
                     edits.append(Edit(pc.subcommand_word.start_offset, pc.subcommand_word.end_offset, target[1]))

@@ -18,9 +18,11 @@ from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction
 from dlint.parsing.shell import Command
 
-# What ADD unpacks (hadolint's list; BuildKit detects tar archives by content, these are their names).
+# What ADD unpacks (hadolint's list and zstd, which BuildKit decompresses too; it detects tar archives by
+# content, these are their names).
 ARCHIVE_SUFFIXES = (".tar", ".z", ".bz2", ".gz", ".lz", ".lzma", ".tz", ".tb2", ".tbz", ".tbz2", ".tgz",
-                    ".tlz", ".tpz", ".txz", ".xz")  # fmt: skip
+                    ".tlz", ".tpz", ".txz", ".xz", ".zst", ".tzst", ".zstd")  # fmt: skip
+GLOB = frozenset("*?[")
 UNPACKERS = frozenset({"unzip", "gunzip", "bunzip2", "unlzma", "unxz", "zgz", "uncompress", "zcat", "gzcat"})
 ADD_ONLY_FLAGS = frozenset({"checksum", "keep-git-dir", "unpack"})
 
@@ -63,7 +65,12 @@ def add_for_local_files(ctx: Context) -> Iterator[Violation]:
             continue
         start, end = keyword_span(instr)
         fix = None
-        if not any(f.name in ADD_ONLY_FLAGS for f in instr.flags):
+        # COPY does what ADD did only when every source is a local file or directory named as it is: a URL,
+        # an archive, a `$` or a wildcard (which may match an archive) among them, and ADD does more. A keyword
+        # split by a line continuation is left as it is.
+        if len(local) == len(sources) and not any(GLOB & set(s.value) for s in sources) \
+                and not any(f.name in ADD_ONLY_FLAGS for f in instr.flags) \
+                and ctx.dockerfile.text[start:end] == instr.raw_keyword:
             fix = Fix((Edit(start, end, "COPY"),))
         yield ctx.violation(
             "DL3020",

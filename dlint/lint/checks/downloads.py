@@ -8,8 +8,9 @@ import re
 from collections.abc import Iterator
 
 from dlint.lazyre import lazy
-from dlint.lint.checks.copy_add import basename, copies, is_archive
+from dlint.lint.checks.copy_add import basename, copies, copies_from, is_archive
 from dlint.lint.checks.operands import copy_operands
+from dlint.lint.checks.package_rules import mount_targets, under
 from dlint.lint.checks.removals import removals
 from dlint.lint.checks.run_commands import commands_named, short_options
 from dlint.lint.checks.verification import CURL_VALUES, long_option, option_words
@@ -17,6 +18,7 @@ from dlint.lint.context import Context
 from dlint.lint.edits import append_command
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
+from dlint.model import Dockerfile, Instruction
 from dlint.parsing.shell import Command, Word
 
 _URL = lazy(r"(https?|ftps?)://", re.IGNORECASE)
@@ -147,12 +149,22 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
                 continue
             if df.text.rfind(basename(name)) >= instr.end_offset:  # a later instruction names it
                 continue
-            # The fix removes the file where it was written: an absolute path, so a `cd` cannot mislead it.
+            if name.startswith("/") and under(name, mount_targets(instr)):  # written to a mount, not the layer
+                continue
+            # The fix removes the file where it was written: an absolute path, so a `cd` cannot mislead it;
+            # not in a stage another copies from, where a COPY of its directory may take the archive along.
             edit = (append_command(df, instr, script, f"rm -f {name}", ctx.shell_in_force(instr))
-                    if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) else None)
+                    if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) and not _copied_from(df, instr)
+                    else None)
             yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
                                 f"layer; add `rm -f {name}` after unpacking", instr, word.start_offset, word.end_offset,
                                 Fix((edit,)) if edit else None)
+
+
+def _copied_from(df: Dockerfile, instr: Instruction) -> bool:
+    stage = df.stage_of(instr)
+    names = {str(stage.index), stage.alias} if stage is not None else set()
+    return any(found[0].lower() in names for _, found in copies_from(df))
 
 
 @rule("DLR005")
@@ -167,6 +179,7 @@ def gem_install_documentation(ctx: Context) -> Iterator[Violation]:
         if values & {"--no-document", "-N", "--no-rdoc", "--no-ri"} or any(v.startswith("--document") for v in values):
             continue
         sub = words[0]
+        # In exec form the option would have to be a JSON string of its own: the finding is left as it is.
+        fix = None if instr.is_exec_form else Fix((Edit(sub.end_offset, sub.end_offset, " --no-document"),))
         yield ctx.violation("DLR005", f"`gem {sub.value}` builds rdoc and ri documentation nobody reads in an "
-                            "image; add `--no-document`", instr, sub.start_offset, sub.end_offset,
-                            Fix((Edit(sub.end_offset, sub.end_offset, " --no-document"),)))
+                            "image; add `--no-document`", instr, sub.start_offset, sub.end_offset, fix)

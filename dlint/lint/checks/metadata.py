@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from dlint.lazyre import lazy
@@ -20,7 +19,7 @@ def maintainer(ctx: Context) -> Iterator[Violation]:
     for instr in ctx.dockerfile.instructions:
         if instr.keyword != "MAINTAINER":
             continue
-        label = f"LABEL maintainer={json.dumps(instr.args.value, ensure_ascii=False)}"
+        label = f"LABEL maintainer={_quoted(instr.args.value, ctx.dockerfile.directives.escape)}"
         yield ctx.violation(
             "DL4000",
             "MAINTAINER is deprecated: it sets a field nothing reads; write "
@@ -28,6 +27,13 @@ def maintainer(ctx: Context) -> Iterator[Violation]:
             instr,
             fix=Fix((Edit(instr.start_offset, instr.end_offset, label),), safe=False),
         )
+
+
+def _quoted(value: str, escape: str) -> str:
+    """`value` as a double-quoted LABEL value BuildKit reads back as it is: MAINTAINER expands nothing, LABEL
+    expands `$`, and inside double quotes the file's escape character escapes `"`, `$` and itself."""
+    escaped = "".join(escape + c if c in ('"', "$", escape) else c for c in value)
+    return f'"{escaped}"'
 
 
 def label_key_problem(key: str) -> str | None:

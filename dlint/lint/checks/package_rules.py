@@ -137,11 +137,16 @@ def unanswered_prompt(
 
 def cache_mounts(instr: Instruction) -> list[str]:
     """Targets of the RUN's cache and tmpfs mounts: what is written there stays out of the layer."""
+    return mount_targets(instr, ("cache", "tmpfs"))
+
+
+def mount_targets(instr: Instruction, types: Collection[str] | None = None) -> list[str]:
+    """Targets of the RUN's mounts of `types` (default: all, binds and secrets too), without a trailing `/`."""
     targets = []
     for flag in instr.flags_named("mount"):
         opts = flag.options()
         target = opts.get("target") or opts.get("dst") or opts.get("destination")
-        if opts.get("type") in ("cache", "tmpfs") and target:
+        if target and (types is None or opts.get("type") in types):
             targets.append(target.rstrip("/") or "/")
     return targets
 
