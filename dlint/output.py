@@ -21,11 +21,17 @@ def printable(text: str) -> str:
     byte of a path that is not UTF-8 (Python holds it as a lone surrogate, which no encoder writes)."""
     if text.isprintable():
         return text
+    return utf8_text(text).translate(_CONTROLS)
+
+
+def utf8_text(text: str) -> str:
+    """`text` with each lone surrogate (a byte of a path that is not UTF-8) as the text `\\xNN`: what no
+    encoder writes, and a JSON reader turns into U+FFFD or refuses."""
     try:
         raw = text.encode("utf-8", "surrogateescape")  # bytes from the file system: back to those bytes
     except UnicodeEncodeError:
         raw = text.encode("utf-8", "surrogatepass")  # any other lone surrogate: its three UTF-8 bytes
-    return raw.decode("utf-8", "backslashreplace").translate(_CONTROLS)
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def printable_lines(text: str) -> str:

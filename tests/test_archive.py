@@ -15,7 +15,7 @@ import pytest
 
 from dlint.analyse.archive import read_archive
 from dlint.analyse.saved import SaveError
-from tests.test_waste import Entry, Image, file, layer_tar, legacy_save, oci_save, sample, whiteout
+from tests.test_waste import Entry, Image, archive, file, layer_tar, legacy_save, oci_save, sample, whiteout
 
 
 def unpack(data: bytes, into) -> None:
@@ -378,7 +378,7 @@ def test_a_tar_header_tarfile_cannot_parse_is_an_unreadable_layer(tmp_path, laye
     with pytest.raises(SaveError, match=r"^the archive .*img\.tar is not a readable image archive \(.+\)$"):
         read_archive(str(tmp_path / "img.tar"))
     unpack(oci_save(image, compat_manifest=False, compress=False), tmp_path / "ocidir")
-    with pytest.raises(SaveError, match=r"^the layer blob blobs/sha256/\w+ is not a readable tar \(.+\)$"):
+    with pytest.raises(SaveError, match=r"^the layer blobs/sha256/\w+ in the OCI layout \S+ocidir is not a readable tar \(.+\)$"):
         read_archive(str(tmp_path / "ocidir"))
 
 
@@ -451,3 +451,75 @@ def test_an_extended_tar_header_past_a_megabyte_is_refused_not_read_whole(tmp_pa
     image.layers[1] = long_name_tar(3000, fmt)  # a long name of an ordinary length is read
     (tmp_path / "fine.tar").write_bytes(legacy_save(image))
     assert len(read_archive(str(tmp_path / "fine.tar")).layers) == 4
+
+
+# --- hostile archives whose cost grew faster than their size --------------------------------------------
+
+
+def test_a_path_deeper_than_a_linux_path_is_refused(tmp_path):
+    """Waste accounting walks every parent of a path: one 128 KB path of `a/a/...` took 4 GB."""
+    image, _ = sample()
+    image.layers[1] = layer_tar(file("a/" * 2100 + "f", 1))
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    with pytest.raises(SaveError, match=r"a layer holds a path of 4201 characters, over the 4096 of a Linux path$"):
+        read_archive(str(tmp_path / "img.tar"))
+    image.layers[1] = layer_tar(file("a/" * 2000 + "f", 1))  # under the limit: read
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    assert len(read_archive(str(tmp_path / "img.tar")).layers) == 4
+
+
+def test_documents_the_image_does_not_name_are_not_parsed_and_capped_in_all(tmp_path):
+    image, _ = sample()
+    saved = legacy_save(image)
+    heavy = b"[" + b"[]," * (2 << 20) + b"[]]"  # 6 MiB of JSON that parses into ~150 MB
+    extra = [(f"extra{i}.json", heavy) for i in range(3)] + [("broken.json", b"{not json")]
+    members = [(m.name, tarfile.open(fileobj=io.BytesIO(saved)).extractfile(m).read())
+               for m in tarfile.open(fileobj=io.BytesIO(saved)) if m.isreg()]
+    (tmp_path / "img.tar").write_bytes(archive(extra + members))
+    code = ("import resource, sys; from dlint.analyse.archive import read_archive; read_archive(sys.argv[1]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "img.tar")], capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) < 150_000  # KiB: the three would have taken ~450 MB parsed
+    (tmp_path / "many.tar").write_bytes(archive([(f"extra{i}.json", heavy) for i in range(11)] + members))
+    with pytest.raises(SaveError, match=r"many\.tar holds over 64 MiB of JSON documents"):
+        read_archive(str(tmp_path / "many.tar"))
+
+
+def test_a_whiteout_repeated_in_a_layer_is_kept_once(tmp_path):
+    image, _ = sample()
+    image.layers[2] = layer_tar(*[whiteout("tmp/big")] * 500, Entry("x/.wh..wh..opq", b""), Entry("x/.wh..wh..opq", b""))
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    layer = read_archive(str(tmp_path / "img.tar")).layers[2]
+    assert (layer.whiteouts, layer.opaque) == (["tmp/big"], ["x"])
+
+
+def test_a_blob_the_image_does_not_name_is_not_read_as_its_layer(tmp_path):
+    """A multi-platform layout holds other images' layers, zstd ones among them."""
+    image, _ = sample()
+    unpack(oci_save(image, compat_manifest=False, compress=False), tmp_path / "ocidir")
+    blobs = tmp_path / "ocidir" / "blobs" / "sha256"
+    (blobs / ("1" * 64)).write_bytes(b"\x28\xb5\x2f\xfd\0\0")  # zstd
+    (blobs / ("2" * 64)).write_bytes(b"not a tar, not JSON" * 100)
+    assert len(read_archive(str(tmp_path / "ocidir")).layers) == 4
+    index = json.loads((tmp_path / "ocidir" / "index.json").read_text())
+    manifest_file = blobs / index["manifests"][0]["digest"].split(":")[1]
+    manifest = json.loads(manifest_file.read_text())
+    manifest["layers"][0]["digest"] = "sha256:" + "1" * 64
+    manifest_file.write_text(json.dumps(manifest))
+    with pytest.raises(SaveError, match=r"^the layer blobs/sha256/1{64} in the OCI layout \S+ocidir is zstd-compressed"):
+        read_archive(str(tmp_path / "ocidir"))
+
+
+def test_a_name_that_is_not_utf8_is_escaped_text_in_the_json_report(tmp_path):
+    """Each such byte was a lone surrogate in `--format json`: jq turns it into U+FFFD, Node refuses the string."""
+    image = Image([layer_tar(Entry("etc/bad\udcff\udcfename", b"x" * 3000)), layer_tar(whiteout("etc/bad\udcff\udcfename"))],
+                  [{"created_by": "a"}, {"created_by": "b"}])
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nRUN a\nRUN b\n")
+    run = subprocess.run([sys.executable, "-m", "dlint", "analyse", "--archive", str(tmp_path / "img.tar"),
+                          "--format", "json", str(tmp_path / "Dockerfile")], capture_output=True, check=False)
+    assert run.returncode == 0, run.stderr
+    run.stdout.decode("utf-8")  # strict: every byte is UTF-8
+    assert [e["path"] for e in json.loads(run.stdout)["waste"]] == ["/etc/bad\\xff\\xfename"]

@@ -233,3 +233,23 @@ def test_html_is_one_self_contained_file_with_an_svg_chart(tmp_path):
     assert re.findall(r"(?:src|href)=", page) == []
     assert page.count('fill="#2563eb"') >= 4  # the legend and one bar per step with bytes
     assert "line 3 COPY app.txt /srv/app.txt grew by 5.0 MB, limit 1 MB" in page
+
+
+def test_a_baseline_that_is_not_a_report_file_is_one_error_never_a_hang(tmp_path):
+    """/dev/zero grew to 24 GB, a FIFO hung, JSON nested 200,000 deep was a traceback."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    for path, message in [("/dev/zero", "not a regular file (a character device)"), (fifo, "not a regular file (a FIFO)"),
+                          (deep, "nested deeper than any report")]:
+        with pytest.raises(BudgetError, match=re.escape(message)):
+            load_baseline(str(path))
+
+
+@pytest.mark.parametrize("text", ["9" * 400 + "MB", "9" * 310 + ".5GiB", "\u0661\u0662MB", "\u0661\u0662"])
+def test_sizes_past_any_image_or_in_other_digits_are_refused(text):
+    with pytest.raises(SizeError):
+        parse_size(text)

@@ -284,3 +284,22 @@ def test_a_fifo_or_a_device_as_the_log_is_refused_unread_and_a_closed_stdin_is_s
                             check=False, preexec_fn=lambda: os.close(0))
     assert (closed.returncode, closed.stderr.decode()) == (
         2, "dlint: cannot read the build log from stdin: stdin is closed\n")
+
+
+@pytest.mark.parametrize("form", ["buildkit", "classic"])
+def test_steps_no_instruction_matches_are_held_cut_short(form, tmp_path):
+    """A log's steps of megabytes each were kept whole: 1.3 GB of memory for a 1.26 GB log."""
+    junk = "x" * (4 << 20)
+    with (tmp_path / "build.log").open("w") as f:
+        for i in range(1, 41):
+            f.write(f"#{i} [{i}/40] RUN {junk}\n#{i} DONE 0.1s\n" if form == "buildkit" else f"Step {i}/40 : RUN {junk}\n")
+    code = ("import resource, sys\nfrom dlint.analyse.buildlog import BuildLogError, read_build_log\n"
+            "from dlint.parsing.dockerfile import parse\n"
+            "try:\n    read_build_log(sys.argv[1], parse('FROM scratch\\nRUN a\\n'))\n"
+            "except BuildLogError as exc:\n    print(exc)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "build.log")], capture_output=True, text=True,
+                         cwd=REPO, check=False)
+    message, peak = run.stdout.splitlines()
+    assert "is not a log of" in message and len(message) < 1000
+    assert int(peak) < 120_000  # KiB: ~160 MB of step names held before

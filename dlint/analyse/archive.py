@@ -21,9 +21,11 @@ from dlint.analyse.saved import (
     GZIP_MAGIC,
     READ_SIZE,
     TAR_ERRORS,
+    Blobs,
     Layer,
     SavedImage,
     SaveError,
+    Unreadable,
     order_layers,
     read_blob,
     read_save,
@@ -49,8 +51,7 @@ def read_archive(path: str, image: str | None = None) -> SavedImage:
 
 
 def _read_directory(root: str, image: str | None) -> SavedImage:
-    documents: dict[str, object] = {}
-    layers = {}
+    blobs = Blobs(f"the OCI layout {root}")
     for name in DOCUMENTS:
         full = os.path.join(root, name)
         if os.path.islink(full):
@@ -62,14 +63,14 @@ def _read_directory(root: str, image: str | None) -> SavedImage:
                 except TAR_ERRORS:
                     continue  # neither JSON nor a tar: as good as absent
             if not isinstance(document, Layer):
-                documents[name] = document
-    blobs = os.path.join(root, "blobs")
-    if os.path.islink(blobs):
+                blobs.add(name, document)
+    folder_of_blobs = os.path.join(root, "blobs")
+    if os.path.islink(folder_of_blobs):
         raise SaveError(f"{root}: blobs/ is a symbolic link, not followed: nothing outside the layout is read")
-    if not documents or not os.path.isdir(blobs):
+    if not blobs.others or not os.path.isdir(folder_of_blobs):
         raise SaveError(f"{root} is not an OCI layout (no index.json and blobs/ directory)")
-    for algorithm in sorted(os.listdir(blobs)):
-        folder = os.path.join(blobs, algorithm)
+    for algorithm in sorted(os.listdir(folder_of_blobs)):
+        folder = os.path.join(folder_of_blobs, algorithm)
         if os.path.islink(folder) or not os.path.isdir(folder):
             continue
         for digest in sorted(os.listdir(folder)):
@@ -82,10 +83,7 @@ def _read_directory(root: str, image: str | None) -> SavedImage:
                 size = os.fstat(f.fileno()).st_size
                 try:
                     item = read_blob(blob, size)
-                except TAR_ERRORS as exc:
-                    raise SaveError(f"the layer blob {name} is not a readable tar ({exc})") from None
-                if isinstance(item, Layer):
-                    layers[name] = item
-                else:
-                    documents[name] = item
-    return order_layers(layers, documents, {}, image, f"the OCI layout {root}")
+                except TAR_ERRORS as exc:  # an error only if the image names it: the layout may hold others'
+                    item = Unreadable(f"is not a readable tar ({exc})")
+                blobs.add(name, item)
+    return order_layers(blobs, {}, image)

@@ -14,16 +14,18 @@ twice in a stage, the k-th occurrence pairs with the k-th.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import Size, SizeError, parse_size, size_text
+from dlint.parsing.source import SourceError, read_bytes
 
-PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$", re.ASCII)
+MAX_BASELINE = 64 << 20  # bytes: a report of thousands of steps and waste entries is a few MB
 
 
 class BudgetError(Exception):
@@ -129,16 +131,20 @@ class Baseline:
 
 def load_baseline(path: str) -> Baseline:
     """A JSON report of an earlier run; anything else is an error, never an empty baseline that passes."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BudgetError(f"baseline {path}: no such file (write one with --save-baseline {path})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BudgetError(f"baseline {path}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
+    if not os.path.lexists(path):
+        raise BudgetError(f"baseline {path}: no such file (write one with --save-baseline {path})")
+    try:  # a regular file only (a FIFO or /dev/zero would hang or fill memory), of a report's size at most
+        text = read_bytes(path, MAX_BASELINE, "baseline", "the limit for a baseline").decode("utf-8")
+    except SourceError as exc:
+        raise BudgetError(f"baseline {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BudgetError(f"baseline {path}: cannot read it ({exc})") from None
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise BudgetError(f"baseline {path} is not JSON ({exc}); expected a report from --save-baseline") from None
+    except RecursionError:
+        raise BudgetError(f"baseline {path} is nested deeper than any report: not a report from --save-baseline") from None
     image = data.get("image") if isinstance(data, dict) else None
     size = image.get("size") if isinstance(image, dict) else None
     if not isinstance(size, int) or isinstance(size, bool):

@@ -23,7 +23,17 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from dlint.analyse.steps import MAX_STEPS, BuildOutcome, Observer, StepRecord, TooManySteps, keyword_matches, stage_named, step_for
+from dlint.analyse.steps import (
+    MAX_STEPS,
+    BuildOutcome,
+    Observer,
+    StepRecord,
+    TooManySteps,
+    keyword_matches,
+    stage_named,
+    step_for,
+    unplaced_step,
+)
 from dlint.model import Dockerfile, Instruction, Stage
 from dlint.parsing.numbers import capped_int
 
@@ -90,7 +100,8 @@ class ProgressReader:
         elif rest.startswith("ERROR"):
             self._failed(num)
         elif out := OUTPUT.match(rest):
-            self.logs[num].append(out[1][:OUTPUT_KEPT])
+            if num in self.logs:  # not after the step finished
+                self.logs[num].append(out[1][:OUTPUT_KEPT])
 
     def status(self, document: dict) -> None:
         """One rawjson line: a SolveStatus whose `vertexes` say which steps started, hit the cache, ended."""
@@ -122,9 +133,7 @@ class ProgressReader:
         if instr is not None:
             step = step_for(self.df, instr)
         else:  # dlint's parser and BuildKit disagree: keep what BuildKit said, unplaced
-            step = StepRecord(index=0, stage=stage_name or "?", line=0,
-                              keyword=text.split(maxsplit=1)[0].upper() if text.strip() else "",
-                              instruction=" ".join(text.split()))
+            step = unplaced_step(stage_name or "?", text)
         step.cached = step.keyword == "FROM"  # a base image is taken as it is
         if len(self.vertices) >= MAX_STEPS:
             raise TooManySteps
@@ -142,6 +151,8 @@ class ProgressReader:
         if key in self.finished:
             return
         self.finished.add(key)
+        if key != self.failed_vertex:  # only a failed step's output is shown: the rest need not be held
+            self.logs.pop(key, None)
         step = self.vertices[key]
         if not step.seconds and not step.cached and self.clock:
             step.seconds = self.clock() - self.started[key]
@@ -187,7 +198,7 @@ class ProgressReader:
         if returncode != 0:
             outcome.error = self._error_message() or f"docker build exited with status {returncode}"
             if self.failed_vertex is not None:
-                outcome.log_tail = list(self.logs[self.failed_vertex])
+                outcome.log_tail = list(self.logs.get(self.failed_vertex, ()))
         return outcome
 
     def _error_message(self) -> str | None:

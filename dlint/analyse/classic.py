@@ -39,6 +39,7 @@ from dlint.analyse.steps import (
     keyword_matches,
     stage_named,
     step_for,
+    unplaced_step,
 )
 from dlint.model import Dockerfile, Instruction
 
@@ -172,9 +173,7 @@ class StreamReader:
     def _step(self, instr: Instruction | None, echoed: str) -> StepRecord:
         if instr is not None and self.matches(instr, echoed):
             return step_for(self.df, instr)
-        # The builder and dlint's parser disagree: report what the builder said, unplaced.
-        keyword = echoed.split(maxsplit=1)[0].upper() if echoed.strip() else ""
-        return StepRecord(index=0, stage="?", line=0, keyword=keyword, instruction=" ".join(echoed.split()))
+        return unplaced_step("?", echoed)  # the builder and dlint's parser disagree: what the builder said
 
     def _finish(self) -> None:
         if self.current is not None:

@@ -23,7 +23,8 @@ a concurrent run or Ctrl-C never leaves half an entry; when the disk refuses,
 the run goes on without it. The least recently used entries are removed once
 the folders pass MAX_BYTES. Bump FORMAT whenever what `saved.read_save` makes
 of a layer changes (3: a layer whose first name starts like JSON is no longer
-empty): entries of another format are never read.
+empty; 4: whiteouts kept once, a path over PATH_MAX refused): entries of another
+format are never read.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from pathlib import Path
 from dlint.analyse.saved import Layer, Node, SavedImage, read_engine_save, sha256_hex
 from dlint.parsing.source import SourceError, read_bytes
 
-FORMAT = 3
+FORMAT = 4
 SOURCE = "dlint's layer cache"
 MAX_BYTES = 512 << 20  # both folders together; the least recently used entries go first
 MAX_ENTRY = 256 << 20  # one entry

@@ -35,11 +35,13 @@ from typing import IO, Literal
 READ_SIZE = 1 << 20
 TAR_BUFFER = 64 << 10  # tarfile's own buffer over a layer: see read_layer
 MAX_DOCUMENT = 8 << 20  # a manifest, index or image config: anything larger is a layer
+MAX_DOCUMENTS = 64 << 20  # all of an archive's JSON documents together, kept unparsed until the image names one
 MAX_PADDING = 8 << 20  # what may follow a tar's end-of-archive blocks (tar pads to a record: 10 KiB)
 # What a malformed tar header raises from tarfile, besides its own errors: a PAX length too large
 # for an index (OverflowError), a broken GNU sparse map (ValueError).
 TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, ValueError, OverflowError)
 MAX_TAR_HEADER = 1 << 20  # a GNU long name or PAX header: a path is at most 4 KiB, and tarfile reads one whole
+MAX_PATH = 4096  # characters of a path in a layer: PATH_MAX
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
@@ -134,8 +136,7 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
     OCI ref name); without it an archive holding several images is an error
     naming them, rather than a guess. `source` names the stream in errors.
     """
-    layers: dict[str, Layer] = {}
-    documents: dict[str, object] = {}
+    blobs = Blobs(source)
     links: dict[str, str] = {}
     try:
         with tarfile.open(fileobj=stream, mode="r|", bufsize=READ_SIZE, tarinfo=BoundedTarInfo) as archive:
@@ -149,11 +150,7 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
                 elif member.isreg() and not _skipped(name):
                     blob = archive.extractfile(member)
                     assert blob is not None  # a regular member always has data
-                    item = read_blob(blob, member.size)
-                    if isinstance(item, Layer):
-                        layers[name] = item
-                    else:
-                        documents[name] = item
+                    blobs.add(name, read_blob(blob, member.size))
         for _ in range(MAX_PADDING // READ_SIZE + 1):  # the end-of-archive padding: let the engine finish its save
             if not stream.read(READ_SIZE):
                 break
@@ -163,7 +160,7 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
         if "unexpected end of data" in str(exc):
             raise SaveError(f"{source} is truncated: it ends inside a member") from None
         raise SaveError(f"{source} is not a readable image archive ({exc})") from None
-    return order_layers(layers, documents, links, image, source)
+    return order_layers(blobs, links, image)
 
 
 def _clean(name: str) -> str:
@@ -177,35 +174,79 @@ def _skipped(name: str) -> bool:
 
 @dataclass(frozen=True)
 class Unreadable:
-    """A blob that starts like a manifest, index or config but is neither JSON dlint reads nor a tar:
+    """A blob dlint cannot read (a document over MAX_DOCUMENT, a zstd layer, in a layout not a tar):
     named, with why, only if the image turns out to need it."""
 
     why: str
 
 
-def read_blob(blob: IO[bytes], size: int) -> object:
-    """A blob's parsed JSON (manifest, index, config), its Layer, or Unreadable.
+@dataclass(frozen=True)
+class Document:
+    """A blob that is JSON text (a manifest, index or config), kept unparsed: an archive may hold many
+    the image does not name (8 MiB of `[[],[],...]` parses into 200 MB), so only those it names are parsed."""
 
-    A blob that starts like JSON but is not (too large, or broken) may still be a layer whose first
-    file is named `{...`, so it is tried as a tar before it is called Unreadable. Anything else that
-    is not a tar raises from read_layer, as before."""
-    if blob.peek(1)[:1] not in (b"{", b"["):  # type: ignore[attr-defined]
-        return read_layer(blob, size)
-    if size > MAX_DOCUMENT:
-        why = f"is {size / (1 << 20):.1f} MiB, over the {MAX_DOCUMENT >> 20} MiB dlint reads of a manifest or config"
-    else:
-        data = blob.read()
+    data: bytes
+
+
+class Blobs:
+    """An archive's blobs by name, as read_blob made them; the JSON documents held are capped in all."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.layers: dict[str, Layer] = {}
+        self.others: dict[str, Document | Unreadable] = {}
+        self._held = 0  # bytes of Document text
+
+    def add(self, name: str, item: Layer | Document | Unreadable) -> None:
+        if isinstance(item, Layer):
+            self.layers[name] = item
+            return
+        self.others[name] = item
+        if isinstance(item, Document):
+            self._held += len(item.data)
+            if self._held > MAX_DOCUMENTS:
+                raise SaveError(f"{self.source} holds over {MAX_DOCUMENTS >> 20} MiB of JSON documents: "
+                                "not an image archive dlint reads")
+
+    def document(self, name: str, what: str) -> object:
+        """The parsed JSON of blob `name` (None when there is none); SaveError, naming it, if it is unreadable."""
+        found = self.others.get(name)
+        if isinstance(found, Unreadable):
+            raise SaveError(f"the {what} {name} in {self.source} {found.why}")
+        if found is None:
+            return None
         try:
-            return json.loads(data)
+            return json.loads(found.data)
         except ValueError:
             why = "is not valid JSON"
         except RecursionError:  # nested deeper than the interpreter's stack
             why = "is nested deeper than dlint reads"
-        blob = io.BufferedReader(io.BytesIO(data))  # read once: what read_layer tries next is the copy
+        raise SaveError(f"the {what} {name} in {self.source} {why}")
+
+
+def read_blob(blob: IO[bytes], size: int) -> Layer | Document | Unreadable:
+    """A blob's Layer, its JSON text (a manifest, index or config) as a Document, or Unreadable.
+
+    A blob that starts like JSON is a Document unless it starts with a valid tar header: a layer whose
+    first file is named `{...`. A zstd blob is Unreadable (an error only if the image names it: an OCI
+    layout may hold other platforms' layers). Anything else that is not a tar raises from read_layer."""
+    head = blob.peek(512)[:512]  # type: ignore[attr-defined]
+    if head[:1] in (b"{", b"[") and not _tar_header(head):
+        if size > MAX_DOCUMENT:
+            return Unreadable(f"is {size / (1 << 20):.1f} MiB, over the {MAX_DOCUMENT >> 20} MiB dlint reads of a "
+                              "manifest or config")
+        return Document(blob.read())
+    if head[:4] == ZSTD_MAGIC:
+        return Unreadable("is zstd-compressed, which this Python cannot read (only plain and gzip layers)")
+    return read_layer(blob, size)
+
+
+def _tar_header(block: bytes) -> bool:
     try:
-        return read_layer(blob, size)
-    except TAR_ERRORS:
-        return Unreadable(why)
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except tarfile.HeaderError:  # a bad checksum, or under a block: not a tar
+        return False
+    return True
 
 
 def read_layer(blob: IO[bytes], size: int) -> Layer:
@@ -216,12 +257,12 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
     if head.startswith(GZIP_MAGIC):
         layer.compressed_size = size
         plain = gzip.GzipFile(fileobj=blob, mode="rb")
-    elif head == ZSTD_MAGIC:
-        raise SaveError("a layer is zstd-compressed, which this Python cannot read (only plain and gzip layers)")
     first = plain.peek(512)[:512]  # type: ignore[attr-defined]
     if not first.strip(b"\0"):
         return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
     metas: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # one tuple per distinct owner and mode
+    whiteouts: dict[str, None] = {}  # ordered sets: a layer that repeats one a million times keeps it once
+    opaque: dict[str, None] = {}
     # Not READ_SIZE: the stream reader copies what is left of its buffer on every header it reads, so
     # 1 MiB made a layer of small files 1.5x slower; 64 KiB also reads big files 1.6x faster than it.
     with tarfile.open(fileobj=plain, mode="r|", bufsize=TAR_BUFFER, tarinfo=BoundedTarInfo) as tar:
@@ -230,15 +271,17 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
             path = _clean(member.name)
             if not path:
                 continue
+            if len(path) > MAX_PATH:  # waste accounting walks a path's parents: a deeper one costs its square
+                raise SaveError(f"a layer holds a path of {len(path)} characters, over the {MAX_PATH} of a Linux path")
             parent, base = posixpath.split(path)
             meta = (member.mode, member.uid, member.gid)
             meta = metas.setdefault(meta, meta)
             if base == OPAQUE:
-                layer.opaque.append(parent)
+                opaque[parent] = None
             elif base.startswith(WHITEOUT + WHITEOUT):
                 continue  # aufs bookkeeping (.wh..wh.plnk, .wh..wh.aufs), not content
             elif base.startswith(WHITEOUT):
-                layer.whiteouts.append(posixpath.join(parent, base[len(WHITEOUT):]))
+                whiteouts[posixpath.join(parent, base[len(WHITEOUT):])] = None
             elif member.isreg():
                 data = tar.extractfile(member)
                 assert data is not None
@@ -249,6 +292,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
                 layer.nodes[path] = Node("dir", meta=meta)
             else:  # a symbolic link's size is its target's length, as lstat gives it; devices have none
                 layer.nodes[path] = Node("other", len(member.linkname) if member.issym() else 0, meta=meta)
+    layer.whiteouts, layer.opaque = list(whiteouts), list(opaque)
     return layer
 
 
@@ -259,9 +303,9 @@ def _digest(data: IO[bytes]) -> bytes:
     return h.digest()
 
 
-def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: dict[str, str],
-                 image: str | None = None, source: str = "the engine's save stream") -> SavedImage:
+def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) -> SavedImage:
     """Put the layers in the order the manifest gives, following the layout's links into blobs/."""
+    document, source = blobs.document, blobs.source
 
     def resolve(name: str) -> str:
         for _ in range(8):
@@ -272,12 +316,6 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
 
     def blob(digest: str) -> str:
         return "blobs/" + digest.replace(":", "/", 1)
-
-    def document(name: str, what: str) -> object:
-        found = documents.get(name)
-        if isinstance(found, Unreadable):
-            raise SaveError(f"the {what} {name} in {source} {found.why}")
-        return found
 
     manifest = document("manifest.json", "manifest")
     if isinstance(manifest, list) and manifest and all(isinstance(m, dict) for m in manifest):
@@ -292,9 +330,12 @@ def order_layers(layers: dict[str, Layer], documents: dict[str, object], links: 
         raise SaveError(f"{source} lacks the image config its manifest names ({config_name})")
     ordered: list[Layer] = []
     for name in layer_names:
-        layer = layers.get(key := resolve(_clean(str(name))))
+        layer = blobs.layers.get(key := resolve(_clean(str(name))))
         if layer is None:
-            if isinstance(documents.get(key), Unreadable):
+            unreadable = blobs.others.get(key)
+            if isinstance(unreadable, Unreadable):
+                raise SaveError(f"the layer {name} in {source} {unreadable.why}")
+            if unreadable is not None:
                 raise SaveError(f"the layer {name} in {source} is not a readable tar")
             raise SaveError(f"the manifest of {source} names a layer it does not contain ({name})")
         ordered.append(layer)

@@ -94,6 +94,18 @@ def step_for(df: Dockerfile, instr: Instruction) -> StepRecord:
     )
 
 
+SHOWN = 400  # characters kept of a step that no instruction matches: enough to recognise it
+
+
+def unplaced_step(stage: str, echoed: str) -> StepRecord:
+    """A step the builder names that dlint's parser does not place: its words as the builder gave them, cut
+    to SHOWN characters (a hostile log can name 10,000 steps of megabytes each)."""
+    text = " ".join(echoed[: SHOWN * 2].split())
+    keyword = text.split(maxsplit=1)[0].upper() if text else ""
+    return StepRecord(index=0, stage=stage, line=0, keyword=keyword,
+                      instruction=text if len(text) <= SHOWN else text[: SHOWN - 3] + "...")
+
+
 def keyword_matches(instr: Instruction, echoed: str) -> bool:
     """A live build's step names its instruction when the keywords agree (the builder echoes the file it read)."""
     return [w.upper() for w in echoed.split(maxsplit=1)[:1]] == [instr.keyword]

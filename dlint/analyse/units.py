@@ -17,7 +17,7 @@ from dlint.parsing.numbers import MAX_DIGITS, capped_int
 UNITS = ("B", "kB", "MB", "GB", "TB")
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 _PREFIXES = "kmgt"
-SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i?)b|(b?))\s*$", re.IGNORECASE)
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i?)b|(b?))\s*$", re.IGNORECASE | re.ASCII)  # 0-9 only
 
 
 def human_size(n: int | None) -> str:
@@ -85,4 +85,7 @@ def parse_size(text: str) -> Size:
     power = _PREFIXES.index(prefix) + 1
     factor = 1024**power if binary else 1000**power
     unit = (BINARY_UNITS if binary else UNITS)[power]
-    return Size(round(float(number) * factor), binary, f"{number} {unit}")
+    value = float(number) * factor  # inf past 10^308
+    if not value < 10**MAX_DIGITS:
+        raise SizeError(f"{text[:40]!r}...: more bytes than any image holds")
+    return Size(round(value), binary, f"{number} {unit}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from dlint.analyse.steps import AnalysisResult
+from dlint.output import utf8_text
 
 
 def document(result: AnalysisResult) -> dict:
@@ -34,4 +35,16 @@ def document(result: AnalysisResult) -> dict:
 
 
 def render(result: AnalysisResult) -> str:
-    return json.dumps(document(result), indent=2) + "\n"
+    return json.dumps(_utf8(document(result)), indent=2) + "\n"
+
+
+def _utf8(value: object) -> object:
+    """Strings as UTF-8 text: a byte of a name that is not UTF-8 (a lone surrogate in Python, which JSON
+    readers turn into U+FFFD or refuse) is written as the text `\\xNN`, as every dlint report shows it."""
+    if isinstance(value, str):
+        return value if value.isascii() else utf8_text(value)
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utf8(v) for v in value]
+    return value
