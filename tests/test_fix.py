@@ -180,6 +180,21 @@ NOT_FIXABLE_DL3009 = [
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY . .\nRUN make deps\n", id="make"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN . /etc/profile.d/x.sh && go build\n",
                  id="sourced-script"),
+    # An update that may not run, or refreshes some sources only, is no refresh for what follows it:
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN false && apt-get update; apt-get install b && rm -rf /var/lib/apt/lists/*\n",
+                 id="update-after-and"),
+    pytest.param('FROM debian\nRUN apt-get update && apt-get install -y a\n'
+                 'RUN if [ -n "$X" ]; then apt-get update; fi; apt-get install -y b && rm -rf /var/lib/apt/lists/*\n',
+                 id="update-in-a-branch"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"
+                 "RUN apt-get update -o Dir::Etc::sourcelist=x.list && apt-get install -y b && rm -rf /var/lib/apt/lists/*\n",
+                 id="partial-update"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN rosdep install --from-paths src -y\n",
+                 id="rosdep"),
+    pytest.param('FROM debian\nRUN apt-get update && apt-get install -y a\nRUN su root -c "apt-get install -y b"\n',
+                 id="su-c"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN python3 /setup.py\n", id="interpreter"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN install-deps.sh\n", id="script-on-path"),
 ]
 
 
@@ -268,6 +283,21 @@ def test_moving_past_other_runs_is_unsafe():
         pytest.param("FROM debian\nRUN apt-get update 2>/tmp/e && echo hi\nRUN apt-get install -y curl\n",
                      id="update-redirected-in-a-list"),
         pytest.param("FROM debian\nRUN apt-get update\nRUN sudo apt-get install -y curl\n", id="install-behind-sudo"),
+        pytest.param("FROM debian\nRUN apt-get update\n"
+                     "RUN echo 'deb http://x y z' > /etc/apt/sources.list.d/x.list && apt-get install -y curl\n",
+                     id="install-after-a-sources-list-is-written"),
+        pytest.param("FROM debian\nRUN export http_proxy=http://p:3128 && apt-get update\nRUN apt-get install -y curl\n",
+                     id="update-after-an-export"),
+        pytest.param("FROM debian\nRUN cd /etc/apt && apt-get update\nRUN apt-get install -y curl\n", id="update-after-cd"),
+        pytest.param("FROM debian\nRUN apt-get update\n"
+                     "RUN --mount=type=secret,id=s,target=/etc/apt/sources.list.d/p.list apt-get install -y foo\n",
+                     id="install-mounts-a-sources-list"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN --mount=type=cache,dst=/etc/apt/sources.list.d apt-get install x\n",
+                     id="install-mounts-a-cache-on-etc-apt"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN apt-get install -y curl; echo done\n",
+                     id="failed-update-would-not-fail-the-run"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN set -e; apt-get install -y curl; echo done\n",
+                     id="set-e-ignores-a-failure-before-the-last-and"),
     ],
 )
 def test_update_stays_when_moving_it_is_unsure(text):
@@ -532,6 +562,19 @@ def test_add_stays_add_when_copy_would_do_less(text):
     assert fixed(text, unsafe=True, selection=only("DL3020")) == text
 
 
+@pytest.mark.parametrize("source", ["pkg.gem", "image.ova", "rootfs", "bin/app"])
+def test_add_of_a_file_whose_name_may_hide_a_tar_is_an_unsafe_fix(source):
+    """ADD unpacks a local tar whatever its name: BuildKit looks at the content, which dlint does not see."""
+    text = f"FROM debian\nADD {source} /x/\n"
+    assert fixed(text, selection=only("DL3020")) == text
+    assert fixed(text, unsafe=True, selection=only("DL3020")) == f"FROM debian\nCOPY {source} /x/\n"
+
+
+def test_add_of_a_git_source_in_scp_form_is_left():
+    text = "FROM debian\nADD deploy@git.example.com:team/repo /src\n"
+    assert codes(text, only("DL3020")) == []
+
+
 def test_add_of_zstd_archive_is_not_a_local_file():
     assert codes("FROM debian\nADD rootfs.tar.zst /\n", only("DL3020")) == []
 
@@ -580,6 +623,24 @@ def test_an_archive_in_a_mount_is_not_in_the_layer(text):
     assert codes(text, only("DLR004")) == []
 
 
+@pytest.mark.parametrize("after", [
+    "FROM dl AS b2\nFROM debian\nCOPY --from=b2 /opt /opt\n",
+    "FROM debian\nARG S=dl\nCOPY --from=${S} /opt /opt\n",
+    "FROM debian\nRUN --mount=from=dl,source=/opt,target=/o cp -r /o /p\n",
+    "RUN cp -r /opt/dl /srv/mirror\n",
+], ids=["stage-built-from-it", "copy-from-a-variable", "mount-from-it", "its-directory-copied"])
+def test_an_archive_another_step_may_take_is_not_removed(after):
+    run = "RUN curl -fsSL -o /opt/dl/x.tar.gz https://x/x.tar.gz && tar -xzf /opt/dl/x.tar.gz -C /opt\n"
+    assert [f.fix for f in lint(parse(f"FROM debian AS dl\n{run}{after}"), only("DLR004"))[0]] == [None]
+
+
+def test_a_run_dlint_could_not_analyse_leaves_no_fix_whatever_is_selected():
+    text = ("FROM debian\nRUN apt-get update\nRUN echo " + "a | " * 5000 + "b\nRUN apt-get install -y curl\n")
+    found = lint(parse(text), only("DLT001"))[0]
+    assert [f.code for f in found] == ["DLT001"] and found[0].fix is None
+    assert fixed(text, unsafe=True, selection=only("DLT001")) == text
+
+
 def test_an_archive_in_a_stage_copied_from_is_not_removed():
     run = "RUN curl -fsSL -o /tmp/a.tar.gz https://x/a.tar.gz && tar -xzf /tmp/a.tar.gz -C /opt\n"
     text = f"FROM debian AS dl\n{run}FROM debian\nCOPY --from=dl /tmp/ /dist/\n"
@@ -606,6 +667,13 @@ def test_a_file_with_a_parse_error_reports_no_finding_as_fixable(tmp_path):
     assert {f["code"]: f["fixable"] for f in json.loads(p.stdout)} == {"DL1000": False, "DL3006": False, "DL3020": False,
                                                                 "DL4000": False}
     assert p.stderr.decode().endswith(", 0 fixable\n")
+
+
+@pytest.mark.parametrize("run", ["V=$(apt show nodejs | sed -n 's/^Version: //p')", "apt search curl > /found",
+                                 "apt policy curl | grep -q Installed"])
+def test_apt_whose_output_is_read_is_not_rewritten_to_apt_cache(run):
+    """`apt show` prints the candidate only, `apt-cache show` every version."""
+    assert [f.fix for f in lint(parse(f"FROM debian\nRUN {run}\n"), only("DL3027"))[0]] == [None]
 
 
 def test_apt_in_an_sh_c_string_spelt_in_pieces_is_not_rewritten():

@@ -106,7 +106,8 @@ def lint(
             if instr.index not in refused
         )
     found.sort(key=lambda pair: pair[0].sort_key())
-    if unfixable(df, (f for f, _ in found)):  # --fix applies nothing here: no finding may say it is fixable
+    # --fix applies nothing here, whatever rules are selected: no finding may say it is fixable.
+    if df.errors or ctx.unanalysed or unfixable(df, (f for f, _ in found)):
         for finding, _ in found:
             finding.fix, finding.replacements = None, ()
     _identify(df, found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -98,18 +99,29 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
         return None
     if not (_plain(update.command) and _plain(use.command)) or redirected(df, instr, script, update.command):
         return None
+    target_script = ctx.script(target)
+    if target_script is None:
+        return None
+    if any(b.offset < update.command.start_offset for b in script.bindings) or any(
+        c.name in _SHELL_STATE for c in script.commands if c.start_offset < update.command.start_offset
+    ):
+        return None  # `export http_proxy=... && apt-get update`: the update would lose its environment
     if all(c is update.command or c.name == "set" for c in script.commands):
         removal: Edit | None = delete_instruction(df, instr)
     else:
         removal = remove_command(df, instr, script, update.command)
-    target_script = ctx.script(target)
-    if removal is None or target_script is None:
+    if removal is None:
         return None
     edits = [removal]
     if not any(
-        p.manager in APT and p.subcommand == "update" and p.command.start_offset < use.command.start_offset
+        p.manager in APT and p.subcommand == "update" and _plain(p.command)
+        and p.command.start_offset < use.command.start_offset
         for p in ctx.package_commands(target)
     ):
+        # What ran before the install would now run before the update (a sources.list written), and a
+        # failed update must still fail the RUN.
+        if not _first(target_script, use.command) or not _fails_with(target_script, use.command):
+            return None
         prefix = prefix_command(df, target, target_script, use.command, command_text(df, update.command))
         if prefix is None:
             return None
@@ -121,19 +133,40 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
 # Instructions that may sit between the two RUNs: none of them changes how a RUN runs.
 _INERT = frozenset({"RUN", "LABEL", "EXPOSE", "MAINTAINER", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL",
                     "ONBUILD"})
-_HARMLESS_MOUNTS = frozenset({"cache", "secret", "ssh"})  # what an install RUN may mount that the update's lacks
 
 
 def _same_conditions(df: Dockerfile, update_run: Instruction, target: Instruction) -> bool:
-    """The update runs in `target` as it ran in its own RUN: same user, environment, files and network."""
+    """The update runs in `target` as it ran in its own RUN: same user, environment, files and network.
+    The one flag the install's RUN may add is a cache mount outside /etc (a mount on /etc/apt, a secret's
+    file or its `env=`, would change what the update fetches)."""
     if any(i.keyword not in _INERT for i in df.instructions[update_run.index + 1 : target.index]):
         return False
     own = {(f.name, f.value) for f in update_run.flags}
-    theirs = {(f.name, f.value) for f in target.flags}
-    return own <= theirs and all(
-        f.name == "mount" and f.options().get("type") in _HARMLESS_MOUNTS
-        for f in target.flags if (f.name, f.value) not in own
-    )
+    for f in target.flags:
+        if (f.name, f.value) in own:
+            continue
+        opts = f.options() if f.name == "mount" else {}
+        where = opts.get("target") or opts.get("dst") or opts.get("destination") or ""
+        if opts.get("type") != "cache" or not where or under(where, ("/etc",)) or "env" in opts:
+            return False
+    return own <= {(f.name, f.value) for f in target.flags}
+
+
+# Commands whose effect lasts for the rest of their shell only, not into the next RUN (files written do).
+_SHELL_STATE = frozenset({"cd", "pushd", "popd", "umask", "ulimit", "source", ".", "export", "alias", "shopt",
+                          "trap", "eval", "unset"})
+
+
+def _first(script: Script, cmd: Command) -> bool:
+    """`cmd` is the first command its script runs, `set` aside."""
+    return next((c for c in script.commands if c.name != "set"), None) is cmd
+
+
+def _fails_with(script: Script, cmd: Command) -> bool:
+    """A failure of a command put before `cmd` with `&&` would still fail the RUN: `cmd` starts the `&&` list
+    that ends the script. `set -e` does not do it: the shell ignores a failure before a list's last `&&`."""
+    return all(c.place.statement == cmd.place.statement and c.place.ands for c in script.commands if c is not cmd
+               and c.start_offset > cmd.start_offset and c.place.scope == 0)
 
 
 def _plain(cmd: Command) -> bool:
@@ -283,8 +316,13 @@ def _later_runs(df: Dockerfile, stage: Stage) -> list[Instruction]:
 _LISTLESS = frozenset({"update", "clean", "autoclean", "distclean", "dist-clean", "remove", "purge", "autoremove",
                        "autopurge"})
 _APT_PROGRAMS = APT | {"apt-cache", "apt-file"}
-# Programs that run a script or a command line dlint does not read: what they run may install.
-_OPAQUE = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", ".", "source", "eval", "xargs", "make"})
+_APT_WORD = re.compile(r"(?:^|[\s/;&|(`'\"])(?:apt-get|apt|aptitude|apt-cache|apt-file)(?:$|[\s;&|)`'\"])")
+# Programs that run a script, a command line or a package tool dlint does not read: what they run may install.
+_OPAQUE = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", ".", "source", "eval", "xargs", "make", "su", "runuser",
+                     "chroot", "python", "python3", "perl", "ruby", "node", "php", "ansible", "ansible-playbook",
+                     "rosdep", "gdebi", "equivs-build", "mk-build-deps", "debootstrap"})
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".py", ".pl", ".rb")
+_PARTIAL_UPDATE = ("-o", "--option", "-c", "--config-file")  # an update of some sources only
 
 
 def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> bool:
@@ -296,16 +334,24 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
     for cmd in script.commands:
         pc = pkgs.get(id(cmd))
         if pc is not None and pc.manager in APT:
-            if pc.subcommand == "update":
+            if pc.subcommand == "update" and _refreshes(cmd):
                 return False
             if pc.subcommand not in _LISTLESS:
                 return True
             continue
-        if cmd.name in _APT_PROGRAMS or cmd.name in _OPAQUE or (cmd.words and "/" in cmd.words[0].value):
+        if cmd.name in _APT_PROGRAMS or cmd.name in _OPAQUE or cmd.name.endswith(_SCRIPT_SUFFIXES) \
+                or (cmd.words and "/" in cmd.words[0].value):
             return True
-        if any(w.value.rpartition("/")[2] in _APT_PROGRAMS for w in cmd.args):
+        if any(_APT_WORD.search(w.value) for w in cmd.args):  # `su -c "apt-get install b"`, `timeout 9 apt ...`
             return True
     return False
+
+
+def _refreshes(update: Command) -> bool:
+    """An update that certainly runs, before what follows it, for every source: the first of its list at
+    the top of the script, with no option that names some sources only."""
+    return _plain(update) and update.place.element == 0 and not update.in_condition and not any(
+        w.value.startswith(_PARTIAL_UPDATE) for w in update.args)
 
 
 def _only_lists(cmd: Command) -> bool:

@@ -13,6 +13,7 @@ from dlint.lint.checks.package_rules import (
     unpinned,
 )
 from dlint.lint.context import Context
+from dlint.lint.edits import redirected
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
 from dlint.parsing.packages import PackageCommand
@@ -111,7 +112,13 @@ def apt_instead_of_apt_get(ctx: Context) -> Iterator[Violation]:
             fix = None
             text = ctx.dockerfile.text
             # The words as the file spells them (in an `sh -c '...'` string, `ap''t` reads as `apt` but is not it).
-            if target and not instr.is_exec_form and pc.subcommand_word is not None \
+            # `apt show` prints the candidate only, `apt-cache show` every version: where its output is read
+            # (`$(apt show x | sed ...)`, `> file`), the rewrite would change what the build does.
+            script = ctx.script(instr)
+            read = target is not None and target[0] == "apt-cache" and (
+                script is None or pc.command.in_pipeline or pc.command.place.nested
+                or redirected(ctx.dockerfile, instr, script, pc.command))
+            if target and not read and not instr.is_exec_form and pc.subcommand_word is not None \
                     and text[program.start_offset : program.end_offset] == program.value \
                     and text[pc.subcommand_word.start_offset : pc.subcommand_word.end_offset] == pc.subcommand_word.value:
                 edits = [Edit(program.end_offset - len("apt"), program.end_offset, target[0])]  # keeps a /usr/bin/

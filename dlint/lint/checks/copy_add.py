@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dlint.lazyre import lazy
 from dlint.lint.checks.operands import (
     Operand,
     copy_operands,
@@ -32,9 +33,25 @@ def is_archive(path: str) -> bool:
 
 
 def is_remote(source: str) -> bool:
-    """A URL or a git repository: what only ADD can fetch."""
+    """A URL or a git repository (also in scp form, `user@host:path`, as BuildKit reads one): what only ADD can fetch."""
     lowered = source.lower()
-    return lowered.startswith(("http://", "https://", "git://", "git@", "ssh://")) or lowered.endswith(".git")
+    return lowered.startswith(("http://", "https://", "git://", "git@", "ssh://")) or lowered.endswith(".git") \
+        or _SCP_STYLE.match(source) is not None
+
+
+_SCP_STYLE = lazy(r"[\w.+-]+@[\w.-]+:")
+# ADD unpacks a local tar (compressed or not) whatever its name: BuildKit looks at the content. COPY is
+# what ADD did for sure only for a directory or a file whose name says it is not an archive.
+PLAIN_SUFFIXES = (".txt", ".md", ".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".xml", ".html",
+                  ".css", ".js", ".mjs", ".ts", ".py", ".sh", ".rb", ".go", ".rs", ".java", ".c", ".h", ".php",
+                  ".pl", ".lock", ".properties", ".env", ".sql", ".csv", ".pem", ".crt", ".key", ".pub", ".list",
+                  ".repo", ".service", ".png", ".jpg", ".svg", ".ico", ".jar", ".war", ".so", ".exe", ".whl", ".deb",
+                  ".rpm", ".zip")
+
+
+def surely_not_archive(source: str) -> bool:
+    """A directory (`dir/`, `.`) or a file named as something that is not a tar."""
+    return source.endswith("/") or basename(source) in (".", "..") or source.lower().endswith(PLAIN_SUFFIXES)
 
 
 def basename(path: str) -> str:
@@ -71,7 +88,8 @@ def add_for_local_files(ctx: Context) -> Iterator[Violation]:
         if len(local) == len(sources) and not any(GLOB & set(s.value) for s in sources) \
                 and not any(f.name in ADD_ONLY_FLAGS for f in instr.flags) \
                 and ctx.dockerfile.text[start:end] == instr.raw_keyword:
-            fix = Fix((Edit(start, end, "COPY"),))
+            # Unsafe for a file whose name does not say: it may be a tar (a .gem, an .ova, `rootfs`).
+            fix = Fix((Edit(start, end, "COPY"),), safe=all(surely_not_archive(s.value) for s in sources))
         yield ctx.violation(
             "DL3020",
             f"ADD of local `{local[0].value}`: ADD also unpacks archives and fetches URLs, so say what you "

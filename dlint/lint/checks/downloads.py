@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from dlint.lazyre import lazy
-from dlint.lint.checks.copy_add import basename, copies, copies_from, is_archive
+from dlint.lint.checks.copy_add import basename, copies, is_archive
 from dlint.lint.checks.operands import copy_operands
 from dlint.lint.checks.package_rules import mount_targets, under
 from dlint.lint.checks.removals import removals
@@ -155,6 +155,7 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             # not in a stage another copies from, where a COPY of its directory may take the archive along.
             edit = (append_command(df, instr, script, f"rm -f {name}", ctx.shell_in_force(instr))
                     if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) and not _copied_from(df, instr)
+                    and not _named_later(df, instr, name)
                     else None)
             yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
                                 f"layer; add `rm -f {name}` after unpacking", instr, word.start_offset, word.end_offset,
@@ -162,9 +163,27 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
 
 
 def _copied_from(df: Dockerfile, instr: Instruction) -> bool:
+    """Another stage may take files of this one: it builds FROM it, copies or mounts from it (by name, by
+    index, or through a `$` dlint does not resolve); or a later instruction of the stage names the archive's
+    directory (`cp -r /opt/dl /srv`): _named_later. Then a removal may take the archive from them."""
     stage = df.stage_of(instr)
-    names = {str(stage.index), stage.alias} if stage is not None else set()
-    return any(found[0].lower() in names for _, found in copies_from(df))
+    if stage is None:
+        return True
+    if any(s.parent == stage.index for s in df.stages):
+        return True
+    names = {str(stage.index), stage.alias}
+    for other in df.instructions:
+        for flag in other.flags:
+            source = flag.value if flag.name == "from" else flag.options().get("from") if flag.name == "mount" else None
+            if source and ("$" in source or source.lower() in names):
+                return True
+    return False
+
+
+def _named_later(df: Dockerfile, instr: Instruction, name: str) -> bool:
+    """A later instruction names the archive's directory (other than / or /tmp, which every file mentions)."""
+    directory = name.rsplit("/", 1)[0]
+    return directory not in ("", "/tmp") and df.text.find(directory, instr.end_offset) >= 0
 
 
 @rule("DLR005")
