@@ -303,3 +303,20 @@ def test_steps_no_instruction_matches_are_held_cut_short(form, tmp_path):
     message, peak = run.stdout.splitlines()
     assert "is not a log of" in message and len(message) < 1000
     assert int(peak) < 120_000  # KiB: ~160 MB of step names held before
+
+
+def test_output_of_steps_that_never_finish_is_kept_for_the_newest_only(tmp_path):
+    """Each unfinished step kept its last 20 output lines: 10,000 such steps could hold 400 MB."""
+    line = "y" * 1990
+    with (tmp_path / "build.log").open("w") as f:
+        for i in range(1, 4001):
+            f.write(f"#{i} [{i}/4000] RUN a\n" + "".join(f"#{i} 0.{n} {line}\n" for n in range(20)))
+    code = ("import resource, sys\nfrom dlint.analyse.buildlog import BuildLogError, read_build_log\n"
+            "from dlint.parsing.dockerfile import parse\n"
+            "try:\n    read_build_log(sys.argv[1], parse('FROM scratch\\nRUN a\\n'))\n"
+            "except BuildLogError as exc:\n    print(exc)\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "build.log")], capture_output=True, text=True,
+                         cwd=REPO, check=False)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout.splitlines()[-1]) < 100_000  # KiB: the 160 MB of output was held before (~200 MB)

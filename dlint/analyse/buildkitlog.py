@@ -50,6 +50,7 @@ REFUSAL = "BuildKit is enabled but the buildx component is missing or broken"
 LOG_LINES = 20
 OTHER_LINES = 200  # the CLI's closing error excerpt and summary are the last of these
 OUTPUT_KEPT = 2000  # characters of one output line kept for the failure excerpt
+LOGGED_STEPS = 64  # unfinished steps whose output is kept (a log can start 10,000 and finish none): the newest
 
 Matcher = Callable[[Instruction, str], bool]  # does the builder's step text name this instruction?
 
@@ -139,6 +140,9 @@ class ProgressReader:
             raise TooManySteps
         self.vertices[key] = step
         self.started[key] = self.clock() if self.clock else 0.0
+        if len(self.logs) >= LOGGED_STEPS:
+            oldest = next(k for k in self.logs if k != self.failed_vertex)
+            del self.logs[oldest]
         self.logs[key] = deque(maxlen=LOG_LINES)
         self.observer.step_started(step, f"{stage_name + ' ' if stage_name else ''}{i}/{n}")
 
