@@ -18,6 +18,7 @@ import pytest
 from dlint.analyse.buildlog import MAX_LINE, BuildLogError, read_build_log
 from dlint.analyse.steps import StepRecord, join_log
 from dlint.parsing.dockerfile import parse
+from tests.peak import run_measured
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "fixtures" / "buildlog" / "Dockerfile"
@@ -286,6 +287,13 @@ def test_a_fifo_or_a_device_as_the_log_is_refused_unread_and_a_closed_stdin_is_s
         2, "dlint: cannot read the build log from stdin: stdin is closed\n")
 
 
+# Reads the log it is given against a one-RUN Dockerfile; prints why the log is refused, if it is.
+READ_LOG = ("import sys\nfrom dlint.analyse.buildlog import BuildLogError, read_build_log\n"
+            "from dlint.parsing.dockerfile import parse\n"
+            "try:\n    read_build_log(sys.argv[1], parse('FROM scratch\\nRUN a\\n'))\n"
+            "except BuildLogError as exc:\n    print(exc)\n")
+
+
 @pytest.mark.parametrize("form", ["buildkit", "classic"])
 def test_steps_no_instruction_matches_are_held_cut_short(form, tmp_path):
     """A log's steps of megabytes each were kept whole: 1.3 GB of memory for a 1.26 GB log."""
@@ -293,16 +301,9 @@ def test_steps_no_instruction_matches_are_held_cut_short(form, tmp_path):
     with (tmp_path / "build.log").open("w") as f:
         for i in range(1, 41):
             f.write(f"#{i} [{i}/40] RUN {junk}\n#{i} DONE 0.1s\n" if form == "buildkit" else f"Step {i}/40 : RUN {junk}\n")
-    code = ("import resource, sys\nfrom dlint.analyse.buildlog import BuildLogError, read_build_log\n"
-            "from dlint.parsing.dockerfile import parse\n"
-            "try:\n    read_build_log(sys.argv[1], parse('FROM scratch\\nRUN a\\n'))\n"
-            "except BuildLogError as exc:\n    print(exc)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "build.log")], capture_output=True, text=True,
-                         cwd=REPO, check=False)
-    message, peak = run.stdout.splitlines()
+    returncode, message, peak = run_measured(READ_LOG, str(tmp_path / "build.log"))
     assert "is not a log of" in message and len(message) < 1000
-    assert int(peak) < 120_000  # KiB: ~160 MB of step names held before
+    assert peak < 120_000  # KiB: ~160 MB of step names held before
 
 
 def test_output_of_steps_that_never_finish_is_kept_for_the_newest_only(tmp_path):
@@ -311,12 +312,6 @@ def test_output_of_steps_that_never_finish_is_kept_for_the_newest_only(tmp_path)
     with (tmp_path / "build.log").open("w") as f:
         for i in range(1, 4001):
             f.write(f"#{i} [{i}/4000] RUN a\n" + "".join(f"#{i} 0.{n} {line}\n" for n in range(20)))
-    code = ("import resource, sys\nfrom dlint.analyse.buildlog import BuildLogError, read_build_log\n"
-            "from dlint.parsing.dockerfile import parse\n"
-            "try:\n    read_build_log(sys.argv[1], parse('FROM scratch\\nRUN a\\n'))\n"
-            "except BuildLogError as exc:\n    print(exc)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
-    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "build.log")], capture_output=True, text=True,
-                         cwd=REPO, check=False)
-    assert run.returncode == 0, run.stderr
-    assert int(run.stdout.splitlines()[-1]) < 100_000  # KiB: the 160 MB of output was held before (~200 MB)
+    returncode, message, peak = run_measured(READ_LOG, str(tmp_path / "build.log"))
+    assert returncode == 0
+    assert peak < 100_000  # KiB: the 160 MB of output was held before (~200 MB)

@@ -26,7 +26,9 @@ def buildkit_keywords(text: str) -> list[str] | None:
 
 
 def only_meant_changes(before: list[str], after: list[str]) -> bool:
-    """Fixes delete RUNs (a moved update or removal) and rewrite keywords in place (ADD -> COPY)."""
+    """Fixes delete RUNs (a moved update or removal) and rewrite keywords in place (ADD -> COPY, some of a
+    file's ADDs and not others: compared as one keyword, so that the alignment cannot pair them crosswise)."""
+    before, after = ([("COPY" if k == "ADD" else k) for k in keywords] for keywords in (before, after))
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
         dropped = (i2 - i1) - (j2 - j1)
         if op != "equal" and (dropped < 0 or before[i1:i2].count("RUN") < dropped):

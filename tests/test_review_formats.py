@@ -21,7 +21,7 @@ SCHEMAS = Path(__file__).parent / "schemas"
 # Line 3 holds non-ASCII before a fixable spot: UTF-8 byte columns differ from character columns there.
 DOCKERFILE = (
     "FROM debian:bookworm-slim\n"
-    "ADD ./app /app\n"
+    "ADD ./app/ /app\n"
     'RUN echo "héllo wörld" && apt-get install --no-install-recommends curl=7.88.1-10\n'
     "RUN apt-get update\n"
 )
