@@ -195,6 +195,11 @@ NOT_FIXABLE_DL3009 = [
                  id="su-c"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN python3 /setup.py\n", id="interpreter"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN install-deps.sh\n", id="script-on-path"),
+    pytest.param('FROM debian\nENV INSTALL="apt-get install -y"\nRUN apt-get update && apt-get install -y a\nRUN $INSTALL b\n',
+                 id="program-from-a-variable"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"
+                 "RUN APT_CONFIG=/p.conf apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*\n",
+                 id="update-with-another-config"),
 ]
 
 
@@ -298,6 +303,15 @@ def test_moving_past_other_runs_is_unsafe():
                      id="failed-update-would-not-fail-the-run"),
         pytest.param("FROM debian\nRUN apt-get update\nRUN set -e; apt-get install -y curl; echo done\n",
                      id="set-e-ignores-a-failure-before-the-last-and"),
+        pytest.param('FROM debian\nRUN apt-get update\nRUN [ -n "$REFRESH" ] && apt-get update; apt-get install -y x\n',
+                     id="the-installs-own-update-may-not-run"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN apt-get update -o Dir::Etc::sourcelist=x.list "
+                     "&& apt-get install -y x\n", id="the-installs-own-update-is-partial"),
+        pytest.param("FROM debian\nRUN echo x > /etc/apt/apt.conf.d/99a && apt-get update && rm /etc/apt/apt.conf.d/99a\n"
+                     "RUN apt-get install -y curl\n", id="what-follows-the-update-would-run-before-it"),
+        pytest.param("FROM debian\nRUN apt-get update\nRUN --mount=type=cache,target=/usr/share/keyrings apt-get install x\n",
+                     id="install-mounts-a-cache-over-keyrings"),
+        pytest.param("FROM debian\nRUN exec 2>/u.err && apt-get update\nRUN apt-get install -y x\n", id="update-after-exec"),
     ],
 )
 def test_update_stays_when_moving_it_is_unsure(text):
@@ -639,6 +653,24 @@ def test_a_run_dlint_could_not_analyse_leaves_no_fix_whatever_is_selected():
     found = lint(parse(text), only("DLT001"))[0]
     assert [f.code for f in found] == ["DLT001"] and found[0].fix is None
     assert fixed(text, unsafe=True, selection=only("DLT001")) == text
+
+
+@pytest.mark.parametrize("run", [
+    "curl -fsSL -o /srv/d.tar.gz https://x/d.tar.gz && tar -tzf /srv/d.tar.gz",  # listed, not unpacked
+    "curl -fsSL -o /srv/d.tgz https://x/d.tgz && tar -czf /srv/backup.tgz /srv/d.tgz",  # packed into another
+    "curl -fsSL -o /srv/d.zip https://x/d.zip && unzip -l /srv/d.zip",
+])
+def test_an_archive_that_is_not_unpacked_is_not_reported(run):
+    assert codes(f"FROM debian\nRUN {run}\n", only("DLR004")) == []
+
+
+@pytest.mark.parametrize("text", [
+    "FROM debian\nRUN curl -fsSL -o /opt/b.tar.gz https://x/b.tar.gz && tar -xzf /opt/b.tar.gz -C /opt ./VERSION\n",
+    "FROM python\nRUN curl -fsSL -o /tmp/p.tar.gz https://x/p.tar.gz && tar -xzf /tmp/p.tar.gz -C /opt\n"
+    "RUN pip install /tmp/*.tar.gz\n",
+], ids=["only-a-member-unpacked", "a-later-glob-may-match-it"])
+def test_an_archive_still_needed_is_not_removed(text):
+    assert [f.fix for f in lint(parse(text), only("DLR004"))[0]] == [None]
 
 
 def test_an_archive_in_a_stage_copied_from_is_not_removed():

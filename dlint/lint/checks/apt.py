@@ -106,6 +106,8 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
         c.name in _SHELL_STATE for c in script.commands if c.start_offset < update.command.start_offset
     ):
         return None  # `export http_proxy=... && apt-get update`: the update would lose its environment
+    if any(c.start_offset > update.command.start_offset and c.name != "set" for c in script.commands):
+        return None  # what follows the update in its RUN would then run before it (`&& rm apt.conf.d/99x`)
     if all(c is update.command or c.name == "set" for c in script.commands):
         removal: Edit | None = delete_instruction(df, instr)
     else:
@@ -114,7 +116,7 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
         return None
     edits = [removal]
     if not any(
-        p.manager in APT and p.subcommand == "update" and _plain(p.command)
+        p.manager in APT and p.subcommand == "update" and _refreshes(p.command)
         and p.command.start_offset < use.command.start_offset
         for p in ctx.package_commands(target)
     ):
@@ -135,10 +137,14 @@ _INERT = frozenset({"RUN", "LABEL", "EXPOSE", "MAINTAINER", "CMD", "ENTRYPOINT",
                     "ONBUILD"})
 
 
+# Where an install RUN may mount a cache the update's RUN lacks: caches only, which the update does not read
+# from (a mount on /etc/apt or /usr/share/keyrings, a secret's file or its `env=`, would change what it fetches).
+_CACHE_DIRS = ("/var/cache", "/var/lib/apt", "/root/.cache", "/tmp")
+
+
 def _same_conditions(df: Dockerfile, update_run: Instruction, target: Instruction) -> bool:
     """The update runs in `target` as it ran in its own RUN: same user, environment, files and network.
-    The one flag the install's RUN may add is a cache mount outside /etc (a mount on /etc/apt, a secret's
-    file or its `env=`, would change what the update fetches)."""
+    The one flag the install's RUN may add is a cache mount under _CACHE_DIRS."""
     if any(i.keyword not in _INERT for i in df.instructions[update_run.index + 1 : target.index]):
         return False
     own = {(f.name, f.value) for f in update_run.flags}
@@ -147,14 +153,14 @@ def _same_conditions(df: Dockerfile, update_run: Instruction, target: Instructio
             continue
         opts = f.options() if f.name == "mount" else {}
         where = opts.get("target") or opts.get("dst") or opts.get("destination") or ""
-        if opts.get("type") != "cache" or not where or under(where, ("/etc",)) or "env" in opts:
+        if opts.get("type") != "cache" or not under(where, _CACHE_DIRS) or "env" in opts:
             return False
     return own <= {(f.name, f.value) for f in target.flags}
 
 
 # Commands whose effect lasts for the rest of their shell only, not into the next RUN (files written do).
 _SHELL_STATE = frozenset({"cd", "pushd", "popd", "umask", "ulimit", "source", ".", "export", "alias", "shopt",
-                          "trap", "eval", "unset"})
+                          "trap", "eval", "unset", "exec", "declare", "typeset", "readonly", "local"})
 
 
 def _first(script: Script, cmd: Command) -> bool:
@@ -339,9 +345,10 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
             if pc.subcommand not in _LISTLESS:
                 return True
             continue
+        program = cmd.words[0] if cmd.words else None
         if cmd.name in _APT_PROGRAMS or cmd.name in _OPAQUE or cmd.name.endswith(_SCRIPT_SUFFIXES) \
-                or (cmd.words and "/" in cmd.words[0].value):
-            return True
+                or (program is not None and ("/" in program.value or "$" in program.value or not program.literal)):
+            return True  # a path, or a name from a variable (`$INSTALL b`): nothing says what it runs
         if any(_APT_WORD.search(w.value) for w in cmd.args):  # `su -c "apt-get install b"`, `timeout 9 apt ...`
             return True
     return False
@@ -350,8 +357,8 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
 def _refreshes(update: Command) -> bool:
     """An update that certainly runs, before what follows it, for every source: the first of its list at
     the top of the script, with no option that names some sources only."""
-    return _plain(update) and update.place.element == 0 and not update.in_condition and not any(
-        w.value.startswith(_PARTIAL_UPDATE) for w in update.args)
+    return _plain(update) and update.place.element == 0 and not update.in_condition and not update.assignments \
+        and not any(w.value.startswith(_PARTIAL_UPDATE) for w in update.args)  # nor `APT_CONFIG=x.conf apt-get`
 
 
 def _only_lists(cmd: Command) -> bool:

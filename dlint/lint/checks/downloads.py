@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from dlint.lazyre import lazy
-from dlint.lint.checks.copy_add import basename, copies, is_archive
+from dlint.lint.checks.copy_add import basename, copies, is_archive, tar_extracts
 from dlint.lint.checks.operands import copy_operands
 from dlint.lint.checks.package_rules import mount_targets, under
 from dlint.lint.checks.removals import removals
@@ -108,16 +108,48 @@ class _Unpacks:
 
     def __init__(self, commands: list[Command]) -> None:
         self.last: dict[str, int] = {}  # base name -> the last unpacking command naming it
+        self.partial: set[str] = set()  # base names some unpacking command takes only members of
         for i, cmd in enumerate(commands):
-            if cmd.name not in ("tar", "unzip", "bsdtar", "7z"):
+            if not _extracts(cmd):  # `tar -t` lists, `tar -c` creates, `unzip -l` lists: nothing is unpacked
                 continue
+            named = [w.value for w in cmd.args]
             for w in cmd.args:
                 self.last[basename(w.value)] = i
                 if w.value.startswith("-") and not w.value.startswith("--") and "f" in w.value:
                     self.last[basename(w.value.partition("f")[2])] = i
+            if cmd.name in ("tar", "bsdtar") and _members_named(named):
+                self.partial.update(basename(v) for v in named)
 
     def after(self, i: int, name: str) -> bool:
         return self.last.get(basename(name), -1) > i
+
+    def whole(self, name: str) -> bool:
+        """No unpacking takes only some members (`tar -xzf a.tgz ./VERSION`): the rest still needs the archive."""
+        return basename(name) not in self.partial
+
+
+def _extracts(cmd: Command) -> bool:
+    if cmd.name in ("tar", "bsdtar"):
+        return tar_extracts(cmd)
+    if cmd.name == "unzip":
+        return not any(w.value in ("-l", "-t", "-Z", "-v", "-z", "-p", "-c") for w in cmd.args)
+    return cmd.name == "7z" and bool(cmd.args) and cmd.args[0].value in ("x", "e")
+
+
+def _members_named(words: list[str]) -> bool:
+    """A tar command line naming something besides its archive and options: the members to extract. The word
+    after `-C`/`--directory`/`-f`, and the old-style first word (`xzf`), are options' values."""
+    rest, skip = [], False
+    for i, word in enumerate(words):
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in ("-C", "--directory", "-f", "--file") or (not word.startswith("--") and word.endswith("f"))
+        elif i == 0 and "x" in word:  # `tar xzf A`: old-style letters, `f` taking the next word
+            skip = "f" in word
+        else:
+            rest.append(word)
+    return len(rest) > 0
 
 
 @rule("DLR004")
@@ -144,6 +176,7 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             unpacks = unpacks or _Unpacks(commands)
             if not unpacks.after(i, name):
                 continue
+            whole = unpacks.whole(name)
             removed = removals(ctx, instr)
             if removed is not None and removed.file_after(i, name):
                 continue
@@ -155,7 +188,7 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             # not in a stage another copies from, where a COPY of its directory may take the archive along.
             edit = (append_command(df, instr, script, f"rm -f {name}", ctx.shell_in_force(instr))
                     if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) and not _copied_from(df, instr)
-                    and not _named_later(df, instr, name)
+                    and whole and not _named_later(df, instr, name)
                     else None)
             yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
                                 f"layer; add `rm -f {name}` after unpacking", instr, word.start_offset, word.end_offset,
@@ -181,9 +214,13 @@ def _copied_from(df: Dockerfile, instr: Instruction) -> bool:
 
 
 def _named_later(df: Dockerfile, instr: Instruction, name: str) -> bool:
-    """A later instruction names the archive's directory (other than / or /tmp, which every file mentions)."""
+    """A later instruction names the archive's directory (other than / or /tmp, which every file mentions), or a
+    glob in it (`pip install /tmp/*.tar.gz`) that may match the archive."""
     directory = name.rsplit("/", 1)[0]
-    return directory not in ("", "/tmp") and df.text.find(directory, instr.end_offset) >= 0
+    if directory not in ("", "/tmp") and df.text.find(directory, instr.end_offset) >= 0:
+        return True
+    glob = re.compile(re.escape(directory) + r"/[^\s'\"/]*[*?\[]")
+    return glob.search(df.text, instr.end_offset) is not None
 
 
 @rule("DLR005")
