@@ -35,7 +35,8 @@ from typing import IO, Literal
 READ_SIZE = 1 << 20
 TAR_BUFFER = 64 << 10  # tarfile's own buffer over a layer: see read_layer
 MAX_DOCUMENT = 8 << 20  # a manifest, index or image config: anything larger is a layer
-MAX_DOCUMENTS = 64 << 20  # all of an archive's JSON documents together, kept unparsed until the image names one
+MAX_DOCUMENTS = 256 << 20  # an archive's JSON documents together (SBOMs, attestations), unparsed until the image names one
+MAX_LAYERS = 256  # layers one image stacks: engines refuse past ~128 (overlay2), and each costs a walk of its files
 MAX_PADDING = 8 << 20  # what may follow a tar's end-of-archive blocks (tar pads to a record: 10 KiB)
 # What a malformed tar header raises from tarfile, besides its own errors: a PAX length too large
 # for an index (OverflowError), a broken GNU sparse map (ValueError).
@@ -150,7 +151,13 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
                 elif member.isreg() and not _skipped(name):
                     blob = archive.extractfile(member)
                     assert blob is not None  # a regular member always has data
-                    blobs.add(name, read_blob(blob, member.size))
+                    try:
+                        item = read_blob(blob, member.size)
+                    except TAR_ERRORS as exc:
+                        if "unexpected end of data" in str(exc):
+                            raise  # the archive itself ends inside this member
+                        item = Unreadable(f"is not a readable tar ({exc})")  # an error only if the image names it
+                    blobs.add(name, item)
         for _ in range(MAX_PADDING // READ_SIZE + 1):  # the end-of-archive padding: let the engine finish its save
             if not stream.read(READ_SIZE):
                 break
@@ -231,7 +238,7 @@ def read_blob(blob: IO[bytes], size: int) -> Layer | Document | Unreadable:
     first file is named `{...`. A zstd blob is Unreadable (an error only if the image names it: an OCI
     layout may hold other platforms' layers). Anything else that is not a tar raises from read_layer."""
     head = blob.peek(512)[:512]  # type: ignore[attr-defined]
-    if head[:1] in (b"{", b"[") and not _tar_header(head):
+    if head.lstrip(b" \t\r\n")[:1] in (b"{", b"[") and not _tar_header(head):
         if size > MAX_DOCUMENT:
             return Unreadable(f"is {size / (1 << 20):.1f} MiB, over the {MAX_DOCUMENT >> 20} MiB dlint reads of a "
                               "manifest or config")
@@ -271,9 +278,10 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
             path = _clean(member.name)
             if not path:
                 continue
-            if len(path) > MAX_PATH:  # waste accounting walks a path's parents: a deeper one costs its square
-                raise SaveError(f"a layer holds a path of {len(path)} characters, over the {MAX_PATH} of a Linux path")
             parent, base = posixpath.split(path)
+            named = len(path) - (len(WHITEOUT) if base.startswith(WHITEOUT) else 0)  # a whiteout names a path without it
+            if named > MAX_PATH:  # waste accounting walks a path's parents: a deeper one costs its square
+                raise SaveError(f"a layer holds a path of {named} characters, over the {MAX_PATH} of a Linux path")
             meta = (member.mode, member.uid, member.gid)
             meta = metas.setdefault(meta, meta)
             if base == OPAQUE:
@@ -325,6 +333,9 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
         config_name, layer_names = _from_index(document, blob, image)
     if not isinstance(config_name, str) or not isinstance(layer_names, list):
         raise SaveError(f"{source} has no manifest naming the image's layers")
+    if len(layer_names) > MAX_LAYERS:
+        raise SaveError(f"the manifest of {source} names {len(layer_names)} layers, more than the {MAX_LAYERS} an image "
+                        "can stack")
     config = document(resolve(_clean(config_name)), "image config")
     if not isinstance(config, dict):
         raise SaveError(f"{source} lacks the image config its manifest names ({config_name})")
