@@ -154,7 +154,7 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
                     try:
                         item = read_blob(blob, member.size)
                     except TAR_ERRORS as exc:
-                        if "unexpected end of data" in str(exc):
+                        if _truncated(exc):
                             raise  # the archive itself ends inside this member
                         item = Unreadable(f"is not a readable tar ({exc})")  # an error only if the image names it
                     blobs.add(name, item)
@@ -164,10 +164,15 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
         else:  # /dev/zero, or a tar with an archive's worth of data after its end
             raise SaveError(f"{source} goes on past the end of its tar archive (over {MAX_PADDING >> 20} MiB more)")
     except (*TAR_ERRORS, OSError) as exc:
-        if "unexpected end of data" in str(exc):
+        if _truncated(exc):
             raise SaveError(f"{source} is truncated: it ends inside a member") from None
         raise SaveError(f"{source} is not a readable image archive ({exc})") from None
     return order_layers(blobs, links, image)
+
+
+def _truncated(exc: Exception) -> bool:
+    """tarfile's words for a stream that ends inside a member."""
+    return "unexpected end of data" in str(exc)
 
 
 def _clean(name: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
@@ -106,8 +105,9 @@ def lint(
             if instr.index not in refused
         )
     found.sort(key=lambda pair: pair[0].sort_key())
-    # --fix applies nothing here, whatever rules are selected: no finding may say it is fixable.
-    if df.errors or ctx.unanalysed or unfixable(df, (f for f, _ in found)):
+    # BuildKit would reject the file, or a RUN was not analysed (DL1000, whether selected or not): dlint cannot
+    # know what a fix means, so no finding has one (--fix, the counts, the editor's quick fixes).
+    if df.errors or ctx.unanalysed:
         for finding, _ in found:
             finding.fix, finding.replacements = None, ()
     _identify(df, found)
@@ -116,11 +116,6 @@ def lint(
             pragma = ctx.pragmas.suppression(df, finding.code, instruction)
             finding.suppressed = pragma.justification if pragma else None
     return [f for f, _ in found], crashes
-
-
-def unfixable(df: Dockerfile, findings: Iterable[Finding]) -> bool:
-    """BuildKit would reject the file, or a RUN was not analysed (DL1000): dlint cannot know what a fix means."""
-    return bool(df.errors) or any(f.code == PARSE_ERROR for f in findings)
 
 
 @cache

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dlint.lint.engine import RuleCrash, Selection, lint, unfixable
+from dlint.lint.engine import RuleCrash, Selection, lint
 from dlint.lint.finding import Edit, Finding, Fix
 from dlint.model import Dockerfile
 from dlint.parsing.dockerfile import parse
@@ -68,8 +68,6 @@ def fix_text(
     findings, crashes = lint(df, selection)
     first = (findings, crashes)
     result = FileFix(text, text)
-    if unfixable(df, findings):
-        return result, findings, crashes
     seen = {text}
     for _ in range(MAX_PASSES):
         fixes, count = choose(findings, unsafe)
@@ -93,11 +91,10 @@ def fix_text(
     return result, findings, crashes
 
 
-def checked_edits(df: Dockerfile, findings: Iterable[Finding], fix: Fix) -> tuple[Edit, ...] | None:
+def checked_edits(df: Dockerfile, fix: Fix) -> tuple[Edit, ...] | None:
     """One fix's edits as `--fix` would apply them (new lines in a CRLF file's endings), for an editor's quick
-    fix; None where `--fix` would not apply it: an unfixable file, or a result that does not verify."""
-    if unfixable(df, findings):
-        return None
+    fix; None where `--fix` would not apply it: a result that does not verify. (A file `--fix` refuses whole
+    has no fixes: the engine drops them.)"""
     crlf = _crlf(df.text)
     edits = [Edit(e.start, e.end, _ended(e.text, crlf)) for e in fix.edits]
     fixed = parse(apply_edits(df.text, edits), df.path)

@@ -30,7 +30,7 @@ def code_actions(
             continue
         if f.fix is not None:
             df = df or parse(linted.text, path)
-            edits = checked_edits(df, linted.findings, f.fix)  # what --fix would apply, or nothing
+            edits = checked_edits(df, f.fix)  # what --fix would apply, or nothing
             if edits is not None:
                 label = f"Fix {f.code}: {f.message}" if f.fix.safe else f"Fix {f.code} (unsafe: may change the build): {f.message}"
                 out.append(_action(label, types.CodeActionKind.QuickFix, uri, linted, edits, encoding, f.fix.safe))

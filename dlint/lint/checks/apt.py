@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from dlint.lint.checks.package_rules import cache_mounts, removes, ships, under
+from dlint.lint.checks.package_rules import cache_mounts, mount_target, removes, ships, under
 from dlint.lint.context import Context
 from dlint.lint.edits import (
     append_command,
@@ -152,8 +152,8 @@ def _same_conditions(df: Dockerfile, update_run: Instruction, target: Instructio
         if (f.name, f.value) in own:
             continue
         opts = f.options() if f.name == "mount" else {}
-        where = opts.get("target") or opts.get("dst") or opts.get("destination") or ""
-        if opts.get("type") != "cache" or not under(where, _CACHE_DIRS) or "env" in opts:
+        where = mount_target(opts)
+        if opts.get("type") != "cache" or not where or not under(where, _CACHE_DIRS) or "env" in opts:
             return False
     return own <= {(f.name, f.value) for f in target.flags}
 

@@ -18,7 +18,7 @@ from dlint.lint.context import Context
 from dlint.lint.edits import append_command
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
-from dlint.model import Dockerfile, Instruction
+from dlint.model import Instruction
 from dlint.parsing.shell import Command, Word
 
 _URL = lazy(r"(https?|ftps?)://", re.IGNORECASE)
@@ -187,40 +187,67 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             # The fix removes the file where it was written: an absolute path, so a `cd` cannot mislead it;
             # not in a stage another copies from, where a COPY of its directory may take the archive along.
             edit = (append_command(df, instr, script, f"rm -f {name}", ctx.shell_in_force(instr))
-                    if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) and not _copied_from(df, instr)
-                    and whole and not _named_later(df, instr, name)
+                    if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) and not _copied_from(ctx, instr)
+                    and whole and not _named_later(ctx, instr, name)
                     else None)
             yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
                                 f"layer; add `rm -f {name}` after unpacking", instr, word.start_offset, word.end_offset,
                                 Fix((edit,)) if edit else None)
 
 
-def _copied_from(df: Dockerfile, instr: Instruction) -> bool:
+def _copied_from(ctx: Context, instr: Instruction) -> bool:
     """Another stage may take files of this one: it builds FROM it, copies or mounts from it (by name, by
     index, or through a `$` dlint does not resolve); or a later instruction of the stage names the archive's
     directory (`cp -r /opt/dl /srv`): _named_later. Then a removal may take the archive from them."""
-    stage = df.stage_of(instr)
-    if stage is None:
-        return True
-    if any(s.parent == stage.index for s in df.stages):
-        return True
-    names = {str(stage.index), stage.alias}
+    stage = ctx.dockerfile.stage_of(instr)
+    taken = ctx.per_file(_taken_stages)
+    return stage is None or taken is None or stage.index in taken
+
+
+def _taken_stages(ctx: Context) -> frozenset[int] | None:
+    """The stages others take files from, found once per file (asked per archive, it was a walk over every
+    instruction's flags each time); None when a `$` source may name any of them."""
+    df = ctx.dockerfile
+    taken = {s.parent for s in df.stages if s.parent is not None}
+    by_name = {name: s.index for s in df.stages for name in (str(s.index), s.alias) if name}
     for other in df.instructions:
         for flag in other.flags:
             source = flag.value if flag.name == "from" else flag.options().get("from") if flag.name == "mount" else None
-            if source and ("$" in source or source.lower() in names):
-                return True
-    return False
+            if source and "$" in source:
+                return None
+            if source and source.lower() in by_name:
+                taken.add(by_name[source.lower()])
+    return frozenset(taken)
 
 
-def _named_later(df: Dockerfile, instr: Instruction, name: str) -> bool:
+def _named_later(ctx: Context, instr: Instruction, name: str) -> bool:
     """A later instruction names the archive's directory (other than / or /tmp, which every file mentions), or a
-    glob in it (`pip install /tmp/*.tar.gz`) that may match the archive."""
-    directory = name.rsplit("/", 1)[0]
-    if directory not in ("", "/tmp") and df.text.find(directory, instr.end_offset) >= 0:
+    glob in it (`pip install /tmp/*.tar.gz`) that may match the archive. `name` is an absolute path of
+    `[\\w./+-]` characters."""
+    text, directory = ctx.dockerfile.text, name.rsplit("/", 1)[0]
+    if directory not in ("", "/tmp") and text.find(directory, instr.end_offset) >= 0:
         return True
-    glob = re.compile(re.escape(directory) + r"/[^\s'\"/]*[*?\[]")
-    return glob.search(df.text, instr.end_offset) is not None
+    return ctx.per_file(_globbed_directories).get(directory, -1) >= instr.end_offset
+
+
+_GLOB_COMPONENT = lazy(r"/[^\s'\"/]*[*?\[]")
+
+
+def _globbed_directories(ctx: Context) -> dict[str, int]:
+    """Each directory a glob's component follows (`/tmp` of `/tmp/*.tgz`, and `` and `/a` of `/a/b/*`'s
+    tail `/b`), with the start of its last such mention: one pass over the file, where a search per archive
+    was a pass each. A directory holds `[\\w./+-]` only, so its mention is a suffix, from a `/`, of the run of
+    those characters before the glob's `/`; the glob character ends each run, so the runs do not overlap."""
+    text, found = ctx.dockerfile.text, {}
+    for m in _GLOB_COMPONENT.finditer(text):
+        slash = run = m.start()
+        while run > 0 and (text[run - 1].isalnum() or text[run - 1] in "_./+-"):
+            run -= 1
+        found[""] = slash
+        for at in range(run, slash):
+            if text[at] == "/":
+                found[text[at:slash]] = at
+    return found
 
 
 @rule("DLR005")

@@ -145,10 +145,15 @@ def mount_targets(instr: Instruction, types: Collection[str] | None = None) -> l
     targets = []
     for flag in instr.flags_named("mount"):
         opts = flag.options()
-        target = opts.get("target") or opts.get("dst") or opts.get("destination")
+        target = mount_target(opts)
         if target and (types is None or opts.get("type") in types):
             targets.append(target.rstrip("/") or "/")
     return targets
+
+
+def mount_target(options: dict[str, str]) -> str | None:
+    """Where a `--mount` (its options) mounts: `target=`, or its aliases `dst=` and `destination=`."""
+    return options.get("target") or options.get("dst") or options.get("destination")
 
 
 def under(path: str, dirs: Iterable[str]) -> bool:
