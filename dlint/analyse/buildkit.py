@@ -20,11 +20,14 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dlint.analyse.buildkitlog import REFUSAL, ProgressReader
-from dlint.analyse.engine import Tracker
 from dlint.analyse.steps import BuildOutcome, BuildRequest, Observer
 from dlint.model import Dockerfile
+
+if TYPE_CHECKING:
+    from dlint.analyse.engine import Tracker
 
 
 class BuilderUnavailable(Exception):
@@ -43,54 +46,76 @@ class Cli:
         return [self.path, "buildx", "build", "--load"] if self.buildx else [self.path, "build"]
 
 
-def find_cli() -> Cli:
-    candidates: list[str] = []
-    for directory in os.environ.get("PATH", "").split(os.pathsep):
-        path = shutil.which("docker", path=directory or ".")
-        if path and all(os.path.realpath(c) != os.path.realpath(path) for c in candidates):
-            candidates.append(path)
-    if not candidates:
-        raise BuilderUnavailable("no `docker` CLI on PATH: the buildkit builder needs one (or use --builder classic)")
-    seen = _ask(candidates)
-    for cli in seen:
-        if cli.buildx or _major(cli.version) < 23:
-            return cli
-    first = seen[0]
-    raise BuilderUnavailable(
-        f"{first.path} (Docker CLI {first.version}) refuses DOCKER_BUILDKIT=1 without the buildx plugin: "
-        "install docker-buildx, or use --builder classic"
-    )
+class CliSearch:
+    """Every `docker` CLI on PATH, asked for its version and buildx when this is made; answer() picks one.
 
-
-def _ask(paths: list[str]) -> list[Cli]:
-    """Each CLI's version and whether it has buildx, all asked at once (each question is a start of a CLI, 20-40 ms).
-
-    `docker --version` names the client without asking an engine, which may be slow to answer or absent.
+    The asking overlaps dlint's own start-up (linting, the SDK import, the
+    engine connection): each question is a start of a CLI, 20-40 ms. close()
+    stops whatever has not answered.
     """
-    started: list[tuple[subprocess.Popen, subprocess.Popen | None]] = []
-    quiet = {"stderr": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
-    try:
-        for path in paths:  # in the try: if one cannot start, those started are stopped
-            version = subprocess.Popen([path, "--version"], stdout=subprocess.PIPE, text=True, errors="replace",
-                                       **quiet)
-            started.append((version, None))
-            started[-1] = (version, subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, **quiet))
-        clis = []
-        for path, (version, buildx) in zip(paths, started):
-            out, has_buildx = "", False
-            try:
-                out = version.communicate(timeout=30)[0]  # a version read stays read if buildx then hangs
-                has_buildx = buildx is not None and buildx.wait(timeout=30) == 0
-            except subprocess.TimeoutExpired:
-                pass
-            found = _VERSION.search(out)
-            clis.append(Cli(path, found[1] if found else "unknown", has_buildx))
-        return clis
-    finally:
-        for proc in (p for pair in started for p in pair if p is not None):
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        for directory in os.environ.get("PATH", "").split(os.pathsep):
+            path = shutil.which("docker", path=directory or ".")
+            if path and all(os.path.realpath(p) != os.path.realpath(path) for p in self.paths):
+                self.paths.append(path)
+        self._asked: list[tuple[subprocess.Popen | None, subprocess.Popen | None]] = []
+        quiet = {"stderr": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
+        try:
+            for path in self.paths:
+                try:
+                    version = subprocess.Popen([path, "--version"], stdout=subprocess.PIPE, text=True,
+                                               errors="replace", **quiet)
+                except OSError:  # not a program after all (a script without its interpreter): it answers nothing
+                    self._asked.append((None, None))
+                    continue
+                self._asked.append((version, None))
+                buildx = subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, **quiet)
+                self._asked[-1] = (version, buildx)
+        except BaseException:
+            self.close()
+            raise
+
+    def answer(self) -> Cli:
+        """The first CLI on PATH with buildx or older than 23 (those have BuildKit built in)."""
+        clis = [_answer(path, version, buildx) for path, (version, buildx) in zip(self.paths, self._asked)]
+        known = [cli for cli in clis if cli is not None]
+        for cli in known:
+            if cli.buildx or _major(cli.version) < 23:
+                return cli
+        if known:
+            first = known[0]
+            raise BuilderUnavailable(
+                f"{first.path} (Docker CLI {first.version}) refuses DOCKER_BUILDKIT=1 without the buildx plugin: "
+                "install docker-buildx, or use --builder classic"
+            )
+        if clis:
+            raise BuilderUnavailable(f"{self.paths[0]} does not answer `docker --version`: the buildkit "
+                                     "builder needs a working `docker` CLI (or use --builder classic)")
+        raise BuilderUnavailable("no `docker` CLI on PATH: the buildkit builder needs one (or use --builder classic)")
+
+    def close(self) -> None:
+        for proc in (p for pair in self._asked for p in pair if p is not None):
             if proc.poll() is None:
                 proc.kill()
-                proc.wait()
+            proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+
+
+def _answer(path: str, version: subprocess.Popen | None, buildx: subprocess.Popen | None) -> Cli | None:
+    """The CLI as its answers describe it; None when it names no version (then it is no docker CLI dlint can use)."""
+    if version is None:
+        return None
+    out, has_buildx = "", False
+    try:
+        out = version.communicate(timeout=30)[0]  # a version read stays read if buildx then hangs
+        has_buildx = buildx is not None and buildx.wait(timeout=30) == 0
+    except subprocess.TimeoutExpired:
+        pass
+    found = _VERSION.search(out)
+    return Cli(path, found[1], has_buildx) if found else None
 
 
 _VERSION = re.compile(r"version v?(\d[^\s,]*)")  # "Docker version 20.10.24+dfsg1, build 297e128"

@@ -27,6 +27,7 @@ from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import SourceError, read_source
 
 if TYPE_CHECKING:
+    from dlint.analyse.buildkit import CliSearch
     from dlint.analyse.engine import Tracker
 
 BUILDERS = ("auto", "classic", "buildkit")
@@ -76,22 +77,30 @@ class Prepared:
 
 
 def run(options: AnalyseOptions, write: Writer, err: TextIO | None = None) -> int:
+    from dlint.analyse import buildkit
+
     err = err or sys.stderr
+    # Asked first, answered while the rest starts up; unused when the engine turns out to be Podman.
+    search = buildkit.CliSearch() if options.builder in ("auto", "buildkit") else None
     try:
-        prepared = prepare(options)
-    except UsageError as exc:
-        return _fail(err, str(exc), exitcodes.USAGE)
+        try:
+            prepared = prepare(options)
+        except UsageError as exc:
+            return _fail(err, str(exc), exitcodes.USAGE)
 
-    from dlint.analyse import engine as engine_mod
+        from dlint.analyse import engine as engine_mod
 
-    try:
-        engine = engine_mod.connect()
-    except engine_mod.EngineUnreachable as exc:
-        return _fail(err, str(exc), exitcodes.USAGE)
-    try:
-        result = build_and_measure(engine, options, prepared, err)
-    except _Stopped as stop:
-        return _fail(err, stop.message, stop.code)
+        try:
+            engine = engine_mod.connect()
+        except engine_mod.EngineUnreachable as exc:
+            return _fail(err, str(exc), exitcodes.USAGE)
+        try:
+            result = build_and_measure(engine, options, prepared, err, search)
+        except _Stopped as stop:
+            return _fail(err, stop.message, stop.code)
+    finally:
+        if search is not None:
+            search.close()
     return report(options, result, write, err)
 
 
@@ -194,7 +203,8 @@ class _Stopped(Exception):
         self.code = code
 
 
-def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: TextIO) -> AnalysisResult:
+def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: TextIO,
+                      search: CliSearch | None) -> AnalysisResult:
     """Build and measure; then remove what dlint added (containers, probe rebuilds), the built image only with --rm."""
     from docker.errors import DockerException
 
@@ -205,9 +215,9 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
     df, request = prepared.df, prepared.request
     cli = None
     podman = _is_podman(engine)
-    if options.builder == "buildkit" or (options.builder == "auto" and not podman):
+    if search is not None and (options.builder == "buildkit" or not podman):
         try:
-            cli = buildkit.find_cli()
+            cli = search.answer()
         except buildkit.BuilderUnavailable as exc:
             if options.builder == "buildkit":
                 raise _Stopped(str(exc), exitcodes.USAGE) from None
