@@ -166,3 +166,35 @@ def test_thousands_of_patterns_against_thousands_of_copies_stop_at_the_budget(tm
     messages = _copy_ignored(tmp_path, ignore, "FROM scratch\n" + "".join(f"COPY src{i}/a.txt /a{i}\n" for i in range(n)))
     assert messages == ['Attempting to Copy file "src0/a.txt" that is excluded by .dockerignore']
     assert len(tries) < 600_000  # n * n * 3 = 27,000,000 without the budget
+
+
+def _doubled(name: str, keyword: str, copies: int) -> str:
+    """Fifteen doublings make one 32 KiB value of `name`; then `copies` lines copying it."""
+    lines = ["FROM scratch" if keyword == "ENV" else "", f"{keyword} {name}0=aa"]
+    lines += [f"{keyword} {name}{i}=${name}{i - 1}${name}{i - 1}" for i in range(1, 15)]
+    lines += [f"{keyword} A{i}=${name}14" for i in range(copies)]
+    if keyword == "ARG":
+        lines += ["FROM scratch"]
+    return "\n".join(lines + ["LABEL a=$UNDEFINED_AT_THE_END", ""])
+
+
+def test_copies_of_a_long_value_stay_in_bounded_memory_and_undefined_names_are_still_found(tmp_path):
+    from tests.peak import run_measured
+
+    code = ("import sys\nfrom dlint.lint.engine import Selection, lint\nfrom dlint.parsing.dockerfile import parse\n"
+            "findings, _ = lint(parse(open(sys.argv[1]).read(), 'Dockerfile'), Selection.default())\n"
+            "print(sorted({f.code for f in findings}))")
+    for keyword in ("ENV", "ARG"):
+        path = tmp_path / f"{keyword}.Dockerfile"
+        path.write_text(_doubled("B", keyword, 8000))
+        returncode, out, peak = run_measured(code, str(path))
+        assert returncode == 0
+        assert peak < 130 * 1024, f"{keyword}: {peak // 1024} MB"  # each copy was kept: 280 MB
+        if keyword == "ENV":
+            assert "DLB007" in out  # the undefined variable after them is still reported
+
+
+def test_a_base_image_name_over_255_characters_from_a_default_is_invalid():
+    text = _doubled("B", "ARG", 0).replace("FROM scratch\nLABEL", "FROM $B3\nFROM $B14\nLABEL")
+    found = [f.line for f in lint(parse(text, "Dockerfile"), Selection.default())[0] if f.code == "DLB010"]
+    assert found == [text.splitlines().index("FROM $B14") + 1]  # 16 a's are a name; 32,768 are not

@@ -275,3 +275,46 @@ def test_the_size_limit_is_set_in_the_config_and_checked_there(tmp_path: Path) -
         assert run.returncode == 2 and run.stdout == ""
         assert run.stderr == (f"dlint: {tmp_path / '.dlint.toml'}: rules.DL1000.max-script-size: "
                               f"expected a number of bytes (0 or more), got {said}\n")
+
+
+def _marker_as_a_pattern_per_name(text: str, pos: int, name: str) -> tuple[int, int] | None:
+    """The oracle: one regular expression per heredoc name, as BuildKit's markers are written."""
+    import re
+
+    quoted = f"""(?:{re.escape(name)}|"{re.escape(name)}"|'{re.escape(name)}')"""
+    found = re.compile(rf"(?<!<)\d*<<-?{quoted}(?![\w-])").search(text, pos)
+    return (found.start(), found.end()) if found else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="<-\"' 1EOFé_x", max_size=30), st.sampled_from(["EOF", "-EOF", "E", "x-y", "é"]),
+       st.integers(0, 5))
+def test_heredoc_markers_are_found_where_a_pattern_per_name_finds_them(text: str, name: str, pos: int) -> None:
+    from dlint.parsing.shell import _marker
+
+    assert _marker(text, pos, name) == _marker_as_a_pattern_per_name(text, pos, name)
+
+
+def test_thousands_of_heredoc_names_on_one_run_compile_no_pattern_each() -> None:
+    import re
+    from unittest import mock
+
+    names = [f"E{i}" for i in range(3000)]
+    text = "FROM a\nRUN cat " + " \\\n ".join(f"<<{n}" for n in names) + "\n" + "".join(
+        f"body {n}\n{n}\n" for n in names)
+    with mock.patch("re.compile", wraps=re.compile) as compiled:
+        findings, crashes = lint(parse(text, "Dockerfile"), Selection.default())
+    assert not crashes and not [f for f in findings if f.code in ("DL1000", "DL1002")]
+    assert compiled.call_count < 100  # a pattern per heredoc name was 3,000 compiles (8,000 names: 1.5 s)
+
+
+def test_a_long_image_name_is_refused_before_the_reference_pattern_reads_it(monkeypatch) -> None:
+    from dlint.lint.checks import buildkit_args
+
+    class Unread:
+        def fullmatch(self, _name):
+            raise AssertionError("a 32 KiB name went through the pattern (milliseconds each, minutes per file)")
+
+    monkeypatch.setattr(buildkit_args, "_REFERENCE", Unread())
+    assert not buildkit_args.valid_reference("a" * 32768)
+    assert not buildkit_args.valid_reference("registry.example:5000/" + "b" * 300 + ":tag")

@@ -100,10 +100,28 @@ def _dollar(word: str, at: int, stop: int, escape: str, out: list[Ref]) -> int:
     return end + 1
 
 
-def expand(word: str, env: dict[str, str], escape: str = "\\") -> str | None:
+def expand(word: str, env: dict[str, str], escape: str, budget: list[int]) -> str | None:
     """`word` with its variables replaced from `env` (quotes kept), or None where dlint
     would have to guess (`${x#...}`, `${x/...}` and the like) or the result would be
-    longer than MAX_EXPANDED, or nested too deep to follow."""
+    longer than MAX_EXPANDED, or nested too deep to follow, or the file's `budget` of
+    expanded characters is spent (_expand_budget)."""
+    if budget[0] <= 0:
+        return None
+    expanded = _expand(word, env, escape)
+    budget[0] -= len(expanded or "")
+    return expanded
+
+
+EXPAND_BUDGET = 4 << 20  # characters of expanded values per file: 64 values at MAX_EXPANDED
+
+
+def _expand_budget(ctx: Context) -> list[int]:
+    """One count per file: each copy of a long value is a new string kept in the scope, so 8,000
+    `ENV Ai=$BIG` of a 32 KiB value took 280 MB (a file under 1 MB, about 3 GB)."""
+    return ctx.memo.setdefault("buildkit expand budget", [EXPAND_BUDGET])
+
+
+def _expand(word: str, env: dict[str, str], escape: str) -> str | None:
     if too_deep(word):
         return None
     parts: list[str] = []
@@ -119,7 +137,7 @@ def expand(word: str, env: dict[str, str], escape: str = "\\") -> str | None:
         if ref.modifier == "":
             parts.append(value or "")
         elif ref.modifier in (":-", "-", ":+", "+"):
-            inner = expand(ref.word, env, escape)
+            inner = _expand(ref.word, env, escape)
             if inner is None:
                 return None
             default = ref.modifier.endswith("-")
@@ -207,7 +225,7 @@ def _read_globals(ctx: Context) -> _Globals:
         for name, default in _arg_pairs(instr):
             declared.add(name)
             if default is not None:
-                expanded = expand(default, values, esc)
+                expanded = expand(default, values, esc, _expand_budget(ctx))
                 values[name] = unquote(expanded if expanded is not None else default, esc)
                 lost = expanded is None or any(ref.name in unknown for ref in references(default, esc))
                 (unknown.add if lost else unknown.discard)(name)
@@ -250,15 +268,19 @@ _REFERENCE = lazy(
 
 
 def valid_reference(name: str) -> bool:
-    """distribution/reference.ParseNormalizedNamed accepts `name` (a 64-hex id is refused)."""
-    if re.fullmatch(r"[a-f0-9]{64}", name):
+    """distribution/reference.ParseNormalizedNamed accepts `name` (a 64-hex id is refused).
+
+    The length first: the regular expression takes milliseconds on a 32 KiB name (`FROM $BIG` in
+    thousands of stages took minutes), and a name over 255 characters is refused anyway.
+    """
+    if re.fullmatch(r"[a-f0-9]{64}", name) or len(name.partition("@")[0].rsplit(":", 1)[0]) > 255:
         return False
     head, sep, rest = name.partition("/")
     if not sep or not ("." in head or ":" in head or head == "localhost" or head != head.lower()):
         rest = name  # no registry part: all of it is the lowercase path
     elif rest.partition("@")[0].partition(":")[0] != rest.partition("@")[0].partition(":")[0].lower():
         return False  # the repository path must be lowercase; a tag may not be
-    return _REFERENCE.fullmatch(name) is not None and len(name.partition("@")[0].rsplit(":", 1)[0]) <= 255
+    return _REFERENCE.fullmatch(name) is not None
 
 
 @rule("DLB010")
@@ -267,7 +289,7 @@ def invalid_default_arg_in_from(ctx: Context) -> Iterator[Violation]:
     esc = ctx.dockerfile.directives.escape
     for stage in ctx.dockerfile.stages:
         refs = references(stage.base, esc)  # a constant name is checked too, as BuildKit does (`FROM REPLACE-ME`)
-        expanded = expand(stage.base, g.values, esc)
+        expanded = expand(stage.base, g.values, esc, _expand_budget(ctx))
         if expanded is None or any(ref.name in g.unknown for ref in refs):
             continue  # what dlint cannot expand it does not judge
         if not valid_reference(unquote(expanded, esc)):
@@ -360,7 +382,7 @@ def undefined_var(ctx: Context) -> Iterator[Violation]:
             if refs:
                 yield from _report(ctx, df, instr, scope, refs)
             if instr.keyword == "ENV":
-                _env(instr, scope, esc)
+                _env(instr, scope, esc, _expand_budget(ctx))
         ends[stage.index] = scope.env
 
 
@@ -368,7 +390,7 @@ def _arg(ctx: Context, instr: Instruction, scope: _Scope, g: _Globals, esc: str)
     for name, default in _arg_pairs(instr):
         if default is not None:
             yield from _report(ctx, ctx.dockerfile, instr, scope, references(default, esc))
-            value = expand(default, scope.env, esc)
+            value = expand(default, scope.env, esc, _expand_budget(ctx))
             if name not in NON_ENV_ARGS:
                 scope.env[name] = unquote(value if value is not None else default, esc)
         elif name in g.values and name not in NON_ENV_ARGS:
@@ -376,11 +398,11 @@ def _arg(ctx: Context, instr: Instruction, scope: _Scope, g: _Globals, esc: str)
         scope.declared.add(name)
 
 
-def _env(instr: Instruction, scope: _Scope, esc: str) -> None:
+def _env(instr: Instruction, scope: _Scope, esc: str, budget: list[int]) -> None:
     values = instr.values
     for i in range(0, len(values) - 2, 3):
         key, value = unquote(values[i], esc), values[i + 1]
-        expanded = expand(value, scope.env, esc)
+        expanded = expand(value, scope.env, esc, budget)
         scope.env[key] = unquote(expanded if expanded is not None else value, esc)
 
 
