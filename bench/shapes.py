@@ -155,6 +155,25 @@ def doubling_variables(n: int) -> str:
     return f"ARG G0=ab\n{args}FROM debian:$G{n - 1}\nENV E0=ab\n{env}RUN apt-get install $E{n - 1}\n"
 
 
+def long_value_copies(n: int) -> str:
+    """One 32 KiB value made by doubling, then n ENV and n ARG copies of it (each copy was kept whole)."""
+    doubled = "".join(f"ARG B{i}=$B{i - 1}$B{i - 1}\n" for i in range(1, 15))
+    args = "".join(f"ARG A{i}=$B14\n" for i in range(n))
+    return f"ARG B0=aa\n{doubled}FROM scratch\nARG B14\n{args}" + "".join(f"ENV E{i}=$B14\n" for i in range(n))
+
+
+def stages_from_a_long_default(n: int) -> str:
+    """n stages `FROM $B14` of a 32 KiB default: the reference pattern read each in milliseconds."""
+    doubled = "".join(f"ARG B{i}=$B{i - 1}$B{i - 1}\n" for i in range(1, 15))
+    return f"ARG B0=aa\n{doubled}" + "FROM $B14\n" * n
+
+
+def heredoc_names(n: int) -> str:
+    """One RUN of n differently named heredocs, a marker a line (each name was a pattern compiled)."""
+    markers = " \\\n ".join(f"<<E{i}" for i in range(n))
+    return f"FROM a\nRUN cat {markers}\n" + "".join(f"body\nE{i}\n" for i in range(n))
+
+
 def many_flags(n: int) -> str:
     """Thousands of flags on one COPY (unknown ones, each with a spelling hint) and one RUN."""
     copy = " ".join(f"--chmown{i}=x" for i in range(n))
@@ -277,6 +296,9 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "undeclared FROM args": (undefined_from_args, 1000, False),
     "ENV defined through a chain": (variable_chain, 4000, False),
     "doubling variables": (doubling_variables, 160, False),
+    "copies of a long value": (long_value_copies, 4000, False),
+    "stages FROM a long default": (stages_from_a_long_default, 2000, False),
+    "heredoc names on one RUN": (heredoc_names, 8000, False),
     "flags on one instruction": (many_flags, 2000, False),
     "RUNs with mounts": (mount_runs, 1000, False),
     ".dockerignore vs COPY lines": (dockerignore_copies, 1000, False),
