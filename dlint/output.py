@@ -6,6 +6,7 @@ import contextlib
 import os
 import stat
 import sys
+from typing import TextIO
 from collections.abc import Iterator
 
 # C0 controls, DEL and C1 controls, each shown as `\xNN`: a path or a Dockerfile cannot end a line
@@ -84,9 +85,9 @@ def guard_stderr() -> None:
     sys.stderr = _LossyStream(stream)  # type: ignore[assignment]
 
 
-def say(message: str) -> None:
-    """One line for the user on stderr, the way every dlint message reads."""
-    sys.stderr.write(f"dlint: {printable(message)}\n")
+def say(message: str, err: TextIO | None = None) -> None:
+    """One line for the user on stderr (or `err`), the way every dlint message reads."""
+    (err or sys.stderr).write(f"dlint: {printable(message)}\n")
 
 
 class OutputError(Exception):

@@ -42,3 +42,15 @@ def test_writable_report_paths_and_stdout_pass(dockerfile, tmp_path):
                                       save_baseline=str(tmp_path / "base.json")))
     assert prepared.request.context == tmp_path
     assert not (tmp_path / "r.html").exists()  # checked, not created: nothing is written before the build
+
+
+def test_analyse_messages_escape_control_characters_in_a_hostile_path(tmp_path):
+    import io
+
+    from dlint.analyse.command import run
+
+    err = io.StringIO()
+    hostile = tmp_path / "a\x1b[31mred\x07" / "Dockerfile"
+    assert run(AnalyseOptions(dockerfile=str(hostile)), lambda text, path: None, err) == 2
+    assert "\x1b" not in err.getvalue() and "\x07" not in err.getvalue()
+    assert "a\\x1b[31mred\\x07" in err.getvalue() and err.getvalue().count("\n") == 1

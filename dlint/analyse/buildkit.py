@@ -64,15 +64,15 @@ class CliSearch:
         quiet = {"stderr": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
         try:
             for path in self.paths:
+                version = buildx = None
                 try:
                     version = subprocess.Popen([path, "--version"], stdout=subprocess.PIPE, text=True,
                                                errors="replace", **quiet)
-                except OSError:  # not a program after all (a script without its interpreter): it answers nothing
-                    self._asked.append((None, None))
-                    continue
-                self._asked.append((version, None))
-                buildx = subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, **quiet)
-                self._asked[-1] = (version, buildx)
+                    buildx = subprocess.Popen([path, "buildx", "version"], stdout=subprocess.DEVNULL, **quiet)
+                except OSError:  # not a program after all, or gone meanwhile: what did not start answers nothing
+                    pass
+                finally:
+                    self._asked.append((version, buildx))  # recorded even when interrupted, so close() stops it
         except BaseException:
             self.close()
             raise

@@ -22,6 +22,7 @@ from dlint.analyse.cacheprobe import CacheProbeError, ProbeTarget, probe, target
 from dlint.analyse.steps import AnalysisResult, BuildOutcome, BuildRequest, TooManySteps, stage_named
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Finding
+from dlint.output import say
 from dlint.model import Dockerfile, Stage
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import SourceError, read_source
@@ -112,7 +113,7 @@ def report(options: AnalyseOptions, result: AnalysisResult, write: Writer, err: 
         write(render(fmt, result), path)
     if options.save_baseline:
         if result.image is None:
-            err.write(f"dlint: no baseline written to {options.save_baseline}: the build made no image\n")
+            say(f"no baseline written to {options.save_baseline}: the build made no image", err)
         else:
             write(render("json", result), options.save_baseline)
     if result.error:
@@ -253,7 +254,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
     finally:
         progress.close()
         for problem in tracker.clean():
-            err.write(f"dlint: {problem}\n")
+            say(problem, err)
     if stop is not None:
         raise stop
     tie_findings(result)
@@ -359,9 +360,9 @@ def _verdict(result: AnalysisResult, err: TextIO) -> int:
     gate = result.gate
     if gate is None or not gate.verdicts:
         return exitcodes.OK
-    err.write(f"dlint: budgets: {gate.verdict_line()}\n")
+    say(f"budgets: {gate.verdict_line()}", err)
     for verdict in gate.failed:
-        err.write(f"dlint: --{verdict.budget}: {verdict.message}\n")
+        say(f"--{verdict.budget}: {verdict.message}", err)
     return exitcodes.FINDINGS if gate.failed else exitcodes.OK
 
 
@@ -392,7 +393,7 @@ def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, 
             result.cache_probe = probe(prepared.request, df, prepared.probe_targets, rebuild)
         finally:
             for problem in rebuilt.clean():
-                err.write(f"dlint: {problem}\n")
+                say(problem, err)
     except (ExtractError, CacheProbeError) as exc:
         raise _Stopped(str(exc), exitcodes.USAGE) from None
 
@@ -407,5 +408,5 @@ def tie_findings(result: AnalysisResult) -> None:
 
 
 def _fail(err: TextIO, message: str, code: int) -> int:
-    err.write(f"dlint: {message}\n")
+    say(message, err)
     return code

@@ -33,7 +33,7 @@ from dlint.analyse.saved import SavedImage, SaveError
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, join_log, step_for
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Stage
-from dlint.output import printable
+from dlint.output import say
 
 
 def steps_of(df: Dockerfile, stage: Stage,
@@ -94,14 +94,15 @@ def run(options: AnalyseOptions, read: Callable[[], SavedImage], source: str, wr
         log = read_build_log(build_log, prepared.df, options.target) if build_log is not None else None
         saved = read()
     except (UsageError, SaveError, BuildLogError) as exc:
-        err.write(f"dlint: {printable(str(exc))}\n")
+        say(str(exc), err)
         return exitcodes.USAGE
     try:
         result, notices = analyse_saved(options, prepared.df, saved, source, prepared.findings)
     except history.HistoryError as exc:
-        err.write(f"dlint: {printable(source)}: {exc}\n")
+        say(f"{source}: {exc}", err)
         return exitcodes.USAGE
-    err.writelines(f"dlint: {printable(notice)}\n" for notice in notices)
+    for notice in notices:
+        say(notice, err)
     if log is not None:
         result.steps = join_log(result.steps, log.steps)
         result.builder += f"; cache and seconds from its {log.format} build log"
@@ -109,8 +110,7 @@ def run(options: AnalyseOptions, read: Callable[[], SavedImage], source: str, wr
     code = report(options, result, write, err)
     failed = result.failed_step if log is not None else None
     if failed is not None and code == exitcodes.OK:
-        err.write(f"dlint: the build log records a failed build at line {failed.line}: "
-                  f"{printable(failed.instruction)}\n")
+        say(f"the build log records a failed build at line {failed.line}: {failed.instruction}", err)
         return exitcodes.BUILD_FAILED
     return code
 

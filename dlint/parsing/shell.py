@@ -966,10 +966,11 @@ def _marker(text: str, pos: int, name: str) -> tuple[int, int] | None:
     One pattern for every name: a pattern per name was a compile per heredoc (8,000 names on one RUN
     took 1.5 s).
     """
+    forms = (name, f'"{name}"', f"'{name}'")
     for operator in _HEREDOC_OPERATOR.finditer(text, pos):
         at = operator.end()
         for start in (at, at + 1) if text.startswith("-", at) else (at,):  # `<<-` first, as `<<-?` tries
-            for form in (name, f'"{name}"', f"'{name}'"):
+            for form in forms:
                 end = start + len(form)
                 if text.startswith(form, start) and not _WORD_GOES_ON.match(text, end):
                     return operator.start(), end
