@@ -245,3 +245,42 @@ async def test_lone_surrogates_in_a_buffer_keep_positions_and_the_server(client,
     assert "DL1000" in {d.code for d in await wait_diagnostics(client, uri)}
     change(client, uri, 3, BAD)
     assert "DLT003" in {d.code for d in await wait_diagnostics(client, uri)}
+
+
+def edit(client: LanguageClient, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+            [types.TextDocumentContentChangePartial(types.Range(types.Position(*start), types.Position(*end)), text)],
+        )
+    )
+
+
+async def test_a_lone_cr_ends_a_line_for_the_editor_so_positions_count_it(client, tmp_path):
+    """The protocol ends a line at a lone \\r (dlint, like BuildKit, does not): the diagnostics and
+    the quick fix of the RUN after one were a line early, on `b`, and fix-all ended inside the file."""
+    text = "FROM debian:12\nRUN echo a\rb\nRUN apt-get update && apt-get install -y curl\n"
+    uri = await open_doc(client, tmp_path / "Dockerfile", text)
+    d = next(d for d in client.diagnostics[uri] if d.code == "DL3009")
+    assert (d.range.start.line, d.range.start.character) == (3, 4)
+    got = await actions_for(client, uri, "DL3009")
+    (fix,) = [e for a in got if a.title.startswith("Fix DL3009") for e in a.edit.changes[uri]]
+    assert (fix.range.start.line, fix.range.start.character) == (3, 45)
+    whole = next(a for a in got if a.kind == "source.fixAll.dlint").edit.changes[uri][0]
+    assert (whole.range.end.line, whole.range.end.character) == (4, 0)
+
+
+@pytest.mark.parametrize("sep", ["\f", "\x85", "\u2028"])
+async def test_an_edit_after_a_character_splitlines_ends_a_line_at_lands_where_the_editor_made_it(client, tmp_path, sep):
+    """pygls applied a range by str.splitlines's lines: `RUN` -> `CMD` on line 2 replaced the `b`
+    after the form feed instead, and the buffer linted was no longer the editor's."""
+    uri = await open_doc(client, tmp_path / "Dockerfile", f"FROM debian:12\n# a{sep}b\nRUN echo hi\n")
+    edit(client, uri, 2, (2, 0), (2, 3), "CMD")
+    assert "DL3025" in {d.code for d in await wait_diagnostics(client, uri)}  # CMD echo hi, a shell-form CMD
+
+
+async def test_an_edit_past_the_end_of_the_last_line_is_at_its_end(client, tmp_path):
+    """The protocol reads a character past the line's end as its end; pygls put it one short."""
+    uri = await open_doc(client, tmp_path / "Dockerfile", "FROM debia")
+    edit(client, uri, 2, (0, 99), (0, 99), "n")
+    assert any("`debian` has no tag" in d.message for d in await wait_diagnostics(client, uri))  # not `debina`

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from lsprotocol import types
@@ -16,6 +17,9 @@ from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import without_surrogates
 
 CONFIG_NAMES = (DLINT_TOML, PYPROJECT)
+# The protocol's line ends: a lone \r ends a line for the editor (not for dlint or BuildKit, whose
+# lines end at \n), and a form feed, U+0085 or U+2028 ends none (str.splitlines ends one at each).
+_CLIENT_EOL = re.compile(r"\r\n|\r|\n")
 
 
 def wants(path: str, language_id: str | None) -> bool:
@@ -30,7 +34,8 @@ class Linted:
     text: str
     findings: list[Finding]  # suppressed ones dropped
     settings: Settings
-    line_starts: list[int]
+    line_starts: list[int]  # dlint's lines: a finding's line and column
+    client_starts: list[int]  # the editor's lines: positions sent and received
 
     def offset(self, line: int, column: int) -> int:
         """A finding's 1-based line/column as an offset into `text`."""
@@ -41,8 +46,8 @@ class Linted:
         """`offset` (characters) as an LSP position in the negotiated encoding (UTF-16 by default)."""
         import bisect
 
-        i = max(bisect.bisect_right(self.line_starts, offset) - 1, 0)
-        before = self.text[self.line_starts[i] : offset]
+        i = max(bisect.bisect_right(self.client_starts, offset) - 1, 0)
+        before = self.text[self.client_starts[i] : offset]
         if encoding == types.PositionEncodingKind.Utf16:
             return types.Position(i, len(before.encode("utf-16-le")) // 2)
         if encoding == types.PositionEncodingKind.Utf8:
@@ -61,6 +66,39 @@ def line_starts(text: str) -> list[int]:
         starts.append(i + 1)
         i = find("\n", i + 1)
     return starts
+
+
+def client_line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in _CLIENT_EOL.finditer(text))]
+
+
+def client_offset(text: str, starts: list[int], position: types.Position, encoding: str) -> int:
+    """The editor's `position` as an offset into `text` (`starts` its client_line_starts): past the
+    end of its line is the line's end, as the protocol says; past the last line, the end of the text."""
+    if position.line >= len(starts):
+        return len(text)
+    start = starts[position.line]
+    end = starts[position.line + 1] if position.line + 1 < len(starts) else len(text)
+    line = text[start:end].rstrip("\r\n")
+    n = position.character
+    if encoding == types.PositionEncodingKind.Utf16:  # inside a surrogate pair: after the character
+        n = len(line.encode("utf-16-le", "surrogatepass")[: 2 * n].decode("utf-16-le", "surrogatepass"))
+    elif encoding == types.PositionEncodingKind.Utf8:
+        data = line.encode("utf-8", "surrogatepass")[:n]
+        try:
+            n = len(data.decode("utf-8", "surrogatepass"))
+        except UnicodeDecodeError as exc:  # inside a character: before it
+            n = len(data[: exc.start].decode("utf-8", "surrogatepass"))
+    return start + min(n, len(line))
+
+
+def apply_change(text: str, change: types.TextDocumentContentChangePartial, encoding: str) -> str:
+    """An incremental change applied by the protocol's lines (a reversed range is read forwards)."""
+    starts = client_line_starts(text)
+    a = client_offset(text, starts, change.range.start, encoding)
+    b = client_offset(text, starts, change.range.end, encoding)
+    a, b = min(a, b), max(a, b)
+    return text[:a] + change.text + text[b:]
 
 
 class Configs:
@@ -110,7 +148,7 @@ def lint_text(text: str, path: str, settings: Settings, reuse: ScriptCache | Non
     A lone surrogate (JSON can carry one, a file cannot) is read as U+FFFD, as Go would."""
     text = without_surrogates(text)
     findings, _crashes = lint(parse(text, path), settings.selection, reuse)
-    return Linted(text, [f for f in findings if not f.suppressed], settings, line_starts(text))
+    return Linted(text, [f for f in findings if not f.suppressed], settings, line_starts(text), client_line_starts(text))
 
 
-__all__ = ["ConfigError", "Configs", "Linted", "lint_text", "wants"]
+__all__ = ["ConfigError", "Configs", "Linted", "apply_change", "client_offset", "lint_text", "wants"]

@@ -13,13 +13,13 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from dlint import __version__
 from dlint.lint.config import ConfigError, Flags, Resolver, Settings
 from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
-from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, lint_text, wants
+from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, apply_change, client_offset, lint_text, wants
 from dlint.parsing.source import MAX_FILE_SIZE, too_large
 
 # A change is linted as soon as the client has sent nothing more; while more input is waiting (a burst of
@@ -127,6 +127,22 @@ class _Protocol(LanguageServerProtocol):
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
 
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        """pygls applies a range by str.splitlines's lines: after a form feed, U+0085 or U+2028 an edit
+        landed lines away from where the editor made it, and the buffer linted (and fixed) was no
+        longer the editor's. Each range is applied here by the protocol's lines, and given whole."""
+        doc = self.workspace.text_documents.get(unquote(params.text_document.uri))
+        if doc is None:
+            return
+        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                change = types.TextDocumentContentChangeWholeDocument(apply_change(doc.source, change, encoding))
+            self.workspace.update_text_document(params.text_document, change)
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
 
 class DlintServer(LanguageServer):
     def __init__(self) -> None:
@@ -228,11 +244,8 @@ class DlintServer(LanguageServer):
             self.lint(uri)
         return self.linted.get(uri)
 
-    def offset(self, uri: str, linted: Linted, position: types.Position) -> int:
-        doc = self.workspace.get_text_document(uri)
-        pos = doc.position_codec.position_from_client_units(doc.lines, position)
-        line = min(pos.line, len(linted.line_starts) - 1)
-        return min(linted.line_starts[line] + pos.character, len(linted.text))
+    def offset(self, linted: Linted, position: types.Position) -> int:
+        return client_offset(linted.text, linted.client_starts, position, self.encoding)
 
     def reconfigure(self) -> None:
         self.configs.reset()
@@ -293,8 +306,8 @@ def code_action(ls: DlintServer, params: types.CodeActionParams) -> list[types.C
     linted = ls.current(uri)
     if linted is None:
         return None
-    start = ls.offset(uri, linted, params.range.start)
-    end = ls.offset(uri, linted, params.range.end)
+    start = ls.offset(linted, params.range.start)
+    end = ls.offset(linted, params.range.end)
     return actions.code_actions(linted, uri, uri_path(uri), start, end, params.context.only, ls.encoding)
 
 
@@ -304,7 +317,7 @@ def on_hover(ls: DlintServer, params: types.HoverParams) -> types.Hover | None:
     linted = ls.current(uri)
     if linted is None:
         return None
-    return hover.hover(linted, ls.offset(uri, linted, params.position))
+    return hover.hover(linted, ls.offset(linted, params.position))
 
 
 def serve(tcp: str | None = None, log_level: str = "warning") -> None:
