@@ -711,8 +711,8 @@ def test_apt_whose_output_is_read_is_not_rewritten_to_apt_cache(run):
 def test_apt_in_an_sh_c_string_spelt_in_pieces_is_not_rewritten():
     text = "FROM debian\nRUN sh -c 'ap''t install -y curl'\n"
     assert [f.fix for f in lint(parse(text), only("DL3027"))[0]] == [None]
-    assert fixed("FROM debian\nRUN sh -c 'apt install -y curl'\n", selection=only("DL3027")) == (
-        "FROM debian\nRUN sh -c 'apt-get install -y curl'\n")
+    assert fixed("FROM debian\nRUN sh -c 'apt remove -y curl'\n", selection=only("DL3027")) == (
+        "FROM debian\nRUN sh -c 'apt-get remove -y curl'\n")
 
 
 @pytest.mark.parametrize("target", ["/var/cache/apk", "/etc/apk/cache"])

@@ -284,3 +284,11 @@ async def test_an_edit_past_the_end_of_the_last_line_is_at_its_end(client, tmp_p
     uri = await open_doc(client, tmp_path / "Dockerfile", "FROM debia")
     edit(client, uri, 2, (0, 99), (0, 99), "n")
     assert any("`debian` has no tag" in d.message for d in await wait_diagnostics(client, uri))  # not `debina`
+
+
+async def test_a_uri_with_a_nul_is_linted_with_the_defaults(client, tmp_path):
+    """`%00` in a URI names no file: looking for its config raised, and the buffer got no diagnostics at all."""
+    uri = (tmp_path / "Dockerfile").as_uri().replace("/Dockerfile", "/a%00b/Dockerfile")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="dockerfile", version=1, text="FROM debian\n")))
+    assert [d.code for d in await wait_diagnostics(client, uri)] == ["DL3006"]

@@ -208,10 +208,19 @@ def test_recommends_fix_is_unsafe():
 @pytest.mark.parametrize(
     "command,expected,safe",
     [
-        ("apt install -y curl", "apt-get install -y curl", True),
-        ("/usr/bin/apt full-upgrade -y", "/usr/bin/apt-get dist-upgrade -y", True),
+        # apt deletes the .debs it downloaded, apt-get keeps them: the layer would grow
+        ("apt install -y curl", "apt-get install -y curl", False),
+        ("/usr/bin/apt full-upgrade -y", "/usr/bin/apt-get dist-upgrade -y", False),
+        ("apt-get update && apt reinstall -y ca-certificates", "apt-get update && apt-get reinstall -y ca-certificates", False),
+        ("apt build-dep -y hello", "apt-get build-dep -y hello", False),
+        ("apt upgrade -y", "apt-get upgrade -y", False),  # apt upgrade also installs new dependencies
+        ("apt update", "apt-get update", True),
+        ("apt remove -y curl libssl3", "apt-get remove -y curl libssl3", True),
+        ("apt-get purge -y curl && apt autoremove -y", "apt-get purge -y curl && apt-get autoremove -y", True),
+        ("apt purge -y 'libx11*'", "apt-get purge -y 'libx11*'", False),  # apt-get reads it as a glob, apt not
+        ("apt remove -y $OLD", "apt-get remove -y $OLD", False),  # a value dlint cannot see may be one
+        ("apt-get update && apt clean", "apt-get update && apt-get clean", True),
         ("apt search curl", "apt-cache search curl", True),
-        ("apt upgrade -y", "apt-get upgrade -y", False),
     ],
 )
 def test_apt_front_end_fix(command, expected, safe):

@@ -87,6 +87,12 @@ APT_GET = frozenset({"install", "update", "upgrade", "dist-upgrade", "remove", "
                      "autoclean", "clean", "reinstall", "build-dep", "source", "download", "satisfy",
                      "changelog", "check"})  # fmt: skip
 APT_CACHE = frozenset({"search", "show", "showsrc", "policy", "depends", "rdepends"})
+# Where `apt X` and `apt-get X` differ in what they leave in the image (`apt-config dump`, Binary::apt):
+# `apt` deletes the packages it downloaded (Keep-Downloaded-Packages "0"), `apt-get` keeps them in
+# /var/cache/apt/archives; `apt upgrade` installs new dependencies too (Upgrade-Allow-New); and `apt`
+# reads a name only as a name or a `~`/`?` pattern (Pattern-Only), `apt-get` a `*` or `[` as a glob.
+DOWNLOADS = frozenset({"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy"})
+_GLOB = frozenset("*?[]^$|")
 
 
 def _front_end(pc: PackageCommand) -> tuple[str, str] | None:
@@ -99,6 +105,11 @@ def _front_end(pc: PackageCommand) -> tuple[str, str] | None:
     if sub in APT_CACHE:
         return "apt-cache", sub
     return None
+
+
+def _same_result(pc: PackageCommand) -> bool:
+    """`apt-get` leaves the image as `apt` would: it downloads nothing, and every name is plainly one."""
+    return pc.subcommand not in DOWNLOADS and all(w.literal and not _GLOB & set(w.value) for w in pc.packages)
 
 
 @rule("DL3027")
@@ -124,8 +135,7 @@ def apt_instead_of_apt_get(ctx: Context) -> Iterator[Violation]:
                 edits = [Edit(program.end_offset - len("apt"), program.end_offset, target[0])]  # keeps a /usr/bin/
                 if target[1] != pc.subcommand:
                     edits.append(Edit(pc.subcommand_word.start_offset, pc.subcommand_word.end_offset, target[1]))
-                # `apt upgrade` also installs new dependencies; `apt-get upgrade` holds those packages back.
-                fix = Fix(tuple(edits), safe=pc.subcommand != "upgrade")
+                fix = Fix(tuple(edits), safe=_same_result(pc))
             hint = f"use `{target[0]} {target[1]}`" if target else "use `apt-get` or `apt-cache`"
             yield ctx.violation(
                 "DL3027",
