@@ -143,6 +143,12 @@ def undefined_from_args(n: int) -> str:
     return "".join(f"ARG GLOBAL{i}=x\n" for i in range(n)) + "".join(f"FROM debian:$GLOBAT{i}\n" for i in range(n))
 
 
+def global_args_and_a_stage_name(n: int) -> str:
+    """Thousands of global ARGs, a named stage, then a FROM with `$`: the parser expands each ARG's
+    default to look the name up among the stages (each was handed a copy of all the defaults before it)."""
+    return "ARG B=base\n" + "".join(f"ARG A{i}=$B\n" for i in range(n)) + "FROM scratch AS base\nFROM $A1\n"
+
+
 def variable_chain(n: int) -> str:
     """`ENV A1=$A0 A2=$A1 ...`: each value defined through the one before."""
     return "FROM debian\nENV A0=x " + " ".join(f"A{i}=$A{i - 1}" for i in range(1, n)) + "\nRUN echo $A0\n"
@@ -294,6 +300,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "instructions": (instructions, 1000, False),
     "undefined vars vs many ENV": (undefined_vars, 1000, False),
     "undeclared FROM args": (undefined_from_args, 1000, False),
+    "global ARGs before a FROM with $": (global_args_and_a_stage_name, 8000, False),
     "ENV defined through a chain": (variable_chain, 4000, False),
     "doubling variables": (doubling_variables, 160, False),
     "copies of a long value": (long_value_copies, 4000, False),

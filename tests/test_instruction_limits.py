@@ -108,3 +108,22 @@ def test_many_unknown_args_against_a_long_stage_name_take_one_pass(tmp_path, var
                          capture_output=True, text=True, timeout=60, check=False)
     assert run.returncode in (0, 1), run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_each_global_arg_is_expanded_with_only_the_values_it_reads(monkeypatch):
+    """A FROM with `$` after a named stage expands every global ARG's default; each was handed a copy of
+    all the defaults before it, so 20,000 ARGs took 25 s (quadratic). The names read are all it needs."""
+    import dockerfile_parse.util
+
+    seen: list[int] = []
+    real = dockerfile_parse.util.WordSplitter
+
+    def counting(word, args=None, **kw):
+        seen.append(len(args or ()))
+        return real(word, args=args, **kw)
+
+    monkeypatch.setattr(dockerfile_parse.util, "WordSplitter", counting)
+    text = "ARG B=base\n" + "".join(f"ARG A{i}=$B\n" for i in range(500)) + "FROM scratch AS base\nFROM ${A7}\n"
+    df = parse(text)
+    assert len(seen) > 500 and max(seen) <= 1
+    assert df.stages[1].parent == 0  # A7 is `base`: the stage is found by it, as before
