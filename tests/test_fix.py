@@ -253,6 +253,18 @@ def test_moving_past_other_runs_is_unsafe():
     )
 
 
+@pytest.mark.parametrize("target", ["/var/lib/apt", "/var/lib/apt/lists/"])
+def test_moving_into_a_run_whose_cache_mount_hides_the_lists_is_unsafe(target):
+    # The moved update writes the lists into the cache, not the layer: the last RUN, which installs
+    # from the layer's lists, would find none.
+    text = (f"FROM debian\nRUN apt-get update\nRUN --mount=type=cache,target={target} apt-get install -y curl\n"
+            "RUN apt-get install -y wget\n")
+    selection = Selection(frozenset({"DLT001"}))
+    finding = next(f for f in lint(parse(text), selection)[0] if f.code == "DLT001")
+    assert finding.fix is not None and not finding.fix.safe
+    assert fixed(text, selection=selection) == text
+
+
 @pytest.mark.parametrize(
     "text",
     [

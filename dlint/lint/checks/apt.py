@@ -80,7 +80,8 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
     and delete it here: the whole RUN when it does nothing else.
 
     Unsafe when other RUNs sit between the two: one of them may read the lists
-    through a script dlint cannot see. None when no later RUN installs, when the
+    through a script dlint cannot see; and when the install mounts a cache over
+    the lists: the update then fills the cache, not the layer later RUNs read. None when no later RUN installs, when the
     two RUNs' flags differ beyond mounts that cannot change what the update
     fetches, when an instruction between them changes how a RUN runs (USER, ENV,
     ARG, COPY, ...), when the update or the first install is not a plain
@@ -129,7 +130,10 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
             return None
         edits.append(prefix)
     between = ctx.next_run(stage, instr, _any_run) is not target
-    return Fix(tuple(edits), safe=not between)
+    # A cache the install mounts over the lists takes what the update fetches out of the layer, where a
+    # later RUN, or a stage FROM this one, may install from the lists without updating.
+    hidden = under(LISTS, cache_mounts(target)) and not under(LISTS, cache_mounts(instr))
+    return Fix(tuple(edits), safe=not between and not hidden)
 
 
 # Instructions that may sit between the two RUNs: none of them changes how a RUN runs.
