@@ -200,6 +200,10 @@ NOT_FIXABLE_DL3009 = [
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"
                  "RUN APT_CONFIG=/p.conf apt-get update && apt-get install -y b && rm -rf /var/lib/apt/lists/*\n",
                  id="update-with-another-config"),
+    pytest.param("FROM ubuntu\nRUN apt-get update && apt-get install -y a\nRUN nala install -y b\n",
+                 id="nala"),
+    pytest.param("FROM ubuntu\nRUN apt-get update && apt-get install -y a\nRUN sudo apt-fast install -y b\n",
+                 id="apt-fast"),
 ]
 
 

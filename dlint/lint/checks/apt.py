@@ -325,8 +325,10 @@ def _later_runs(df: Dockerfile, stage: Stage) -> list[Instruction]:
 # apt subcommands that do not read the package lists; any other (install, satisfy, download, ...) may.
 _LISTLESS = frozenset({"update", "clean", "autoclean", "distclean", "dist-clean", "remove", "purge", "autoremove",
                        "autopurge"})
-_APT_PROGRAMS = APT | {"apt-cache", "apt-file"}
-_APT_WORD = re.compile(r"(?:^|[\s/;&|(`'\"])(?:apt-get|apt|aptitude|apt-cache|apt-file)(?:$|[\s;&|)`'\"])")
+# with the front ends that read the same lists (nala, apt-fast, wajig)
+_APT_PROGRAMS = APT | {"apt-cache", "apt-file", "nala", "apt-fast", "wajig"}
+_APT_WORD = re.compile(r"(?:^|[\s/;&|(`'\"])(?:apt-get|apt|aptitude|apt-cache|apt-file|nala|apt-fast|wajig)"
+                       r"(?:$|[\s;&|)`'\"])")
 # Programs that run a script, a command line or a package tool dlint does not read: what they run may install.
 _OPAQUE = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", ".", "source", "eval", "xargs", "make", "su", "runuser",
                      "chroot", "python", "python3", "perl", "ruby", "node", "php", "ansible", "ansible-playbook",
