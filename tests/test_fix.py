@@ -689,6 +689,18 @@ def test_an_archive_still_needed_is_not_removed(text):
     assert [f.fix for f in lint(parse(text), only("DLR004"))[0]] == [None]
 
 
+@pytest.mark.parametrize("text,code", [
+    pytest.param("FROM debian\nUSER app\nRUN sudo apt-get update && sudo apt-get install -y curl\n", "DL3009",
+                 id="lists-of-an-update-behind-sudo"),
+    pytest.param("FROM debian\nUSER app\nRUN sudo curl -fsSL -o /opt/x.tar.gz https://x/x.tar.gz"
+                 " && sudo tar -xzf /opt/x.tar.gz -C /opt\n", "DLR004", id="archive-downloaded-behind-sudo"),
+])
+def test_what_sudo_wrote_is_not_removed_by_a_plain_rm(text, code):
+    # The RUN's user is not root: `rm` without sudo would fail on root's files and fail the build.
+    assert [f.fix for f in lint(parse(text), only(code))[0]] == [None]
+    assert fixed(text, unsafe=True, selection=only(code)) == text
+
+
 def test_an_archive_in_a_stage_copied_from_is_not_removed():
     run = "RUN curl -fsSL -o /tmp/a.tar.gz https://x/a.tar.gz && tar -xzf /tmp/a.tar.gz -C /opt\n"
     text = f"FROM debian AS dl\n{run}FROM debian\nCOPY --from=dl /tmp/ /dist/\n"

@@ -236,15 +236,20 @@ def apt_lists_not_removed(ctx: Context) -> Iterator[Violation]:
 def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruction | None) -> Fix | None:
     """Append the removal to the RUN that updates; a removal in the later RUN `later` moves here.
 
-    None when nothing in this RUN uses the lists after its update (then the
-    update itself is the problem: DLT001), or when a later RUN (of this stage or
+    None when an update runs behind `sudo` (the RUN's user is not root, and a
+    plain `rm` of the lists would fail), when nothing in this RUN uses the lists
+    after its update (then the update itself is the problem: DLT001), or when a
+    later RUN (of this stage or
     one built FROM it) still reads them: removing them here would make its
     install fail. A removal left in a later RUN must be one that cannot fail
     once the lists are gone (`rm -f`).
     """
     df = ctx.dockerfile
     script = ctx.script(instr)
-    update = apt_updates(ctx, instr)[-1].command.start_offset
+    updates = apt_updates(ctx, instr)
+    if any("sudo" in u.command.wrappers for u in updates):
+        return None  # the RUN's user is not root: a plain `rm` of root's lists would fail the build
+    update = updates[-1].command.start_offset
     if script is None or not any(
         p.manager in APT and p.subcommand in USES_LISTS and p.command.start_offset > update
         for p in ctx.package_commands(instr)

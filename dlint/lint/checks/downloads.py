@@ -188,6 +188,7 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             # not in a stage another copies from, where a COPY of its directory may take the archive along.
             edit = (append_command(df, instr, script, f"rm -f {name}", ctx.shell_in_force(instr))
                     if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) and not _copied_from(ctx, instr)
+                    and "sudo" not in cmd.wrappers  # written as root by a user who is not: `rm` would fail
                     and whole and not _named_later(ctx, instr, name)
                     else None)
             yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
