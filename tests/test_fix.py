@@ -137,6 +137,14 @@ DL3009_STYLES = [
 ]
 
 
+def test_a_later_removal_that_also_removes_another_runs_lists_stays():
+    # The last RUN removes the second RUN's lists too (its own DL3009 fix is left to the user): it must stay,
+    # or the image would keep them.
+    text = ("FROM debian\nRUN apt-get update && apt-get install -y a\n"
+            "RUN apt-get update && apt-get install -y b && if true; then echo; fi\nRUN rm -rf /var/lib/apt/lists/*\n")
+    assert fixed(text) == text.replace("-y a\n", "-y a && rm -rf /var/lib/apt/lists/*\n", 1)
+
+
 @pytest.mark.parametrize("before,after", DL3009_STYLES)
 def test_lists_removal_is_appended_in_the_runs_style(before, after):
     assert fixed(before) == after

@@ -267,7 +267,12 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
         s = ctx.script(later)  # it removes the lists: it has one
         assert s is not None
         removals = list_removals(ctx, later)
-        if all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
+        # A RUN between the two that updates again: the later removal removes its lists too, and stays.
+        updating = ctx.per_file(_updating_runs)
+        if updating[bisect.bisect_right(updating, instr.index)] < later.index:
+            if not all(_cannot_fail(c) for c in removals):
+                return None
+        elif all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
             edits.append(delete_instruction(df, later))
         else:
             for c in removals:
@@ -283,6 +288,11 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
         if risky is not None:
             return None
     return Fix(tuple(edits))
+
+
+def _updating_runs(ctx: Context) -> list[int]:
+    """The indexes of the RUNs that update, and one past the last instruction: found once per file."""
+    return [r.index for r in ctx.runs() if apt_updates(ctx, r)] + [len(ctx.dockerfile.instructions)]
 
 
 class _Seen(NamedTuple):
