@@ -48,6 +48,14 @@ def test_expose_fix_lowers_each_written_protocol_even_when_repeated():
     assert fixed == "FROM debian\nEXPOSE 8080/udp 80/tcp 80/tcp \\\n  443/udp\n"
 
 
+def test_casing_fix_leaves_a_keyword_split_by_a_continuation_and_fixes_the_rest():
+    # `ru\` + `n echo c` reads as `run echo c`; rewriting the first three characters dropped the `\`.
+    text = "FROM debian\nRUN echo a\nRUN echo b\nru\\\nn echo c\nexpose 80\n"
+    result = fix_text(text, "Dockerfile", Selection(frozenset({"DLB004"})))[0]
+    assert result.error is None
+    assert result.text == "FROM debian\nRUN echo a\nRUN echo b\nru\\\nn echo c\nEXPOSE 80\n"
+
+
 def test_check_directive_skips_named_checks_by_their_buildkit_names():
     text = "# check=skip=FromAsCasing, StageNameCasing\n" + MIXED
     assert [c for _, _, c in seen(text)] == ["DL4000", "DLB004", "DLB003"]

@@ -107,11 +107,13 @@ def consistent_instruction_casing(ctx: Context) -> Iterator[Violation]:
         if word == wanted:
             continue
         start = instr.start_offset
+        # A keyword split by a line continuation (`ru\` + `n echo`) is left as it is.
+        written = ctx.dockerfile.text[start : start + len(word)] == word
         yield ctx.violation(
             "DLB004",
             f"Command '{word}' should match the case of the command majority ({case})",
             instr, start, start + len(word),
-            fix=Fix((Edit(start, start + len(word), wanted),)),
+            fix=Fix((Edit(start, start + len(word), wanted),)) if written else None,
         )
 
 
