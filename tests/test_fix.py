@@ -370,6 +370,25 @@ def test_differently_spelled_duplicate_needs_unsafe_fixes():
     assert fixed(text, unsafe=True) == "FROM alpine\nRUN apk add --no-cache curl\n"
 
 
+@pytest.mark.parametrize("run", [
+    'sh -c "apk add \\"b\\" a"',  # the file spells `"b"` as `\"b\"` inside the string
+    '["sh", "-c", "apk add \\"b\\" a"]',
+    '["sh", "-c", "apk add \\u0062 a"]',
+    '["sh", "-c", "apk add a \\"a\\""]',
+    '["sh", "-c", "apk add a \\u0061 b"]',
+])
+def test_package_words_spelt_with_escapes_of_an_outer_string_are_left(run):
+    # Their offsets are not where the shell's words are: the sort and the drop wrote `\a "b\""` and
+    # `["sh", "-c", "apk add a""]`, a string (and a JSON array) that no longer reads as it did.
+    text = f"FROM alpine\nRUN {run}\n"
+    assert fixed(text, unsafe=True, selection=Selection(frozenset({"DLT002", "DLT003"}))) == text
+
+
+def test_package_words_in_an_exec_form_string_without_escapes_are_sorted():
+    text = 'FROM alpine\nRUN ["sh", "-c", "apk add c b b a"]\n'
+    assert fixed(text) == 'FROM alpine\nRUN ["sh", "-c", "apk add a b c"]\n'
+
+
 def test_fixes_that_touch_the_same_words_settle_over_passes():
     text = "FROM debian\nRUN apt-get update && apt-get install -y c b a b && rm -rf /var/lib/apt/lists/*\n"
     result, left, _ = fix_text(text, "Dockerfile", CORE)

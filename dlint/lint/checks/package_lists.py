@@ -71,16 +71,22 @@ def unsorted_packages(ctx: Context) -> Iterator[Violation]:
                 break
 
 
+def as_written(df: Dockerfile, word: Word) -> bool:
+    """The file spells the word as the shell reads it: not through the escapes of an outer string (`\\"b\\"`
+    in `sh -c "..."`, `\\u0062` in exec form JSON), where its offsets are not those of its text."""
+    return df.text[word.start_offset : word.end_offset] == word.raw
+
+
 def sort_words(df: Dockerfile, words: list[tuple[Word, str]]) -> Fix | None:
     """Each package position gets the text of the word that sorts there: pins travel with
     their package, options and variables stay put, and so do the line breaks between words.
 
     None when a comment line sits among the words (it would end up describing
-    another package) or a word spans lines.
+    another package), a word spans lines or is spelt through an outer string's escapes.
     """
     texts = [df.text[w.start_offset : w.end_offset] for w, _ in words]
     span = df.text[words[0][0].start_offset : words[-1][0].end_offset]
-    if any("\n" in t for t in texts) or _COMMENT_LINE.search(span):
+    if any("\n" in t for t in texts) or _COMMENT_LINE.search(span) or not all(as_written(df, w) for w, _ in words):
         return None
     order = sorted(range(len(words)), key=lambda i: words[i][1])
     moves = [(word, texts[j]) for ((word, _), j, text) in zip(words, order, texts, strict=True) if texts[j] != text]
@@ -115,6 +121,6 @@ def drop_word(df: Dockerfile, pc: PackageCommand, word: Word, first: Word, posit
     words = pc.command.words
     before = words[position[id(word)] - 1]
     gap = df.text[before.end_offset : word.start_offset]
-    if not _BLANKS.fullmatch(gap):
+    if not _BLANKS.fullmatch(gap) or not (as_written(df, before) and as_written(df, word)):
         return None
     return Fix((Edit(before.end_offset, word.end_offset, ""),), safe=word.value == first.value)
