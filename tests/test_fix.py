@@ -115,6 +115,20 @@ DL3009_STYLES = [
         "\trm -rf /var/lib/apt/lists/*\n\tEOF\n",
         id="heredoc-to-bash",
     ),
+    # The SHELL's -e reaches neither a body run as a file by its #! line nor one fed to another shell: a new
+    # line there would run after a failed install and hide it.
+    pytest.param(
+        'FROM debian\nSHELL ["/bin/bash", "-e", "-c"]\nRUN <<EOF\n#!/bin/sh\napt-get update\napt-get install -y curl\nEOF\n',
+        'FROM debian\nSHELL ["/bin/bash", "-e", "-c"]\nRUN <<EOF\n#!/bin/sh\napt-get update\n'
+        "apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nEOF\n",
+        id="heredoc-with-a-shebang-under-a-set-e-shell",
+    ),
+    pytest.param(
+        'FROM debian\nSHELL ["/bin/bash", "-e", "-c"]\nRUN bash <<EOF\napt-get update\napt-get install -y curl\nEOF\n',
+        'FROM debian\nSHELL ["/bin/bash", "-e", "-c"]\nRUN bash <<EOF\napt-get update\n'
+        "apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nEOF\n",
+        id="heredoc-fed-to-bash-under-a-set-e-shell",
+    ),
     pytest.param(
         "FROM debian\nRUN apt-get update -qq >/dev/null && apt-get install -y curl >/dev/null 2>&1\n",
         "FROM debian\nRUN apt-get update -qq >/dev/null && apt-get install -y curl >/dev/null 2>&1 "

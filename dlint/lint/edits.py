@@ -15,7 +15,7 @@ from typing import NamedTuple
 from dlint.lazyre import lazy
 from dlint.lint.finding import Edit
 from dlint.model import Dockerfile, Heredoc, Instruction
-from dlint.parsing.shell import Command, Script
+from dlint.parsing.shell import Command, Script, heredoc_script
 
 INDENT = "    "
 # A redirection after a command's last word: `>/dev/null`, `2>&1`, `>> log`.
@@ -184,7 +184,8 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     or trailing as the RUN does). In a `set -e` script written with `;` it is
     `; text`, and in a `set -e` heredoc a new line before the terminator: those
     stop at a failure anyway. Without `set -e` a new line would run even after
-    a failure and hide it, so the heredoc line gets `&& text` instead.
+    a failure and hide it, so the heredoc line gets `&& text` instead (the
+    SHELL's `-e` does not reach a body run by its `#!` line or fed to a command).
     """
     if instr.is_exec_form or not script.commands:
         return None
@@ -200,7 +201,10 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     at = last.end_offset + tail.redirects
     prev, _ = _neighbours(script, last)
     lead = df.text[prev.end_offset : last.start_offset] if prev is not None and prev.end_offset >= start else ""
-    errexit = sets_errexit(run_shell, script, last.start_offset)
+    # The SHELL's flags reach a heredoc only when BuildKit hands it the body as the RUN's script: not a body it
+    # runs as a file by its `#!` line, nor one fed to a command (`bash <<EOF`), whose shell has flags of its own.
+    own = heredoc is None or (heredoc_script(instr) is heredoc and not heredoc.body.startswith("#!"))
+    errexit = sets_errexit(run_shell if own else (), script, last.start_offset)
     if heredoc is not None:
         if errexit:
             return Edit(end, end, f"{line_indent(df, last.start_offset)}{text}\n")
