@@ -165,6 +165,21 @@ def test_lists_removal_is_appended_in_the_runs_style(before, after):
     assert "DL3009" not in codes(after)
 
 
+@pytest.mark.parametrize("before", [
+    "(set -e)", "f() { set -e; }", 'sh -c "set -e"', "if [ -n \"$CI\" ]; then set -e; fi", "false && set -e",
+    "set -e | true", "set -- -e", "set x -e",
+])
+def test_a_set_e_that_may_not_reach_the_runs_shell_is_no_errexit(before):
+    # `; rm` after the install would run after a failed install and hide it: these leave errexit off.
+    text = f"FROM debian\nRUN {before}; apt-get update; apt-get install -y curl\n"
+    assert fixed(text) == text.replace(" curl\n", " curl && rm -rf /var/lib/apt/lists/*\n")
+
+
+def test_a_set_e_of_the_runs_own_shell_is_errexit():
+    text = "FROM debian\nRUN set -x -o errexit; apt-get update; apt-get install -y curl\n"
+    assert fixed(text) == text.replace(" curl\n", " curl; rm -rf /var/lib/apt/lists/*\n")
+
+
 NOT_FIXABLE_DL3009 = [
     pytest.param('FROM debian\nRUN ["apt-get", "update"]\n', id="exec-form"),
     pytest.param("FROM debian\nRUN apt-get update && if true; then apt-get install -y curl; fi\n", id="ends-in-if"),

@@ -155,22 +155,38 @@ def prefix_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
     return None
 
 
-def sets_errexit(run_shell: Sequence[str], script: Script, before: int) -> bool:
-    """The shell stops at the first failing command: `SHELL [..., "-e", ...]` or `set -e` earlier."""
+def sets_errexit(run_shell: Sequence[str], script: Script, last: Command) -> bool:
+    """The shell that runs `last` stops at the first failing command: `SHELL [..., "-e", ...]` or `set -e`
+    earlier in that shell."""
     on = _errexit(list(run_shell[1:]), False)
     for cmd in script.commands:
-        if cmd.start_offset < before and cmd.name == "set":
+        if cmd.start_offset < last.start_offset and cmd.name == "set" and _certainly_before(cmd, last):
             on = _errexit([w.value for w in cmd.args], on)
     return on
 
 
+def _certainly_before(cmd: Command, last: Command) -> bool:
+    """`cmd` runs, in the shell that runs `last`: not in a subshell, branch, pipeline, function or another
+    shell's script, nor after another command of its `&&` list (`(set -e)`, `false && set -e`)."""
+    place = cmd.place
+    return place.scope == last.place.scope and cmd.wrappers == last.wrappers and not place.nested \
+        and place.element == 0
+
+
 def _errexit(words: list[str], on: bool) -> bool:
-    for i, word in enumerate(words):
-        if word[:1] in "-+" and not word.startswith("--") and word[1:].isalpha():
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in ("-", "--") or len(word) < 2 or word[0] not in "-+":
+            break  # the options end: what follows are positional parameters (`set -- -e`)
+        if not word.startswith("--") and word[1:].isalpha():
             if "e" in word[1:]:
                 on = word[0] == "-"
-            if word[-1] == "o" and i + 1 < len(words) and words[i + 1] == "errexit":
-                on = word[0] == "-"
+            if word[-1] == "o" and i + 1 < len(words):
+                if words[i + 1] == "errexit":
+                    on = word[0] == "-"
+                i += 1  # the option's name (`-o pipefail`)
+        i += 1
     return on
 
 
@@ -204,7 +220,7 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     # The SHELL's flags reach a heredoc only when BuildKit hands it the body as the RUN's script: not a body it
     # runs as a file by its `#!` line, nor one fed to a command (`bash <<EOF`), whose shell has flags of its own.
     own = heredoc is None or (heredoc_script(instr) is heredoc and not heredoc.body.startswith("#!"))
-    errexit = sets_errexit(run_shell if own else (), script, last.start_offset)
+    errexit = sets_errexit(run_shell if own else (), script, last)
     if heredoc is not None:
         if errexit:
             return Edit(end, end, f"{line_indent(df, last.start_offset)}{text}\n")
