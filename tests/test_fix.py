@@ -167,7 +167,7 @@ def test_lists_removal_is_appended_in_the_runs_style(before, after):
 
 @pytest.mark.parametrize("before", [
     "(set -e)", "f() { set -e; }", 'sh -c "set -e"', "if [ -n \"$CI\" ]; then set -e; fi", "false && set -e",
-    "set -e | true", "set -- -e", "set x -e",
+    "set -e | true", "set -- -e", "set x -e", "set -e; if [ -n \"$CI\" ]; then set +e; fi",
 ])
 def test_a_set_e_that_may_not_reach_the_runs_shell_is_no_errexit(before):
     # `; rm` after the install would run after a failed install and hide it: these leave errexit off.

@@ -160,8 +160,9 @@ def sets_errexit(run_shell: Sequence[str], script: Script, last: Command) -> boo
     earlier in that shell."""
     on = _errexit(list(run_shell[1:]), False)
     for cmd in script.commands:
-        if cmd.start_offset < last.start_offset and cmd.name == "set" and _certainly_before(cmd, last):
-            on = _errexit([w.value for w in cmd.args], on)
+        if cmd.start_offset < last.start_offset and cmd.name == "set":
+            after = _errexit([w.value for w in cmd.args], on)
+            on = after if _certainly_before(cmd, last) else on and after  # one that may run may turn it off
     return on
 
 
