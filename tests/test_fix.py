@@ -669,6 +669,27 @@ def test_add_of_local_files_and_directories_becomes_copy():
     assert fixed("FROM debian\nADD a.txt conf/ /app/\n", selection=only("DL3020")) == "FROM debian\nCOPY a.txt conf/ /app/\n"
 
 
+@pytest.mark.parametrize("run,code", [
+    ('sh -c "apt-get "install" -y curl"', "DL3015"),
+    ("sh -c 'apt-get 'install' --no-install-recommends curl'", "DL3014"),
+    ("sh -c apt-get\\ install\\ -y\\ curl", "DL3015"),
+    ('sh -c "pip "install" flask"', "DL3042"),
+    ('sh -c "gem "install" rails"', "DLR005"),
+    ('sh -c "apk "add" curl"', "DL3019"),
+])
+def test_an_option_is_not_put_where_it_would_end_an_sh_c_strings_word(run, code):
+    # A space after `install` lands outside the string's quotes: the option became sh's $0, the finding
+    # came back every pass, and the file was refused with "did not settle".
+    text = f"FROM debian\nRUN {run}\n"
+    result, _, _ = fix_text(text, "Dockerfile", only(code), unsafe=True)
+    assert result.error is None and result.text == text
+
+
+def test_an_option_goes_into_a_plain_sh_c_string():
+    text = 'FROM debian\nRUN sh -c "pip install flask"\n'
+    assert fixed(text, selection=only("DL3042")) == 'FROM debian\nRUN sh -c "pip install --no-cache-dir flask"\n'
+
+
 def test_gem_option_is_not_written_into_exec_form_json():
     text = 'FROM ruby:3\nRUN ["gem", "install", "rails"]\n'
     assert [f.fix for f in lint(parse(text), only("DLR005"))[0]] == [None]

@@ -15,8 +15,8 @@ from dlint.lint.checks.removals import removals
 from dlint.lint.checks.run_commands import commands_named, short_options
 from dlint.lint.checks.verification import CURL_VALUES, long_option, option_words
 from dlint.lint.context import Context
-from dlint.lint.edits import append_command
-from dlint.lint.finding import Edit, Fix, Violation
+from dlint.lint.edits import append_command, insert_after
+from dlint.lint.finding import Fix, Violation
 from dlint.lint.registry import rule
 from dlint.model import Instruction
 from dlint.parsing.shell import Command, Word
@@ -264,6 +264,7 @@ def gem_install_documentation(ctx: Context) -> Iterator[Violation]:
             continue
         sub = words[0]
         # In exec form the option would have to be a JSON string of its own: the finding is left as it is.
-        fix = None if instr.is_exec_form else Fix((Edit(sub.end_offset, sub.end_offset, " --no-document"),))
+        edit = None if instr.is_exec_form else insert_after(ctx.dockerfile, cmd, sub, " --no-document")
+        fix = Fix((edit,)) if edit else None
         yield ctx.violation("DLR005", f"`gem {sub.value}` builds rdoc and ri documentation nobody reads in an "
                             "image; add `--no-document`", instr, sub.start_offset, sub.end_offset, fix)

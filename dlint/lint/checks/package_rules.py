@@ -14,8 +14,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dlint.lazyre import lazy
 from dlint.lint.checks.removals import find_deleted, recursive_targets, removals
 from dlint.lint.context import Context
-from dlint.lint.finding import Edit, Fix, Violation
-from dlint.model import Instruction
+from dlint.lint.edits import insert_after
+from dlint.lint.finding import Fix, Violation
+from dlint.model import Dockerfile, Instruction
 from dlint.parsing.packages import PackageCommand
 from dlint.parsing.shell import Command, Word
 
@@ -91,12 +92,14 @@ def command_head(pc: PackageCommand) -> tuple[int, int]:
     return words[0].start_offset, end
 
 
-def insert_option(instr: Instruction, pc: PackageCommand, option: str, safe: bool = True) -> Fix | None:
-    """` option` written right after the subcommand; none for exec form, where it would join the word."""
+def insert_option(df: Dockerfile, instr: Instruction, pc: PackageCommand, option: str, safe: bool = True) -> Fix | None:
+    """` option` written right after the subcommand; none for exec form, where it would join the word, nor
+    where it might fall outside an `sh -c` string's quotes (edits.insert_after)."""
     word = pc.subcommand_word
     if instr.is_exec_form or word is None:
         return None
-    return Fix((Edit(word.end_offset, word.end_offset, f" {option}"),), safe=safe)
+    edit = insert_after(df, pc.command, word, f" {option}")
+    return Fix((edit,), safe=safe) if edit else None
 
 
 def missing_switch(
@@ -113,7 +116,7 @@ def missing_switch(
         if present(pc):
             continue
         start, end = command_head(pc)
-        yield ctx.violation(code, message(pc), instr, start, end, insert_option(instr, pc, option, safe))
+        yield ctx.violation(code, message(pc), instr, start, end, insert_option(ctx.dockerfile, instr, pc, option, safe))
 
 
 def unanswered_prompt(
