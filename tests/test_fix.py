@@ -418,6 +418,14 @@ def test_package_words_in_an_exec_form_string_without_escapes_are_sorted():
     assert fixed(text) == 'FROM alpine\nRUN ["sh", "-c", "apk add a b c"]\n'
 
 
+def test_another_architecture_of_a_package_is_no_repeat():
+    # Multiarch: `libvulkan1:i386` is a package of its own; the unsafe fix dropped it from the install.
+    text = "FROM debian\nRUN apt-get install -y libc6:amd64 libc6:i386 libvulkan1 libvulkan1:i386\n"
+    assert codes(text, Selection(frozenset({"DLT003"}))) == []
+    assert codes("FROM debian\nRUN apt-get install -y libc6:i386 libc6:i386=2.36 curl curl=1:7.88\n",
+                 Selection(frozenset({"DLT003"}))) == ["DLT003", "DLT003"]
+
+
 def test_fixes_that_touch_the_same_words_settle_over_passes():
     text = "FROM debian\nRUN apt-get update && apt-get install -y c b a b && rm -rf /var/lib/apt/lists/*\n"
     result, left, _ = fix_text(text, "Dockerfile", CORE)

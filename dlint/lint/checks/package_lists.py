@@ -93,16 +93,26 @@ def sort_words(df: Dockerfile, words: list[tuple[Word, str]]) -> Fix | None:
     return Fix(tuple(Edit(word.start_offset, word.end_offset, text) for word, text in moves))
 
 
+_APT = frozenset({"apt-get", "apt", "aptitude"})
+
+
+def _architecture(value: str, manager: str) -> str:
+    """apt's `:arch` qualifier (`libc6:i386`): another architecture's package is another package."""
+    word = value.split("=", 1)[0].split("/", 1)[0]  # not an epoch's `:` (`curl=1:7.88`)
+    return word.split(":", 1)[1].lower() if manager in _APT and ":" in word else ""
+
+
 @rule("DLT003")
 def duplicate_packages(ctx: Context) -> Iterator[Violation]:
     for instr, pc, words in system_installs(ctx):
-        seen: dict[str, Word] = {}
+        seen: dict[tuple[str, str], Word] = {}
         position = {id(w): i for i, w in enumerate(pc.command.words)}  # one table, not a search per repeat
-        for word, key in words:
+        for word, name in words:
+            key = (name, _architecture(word.value, pc.manager))
             if key in seen:
                 yield ctx.violation(
                     "DLT003",
-                    f"`{key}` is named more than once in this `{pc.manager} {pc.subcommand}`",
+                    f"`{name}` is named more than once in this `{pc.manager} {pc.subcommand}`",
                     instr,
                     word.start_offset,
                     word.end_offset,
