@@ -693,9 +693,10 @@ def test_an_option_is_not_put_where_it_would_end_an_sh_c_strings_word(run, code)
     assert result.error is None and result.text == text
 
 
-def test_an_option_goes_into_a_plain_sh_c_string():
-    text = 'FROM debian\nRUN sh -c "pip install flask"\n'
-    assert fixed(text, selection=only("DL3042")) == 'FROM debian\nRUN sh -c "pip install --no-cache-dir flask"\n'
+@pytest.mark.parametrize("gap", [" ", " \\\n    "])
+def test_an_option_goes_into_a_plain_sh_c_string(gap):
+    text = f'FROM debian\nRUN sh -c "pip install{gap}flask"\n'
+    assert fixed(text, selection=only("DL3042")) == f'FROM debian\nRUN sh -c "pip install --no-cache-dir{gap}flask"\n'
 
 
 def test_gem_option_is_not_written_into_exec_form_json():

@@ -21,7 +21,6 @@ INDENT = "    "
 # A redirection after a command's last word: `>/dev/null`, `2>&1`, `>> log`.
 _REDIRECT = r"\d*(?:&>>|&>|>>|>&|<&|>|<)[ \t]*[^\s;&|()<>]+"
 _BLANKS = lazy(r"[ \t]*")
-_SPACES = lazy(r"[ \t]+")
 _OPENERS = lazy(r"(?:&&|;|\{|(?:^|[\s;])(?:then|do|else))\Z")
 
 
@@ -143,13 +142,15 @@ def remove_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
 
 def insert_after(df: Dockerfile, cmd: Command, word: Word, text: str) -> Edit | None:
     """`text` (an option, with the space before it) written right after `word` of `cmd`; None in an `sh -c`
-    string where `word` is not followed by another of the command's words with only blanks between, as
-    written: there a space after it may land outside the string's quotes (`sh -c "apt-get "install" x"`,
-    `sh -c apt-get\\ install\\ x`) and end the string's word, so the option would become sh's `$0`."""
+    string where `word` is not followed by another of the command's words with only blanks (and line
+    continuations) between, as written: there a space after it may land outside the string's quotes
+    (`sh -c "apt-get "install" x"`, `sh -c apt-get\\ install\\ x`) and end the string's word, so the option
+    would become sh's `$0`."""
     if _in_quoted_shell(cmd):
         words = cmd.words
         at = next((i for i, w in enumerate(words) if w is word), len(words))
-        if at + 1 >= len(words) or not _SPACES.fullmatch(df.text, word.end_offset, words[at + 1].start_offset):
+        gap = df.text[word.end_offset : words[at + 1].start_offset] if at + 1 < len(words) else ""
+        if not re.fullmatch(rf"(?:[ \t]|{df.continuation})*[ \t](?:[ \t]|{df.continuation})*", gap):
             return None
     return Edit(word.end_offset, word.end_offset, text)
 
