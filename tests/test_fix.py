@@ -239,6 +239,15 @@ NOT_FIXABLE_DL3009 = [
                  id="update-with-another-config"),
     pytest.param("FROM ubuntu\nRUN apt-get update && apt-get install -y a\nRUN nala install -y b\n",
                  id="nala"),
+    # The lists go elsewhere: `rm -rf /var/lib/apt/lists/*` would remove other RUNs' lists and leave these.
+    pytest.param("FROM debian\nRUN apt-get -o Dir::State::Lists=/l update && apt-get -o Dir::State::Lists=/l install -y a\n",
+                 id="lists-in-another-directory"),
+    pytest.param("FROM debian\nRUN apt-get -oDir=/rootfs update && apt-get -oDir=/rootfs install -y a\n",
+                 id="another-root"),
+    pytest.param("FROM debian\nRUN APT_CONFIG=/x.conf apt-get update && APT_CONFIG=/x.conf apt-get install -y a\n",
+                 id="another-config"),
+    pytest.param("FROM debian\nRUN apt-get -c /x.conf update && apt-get -c /x.conf install -y a\n",
+                 id="another-config-file"),
     pytest.param("FROM ubuntu\nRUN apt-get update && apt-get install -y a\nRUN sudo apt-fast install -y b\n",
                  id="apt-fast"),
 ]

@@ -249,6 +249,8 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
     updates = apt_updates(ctx, instr)
     if any("sudo" in u.command.wrappers for u in updates):
         return None  # the RUN's user is not root: a plain `rm` of root's lists would fail the build
+    if any(_lists_elsewhere(u.command) for u in updates):
+        return None  # the rm would take other RUNs' lists and leave these
     update = updates[-1].command.start_offset
     if script is None or not any(
         p.manager in APT and p.subcommand in USES_LISTS and p.command.start_offset > update
@@ -380,6 +382,26 @@ def _refreshes(update: Command) -> bool:
     the top of the script, with no option that names some sources only."""
     return _plain(update) and update.place.element == 0 and not update.in_condition and not update.assignments \
         and not any(w.value.startswith(_PARTIAL_UPDATE) for w in update.args)  # nor `APT_CONFIG=x.conf apt-get`
+
+
+def _lists_elsewhere(update: Command) -> bool:
+    """An update that may write the lists outside /var/lib/apt/lists: `-o Dir...=` (Dir::State::Lists, a
+    whole other root) or another configuration (`-c FILE`, `APT_CONFIG=FILE`)."""
+    words = [w.value for w in update.args]
+    for i, word in enumerate(words):
+        if word.startswith("-c") or word.startswith("--config-file"):
+            return True
+        if word in ("-o", "--option"):
+            option = words[i + 1] if i + 1 < len(words) else ""
+        elif word.startswith("--option="):
+            option = word[len("--option=") :]
+        elif word.startswith("-o"):
+            option = word[2:]
+        else:
+            continue
+        if option.lower().startswith("dir"):
+            return True
+    return any(a.value.startswith("APT_CONFIG=") for a in update.assignments)
 
 
 def _only_lists(cmd: Command) -> bool:
