@@ -759,6 +759,18 @@ def test_an_archive_another_step_may_take_is_not_removed(after):
     assert [f.fix for f in lint(parse(f"FROM debian AS dl\n{run}{after}"), only("DLR004"))[0]] == [None]
 
 
+@pytest.mark.parametrize("before,after", [
+    ("ENV TARBALL=/opt/dl/x.tar.gz", "RUN tar -tzf $TARBALL"),
+    ("ARG TARBALL=/opt/dl/x.tar.gz", "RUN tar -tzf ${TARBALL}"),
+    ("ENV T=/tmp/x.tgz", "RUN cp ${T} /srv"),
+], ids=["its-path-in-an-env", "its-path-in-an-arg", "its-tmp-path-in-an-env"])
+def test_an_archive_a_later_step_reads_through_a_variable_is_not_removed(before, after):
+    """A path held in a variable set before the download, read after it: the appended rm broke the later RUN."""
+    name = "/tmp/x.tgz" if "/tmp" in before else "/opt/dl/x.tar.gz"
+    text = f"FROM debian\n{before}\nRUN curl -fsSL -o {name} https://x/x.tgz && tar -xzf {name} -C /opt\n{after}\n"
+    assert [f.fix for f in lint(parse(text), only("DLR004"))[0]] == [None]
+
+
 def test_a_run_dlint_could_not_analyse_leaves_no_fix_whatever_is_selected():
     text = ("FROM debian\nRUN apt-get update\nRUN echo " + "a | " * 5000 + "b\nRUN apt-get install -y curl\n")
     found = lint(parse(text), only("DLT001"))[0]
