@@ -248,6 +248,10 @@ NOT_FIXABLE_DL3009 = [
                  id="another-config"),
     pytest.param("FROM debian\nRUN apt-get -c /x.conf update && apt-get -c /x.conf install -y a\n",
                  id="another-config-file"),
+    pytest.param("FROM debian\nENV APT_CONFIG=/x.conf\nRUN apt-get update && apt-get install -y a\n",
+                 id="another-config-in-an-env"),
+    pytest.param("FROM debian\nARG APT_CONFIG\nRUN apt-get update && apt-get install -y a\n",
+                 id="another-config-as-a-build-arg"),
     pytest.param("FROM ubuntu\nRUN apt-get update && apt-get install -y a\nRUN sudo apt-fast install -y b\n",
                  id="apt-fast"),
 ]
