@@ -232,6 +232,10 @@ NOT_FIXABLE_DL3009 = [
                  id="su-c"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN python3 /setup.py\n", id="interpreter"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nRUN install-deps.sh\n", id="script-on-path"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY tools/install-deps /usr/local/bin/\n"
+                 "RUN install-deps\n", id="a-copied-program-run-by-name"),
+    pytest.param("FROM debian\nCOPY setup /usr/bin/provision\nRUN apt-get update && apt-get install -y a\nRUN provision\n",
+                 id="a-program-copied-under-another-name"),
     pytest.param('FROM debian\nENV INSTALL="apt-get install -y"\nRUN apt-get update && apt-get install -y a\nRUN $INSTALL b\n',
                  id="program-from-a-variable"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"

@@ -370,11 +370,22 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
             continue
         program = cmd.words[0] if cmd.words else None
         if cmd.name in _APT_PROGRAMS or cmd.name in _OPAQUE or cmd.name.endswith(_SCRIPT_SUFFIXES) \
+                or cmd.name in ctx.per_file(_copied_names) \
                 or (program is not None and ("/" in program.value or "$" in program.value or not program.literal)):
             return True  # a path, or a name from a variable (`$INSTALL b`): nothing says what it runs
         if any(_APT_WORD.search(w.value) for w in cmd.args):  # `su -c "apt-get install b"`, `timeout 9 apt ...`
             return True
     return False
+
+
+def _copied_names(ctx: Context) -> frozenset[str]:
+    """The file names COPY and ADD bring in (`COPY install-deps /usr/local/bin/`): run by name, such a
+    program is a script dlint cannot see into."""
+    names = set()
+    for instr in ctx.dockerfile.instructions:
+        if instr.keyword in ("COPY", "ADD"):
+            names.update(v.rstrip("/").rsplit("/", 1)[-1] for v in instr.values)
+    return frozenset(names)
 
 
 def _refreshes(update: Command) -> bool:
