@@ -70,6 +70,18 @@ def test_a_broken_config_file_is_one_line_naming_it(tree: Path, name: str, data:
     assert one_line(dlint(tree, ".")) == f"dlint: {tree / name}: {expected}"
 
 
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [("failure-threshold = {}", "failure-threshold"), ("[levels]\nDL3009 = {}", "levels.DL3009"),
+     ("[rules.DL3026]\ntrusted-registries = {}", "rules.DL3026.trusted-registries")],
+)
+def test_a_hex_integer_past_python_s_digit_limit_is_described_not_a_traceback(tree: Path, body: str, key: str) -> None:
+    """TOML's 0x form has no digit limit, as its decimal one has in tomllib: the wrong value is still named."""
+    (tree / ".dlint.toml").write_text(body.format("0x" + "f" * 5000) + "\n")
+    assert one_line(dlint(tree, ".")).startswith(f"dlint: {tree / '.dlint.toml'}: {key}: expected ")
+    assert "an integer of 20000 bits" in one_line(dlint(tree, "."))
+
+
 def test_a_tool_dlint_that_is_not_a_table_is_named_once(tree: Path) -> None:
     (tree / "pyproject.toml").write_text("[tool]\ndlint = 5\n")
     assert one_line(dlint(tree, ".")) == f"dlint: {tree / 'pyproject.toml'}: tool.dlint: expected a table, got an integer 5"

@@ -402,4 +402,6 @@ def _describe(value: Any) -> str:
     if isinstance(value, (list, dict)):
         return "a list" if isinstance(value, list) else "a table"
     kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(type(value), "a value")
+    if type(value) is int and value.bit_length() > 64:  # TOML's 0x form has no digit limit; repr() past 4,300 raises
+        return f"{kind} of {value.bit_length()} bits"
     return f"{kind} {value!r}"
