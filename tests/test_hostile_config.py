@@ -13,11 +13,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def dlint(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def dlint(cwd: Path, *args: str, stdin: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "dlint", "check", *args], cwd=cwd, env=env, input=stdin, capture_output=True, check=False,
-        timeout=60,
+        timeout=timeout,
     )
 
 
@@ -205,3 +205,32 @@ def test_a_long_dotted_value_and_a_key_at_the_limit_are_still_read(tree: Path) -
     p = dlint(tree, ".")
     assert b"nested too deeply" not in p.stderr
     assert b"unknown" in p.stderr  # read: the table at the limit is no setting of dlint's
+
+
+HANG_GUARD = 20  # seconds: a second or two when linear; a blow-up takes minutes to hours
+
+
+def test_a_glob_of_unclosed_brackets_is_no_hang(tree: Path) -> None:
+    """fnmatch looked for a `]` from each of them: 30,000 took 48 s, 100,000 would take nine minutes."""
+    (tree / ".dlint.toml").write_text('exclude = ["' + "[" * 100_000 + '"]\n[per-file-ignores]\n"x[[[[" = ["DL3006"]\n')
+    (tree / "[[[").mkdir()
+    (tree / "[[[" / "Dockerfile").write_text("FROM alpine\n")
+    p = dlint(tree, ".", timeout=HANG_GUARD)
+    assert p.returncode == 1 and p.stdout.count(b"DL3006") == 1, p.stderr  # `[` is still a literal
+
+
+@pytest.mark.parametrize("key", ["exclude", "per-file-ignores"])
+def test_a_config_of_40000_globs_is_compiled_once_not_per_file(tree: Path, key: str) -> None:
+    """Past fnmatch's cache of 32,768, each glob was compiled again on every file: 100 files took 5 minutes."""
+    globs = [f'"x{i}*"' for i in range(40_000)] + ['"skipped"']
+    if key == "exclude":
+        (tree / ".dlint.toml").write_text(f"exclude = [{', '.join(globs)}]\n")
+    else:
+        (tree / ".dlint.toml").write_text("[per-file-ignores]\n" + "".join(f'{g} = ["DL3006"]\n' for g in globs))
+    for i in range(40):
+        (tree / f"d{i}").mkdir()
+        (tree / f"d{i}" / "Dockerfile").write_text("FROM alpine\n")
+    (tree / "skipped").mkdir()
+    (tree / "skipped" / "Dockerfile").write_text("FROM alpine\n")
+    p = dlint(tree, ".", timeout=HANG_GUARD)
+    assert p.returncode == 1 and p.stdout.count(b"DL3006") == 40 and b"skipped" not in p.stdout, p.stderr

@@ -205,6 +205,6 @@ def _targets(paths: list[str], resolver: Resolver, gitignore: bool, unreadable: 
             continue
         for found in discover(arg, gitignore, unreadable):
             cfg = resolver.config_for(found)
-            if not cfg.exclude or not cfg.matches(found, cfg.exclude):
+            if not cfg.excludes(found):
                 out.setdefault(os.path.normpath(found), found)
     return sorted(out.values())
