@@ -113,7 +113,8 @@ def check(
         False, "--unsafe-fixes", help="With --fix or --diff: also apply fixes that change what the build does."
     ),
     force: bool = typer.Option(
-        False, "--force", help="With --fix: also replace read-only files and files with other hard links (splitting them)."
+        False, "--force", help="With --fix: also replace read-only files, files with other hard links (splitting them) and "
+        "symbolic links out of their directory.",
     ),
     max_file_size: int = typer.Option(
         MAX_FILE_SIZE, "--max-file-size", metavar="BYTES", min=0, help="Refuse, unread, a Dockerfile that is larger.",

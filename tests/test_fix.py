@@ -509,6 +509,24 @@ def test_fix_rewrites_in_place_keeping_crlf_bom_mode_and_symlink(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile", "Dockerfile.real"]  # no temporary left
 
 
+def test_fix_does_not_write_through_a_symlink_out_of_its_directory(tmp_path):
+    """A pull request's `Dockerfile -> ../outside/Dockerfile` must not have `dlint check --fix .` edit outside the checkout."""
+    (tmp_path / "outside").mkdir()
+    victim = tmp_path / "outside" / "Dockerfile"
+    victim.write_text(BAD)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "Dockerfile").symlink_to("../outside/Dockerfile")
+    for target in (".", "Dockerfile"):
+        proc = dlint("check", "--fix", *CORE_ARGS, target, cwd=repo)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.decode().splitlines()[0] == (
+            f"dlint: Dockerfile: a symbolic link to {victim}, outside its directory; not written (--force writes it)")
+        assert victim.read_text() == BAD
+    assert dlint("check", "--fix", "--force", *CORE_ARGS, ".", cwd=repo).returncode == 0
+    assert victim.read_text() == GOOD
+
+
 def test_fix_keeps_a_missing_final_newline_and_crlf_in_new_lines(tmp_path):
     path = tmp_path / "Dockerfile"
     path.write_bytes(b"FROM debian\r\nRUN apt-get update \\\r\n && apt-get install -y curl")
