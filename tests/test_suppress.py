@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from test_cli_check import dlint
@@ -95,6 +97,19 @@ def test_a_pragma_typo_is_reported_where_it_was_made(pragma, column, needle):
     assert len(bad) == 1
     assert (bad[0].line, bad[0].column) == (2, column)
     assert needle in bad[0].message
+
+
+def test_a_pragma_of_50000_unknown_codes_is_no_hang():
+    """Each code's column was found by a search of the whole line: quadratic, over ten minutes for 100,000."""
+    pragma = "# dlint ignore=" + ",".join(f"XX{i}" for i in range(50_000))
+    proc = subprocess.run([sys.executable, "-m", "dlint", "check", "--isolated", "--select", "DLT100", "-f", "gnu",
+                           "-"], input=f"{pragma}\nFROM alpine:3.19\n".encode(), capture_output=True, timeout=20,
+                          check=False)
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 50_000, proc.stderr
+    assert lines[-1].startswith("-:1:") and "XX49999" in lines[-1]
+    column = int(lines[-1].split(":")[2])
+    assert pragma[column - 1 : column - 1 + len("XX49999")] == "XX49999"
 
 
 def test_hadolint_codes_dlint_lacks_are_left_to_hadolint():
