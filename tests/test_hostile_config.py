@@ -234,3 +234,25 @@ def test_a_config_of_40000_globs_is_compiled_once_not_per_file(tree: Path, key: 
     (tree / "skipped" / "Dockerfile").write_text("FROM alpine\n")
     p = dlint(tree, ".", timeout=HANG_GUARD)
     assert p.returncode == 1 and p.stdout.count(b"DL3006") == 40 and b"skipped" not in p.stdout, p.stderr
+
+
+def test_a_tree_1800_directories_deep_with_a_dockerfile_in_each_is_no_hang(tree: Path) -> None:
+    """Each file's path was resolved component by component, every directory again for every file
+    below it (billions of lookups: over two minutes); the config's globs need the resolved path too."""
+    (tree / ".dlint.toml").write_text('exclude = ["skipped"]\n[per-file-ignores]\n"a" = ["DL3006"]\n')
+    made = [tree / "a"]
+    for _ in range(1800):
+        made[-1].mkdir()
+        (made[-1] / "Dockerfile").write_text("FROM alpine\n")
+        made.append(made[-1] / "a")
+    made[-1] = made[-2] / "skipped"
+    made[-1].mkdir()
+    (made[-1] / "Dockerfile").write_text("FROM alpine\n")
+    try:
+        p = dlint(tree, "-f", "json", ".", timeout=HANG_GUARD)
+    finally:  # bottom up: pytest's own clean-up (shutil.rmtree) recurses once per level
+        for directory in reversed(made):
+            (directory / "Dockerfile").unlink()
+            directory.rmdir()
+    assert p.returncode == 0 and p.stdout == b"[]\n", p.stderr  # every one found, and each DL3006 ignored
+    assert p.stderr.decode().splitlines()[-1] == "dlint: no findings in 1801 files"

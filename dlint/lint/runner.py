@@ -204,7 +204,6 @@ def _targets(paths: list[str], resolver: Resolver, gitignore: bool, unreadable: 
             out.setdefault(arg if arg == "-" else os.path.normpath(arg), arg)
             continue
         for found in discover(arg, gitignore, unreadable):
-            cfg = resolver.config_for(found)
-            if not cfg.excludes(found):
+            if not resolver.excludes(found):
                 out.setdefault(os.path.normpath(found), found)
     return sorted(out.values())
