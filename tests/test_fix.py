@@ -527,6 +527,26 @@ def test_fix_does_not_write_through_a_symlink_out_of_its_directory(tmp_path):
     assert victim.read_text() == GOOD
 
 
+def test_fix_in_a_tree_1800_directories_deep_is_no_hang(tmp_path):
+    """Each write resolved the file's whole path, every directory above it again for every file (minutes)."""
+    made = [tmp_path / "a"]
+    for _ in range(1800):
+        made[-1].mkdir()
+        (made[-1] / "Dockerfile").write_text(BAD)
+        made.append(made[-1] / "a")
+    made.pop()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "dlint", "check", "--fix", *CORE_ARGS, "."], cwd=tmp_path,
+                              capture_output=True, timeout=30, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert all((d / "Dockerfile").read_text() == GOOD for d in made)
+    finally:  # bottom up: pytest's own clean-up (shutil.rmtree) recurses once per level
+        for directory in reversed(made):
+            for leftover in directory.iterdir():
+                leftover.unlink()
+            directory.rmdir()
+
+
 def test_fix_keeps_a_missing_final_newline_and_crlf_in_new_lines(tmp_path):
     path = tmp_path / "Dockerfile"
     path.write_bytes(b"FROM debian\r\nRUN apt-get update \\\r\n && apt-get install -y curl")

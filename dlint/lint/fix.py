@@ -232,10 +232,12 @@ def write_atomic(path: str, original: str, text: str, force: bool = False) -> No
     """
     import tempfile  # 6 ms of imports that plain `dlint check` never needs
 
-    real = os.path.realpath(path)
-    home = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-    if not force and not real.startswith(os.path.join(home, "")):
-        raise FixError(f"{path}: a symbolic link to {real}, outside its directory; not written (--force writes it)")
+    real = path
+    if os.path.islink(path):  # only a link is resolved: realpath asks each directory above (2,000 deep: minutes)
+        real = os.path.realpath(path)
+        home = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+        if not force and not real.startswith(os.path.join(home, "")):
+            raise FixError(f"{path}: a symbolic link to {real}, outside its directory; not written (--force writes it)")
     try:
         with open(real, "rb") as fh:
             current = fh.read()
@@ -249,7 +251,7 @@ def write_atomic(path: str, original: str, text: str, force: bool = False) -> No
         if not force and not before.st_mode & stat.S_IWUSR:
             raise FixError(f"{path}: is read-only; not written (--force writes it)")
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(real)}.", suffix=".dlint-fix",
-                                   dir=os.path.dirname(real))
+                                   dir=os.path.dirname(real) or ".")
     except OSError as exc:
         raise FixError(f"{path}: cannot write: {exc.strerror or exc}") from None
     try:
