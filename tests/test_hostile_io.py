@@ -331,3 +331,18 @@ def test_directories_named_gitignore_cost_no_file_descriptor(tmp_path):
               preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128)))
     assert p.returncode == 0, p.stderr[-300:]
     assert p.stderr.decode() == "dlint: no findings in 300 files\n"  # every one read: no descriptor ran out
+
+
+def test_a_directory_search_does_not_read_a_link_to_a_file_outside_it(tmp_path):
+    """A pull request's `Dockerfile.x -> ../secret` had the secret's lines quoted in the findings (`unknown instruction: ...`)."""
+    (tmp_path / "secret").write_text("aws_secret_access_key = hunter2\n")
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    (repo / "Dockerfile.x").symlink_to("../secret")
+    (repo / "sub" / "Dockerfile").symlink_to("../Dockerfile.x")  # through a link inside, to the outside
+    (repo / "real.Dockerfile").write_text("FROM alpine\n")
+    (repo / "sub" / "inner.Dockerfile").symlink_to("../real.Dockerfile")  # a link inside the tree is read
+    proc = dlint("check", "-f", "json", ".", cwd=repo)
+    assert b"aws_secret_access_key" not in proc.stdout.lower() + proc.stderr.lower()
+    assert sorted({f["file"] for f in json.loads(proc.stdout)}) == ["real.Dockerfile", "sub/inner.Dockerfile"]
+    assert b"aws_secret_access_key" in dlint("check", "Dockerfile.x", cwd=repo).stdout  # named, it is read: the user chose it

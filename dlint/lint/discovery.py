@@ -82,7 +82,9 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
 
     A subdirectory that cannot be listed is appended to `unreadable` (its path, why), not skipped unsaid.
     The walk keeps its own stack (os.walk recurses: a tree a thousand directories deep overflowed it)
-    and, as os.walk does, does not enter symbolic links to directories."""
+    and, as os.walk does, does not enter symbolic links to directories. A link to a file outside
+    `directory` is no Dockerfile of it: a pull request's `Dockerfile.x -> /etc/passwd` (or a
+    credentials file) would have its lines quoted in the findings, in a CI log or review comments."""
     ignores = None
     if gitignore:
         from dlint.lint.gitignore import GitIgnores  # pathspec only when a directory is searched
@@ -94,6 +96,7 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
         return ignores is not None and ignores.ignored(rel, name, is_dir)
 
     found, refused = [], []
+    inside = os.path.join(os.path.realpath(directory), "")
     stack = [(directory, top)]  # (path, path relative to the work tree)
     while stack:
         dirpath, rel = stack.pop()
@@ -115,7 +118,8 @@ def discover(directory: str, gitignore: bool = True, unreadable: list[tuple[str,
                     stack.append((os.path.join(dirpath, name), f"{rel}/{name}" if rel else name))
             # Every pattern holds one of these words: a substring test turns away nearly every file at C speed.
             elif ("ockerfile" in name or "ontainerfile" in name) and _dockerfile_shaped(name) \
-                    and not ignored(rel, name, False):
+                    and not ignored(rel, name, False) \
+                    and not (entry.is_symlink() and not os.path.realpath(entry.path).startswith(inside)):
                 if prefix is None:
                     prefix = _spelt(dirpath)
                 found.append(prefix + name)
