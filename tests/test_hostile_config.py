@@ -82,6 +82,16 @@ def test_a_hex_integer_past_python_s_digit_limit_is_described_not_a_traceback(tr
     assert "an integer of 20000 bits" in one_line(dlint(tree, "."))
 
 
+@pytest.mark.parametrize("body", [
+    'failure-threshold = "{}"', '[levels]\n{} = "error"', 'select = ["{}"]', '{} = 1', '[rules.DL3026]\n{} = 1',
+], ids=["threshold", "levels-key", "select", "unknown-key", "rule-setting"])
+def test_a_long_key_or_value_is_shown_by_its_start_not_whole(tree: Path, body: str) -> None:
+    """A 200,000-character value or key was repeated whole in the error: one line, but 200 KB of it in a CI log."""
+    (tree / ".dlint.toml").write_text(body.format("x" * 200_000) + "\n")
+    line = one_line(dlint(tree, "."))
+    assert len(line) < 500 and "200,000 characters" in line, line
+
+
 def test_a_tool_dlint_that_is_not_a_table_is_named_once(tree: Path) -> None:
     (tree / "pyproject.toml").write_text("[tool]\ndlint = 5\n")
     assert one_line(dlint(tree, ".")) == f"dlint: {tree / 'pyproject.toml'}: tool.dlint: expected a table, got an integer 5"
