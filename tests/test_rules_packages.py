@@ -255,6 +255,19 @@ def test_rpm_answers(command, code, reported):
     assert bool(findings(f"FROM x:1\nRUN {command}\n", code)) is reported
 
 
+@pytest.mark.parametrize("command,fixed_to", [
+    ("zypper install curl=8", "zypper install -y curl=8"),
+    ("zypper dup", "zypper dup -y"),
+    ("zypper si gcc", None),  # source-install and install-new-recommends have no -y: `zypper si -y` fails
+    ("zypper source-install -d gcc", None),
+    ("zypper inr", None),
+])
+def test_zypper_gets_y_only_where_the_subcommand_takes_it(command, fixed_to):
+    text = f"FROM opensuse/leap:15.6\nRUN {command}\n"
+    [f] = findings(text, "DL3034")
+    assert (fixed(text, f) if f.fix else None) == (None if fixed_to is None else f"FROM opensuse/leap:15.6\nRUN {fixed_to}\n")
+
+
 # --- cache and clean-up exemptions ----------------------------------------------------------
 
 

@@ -110,13 +110,17 @@ def missing_switch(
     message: Callable[[PackageCommand], str],
     option: str,
     safe: bool = True,
+    takes_option: Callable[[PackageCommand], bool] | None = None,
 ) -> Iterator[Violation]:
-    """A violation (with a fix adding `option`) for each command where `present` is false."""
+    """A violation (with a fix adding `option`, where the command `takes_option`) for each command where
+    `present` is false."""
     for instr, pc in commands:
         if present(pc):
             continue
         start, end = command_head(pc)
-        yield ctx.violation(code, message(pc), instr, start, end, insert_option(ctx.dockerfile, instr, pc, option, safe))
+        takes = takes_option is None or takes_option(pc)
+        fix = insert_option(ctx.dockerfile, instr, pc, option, safe) if takes else None
+        yield ctx.violation(code, message(pc), instr, start, end, fix)
 
 
 def unanswered_prompt(
@@ -125,8 +129,10 @@ def unanswered_prompt(
     commands: Iterable[tuple[Instruction, PackageCommand]],
     answered: Callable[[PackageCommand], bool],
     alternative: str = "",
+    takes_yes: Callable[[PackageCommand], bool] | None = None,
 ) -> Iterator[Violation]:
-    """Commands that would wait at a confirmation prompt; every manager here takes `-y`, so the fix adds it."""
+    """Commands that would wait at a confirmation prompt; the fix adds `-y` where the command `takes_yes`
+    (every manager here takes it, not every subcommand)."""
     yield from missing_switch(
         ctx,
         code,
@@ -135,6 +141,7 @@ def unanswered_prompt(
         lambda pc: f"`{pc.manager} {pc.subcommand}` without `-y`{alternative} stops at its confirmation prompt, "
         "and a build has no one to answer it",
         "-y",
+        takes_option=takes_yes,
     )
 
 

@@ -123,6 +123,9 @@ for _code, _check, _managers in (
 
 ZYPPER_PROMPTING = frozenset({"install", "remove", "update", "patch", "dist-upgrade", "source-install", "si",
                               "install-new-recommends", "inr"})  # fmt: skip
+# zypper's `-y` is an option of some subcommands only: `zypper si -y` and `zypper inr -y` fail (unknown
+# option; only the global `zypper -n` answers them), so those get the finding without a fix.
+_ZYPPER_NO_YES = frozenset({"source-install", "si", "install-new-recommends", "inr"})
 
 
 @rule("DL3034")
@@ -133,6 +136,7 @@ def zypper_without_non_interactive(ctx: Context) -> Iterator[Violation]:
         installs(ctx, {"zypper"}, ZYPPER_PROMPTING),
         lambda pc: has_option(pc, "-n", "--non-interactive", "-y", "--no-confirm"),
         " (or `zypper -n`)",
+        takes_yes=lambda pc: pc.subcommand not in _ZYPPER_NO_YES,
     )
 
 
