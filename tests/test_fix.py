@@ -236,6 +236,11 @@ NOT_FIXABLE_DL3009 = [
                  "RUN install-deps\n", id="a-copied-program-run-by-name"),
     pytest.param("FROM debian\nCOPY setup /usr/bin/provision\nRUN apt-get update && apt-get install -y a\nRUN provision\n",
                  id="a-program-copied-under-another-name"),
+    # A directory's (or a glob's) contents copied onto PATH: the names it brings are not in the Dockerfile.
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY scripts/ /usr/local/bin/\n"
+                 "RUN install-deps\n", id="a-directory-copied-onto-path"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY bin/* /usr/bin/\n"
+                 "RUN install-deps\n", id="a-glob-copied-onto-path"),
     pytest.param('FROM debian\nENV INSTALL="apt-get install -y"\nRUN apt-get update && apt-get install -y a\nRUN $INSTALL b\n',
                  id="program-from-a-variable"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"

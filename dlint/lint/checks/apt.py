@@ -370,7 +370,7 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
             continue
         program = cmd.words[0] if cmd.words else None
         if cmd.name in _APT_PROGRAMS or cmd.name in _OPAQUE or cmd.name.endswith(_SCRIPT_SUFFIXES) \
-                or cmd.name in ctx.per_file(_copied_names) \
+                or _copied(ctx.per_file(_copied_names), cmd.name) \
                 or (program is not None and ("/" in program.value or "$" in program.value or not program.literal)):
             return True  # a path, or a name from a variable (`$INSTALL b`): nothing says what it runs
         if any(_APT_WORD.search(w.value) for w in cmd.args):  # `su -c "apt-get install b"`, `timeout 9 apt ...`
@@ -378,14 +378,28 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
     return False
 
 
-def _copied_names(ctx: Context) -> frozenset[str]:
+# Directories on every image's PATH: a directory copied into one brings programs by names the file never spells.
+_PATH_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"})
+
+
+def _copied_names(ctx: Context) -> frozenset[str] | None:
     """The file names COPY and ADD bring in (`COPY install-deps /usr/local/bin/`): run by name, such a
-    program is a script dlint cannot see into."""
+    program is a script dlint cannot see into. None when a directory's or a glob's contents go onto PATH
+    (`COPY scripts/ /usr/local/bin/`): any name may be one of them."""
     names = set()
     for instr in ctx.dockerfile.instructions:
         if instr.keyword in ("COPY", "ADD"):
+            *sources, dest = instr.values or ("",)
+            if dest.rstrip("/") in _PATH_DIRS and any(
+                s.endswith(("/", ".")) or any(c in s for c in "*?[") for s in sources
+            ):
+                return None
             names.update(v.rstrip("/").rsplit("/", 1)[-1] for v in instr.values)
     return frozenset(names)
+
+
+def _copied(names: frozenset[str] | None, name: str) -> bool:
+    return names is None or name in names
 
 
 def _refreshes(update: Command) -> bool:
