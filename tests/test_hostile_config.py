@@ -90,6 +90,12 @@ def test_a_long_key_or_value_is_shown_by_its_start_not_whole(tree: Path, body: s
     (tree / ".dlint.toml").write_text(body.format("x" * 200_000) + "\n")
     line = one_line(dlint(tree, "."))
     assert len(line) < 500 and "200,000 characters" in line, line
+    assert "characters)'" not in line, line  # the count is no part of a quoted value
+
+
+def test_a_shortened_value_is_quoted_apart_from_its_length(tree: Path) -> None:
+    (tree / ".dlint.toml").write_text(f'failure-threshold = "{"x" * 200}"\n')
+    assert one_line(dlint(tree, ".")).endswith(f"got a string '{'x' * 80}'... (200 characters)")
 
 
 def test_a_tool_dlint_that_is_not_a_table_is_named_once(tree: Path) -> None:

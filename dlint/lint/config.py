@@ -364,7 +364,7 @@ class _Validator:
 
     def rule_code(self, key: str, code: str) -> str:
         if canonical(code) not in self.rules:
-            raise ConfigError(f"{self.path}: {self.prefix}{_short(key)}: unknown rule code {_short(code)!r}; `dlint rules` lists them")
+            raise ConfigError(f"{self.path}: {self.prefix}{_short(key)}: unknown rule code {_quoted(code)}; `dlint rules` lists them")
         return canonical(code)
 
     def levels(self, table: Any) -> dict[str, Level | None]:
@@ -418,7 +418,7 @@ def expand(selectors: Iterable[str], rules: dict[str, Rule], where: str) -> set[
             continue
         matched = {c for c in (*rules, *shellcheck.CODES) if c.startswith(sel)} if sel else set()
         if not matched:
-            raise ConfigError(f"{where}: unknown rule code or prefix {_short(sel)!r}; `dlint rules` lists them")
+            raise ConfigError(f"{where}: unknown rule code or prefix {_quoted(sel)}; `dlint rules` lists them")
         out |= matched
     return out
 
@@ -433,7 +433,7 @@ def split_codes(values: Iterable[str] | None) -> tuple[str, ...] | None:
 def _threshold(name: str, where: str) -> Level | None:
     name = name.strip().lower()
     if name not in THRESHOLDS:
-        raise ConfigError(f"{where}: expected one of {', '.join(THRESHOLDS)}, got {_short(name)!r}")
+        raise ConfigError(f"{where}: expected one of {', '.join(THRESHOLDS)}, got {_quoted(name)}")
     return None if name == "none" else Level.parse(name)
 
 
@@ -443,7 +443,12 @@ def _describe(value: Any) -> str:
     kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(type(value), "a value")
     if type(value) is int and value.bit_length() > 64:  # TOML's 0x form has no digit limit; repr() past 4,300 raises
         return f"{kind} of {value.bit_length()} bits"
-    return f"{kind} {_short(value)!r}" if isinstance(value, str) else f"{kind} {value!r}"
+    return f"{kind} {_quoted(value)}" if isinstance(value, str) else f"{kind} {value!r}"
+
+
+def _quoted(text: str) -> str:
+    """`text` quoted for a one-line error, its length outside the quotes when shortened: no part of the value."""
+    return repr(text) if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]!r}... ({len(text):,} characters)"
 
 
 def _short(text: str) -> str:
