@@ -81,7 +81,8 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
 
     Unsafe when other RUNs sit between the two: one of them may read the lists
     through a script dlint cannot see; and when the install mounts a cache over
-    the lists: the update then fills the cache, not the layer later RUNs read. None when no later RUN installs, when the
+    the lists: the update then fills the cache, not the layer later RUNs read.
+    None when no later RUN installs, when the
     two RUNs' flags differ beyond mounts that cannot change what the update
     fetches, when an instruction between them changes how a RUN runs (USER, ENV,
     ARG, COPY, ...), when the update or the first install is not a plain
@@ -237,12 +238,13 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
     """Append the removal to the RUN that updates; a removal in the later RUN `later` moves here.
 
     None when an update runs behind `sudo` (the RUN's user is not root, and a
-    plain `rm` of the lists would fail), when nothing in this RUN uses the lists
-    after its update (then the update itself is the problem: DLT001), or when a
-    later RUN (of this stage or
-    one built FROM it) still reads them: removing them here would make its
-    install fail. A removal left in a later RUN must be one that cannot fail
-    once the lists are gone (`rm -f`).
+    plain `rm` of the lists would fail), when an update may write the lists
+    elsewhere (`-o Dir...`, `-c`, APT_CONFIG: the `rm` would miss them), when
+    nothing in this RUN uses the lists after its update (then the update itself
+    is the problem: DLT001), or when a later RUN (of this stage or one built
+    FROM it) still reads them: removing them here would make its install fail.
+    A removal left in a later RUN must be one that cannot fail once the lists
+    are gone (`rm -f`).
     """
     df = ctx.dockerfile
     script = ctx.script(instr)
