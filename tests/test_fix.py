@@ -241,6 +241,10 @@ NOT_FIXABLE_DL3009 = [
                  "RUN install-deps\n", id="a-directory-copied-onto-path"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY bin/* /usr/bin/\n"
                  "RUN install-deps\n", id="a-glob-copied-onto-path"),
+    # A heredoc copied to a directory is the file named by its word (BuildKit): /usr/local/bin/install-deps.
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"
+                 "COPY --chmod=755 <<install-deps /usr/local/bin/\napt-get install -y b\ninstall-deps\n"
+                 "RUN install-deps\n", id="a-heredoc-copied-by-its-name"),
     pytest.param('FROM debian\nENV INSTALL="apt-get install -y"\nRUN apt-get update && apt-get install -y a\nRUN $INSTALL b\n',
                  id="program-from-a-variable"),
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"

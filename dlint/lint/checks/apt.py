@@ -397,6 +397,7 @@ def _copied_names(ctx: Context) -> frozenset[str] | None:
             ):
                 return None
             names.update(v.rstrip("/").rsplit("/", 1)[-1] for v in instr.values)
+            names.update(h.name for h in instr.heredocs)  # `COPY <<install-deps /usr/local/bin/`: the file's name
     return frozenset(names)
 
 
