@@ -239,8 +239,10 @@ NOT_FIXABLE_DL3009 = [
     # A directory's (or a glob's) contents copied onto PATH: the names it brings are not in the Dockerfile.
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY scripts/ /usr/local/bin/\n"
                  "RUN install-deps\n", id="a-directory-copied-onto-path"),
-    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY bin/* /usr/bin/\n"
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY bin/install-* /usr/bin/\n"
                  "RUN install-deps\n", id="a-glob-copied-onto-path"),
+    pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\nCOPY rootfs/ /\n"
+                 "RUN install-deps\n", id="a-root-filesystem-copied"),
     # A heredoc copied to a directory is the file named by its word (BuildKit): /usr/local/bin/install-deps.
     pytest.param("FROM debian\nRUN apt-get update && apt-get install -y a\n"
                  "COPY --chmod=755 <<install-deps /usr/local/bin/\napt-get install -y b\ninstall-deps\n"
@@ -268,6 +270,13 @@ NOT_FIXABLE_DL3009 = [
     pytest.param("FROM ubuntu\nRUN apt-get update && apt-get install -y a\nRUN sudo apt-fast install -y b\n",
                  id="apt-fast"),
 ]
+
+
+@pytest.mark.parametrize("copy", ["RUN useradd app\nCOPY rootfs/ /\n", "COPY *.txt /\nRUN useradd app\n"],
+                         ids=["a-directory-copied-after", "a-glob-it-does-not-match"])
+def test_a_copy_onto_path_keeps_the_removal_fix_for_what_it_cannot_have_brought(copy):
+    text = f"FROM debian\nRUN apt-get update && apt-get install -y a\n{copy}"
+    assert "rm -rf /var/lib/apt/lists/*" in fixed(text)
 
 
 @pytest.mark.parametrize("text", NOT_FIXABLE_DL3009)

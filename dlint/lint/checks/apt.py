@@ -372,7 +372,7 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
             continue
         program = cmd.words[0] if cmd.words else None
         if cmd.name in _APT_PROGRAMS or cmd.name in _OPAQUE or cmd.name.endswith(_SCRIPT_SUFFIXES) \
-                or _copied(ctx.per_file(_copied_names), cmd.name) \
+                or _copied(ctx, instr, cmd.name) \
                 or (program is not None and ("/" in program.value or "$" in program.value or not program.literal)):
             return True  # a path, or a name from a variable (`$INSTALL b`): nothing says what it runs
         if any(_APT_WORD.search(w.value) for w in cmd.args):  # `su -c "apt-get install b"`, `timeout 9 apt ...`
@@ -384,25 +384,51 @@ def _reads_lists(ctx: Context, instr: Instruction, script: Script | None) -> boo
 _PATH_DIRS = frozenset({"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"})
 
 
-def _copied_names(ctx: Context) -> frozenset[str] | None:
-    """The file names COPY and ADD bring in (`COPY install-deps /usr/local/bin/`): run by name, such a
-    program is a script dlint cannot see into. None when a directory's or a glob's contents go onto PATH
-    (`COPY scripts/ /usr/local/bin/`): any name may be one of them."""
-    names = set()
+class _Copied(NamedTuple):
+    """What COPY and ADD bring in that a later RUN may run by name: a script dlint cannot see into."""
+
+    names: frozenset[str]  # `COPY install-deps /usr/local/bin/`, `COPY <<install-deps /usr/local/bin/`
+    globs: tuple[str, ...]  # `COPY docker-php-ext-* /usr/local/bin/`: the names that match
+    anything_after: int | None  # the first copy of a directory's contents onto PATH (`COPY scripts/ /usr/local/bin/`,
+    # `COPY --from=xx / /`): any name run after it may be one of them
+
+
+def _copied_names(ctx: Context) -> _Copied:
+    names: set[str] = set()
+    globs: list[str] = []
+    anything_after = None
     for instr in ctx.dockerfile.instructions:
-        if instr.keyword in ("COPY", "ADD"):
-            *sources, dest = instr.values or ("",)
-            if dest.rstrip("/") in _PATH_DIRS and any(
-                s.endswith(("/", ".")) or any(c in s for c in "*?[") for s in sources
-            ):
-                return None
-            names.update(v.rstrip("/").rsplit("/", 1)[-1] for v in instr.values)
-            names.update(h.name for h in instr.heredocs)  # `COPY <<install-deps /usr/local/bin/`: the file's name
-    return frozenset(names)
+        if instr.keyword not in ("COPY", "ADD"):
+            continue
+        *sources, dest = instr.values or ("",)
+        for source in sources:
+            base = source.rstrip("/").rsplit("/", 1)[-1]
+            if not _onto_path(dest):
+                names.add(base)
+            elif source.endswith(("/", ".")):
+                anything_after = instr.index if anything_after is None else anything_after
+            elif any(c in base for c in "*?["):
+                globs.append(base)
+            else:
+                names.add(base)
+        names.add(dest.rstrip("/").rsplit("/", 1)[-1])  # `COPY setup /usr/bin/provision`
+        names.update(h.name for h in instr.heredocs)  # `COPY <<install-deps /usr/local/bin/`: the file's name
+    return _Copied(frozenset(names), tuple(globs), anything_after)
 
 
-def _copied(names: frozenset[str] | None, name: str) -> bool:
-    return names is None or name in names
+def _onto_path(dest: str) -> bool:
+    """A copy to `dest` may put files in a PATH directory: it is one, or above one (`COPY rootfs/ /`)."""
+    d = dest.rstrip("/")
+    return any(p == d or p.startswith(d + "/") for p in _PATH_DIRS)
+
+
+def _copied(ctx: Context, instr: Instruction, name: str) -> bool:
+    """`name`, run by `instr`, may be a program a COPY or ADD brought in."""
+    import fnmatch
+
+    copied = ctx.per_file(_copied_names)
+    return name in copied.names or (copied.anything_after is not None and copied.anything_after < instr.index) \
+        or any(fnmatch.fnmatchcase(name, g) for g in copied.globs)
 
 
 def _refreshes(update: Command) -> bool:
