@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import fnmatch
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -424,8 +425,6 @@ def _onto_path(dest: str) -> bool:
 
 def _copied(ctx: Context, instr: Instruction, name: str) -> bool:
     """`name`, run by `instr`, may be a program a COPY or ADD brought in."""
-    import fnmatch
-
     copied = ctx.per_file(_copied_names)
     return name in copied.names or (copied.anything_after is not None and copied.anything_after < instr.index) \
         or any(fnmatch.fnmatchcase(name, g) for g in copied.globs)
