@@ -219,6 +219,9 @@ def test_recommends_fix_is_unsafe():
         ("apt-get purge -y curl && apt autoremove -y", "apt-get purge -y curl && apt-get autoremove -y", True),
         ("apt purge -y 'libx11*'", "apt-get purge -y 'libx11*'", False),  # apt-get reads it as a glob, apt not
         ("apt remove -y $OLD", "apt-get remove -y $OLD", False),  # a value dlint cannot see may be one
+        # no package of that name: apt-get falls back to a regex (`.?+*|[^$`), python3.11 matches; apt refuses
+        ("apt purge -y python3.1", "apt-get purge -y python3.1", False),
+        ("apt remove -y libc++1", "apt-get remove -y libc++1", False),
         ("apt-get update && apt clean", "apt-get update && apt-get clean", True),
         ("apt search curl", "apt-cache search curl", True),
     ],

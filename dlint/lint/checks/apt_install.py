@@ -90,9 +90,10 @@ APT_CACHE = frozenset({"search", "show", "showsrc", "policy", "depends", "rdepen
 # Where `apt X` and `apt-get X` differ in what they leave in the image (`apt-config dump`, Binary::apt):
 # `apt` deletes the packages it downloaded (Keep-Downloaded-Packages "0"), `apt-get` keeps them in
 # /var/cache/apt/archives; `apt upgrade` installs new dependencies too (Upgrade-Allow-New); and `apt`
-# reads a name only as a name or a `~`/`?` pattern (Pattern-Only), `apt-get` a `*` or `[` as a glob.
+# reads a name only as a name or a `~`/`?` pattern (Pattern-Only), `apt-get` one that names no package as a
+# glob or, holding any of apt's regex characters `.?+*|[^$` (cacheset.cc), as a regex (`python3.1`: python3.11).
 DOWNLOADS = frozenset({"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "satisfy"})
-_GLOB = frozenset("*?[]^$|")
+_PATTERN = frozenset(".?+*|[]^$")
 
 
 def _front_end(pc: PackageCommand) -> tuple[str, str] | None:
@@ -109,7 +110,7 @@ def _front_end(pc: PackageCommand) -> tuple[str, str] | None:
 
 def _same_result(pc: PackageCommand) -> bool:
     """`apt-get` leaves the image as `apt` would: it downloads nothing, and every name is plainly one."""
-    return pc.subcommand not in DOWNLOADS and all(w.literal and not _GLOB & set(w.value) for w in pc.packages)
+    return pc.subcommand not in DOWNLOADS and all(w.literal and not _PATTERN & set(w.value) for w in pc.packages)
 
 
 @rule("DL3027")
