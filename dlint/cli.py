@@ -114,7 +114,7 @@ def check(
     ),
     force: bool = typer.Option(
         False, "--force", help="With --fix: also replace read-only files, files with other hard links (splitting them) and "
-        "symbolic links out of their directory.",
+        "symbolic links out of their directory and the current one.",
     ),
     max_file_size: int = typer.Option(
         MAX_FILE_SIZE, "--max-file-size", metavar="BYTES", min=0, help="Refuse, unread, a Dockerfile that is larger.",

@@ -540,10 +540,23 @@ def test_fix_does_not_write_through_a_symlink_out_of_its_directory(tmp_path):
     proc = dlint("check", "--fix", *CORE_ARGS, "Dockerfile", cwd=repo)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.decode().splitlines()[0] == (
-        f"dlint: Dockerfile: a symbolic link to {victim}, outside its directory; not written (--force writes it)")
+        f"dlint: Dockerfile: a symbolic link to {victim}, outside its directory and the current one; not written "
+        "(--force writes it)")
     assert victim.read_text() == BAD
     assert dlint("check", "--fix", "--force", *CORE_ARGS, "Dockerfile", cwd=repo).returncode == 0
     assert victim.read_text() == GOOD
+
+
+def test_fix_writes_through_a_symlink_to_another_directory_of_the_checkout(tmp_path):
+    """A monorepo's `services/a/Dockerfile -> ../../docker/Dockerfile`, named as pre-commit names it from the root."""
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "Dockerfile").write_text(BAD)
+    (tmp_path / "services" / "a").mkdir(parents=True)
+    (tmp_path / "services" / "a" / "Dockerfile").symlink_to("../../docker/Dockerfile")
+    proc = dlint("check", "--fix", *CORE_ARGS, "services/a/Dockerfile", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "docker" / "Dockerfile").read_text() == GOOD
+    assert (tmp_path / "services" / "a" / "Dockerfile").is_symlink()
 
 
 def test_fix_in_a_tree_1800_directories_deep_is_no_hang(tmp_path):

@@ -225,9 +225,9 @@ def write_atomic(path: str, original: str, text: str, force: bool = False) -> No
     extended attributes and BOM.
 
     Refuses when the file no longer holds `original` (an editor or formatter wrote it while
-    dlint was working, and its change must not be lost), when it is a symbolic link out of its
-    own directory (a pull request's `Dockerfile -> ../../elsewhere` would have dlint write
-    outside the checkout), has other hard links (the rename would leave them with the old
+    dlint was working, and its change must not be lost), when it is a symbolic link out of both
+    its own directory and the current one (a pull request's `Dockerfile -> ../../elsewhere` would
+    have dlint write outside the checkout), has other hard links (the rename would leave them with the old
     text) or is read-only, unless `force`, and when its owner cannot be kept.
     """
     import tempfile  # 6 ms of imports that plain `dlint check` never needs
@@ -235,9 +235,12 @@ def write_atomic(path: str, original: str, text: str, force: bool = False) -> No
     real = path
     if os.path.islink(path):  # only a link is resolved: realpath asks each directory above (2,000 deep: minutes)
         real = os.path.realpath(path)
-        home = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-        if not force and not real.startswith(os.path.join(home, "")):
-            raise FixError(f"{path}: a symbolic link to {real}, outside its directory; not written (--force writes it)")
+        # Inside the link's directory or the one dlint runs in (a checkout's root, where pre-commit and CI run
+        # it): `services/a/Dockerfile -> ../../docker/Dockerfile` is the project's own file.
+        homes = (os.path.dirname(os.path.abspath(path)), os.getcwd())
+        if not force and not any(real.startswith(os.path.join(os.path.realpath(home), "")) for home in homes):
+            raise FixError(f"{path}: a symbolic link to {real}, outside its directory and the current one; not written "
+                           "(--force writes it)")
     try:
         with open(real, "rb") as fh:
             current = fh.read()
