@@ -81,6 +81,13 @@ class Context:
         """ENV and ARG values per stage, for `$NAME` package words: read once per file, when first asked."""
         return Environment(self.dockerfile)
 
+    @cached_property
+    def variable_text(self) -> str:
+        """The text of every ENV and ARG of the file, read once: for rules that must know whether a
+        path or a setting may be held in a variable, whatever its value."""
+        df = self.dockerfile
+        return "\n".join(df.text_of(i) for i in df.instructions if i.keyword in ("ENV", "ARG"))
+
     def env_value(self, instr: Instruction, name: str) -> str | None:
         """What ENV or ARG give `$name` in `instr`'s shell; None when unknown."""
         return self.environment.value(instr.stage, instr.index, name)

@@ -252,7 +252,7 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
     updates = apt_updates(ctx, instr)
     if any("sudo" in u.command.wrappers for u in updates):
         return None  # the RUN's user is not root: a plain `rm` of root's lists would fail the build
-    if any(_lists_elsewhere(u.command) for u in updates) or ctx.per_file(_apt_config_declared):
+    if any(_lists_elsewhere(u.command) for u in updates) or "APT_CONFIG" in ctx.variable_text:
         return None  # the rm would take other RUNs' lists and leave these
     update = updates[-1].command.start_offset
     if script is None or not any(
@@ -455,11 +455,6 @@ def _lists_elsewhere(update: Command) -> bool:
         if option.lower().startswith("dir"):
             return True
     return any(a.value.startswith("APT_CONFIG=") for a in update.assignments)
-
-
-def _apt_config_declared(ctx: Context) -> bool:
-    """An ENV or ARG of the file declares APT_CONFIG: apt may read another configuration, lists elsewhere."""
-    return any(i.keyword in ("ENV", "ARG") and "APT_CONFIG" in ctx.dockerfile.text_of(i) for i in ctx.dockerfile.instructions)
 
 
 def _only_lists(cmd: Command) -> bool:

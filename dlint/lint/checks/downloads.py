@@ -228,16 +228,10 @@ def _named_later(ctx: Context, instr: Instruction, name: str) -> bool:
     text, directory = ctx.dockerfile.text, name.rsplit("/", 1)[0]
     if directory not in ("", "/tmp") and text.find(directory, instr.end_offset) >= 0:
         return True
-    held = ctx.per_file(_variable_values)  # `ENV TARBALL=/opt/x.tar.gz`, then `$TARBALL` in a later RUN
+    held = ctx.variable_text  # `ENV TARBALL=/opt/x.tar.gz`, then `$TARBALL` in a later RUN
     if name in held or (directory not in ("", "/tmp") and directory in held):
         return True
     return ctx.per_file(_globbed_directories).get(directory, -1) >= instr.end_offset
-
-
-def _variable_values(ctx: Context) -> str:
-    """The text of every ENV and ARG of the file, once: a path held in a variable is named wherever it is read."""
-    df = ctx.dockerfile
-    return "\n".join(df.text_of(i) for i in df.instructions if i.keyword in ("ENV", "ARG"))
 
 
 _GLOB_COMPONENT = lazy(r"/[^\s'\"/]*[*?\[]")
