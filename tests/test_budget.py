@@ -68,6 +68,8 @@ def test_bad_budget_options_are_usage_errors():
         parse_budgets(max_growth="5%")
     with pytest.raises(BudgetError, match="expected a percentage"):
         parse_budgets(max_growth="lots", baseline="b.json")
+    with pytest.raises(BudgetError, match="more growth than any image"):  # float('9' * 400) is inf: a traceback
+        parse_budgets(max_growth="9" * 400 + "%", baseline="b.json")
     with pytest.raises(BudgetError, match="between 0 and 1"):
         parse_budgets(min_cache_hit_rate=80)
 
@@ -165,6 +167,11 @@ def test_repeated_instructions_pair_in_order_and_removed_steps_show_as_shrinking
     ('{"image": {"size": 5}}', "has no steps[] list"),
     ('{"image": {"size": 5}, "steps": [{"stage": "0"}]}', "steps[0] needs stage, instruction, line and size"),
     ("[1, 2]", "has no image.size"),
+    # Reports show sizes as floats: a 4,000-digit one was an OverflowError traceback in every format but JSON.
+    ('{"image": {"size": 1%s}, "steps": []}' % ("0" * 4000), "has no image.size"),
+    ('{"image": {"size": -5}, "steps": []}', "has no image.size"),
+    ('{"image": {"size": 5}, "steps": [{"stage": "0", "instruction": "RUN x", "line": 2, "size": 1%s}]}' % ("0" * 40),
+     "steps[0] needs stage, instruction, line and size"),
 ])
 def test_a_missing_or_malformed_baseline_is_an_error_not_a_pass(tmp_path, content, message):
     path = tmp_path / "baseline.json"

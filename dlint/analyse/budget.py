@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import Size, SizeError, parse_size, size_text
+from dlint.parsing.numbers import MAX_DIGITS
 from dlint.parsing.source import SourceError, read_bytes
 
 PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$", re.ASCII)
@@ -99,6 +100,8 @@ def _growth(text: str | None) -> Growth | None:
     if text is None:
         return None
     if m := PERCENT.match(text):
+        if len(m[1].partition(".")[0].lstrip("0")) > MAX_DIGITS:  # float() makes it inf, and the limit no int
+            raise BudgetError(f"--max-growth {text[:40]!r}...: more growth than any image is capable of")
         return Growth(f"{m[1]}%", percent=float(m[1]))
     try:
         size = parse_size(text)
@@ -147,7 +150,7 @@ def load_baseline(path: str) -> Baseline:
         raise BudgetError(f"baseline {path} is nested deeper than any report: not a report from --save-baseline") from None
     image = data.get("image") if isinstance(data, dict) else None
     size = image.get("size") if isinstance(image, dict) else None
-    if not isinstance(size, int) or isinstance(size, bool):
+    if not _byte_count(size):
         raise BudgetError(f"baseline {path} has no image.size: not a `dlint analyse` JSON report of a successful build")
     rows = data.get("steps")
     if not isinstance(rows, list):
@@ -155,10 +158,16 @@ def load_baseline(path: str) -> Baseline:
     steps = []
     for n, row in enumerate(rows):
         if not (isinstance(row, dict) and isinstance(row.get("stage"), str) and isinstance(row.get("instruction"), str)
-                and isinstance(row.get("line"), int) and (row.get("size") is None or isinstance(row.get("size"), int))):
+                and isinstance(row.get("line"), int) and (row.get("size") is None or _byte_count(row.get("size")))):
             raise BudgetError(f"baseline {path}: steps[{n}] needs stage, instruction, line and size")
         steps.append(BaselineStep(row["stage"], row["instruction"], row["line"], row["size"]))
     return Baseline(path, size, tuple(steps))
+
+
+def _byte_count(value: object) -> bool:
+    """A size a report can hold: a whole number of bytes, not negative, and short of 10^MAX_DIGITS (reports
+    show sizes as floats, which a 4,000-digit one overflows)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**MAX_DIGITS
 
 
 @dataclass(slots=True)
