@@ -160,6 +160,17 @@ def test_repeated_instructions_pair_in_order_and_removed_steps_show_as_shrinking
     assert [(c.label, c.change) for c in gone] == [("RUN old (line 4 of the baseline)", -MB)]
 
 
+def test_a_baseline_step_s_instruction_breaks_no_line_of_the_text_report(tmp_path):
+    """The baseline is any file: a gone step's line break started a `::set-env` workflow command in the CI log."""
+    gone = step(4, 4, "RUN old\n::set-env name=X::1\x1b[2J", MB)
+    baseline = load_baseline(save(tmp_path, result([*app_steps(), gone])))
+    now = result(app_steps())
+    gate_of(parse_budgets(max_growth="1MB", baseline="b"), now, baseline)
+    text = render("text", now)
+    assert "RUN old\\x0a::set-env name=X::1\\x1b[2J (line 4 of the baseline)" in text
+    assert not any(line.startswith("::") for line in text.splitlines())
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such file (write one with --save-baseline"),
     ("{not json", "is not JSON"),

@@ -63,7 +63,7 @@ def _gate(result: AnalysisResult) -> list[str]:
     if baseline is not None and gate.comparison is not None:
         changed = [c for c in gate.comparison.steps if c.change]
         out.append(f"baseline: {baseline}"
-                   + "".join(f"\n  {c.label}: {figures.signed(c.change)}" for c in changed))
+                   + "".join(f"\n  {printable(c.label)}: {figures.signed(c.change)}" for c in changed))  # a baseline's text: any file
     if gate.verdicts:
         rows = [f"  {_state(v.passed)} --{v.budget} {v.limit}: {v.message}" for v in gate.verdicts]
         out.append(f"budgets: {gate.verdict_line()}\n" + "\n".join(rows))
