@@ -469,6 +469,29 @@ def test_a_path_deeper_than_a_linux_path_is_refused(tmp_path):
     assert len(read_archive(str(tmp_path / "img.tar")).layers) == 4
 
 
+def unlisted_directories(count: int, start: int = 0) -> bytes:
+    """A layer of `count` empty files 4,086 characters deep, each in 2,041 directories of its own it does not list."""
+    return layer_tar(*[Entry(f"{i:04d}/" + "d/" * 2040 + "f", b"") for i in range(start, start + count)])
+
+
+def test_directories_the_layers_do_not_list_are_capped_in_all(tmp_path):
+    """The replay keeps every directory's name: a 530 KB archive of such paths took 500 MB."""
+    (tmp_path / "img.tar").write_bytes(legacy_save(Image([unlisted_directories(100)], [{"created_by": "a"}])))
+    code = ("import sys; from dlint.analyse import archive, saved, waste\n"
+            "try:\n    waste.replay(archive.read_archive(sys.argv[1]).layers)\n"
+            "except saved.SaveError as exc:\n    sys.exit(str(exc))")
+    returncode, _, peak = run_measured(code, str(tmp_path / "img.tar"))
+    assert returncode == 1 and peak < 100_000  # KiB
+    with pytest.raises(SaveError, match=r"^a layer's paths sit in over 16 MiB of directory names it does not list"):
+        read_archive(str(tmp_path / "img.tar"))
+    layers = [unlisted_directories(2, start) for start in (0, 2, 4)]  # each under the cap, not together
+    (tmp_path / "img.tar").write_bytes(legacy_save(Image(layers, [{"created_by": "a"}] * 3)))
+    with pytest.raises(SaveError, match=r"^the layers of the archive \S+img\.tar sit in over 16 MiB of directory names"):
+        read_archive(str(tmp_path / "img.tar"))
+    (tmp_path / "img.tar").write_bytes(legacy_save(Image(layers[:1], [{"created_by": "a"}])))
+    assert len(read_archive(str(tmp_path / "img.tar")).layers) == 1
+
+
 def test_documents_the_image_does_not_name_are_not_parsed_and_capped_in_all(tmp_path, monkeypatch):
     image, _ = sample()
     saved = legacy_save(image)

@@ -43,6 +43,10 @@ MAX_PADDING = 8 << 20  # what may follow a tar's end-of-archive blocks (tar pads
 TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, ValueError, OverflowError)
 MAX_TAR_HEADER = 1 << 20  # a GNU long name or PAX header: a path is at most 4 KiB, and tarfile reads one whole
 MAX_PATH = 4096  # characters of a path in a layer: PATH_MAX
+# Characters of the directories an image's paths sit in without its layers listing them: the replay keeps
+# each directory's name, so 500 KB of `NNNN/d/d/.../f` paths (2,040 directories each, none listed) took
+# 500 MB. An engine lists the directories above what it writes; this is four times a deepest path's.
+MAX_IMPLIED = 16 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
@@ -109,6 +113,7 @@ class Layer:
     whiteouts: list[str] = field(default_factory=list)  # paths this layer removes
     opaque: list[str] = field(default_factory=list)  # directories whose lower content this layer hides
     compressed_size: int | None = None  # the blob's size, when the engine stored it gzip-compressed
+    implied: int = 0  # characters of the directories its paths sit in that it does not list: see MAX_IMPLIED
 
     @property
     def stored_bytes(self) -> int:
@@ -208,10 +213,15 @@ class Blobs:
         self.layers: dict[str, Layer] = {}
         self.others: dict[str, Document | Unreadable] = {}
         self._held = 0  # bytes of Document text
+        self._implied = 0  # Layer.implied of every layer
 
     def add(self, name: str, item: Layer | Document | Unreadable) -> None:
         if isinstance(item, Layer):
             self.layers[name] = item
+            self._implied += item.implied
+            if self._implied > MAX_IMPLIED:
+                raise SaveError(f"the layers of {self.source} sit in over {MAX_IMPLIED >> 20} MiB of directory names "
+                                "they do not list: not an image an engine writes")
             return
         self.others[name] = item
         if isinstance(item, Document):
@@ -275,6 +285,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
     metas: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # one tuple per distinct owner and mode
     whiteouts: dict[str, None] = {}  # ordered sets: a layer that repeats one a million times keeps it once
     opaque: dict[str, None] = {}
+    directories: set[str] = set()  # listed or implied: see MAX_IMPLIED
     # Not READ_SIZE: the stream reader copies what is left of its buffer on every header it reads, so
     # 1 MiB made a layer of small files 1.5x slower; 64 KiB also reads big files 1.6x faster than it.
     with tarfile.open(fileobj=plain, mode="r|", bufsize=TAR_BUFFER, tarinfo=BoundedTarInfo) as tar:
@@ -287,6 +298,11 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
             named = len(path) - (len(WHITEOUT) if base.startswith(WHITEOUT) else 0)  # a whiteout names a path without it
             if named > MAX_PATH:  # waste accounting walks a path's parents: a deeper one costs its square
                 raise SaveError(f"a layer holds a path of {named} characters, over the {MAX_PATH} of a Linux path")
+            if not base.startswith(WHITEOUT):  # a whiteout adds no path to the replay
+                layer.implied += _imply(parent, directories)
+                if layer.implied > MAX_IMPLIED:
+                    raise SaveError(f"a layer's paths sit in over {MAX_IMPLIED >> 20} MiB of directory names it does "
+                                    "not list: not a layer an engine writes")
             meta = (member.mode, member.uid, member.gid)
             meta = metas.setdefault(meta, meta)
             if base == OPAQUE:
@@ -303,10 +319,21 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
                 layer.nodes[path] = Node("link", meta=meta, target=_clean(member.linkname))
             elif member.isdir():
                 layer.nodes[path] = Node("dir", meta=meta)
+                directories.add(path)
             else:  # a symbolic link's size is its target's length, as lstat gives it; devices have none
                 layer.nodes[path] = Node("other", len(member.linkname) if member.issym() else 0, meta=meta)
     layer.whiteouts, layer.opaque = list(whiteouts), list(opaque)
     return layer
+
+
+def _imply(parent: str, directories: set[str]) -> int:
+    """Characters of the directories from `parent` up that `directories` lacks, which it then holds."""
+    added = 0
+    while parent and parent not in directories:
+        directories.add(parent)
+        added += len(parent)
+        parent = posixpath.dirname(parent)
+    return added
 
 
 def _digest(data: IO[bytes]) -> bytes:
