@@ -312,3 +312,19 @@ def test_unreadable_streams_are_one_line_errors():
     truncated = legacy_save(image)[:5000]  # the legacy layout writes its manifest last: cut off with the rest
     with pytest.raises(SaveError, match="^the engine's save stream has no manifest naming the image's layers$"):
         read(truncated)
+
+
+def test_files_deep_in_one_tree_make_each_directory_name_once(monkeypatch):
+    """Grouping walks every directory above each lost file: made anew each time, the 4 MB of names above
+    2,000 files 2,000 directories deep took 37 s to account."""
+    files, depth = 300, 200
+    image = Image([layer_tar(*[file("d/" * depth + str(i), 1) for i in range(files)]), layer_tar(whiteout("d"))],
+                  [ROW, ROW])
+    saved = read(legacy_save(image))
+    fs = waste.replay(saved.layers)
+    made = []
+    dirname = waste.posixpath.dirname
+    monkeypatch.setattr(waste.posixpath, "dirname", lambda p: made.append(p) or dirname(p))
+    [entry] = waste.account(saved.layers, [None, None], fs).entries
+    assert (entry.path, entry.files, entry.bytes) == ("/d" * depth, files, files)
+    assert len(made) <= 5 * (files + depth)  # not files * depth

@@ -251,44 +251,55 @@ def _collapse(losses: list[_Loss], layers: list[Layer]) -> dict[_Group, dict[str
     for loss in losses:
         groups[(loss.kind, loss.added, loss.removed, loss.meta_changed)].append(loss)
     layer_bytes: dict[int, dict[str, int]] = {}
+    ancestors = _Ancestors()
     out: dict[_Group, dict[str, tuple[int, int]]] = {}
     for group, members in groups.items():
         added = group[1]
         if added not in layer_bytes:
-            layer_bytes[added] = _bytes_under(layers[added])
+            layer_bytes[added] = _bytes_under(layers[added], ancestors)
         available = layer_bytes[added]
         count: dict[str, int] = defaultdict(int)
         total: dict[str, int] = defaultdict(int)
         for loss in members:
-            for directory in _ancestors(loss.path):
+            for directory in ancestors(loss.path):
                 count[directory] += 1
                 total[directory] += loss.bytes
         chosen: dict[str, tuple[int, int]] = {}
         for loss in members:
             best, files, nbytes = loss.path, 1, loss.bytes
-            for directory in _ancestors(loss.path):
+            for directory in ancestors(loss.path):
                 if total[directory] != available.get(directory):
                     break
                 if count[directory] > files:
                     best, files, nbytes = directory, count[directory], total[directory]
             chosen[best] = (files, nbytes)
-        out[group] = {p: v for p, v in chosen.items() if not any(a in chosen for a in _ancestors(p))}
+        out[group] = {p: v for p, v in chosen.items() if not any(a in chosen for a in ancestors(p))}
     return out
 
 
-def _ancestors(path: str) -> Iterator[str]:
-    """The directories above `path`, nearest first, the root excluded."""
-    parent = posixpath.dirname(path)
-    while parent:
-        yield parent
-        parent = posixpath.dirname(parent)
+class _Ancestors:
+    """The directories above a path, nearest first, the root excluded; each name is made once. A path of
+    2,000 directories has 4 MB of names above it: made anew for each of 2,000 files in them, with their
+    hashes, waste accounting of an 11 MB archive ran for 37 s."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}  # a directory's parent, the same string object each time
+
+    def __call__(self, path: str) -> Iterator[str]:
+        directory = posixpath.dirname(path)
+        while directory:
+            parent = self._parent.get(directory)
+            if parent is None:
+                parent = self._parent[directory] = posixpath.dirname(directory)
+            yield directory
+            directory = parent
 
 
-def _bytes_under(layer: Layer) -> dict[str, int]:
+def _bytes_under(layer: Layer, ancestors: _Ancestors) -> dict[str, int]:
     totals: dict[str, int] = defaultdict(int)
     for path, node in layer.nodes.items():
         if node.type == "file" and node.size:
-            for directory in _ancestors(path):
+            for directory in ancestors(path):
                 totals[directory] += node.size
     return totals
 
