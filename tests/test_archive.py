@@ -492,6 +492,22 @@ def test_directories_the_layers_do_not_list_are_capped_in_all(tmp_path):
     assert len(read_archive(str(tmp_path / "img.tar")).layers) == 1
 
 
+def test_names_from_the_manifest_are_shown_by_their_start_in_the_one_error_line(tmp_path):
+    """A 4 MB layer or config name was echoed whole, and 50,000 image names made a 3 MB line."""
+    long = [{"Config": "c.json", "RepoTags": ["a"], "Layers": ["z" * 4_000_000]}]
+    many = [{"Config": "c.json", "RepoTags": [f"img{i:05d}"], "Layers": []} for i in range(50_000)]
+    for manifest, message in [
+        (long, r"names a layer it does not contain \(z{80}\.\.\. \(4,000,000 characters\)\)$"),
+        ([{**long[0], "Config": "q" * 100}], r"lacks the image config its manifest names \(q{80}\.\.\. \(100 characters\)\)$"),
+        (many, r"holds 50000 images \(img00000, img00001, .*, img00009 and 49,990 more\): pick one with --image$"),
+    ]:
+        (tmp_path / "img.tar").write_bytes(archive([("c.json", b'{"rootfs": {}}'),
+                                                    ("manifest.json", json.dumps(manifest).encode())]))
+        with pytest.raises(SaveError, match=message) as err:
+            read_archive(str(tmp_path / "img.tar"))
+        assert len(str(err.value)) < 1000
+
+
 def test_documents_the_image_does_not_name_are_not_parsed_and_capped_in_all(tmp_path, monkeypatch):
     image, _ = sample()
     saved = legacy_save(image)
