@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import posixpath
+import copy
 import tarfile
 import zlib
 from collections.abc import Iterable
@@ -314,9 +315,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
             elif base.startswith(WHITEOUT):
                 whiteouts[posixpath.join(parent, base[len(WHITEOUT):])] = None
             elif member.isreg():
-                data = tar.extractfile(member)
-                assert data is not None
-                layer.nodes[path] = Node("file", member.size, _digest(data), meta)
+                layer.nodes[path] = Node("file", member.size, _content_digest(tar, member), meta)
             elif member.islnk():
                 layer.nodes[path] = Node("link", meta=meta, target=_clean(member.linkname))
             elif member.isdir():
@@ -338,8 +337,16 @@ def _imply(parent: str, directories: set[str]) -> int:
     return added
 
 
-def _digest(data: IO[bytes]) -> bytes:
+def _content_digest(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    """The digest of a file's content; of a sparse file's, the data stored and where it goes, not the
+    holes between: read whole, a 20 KB archive holding a file of 1 PB of holes read zeros for days."""
     h = hashlib.sha256()  # ~0.2 s per 78 MB here: the copy-up check needs content identity
+    if member.sparse is not None:
+        h.update(repr(member.sparse).encode())
+        member = copy.copy(member)
+        member.size, member.sparse = sum(n for _, n in member.sparse), None
+    data = tar.extractfile(member)
+    assert data is not None  # a regular member always has data
     while chunk := data.read(READ_SIZE):
         h.update(chunk)
     return h.digest()
