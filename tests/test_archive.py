@@ -357,7 +357,7 @@ def pax_layer(records: bytes, then: bytes = b"") -> bytes:
     return buf.getvalue()
 
 
-def sparse_records(realsize: int = 99999999999) -> bytes:
+def sparse_records(realsize: int = 99999999999, name: str = "s") -> bytes:
     def record(key: str, value: str) -> bytes:
         body = f" {key}={value}\n"
         n = len(body) + 2
@@ -365,7 +365,7 @@ def sparse_records(realsize: int = 99999999999) -> bytes:
             n += 1
         return f"{n}{body}".encode()
     return b"".join(record(k, v) for k, v in (("GNU.sparse.major", "1"), ("GNU.sparse.minor", "0"),
-                                              ("GNU.sparse.name", "s"), ("GNU.sparse.realsize", str(realsize))))
+                                              ("GNU.sparse.name", name), ("GNU.sparse.realsize", str(realsize))))
 
 
 @pytest.mark.parametrize("layer", [
@@ -398,6 +398,35 @@ def test_the_holes_of_a_sparse_file_are_not_read(tmp_path):
     files = [layer.nodes["s"] for layer in read_archive(str(tmp_path / "img.tar")).layers]
     assert [f.size for f in files] == [10**15] * 3
     assert files[0].digest != files[1].digest and files[0].digest == files[2].digest  # the data stored tells them apart
+
+
+def test_a_sparse_member_of_the_archive_is_not_read_as_a_blob(tmp_path):
+    """Its holes read as zeros: a 20 KB archive whose layer was a sparse 10 TB tar of one file ran for hours."""
+    inner = io.BytesIO()
+    with tarfile.open(fileobj=inner, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("big")
+        info.size = 10**13
+        tar.addfile(info)  # its data: the holes
+    head = inner.getvalue()[:-1024]  # the header alone: the end-of-archive blocks are holes too
+    saved = legacy_save(Image([b"\0" * 1024], [{"created_by": "a"}]))
+    out = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(saved)) as src, tarfile.open(fileobj=out, mode="w") as tar:
+        for member in src:
+            data = src.extractfile(member).read() if member.isreg() else b""
+            if member.name.endswith("/layer.tar"):
+                records = sparse_records(10**13 + 4096, member.name)
+                header = tarfile.TarInfo("././@PaxHeader")
+                header.type, header.size = tarfile.XHDTYPE, len(records)
+                tar.addfile(header, io.BytesIO(records))
+                data = f"1\n0\n{len(head)}\n".encode().ljust(512, b"\0") + head
+                member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    (tmp_path / "img.tar").write_bytes(out.getvalue())
+    proc = subprocess.run([sys.executable, "-m", "dlint", "analyse", "--archive", str(tmp_path / "img.tar")],
+                          capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert re.fullmatch(r"dlint: the layer \w+/layer\.tar in the archive \S+img\.tar is a sparse file, which no engine "
+                        r"saves\n", proc.stderr), proc.stderr
 
 
 def test_what_is_not_a_file_or_a_directory_is_refused_unopened(tmp_path):
