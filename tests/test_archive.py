@@ -274,6 +274,17 @@ def test_an_oci_manifest_of_the_wrong_shape_names_no_layers(tmp_path, key, value
         read_archive(str(tmp_path / "img.tar"))
 
 
+@pytest.mark.parametrize("manifests", [5, 1.5, True, "abc", {"digest": "x"}])
+def test_an_index_whose_manifests_are_no_list_names_no_layers(tmp_path, manifests):
+    """A number there was a TypeError traceback (iterated as a list)."""
+    image, _ = sample()
+    data = oci_save(image, compat_manifest=False)
+    index = json.dumps({"schemaVersion": 2, "manifests": manifests}).encode()
+    (tmp_path / "img.tar").write_bytes(without_member(data, lambda n: False, {"index.json": index}))
+    with pytest.raises(SaveError, match=r"^the archive .*img\.tar has no manifest naming the image's layers$"):
+        read_archive(str(tmp_path / "img.tar"))
+
+
 @pytest.mark.parametrize("tags", [[1, "a"], [[1]], 5, {"a": 1}, "a"])
 def test_repo_tags_that_are_not_a_list_of_names_name_nothing(tmp_path, tags):
     path = multi_image_archive(tmp_path)

@@ -403,7 +403,7 @@ def _from_index(document, blob, image: str | None) -> tuple[object, object]:
     found = document("index.json", "index")
     for depth in range(4):  # index -> (nested index ->) manifest
         manifests = found.get("manifests") if isinstance(found, dict) else None
-        if not manifests or not all(isinstance(m, dict) for m in manifests):
+        if not isinstance(manifests, list) or not manifests or not all(isinstance(m, dict) for m in manifests):
             return None, None
         chosen = _pick(manifests, _ref_names, image) if depth == 0 else manifests[0]
         found = document(blob(str(chosen.get("digest"))), "manifest")
