@@ -328,3 +328,20 @@ def test_files_deep_in_one_tree_make_each_directory_name_once(monkeypatch):
     [entry] = waste.account(saved.layers, [None, None], fs).entries
     assert (entry.path, entry.files, entry.bytes) == ("/d" * depth, files, files)
     assert len(made) <= 5 * (files + depth)  # not files * depth
+
+
+def test_the_waste_of_every_step_is_totalled_in_one_walk_of_the_entries():
+    """Each report row asks for its step's waste: summed anew each time, 2,000 steps over 200,000 entries
+    took 14 s to render as JSON."""
+    class Walked(list):
+        walks = 0
+
+        def __iter__(self):
+            Walked.walks += 1
+            return super().__iter__()
+
+    steps = [step(i, f"RUN s{i}") for i in range(1, 51)]
+    entries = Walked(waste.WasteEntry(f"/f{i}", 10, "deleted", 1, steps[i % 5], steps[-1], "") for i in range(100))
+    report = waste.WasteReport(1000, 1000, entries, None, steps)
+    assert [report.wasted_by(s) for s in steps] == [200] * 5 + [0] * 45
+    assert Walked.walks == 1

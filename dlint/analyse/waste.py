@@ -22,6 +22,7 @@ and wasted bytes those of the copies hidden by a later layer.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -194,7 +195,16 @@ class WasteReport:
 
     def wasted_by(self, step: StepRecord) -> int:
         """Bytes a step added that a later step hid."""
-        return sum(e.bytes for e in self.entries if e.added is step)
+        return self._wasted_by_step.get(id(step), 0)
+
+    @functools.cached_property
+    def _wasted_by_step(self) -> dict[int, int]:
+        """wasted_by of every step, by identity, totalled once: each report row asks, and 2,000 steps
+        over 200,000 entries, summed anew each time, took 14 s to render as JSON."""
+        totals: dict[int, int] = defaultdict(int)
+        for entry in self.entries:
+            totals[id(entry.added)] += entry.bytes
+        return totals
 
 
 def replay(layers: list[Layer]) -> Filesystem:
