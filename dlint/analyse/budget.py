@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -236,7 +236,7 @@ class Comparison:
 def compare(baseline: Baseline, image_size: int, steps: Sequence[StepRecord]) -> Comparison:
     """Pair the image's steps with the baseline's by (stage, instruction, occurrence)."""
     stages = {s.stage for s in steps}
-    waiting: dict[tuple[str, str], list[BaselineStep]] = defaultdict(list)
+    waiting: dict[tuple[str, str], deque[BaselineStep]] = defaultdict(deque)  # popped from the left: a list was quadratic
     for old in baseline.steps:
         if old.stage in stages:
             waiting[(old.stage, old.instruction)].append(old)
@@ -245,7 +245,7 @@ def compare(baseline: Baseline, image_size: int, steps: Sequence[StepRecord]) ->
         if step.size is None:
             continue
         queue = waiting.get((step.stage, step.instruction))
-        old = queue.pop(0) if queue else None
+        old = queue.popleft() if queue else None
         if old is not None and old.size is None:
             continue  # the baseline could not measure it: no claim either way
         changes.append(StepChange(step, old, old.size if old and old.size is not None else 0, step.size))
