@@ -139,6 +139,28 @@ async def test_a_broken_config_is_one_diagnostic_and_a_message(client, tmp_path)
     assert any("not valid TOML" in m.message for m in client.messages)
 
 
+async def test_a_fine_config_elsewhere_does_not_clear_a_broken_one(client, tmp_path):
+    """Linting a file under a good config cleared every config error shown: the broken one's diagnostic
+    went, and came back with its message again on the next edit under it, on every switch between them."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    broken = tmp_path / "a" / ".dlint.toml"
+    broken.write_text("ignore = [\n")
+    (tmp_path / "b" / ".dlint.toml").write_text('ignore = ["DLT003"]\n')
+    a = await open_doc(client, tmp_path / "a" / "Dockerfile", BAD)
+    b = await open_doc(client, tmp_path / "b" / "Dockerfile", BAD)
+    change(client, a, 2, BAD + "\n")
+    await wait_diagnostics(client, a)
+    change(client, b, 2, BAD + "\n")
+    await wait_diagnostics(client, b)
+    assert len(client.diagnostics[broken.as_uri()]) == 1
+    assert sum("not valid TOML" in m.message for m in client.messages) == 1
+    broken.unlink()
+    change(client, a, 3, BAD)
+    await wait_diagnostics(client, a)
+    assert not client.diagnostics[broken.as_uri()]  # gone with the file
+
+
 async def actions_for(client, uri, code):
     d = next(d for d in client.diagnostics[uri] if d.code == code)
     return await client.text_document_code_action_async(

@@ -159,7 +159,7 @@ class DlintServer(LanguageServer):
         self.pending: dict[str, asyncio.Handle] = {}
         self.lint_seconds: dict[str, float] = {}  # how long each buffer's last lint took
         self.input: BoundedInput | None = None  # stdio: told when more input is waiting (not with --tcp)
-        self.config_errors: set[str] = set()  # config URIs showing a diagnostic
+        self.config_errors: set[str] = set()  # paths of the configs showing a diagnostic
 
     @property
     def encoding(self) -> str:
@@ -176,19 +176,24 @@ class DlintServer(LanguageServer):
             settings = self.configs.settings_for(path)
         except ConfigError as exc:
             cfg = Configs.nearest_file(path)
-            if cfg is not None:
-                uri = "file://" + cfg
-                if uri not in self.config_errors:
-                    self.config_errors.add(uri)
-                    self.text_document_publish_diagnostics(
-                        types.PublishDiagnosticsParams(uri=uri, diagnostics=[diagnostics.file_error(str(exc))])
-                    )
-                    self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
+            if cfg is not None and cfg not in self.config_errors:
+                self.config_errors.add(cfg)
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri="file://" + cfg, diagnostics=[diagnostics.file_error(str(exc))])
+                )
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
             return _defaults(path)
-        for uri in self.config_errors:  # fixed: clear what was shown
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
-        self.config_errors.clear()
+        if self.config_errors:
+            self.clear_config_errors(Configs.nearest_file(path))
         return settings
+
+    def clear_config_errors(self, fine: str | None) -> None:
+        """Clears the error shown on `fine`, the config just read without one, and on any config since
+        deleted. Only those: another directory's config may still be broken (clearing them all, its
+        error went and came back, message and all, each time the user switched to a file under it)."""
+        for cfg in [c for c in self.config_errors if c == fine or not os.path.isfile(c)]:
+            self.config_errors.discard(cfg)
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri="file://" + cfg, diagnostics=[]))
 
     def lint(self, uri: str) -> None:
         self.pending.pop(uri, None)
