@@ -139,6 +139,17 @@ async def test_a_broken_config_is_one_diagnostic_and_a_message(client, tmp_path)
     assert any("not valid TOML" in m.message for m in client.messages)
 
 
+async def test_a_broken_config_in_a_directory_whose_name_needs_escaping_is_shown_on_it(client, tmp_path):
+    """The config's URI was `file://` + its path: under `c#` the editor read `#/.dlint.toml` as a
+    fragment and put the error on a file `c`; a space or `%` was not escaped either."""
+    folder = tmp_path / "c# 100%"
+    folder.mkdir()
+    cfg = folder / ".dlint.toml"
+    cfg.write_text("ignore = [\n")
+    await open_doc(client, folder / "Dockerfile", BAD)
+    assert len(client.diagnostics[cfg.as_uri()]) == 1
+
+
 async def test_a_fine_config_elsewhere_does_not_clear_a_broken_one(client, tmp_path):
     """Linting a file under a good config cleared every config error shown: the broken one's diagnostic
     went, and came back with its message again on the next edit under it, on every switch between them."""

@@ -9,6 +9,7 @@ import re
 import select
 import sys
 import time
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -178,9 +179,7 @@ class DlintServer(LanguageServer):
             cfg = Configs.nearest_file(path)
             if cfg is not None and cfg not in self.config_errors:
                 self.config_errors.add(cfg)
-                self.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(uri="file://" + cfg, diagnostics=[diagnostics.file_error(str(exc))])
-                )
+                self.publish_on_config(cfg, [diagnostics.file_error(str(exc))])
                 self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
             return _defaults(path)
         if self.config_errors:
@@ -193,7 +192,12 @@ class DlintServer(LanguageServer):
         error went and came back, message and all, each time the user switched to a file under it)."""
         for cfg in [c for c in self.config_errors if c == fine or not os.path.isfile(c)]:
             self.config_errors.discard(cfg)
-            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri="file://" + cfg, diagnostics=[]))
+            self.publish_on_config(cfg, [])
+
+    def publish_on_config(self, cfg: str, shown: list[types.Diagnostic]) -> None:
+        """On the config's URI, escaped: `file://` + a path under `c#` put its error on a file `c`."""
+        uri = Path(cfg).as_uri()
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=shown))
 
     def lint(self, uri: str) -> None:
         self.pending.pop(uri, None)
