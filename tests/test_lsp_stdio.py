@@ -165,3 +165,17 @@ def test_a_buffer_over_the_file_size_limit_is_one_error_not_a_lint(tmp_path):
     assert [d["message"] for d in first[0]["diagnostics"]] == [
         f"{tmp_path / 'Dockerfile'}: larger than 1000000 bytes (--max-file-size), not read"]
     assert [d["code"] for d in published[-1]["diagnostics"]] == ["DL3006"] and published[-1]["version"] == 2
+
+
+def test_a_request_after_shutdown_is_answered_with_an_error():
+    """pygls dropped every request after shutdown unanswered, and a client awaiting one (a hover, a second
+    shutdown) waited for ever; the protocol says each gets an InvalidRequest error. exit still ends the server."""
+    stdin = INITIALIZE + msg({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+    stdin += msg({"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover",
+                  "params": {"textDocument": {"uri": "file:///Dockerfile"}, "position": {"line": 0, "character": 0}}})
+    stdin += msg({"jsonrpc": "2.0", "id": "again", "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, timeout=60, check=False)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+    answers = {m["id"]: m for m in messages(p.stdout) if "id" in m}
+    assert answers[2]["result"] is None
+    assert answers[3]["error"]["code"] == answers["again"]["error"]["code"] == -32600

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -130,6 +130,15 @@ class _Protocol(LanguageServerProtocol):
             if isinstance(data.get("id"), (int, str)) and "method" in data:
                 self._send_response(data["id"], error=exc.to_response_error())
             raise
+
+    def handle_message(self, message):
+        """pygls drops a request after shutdown unanswered, and a client awaiting it waits for ever: the
+        protocol says it is an InvalidRequest error."""
+        method = getattr(message, "method", None)
+        if self._shutdown and method not in (None, types.EXIT) and getattr(message, "id", None) is not None:
+            self._send_response(message.id, error=JsonRpcInvalidRequest("the server is shut down").to_response_error())
+            return
+        super().handle_message(message)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
