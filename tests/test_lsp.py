@@ -198,6 +198,15 @@ async def test_a_quick_fix_in_a_crlf_file_writes_crlf_as_fix_does(client, tmp_pa
     assert "DL3009" not in codes_in(apply(text, fix.edit.changes[uri]))
 
 
+async def test_an_ignore_pragma_in_a_crlf_file_ends_in_crlf(client, tmp_path):
+    """The pragma line ended in a bare LF: one LF line in a CRLF file, which --fix never writes."""
+    text = "FROM debian:12\r\nRUN apt-get update\r\n"
+    uri = await open_doc(client, tmp_path / "Dockerfile", text)
+    ignore = next(a for a in await actions_for(client, uri, "DL3009") if a.title.startswith("Ignore"))
+    ignored = apply(text, ignore.edit.changes[uri])
+    assert ignored == "FROM debian:12\r\n# dlint ignore=DL3009\r\nRUN apt-get update\r\n"
+
+
 async def test_no_quick_fix_where_fix_would_refuse_the_file(client, tmp_path):
     """--fix applies nothing to a file BuildKit rejects: an editor's quick fix must not either."""
     text = "FROM debian:12\nFOO bar\nADD a.txt /a.txt\n"

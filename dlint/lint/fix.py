@@ -95,7 +95,7 @@ def checked_edits(df: Dockerfile, fix: Fix) -> tuple[Edit, ...] | None:
     """One fix's edits as `--fix` would apply them (new lines in a CRLF file's endings), for an editor's quick
     fix; None where `--fix` would not apply it: a result that does not verify. (A file `--fix` refuses whole
     has no fixes: the engine drops them.)"""
-    crlf = _crlf(df.text)
+    crlf = mostly_crlf(df.text)
     edits = [Edit(e.start, e.end, _ended(e.text, crlf)) for e in fix.edits]
     fixed = parse(apply_edits(df.text, edits), df.path)
     return tuple(edits) if verify(df, fixed, edits) is None else None
@@ -150,7 +150,7 @@ def choose(findings: Iterable[Finding], unsafe: bool) -> tuple[list[Fix], int]:
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """`text` with non-overlapping `edits` applied; new lines follow a CRLF file's endings."""
-    crlf = _crlf(text)
+    crlf = mostly_crlf(text)
     out: list[str] = []
     pos = 0
     for edit in sorted(edits, key=lambda e: (e.start, e.end)):
@@ -161,7 +161,7 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(out)
 
 
-def _crlf(text: str) -> bool:
+def mostly_crlf(text: str) -> bool:
     """Most of the file's line endings are CRLF: new lines follow them."""
     return text.count("\r\n") * 2 > text.count("\n")
 
