@@ -207,6 +207,19 @@ async def test_an_ignore_pragma_in_a_crlf_file_ends_in_crlf(client, tmp_path):
     assert ignored == "FROM debian:12\r\n# dlint ignore=DL3009\r\nRUN apt-get update\r\n"
 
 
+async def test_a_reversed_range_gets_the_actions_of_the_range_read_forwards(client, tmp_path):
+    """A selection made backwards, sent end first (as some clients do): no finding was both before its end and
+    after its start, and only fix-all was offered."""
+    uri = await open_doc(client, tmp_path / "Dockerfile", BAD)
+    forwards = types.Range(types.Position(0, 0), types.Position(3, 0))
+    titles = []
+    for r in (forwards, types.Range(forwards.end, forwards.start)):
+        got = await client.text_document_code_action_async(
+            types.CodeActionParams(types.TextDocumentIdentifier(uri), r, types.CodeActionContext([])))
+        titles.append([a.title for a in got])
+    assert len(titles[0]) > 1 and titles[1] == titles[0]
+
+
 async def test_no_quick_fix_where_fix_would_refuse_the_file(client, tmp_path):
     """--fix applies nothing to a file BuildKit rejects: an editor's quick fix must not either."""
     text = "FROM debian:12\nFOO bar\nADD a.txt /a.txt\n"

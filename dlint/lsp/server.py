@@ -332,12 +332,12 @@ def did_change_watched(ls: DlintServer, params: types.DidChangeWatchedFilesParam
     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, actions.FIX_ALL]),
 )
 def code_action(ls: DlintServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    """A reversed range (a selection made backwards, sent end first) is read forwards, as a change's is."""
     uri = params.text_document.uri
     linted = ls.current(uri)
     if linted is None:
         return None
-    start = ls.offset(linted, params.range.start)
-    end = ls.offset(linted, params.range.end)
+    start, end = sorted((ls.offset(linted, params.range.start), ls.offset(linted, params.range.end)))
     return actions.code_actions(linted, uri, uri_path(uri), start, end, params.context.only, ls.encoding)
 
 
