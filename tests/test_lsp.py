@@ -150,6 +150,18 @@ async def test_a_broken_config_in_a_directory_whose_name_needs_escaping_is_shown
     assert len(client.diagnostics[cfg.as_uri()]) == 1
 
 
+async def test_a_config_error_shows_control_characters_escaped_as_check_does(client, tmp_path):
+    """An unknown key of ESC sequences was shown raw in the message (which a terminal editor writes to its
+    screen: a title set, the screen cleared); `dlint check` shows it escaped, and so does the server now."""
+    cfg = tmp_path / ".dlint.toml"
+    cfg.write_text('"\\u001b]0;pwned\\u0007\\u001b[2J" = 1\n')
+    await open_doc(client, tmp_path / "Dockerfile", BAD)
+    (shown,) = client.diagnostics[cfg.as_uri()]
+    (said,) = [m.message for m in client.messages if "unknown key" in m.message]
+    for text in (shown.message, said):
+        assert "\\x1b]0;pwned\\x07\\x1b[2J" in text and text.isprintable()
+
+
 async def test_a_fine_config_elsewhere_does_not_clear_a_broken_one(client, tmp_path):
     """Linting a file under a good config cleared every config error shown: the broken one's diagnostic
     went, and came back with its message again on the next edit under it, on every switch between them."""

@@ -22,6 +22,7 @@ from dlint.lint.config import ConfigError, Flags, Resolver, Settings
 from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
 from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, apply_change, client_offset, lint_text, wants
+from dlint.output import printable
 from dlint.parsing.source import MAX_FILE_SIZE, too_large
 
 # A change is linted as soon as the client has sent nothing more; while more input is waiting (a burst of
@@ -188,8 +189,9 @@ class DlintServer(LanguageServer):
             cfg = Configs.nearest_file(path)
             if cfg is not None and cfg not in self.config_errors:
                 self.config_errors.add(cfg)
-                self.publish_on_config(cfg, [diagnostics.file_error(str(exc))])
-                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {exc}"))
+                said = printable(str(exc))  # as `dlint check` says it: a terminal editor writes the message raw
+                self.publish_on_config(cfg, [diagnostics.file_error(said)])
+                self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {said}"))
             return _defaults(path)
         if self.config_errors:
             self.clear_config_errors(Configs.nearest_file(path))
