@@ -114,14 +114,14 @@ class Configs:
         self._stamps.clear()
 
     def settings_for(self, path: str) -> Settings:
-        """Raises ConfigError for a broken config (the caller reports it and lints with defaults)."""
-        if any(_mtime(p) != m for p, m in self._stamps.items()):
+        """Raises ConfigError for a broken config (the caller reports it and lints with defaults). Only the
+        candidates above `path` are looked at, the only ones its settings can come from: each lint looked at
+        every candidate seen for any buffer, so 10,000 buffers in their own directories took 383 s to open."""
+        directories = _upwards(os.path.dirname(os.path.realpath(path)))
+        stamps = {c: _mtime(c) for c in (os.path.join(d, name) for d in directories for name in CONFIG_NAMES)}
+        if any(self._stamps.get(c, m) != m for c, m in stamps.items()):
             self.reset()
-        for d in _upwards(os.path.dirname(os.path.realpath(path))):
-            for name in CONFIG_NAMES:
-                candidate = os.path.join(d, name)
-                if candidate not in self._stamps:
-                    self._stamps[candidate] = _mtime(candidate)
+        self._stamps.update(stamps)
         return self._resolver.settings_for(path)
 
     @staticmethod
