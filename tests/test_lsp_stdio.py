@@ -179,3 +179,11 @@ def test_a_request_after_shutdown_is_answered_with_an_error():
     answers = {m["id"]: m for m in messages(p.stdout) if "id" in m}
     assert answers[2]["result"] is None
     assert answers[3]["error"]["code"] == answers["again"]["error"]["code"] == -32600
+
+
+def test_exit_without_shutdown_exits_1_as_the_protocol_says():
+    """pygls's exit code was lost (start_io swallows its SystemExit): exit without shutdown exited 0."""
+    exit_ = msg({"jsonrpc": "2.0", "method": "exit"})
+    for stdin, code in ((INITIALIZE + exit_, 1), (INITIALIZE + msg({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}) + exit_, 0)):
+        p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, timeout=60, check=False)
+        assert p.returncode == code and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]

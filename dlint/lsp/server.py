@@ -141,6 +141,14 @@ class _Protocol(LanguageServerProtocol):
             return
         super().handle_message(message)
 
+    exit_code = 0  # the end of input without exit is a client gone, not an error
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args):
+        """pygls exits 1 without a shutdown first, as the protocol says, but start_io swallows the SystemExit."""
+        self.exit_code = 0 if self._shutdown else 1
+        yield from super().lsp_exit(*args)
+
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
         """pygls applies a range by str.splitlines's lines: after a form feed, U+0085 or U+2028 an edit
@@ -365,6 +373,6 @@ def serve(tcp: str | None = None, log_level: str = "warning") -> None:
     if tcp is None:
         server.input = BoundedInput(sys.stdin.buffer)
         server.start_io(server.input)
-        return
+        sys.exit(server.protocol.exit_code)
     host, _, port = tcp.rpartition(":")
     server.start_tcp(host or "127.0.0.1", int(port))
