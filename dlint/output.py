@@ -6,8 +6,8 @@ import contextlib
 import os
 import stat
 import sys
-from typing import TextIO
 from collections.abc import Iterator
+from typing import TextIO
 
 # C0 controls, DEL and C1 controls, each shown as `\xNN`: a path or a Dockerfile cannot end a line
 # (and start a `::set-env` GitHub workflow command), move the cursor or send an ESC sequence.
@@ -15,6 +15,16 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
 # And the bidirectional controls, which reorder what follows them on screen (a name that reads as
 # another: "Trojan Source"), as `\uNNNN`.
 _CONTROLS.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+
+SHOWN = 80  # characters of a name, key or value that a one-line message repeats
+
+
+def shortened(text: str, quote: bool = False) -> str:
+    """`text` for a one-line message: its first SHOWN characters and its length when longer (names and
+    values of megabytes were echoed whole); `quote` quotes the text, the length outside the quotes."""
+    head = repr(text[:SHOWN]) if quote else text[:SHOWN]
+    return head if len(text) <= SHOWN else f"{head}... ({len(text):,} characters)"
 
 
 def printable(text: str) -> str:

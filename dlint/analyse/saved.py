@@ -21,17 +21,19 @@ overstates the size by 9%. Reports say "not available" there.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
 import json
 import posixpath
-import copy
 import tarfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Literal
+
+from dlint.output import shortened
 
 READ_SIZE = 1 << 20
 TAR_BUFFER = 64 << 10  # tarfile's own buffer over a layer: see read_layer
@@ -48,7 +50,6 @@ MAX_PATH = 4096  # characters of a path in a layer: PATH_MAX
 # each directory's name, so 500 KB of `NNNN/d/d/.../f` paths (2,040 directories each, none listed) took
 # 500 MB. An engine lists the directories above what it writes; this is four times a deepest path's.
 MAX_IMPLIED = 16 << 20
-MAX_SHOWN = 80  # characters of a name from the archive that an error repeats
 NAMES_SHOWN = 10  # image names an error lists
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -239,7 +240,7 @@ class Blobs:
         """The parsed JSON of blob `name` (None when there is none); SaveError, naming it, if it is unreadable."""
         found = self.others.get(name)
         if isinstance(found, Unreadable):
-            raise SaveError(f"the {what} {_shown(name)} in {self.source} {found.why}")
+            raise SaveError(f"the {what} {shortened(str(name))} in {self.source} {found.why}")
         if found is None:
             return None
         try:
@@ -248,7 +249,7 @@ class Blobs:
             why = "is not valid JSON"
         except RecursionError:  # nested deeper than the interpreter's stack
             why = "is nested deeper than dlint reads"
-        raise SaveError(f"the {what} {_shown(name)} in {self.source} {why}")
+        raise SaveError(f"the {what} {shortened(str(name))} in {self.source} {why}")
 
 
 def read_blob(blob: IO[bytes], size: int) -> Layer | Document | Unreadable:
@@ -381,17 +382,17 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
                         "can stack")
     config = document(resolve(_clean(config_name)), "image config")
     if not isinstance(config, dict):
-        raise SaveError(f"{source} lacks the image config its manifest names ({_shown(config_name)})")
+        raise SaveError(f"{source} lacks the image config its manifest names ({shortened(str(config_name))})")
     ordered: list[Layer] = []
     for name in layer_names:
         layer = blobs.layers.get(key := resolve(_clean(str(name))))
         if layer is None:
             unreadable = blobs.others.get(key)
             if isinstance(unreadable, Unreadable):
-                raise SaveError(f"the layer {_shown(name)} in {source} {unreadable.why}")
+                raise SaveError(f"the layer {shortened(str(name))} in {source} {unreadable.why}")
             if unreadable is not None:
-                raise SaveError(f"the layer {_shown(name)} in {source} is not a readable tar")
-            raise SaveError(f"the manifest of {source} names a layer it does not contain ({_shown(name)})")
+                raise SaveError(f"the layer {shortened(str(name))} in {source} is not a readable tar")
+            raise SaveError(f"the manifest of {source} names a layer it does not contain ({shortened(str(name))})")
         ordered.append(layer)
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None
     if isinstance(diff_ids, list) and len(diff_ids) != len(ordered):
@@ -461,13 +462,8 @@ def _listed(entries: list[dict], names) -> str:
     """The images' names for a one-line error: the first NAMES_SHOWN, each by its start (50,000 were 3 MB)."""
     held = sorted({n for e in entries for n in names(e)})
     more = f" and {len(held) - NAMES_SHOWN:,} more" if len(held) > NAMES_SHOWN else ""
-    return ", ".join(map(_shown, held[:NAMES_SHOWN])) + more
+    return ", ".join(map(shortened, held[:NAMES_SHOWN])) + more
 
-
-def _shown(name: object) -> str:
-    """A name from the archive for a one-line error: its start when long (a 4 MB layer name was echoed whole)."""
-    text = str(name)
-    return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]}... ({len(text):,} characters)"
 
 
 def open_chunks(chunks: Iterable[bytes]) -> IO[bytes]:

@@ -27,6 +27,7 @@ from dlint.lint.discovery import glob_matches, relative
 from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
 from dlint.lint.registry import Rule, all_rules, canonical
+from dlint.output import SHOWN, shortened
 from dlint.parsing.source import MAX_FILE_SIZE, SourceError, read_bytes
 
 DLINT_TOML = ".dlint.toml"
@@ -34,7 +35,6 @@ PYPROJECT = "pyproject.toml"
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 OFF = "off"
 MAX_CONFIG_SIZE = 1_000_000  # bytes: a config is a few hundred; a bigger one is refused unread
-MAX_SHOWN = 80  # characters of a key or value an error line repeats
 
 
 class ConfigError(Exception):
@@ -340,16 +340,16 @@ class _Validator:
 
     def fail(self, key: str, expected: str, got: Any = ...) -> None:
         shown = "" if got is ... else f", got {_describe(got)}"
-        raise ConfigError(f"{self.path}: {self.prefix}{_short(key)}: expected {expected}{shown}")
+        raise ConfigError(f"{self.path}: {self.prefix}{shortened(key)}: expected {expected}{shown}")
 
     def known_keys(self, table: dict, allowed: Sequence[str], where: str) -> None:
         for key in table:
             if key not in allowed:
                 import difflib  # only on the error path: not worth its import on every run
 
-                near = difflib.get_close_matches(key[:MAX_SHOWN], allowed, n=1)
+                near = difflib.get_close_matches(key[:SHOWN], allowed, n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else f" (expected one of: {', '.join(allowed)})"
-                raise ConfigError(f"{self.path}: unknown key {self.prefix}{where}{_short(key)}{hint}")
+                raise ConfigError(f"{self.path}: unknown key {self.prefix}{where}{shortened(key)}{hint}")
 
     def strings(self, table: dict, key: str, where: str = "") -> tuple[str, ...]:
         value = table.get(key, [])
@@ -364,7 +364,8 @@ class _Validator:
 
     def rule_code(self, key: str, code: str) -> str:
         if canonical(code) not in self.rules:
-            raise ConfigError(f"{self.path}: {self.prefix}{_short(key)}: unknown rule code {_quoted(code)}; `dlint rules` lists them")
+            raise ConfigError(f"{self.path}: {self.prefix}{shortened(key)}: unknown rule code "
+                              f"{shortened(code, quote=True)}; `dlint rules` lists them")
         return canonical(code)
 
     def levels(self, table: Any) -> dict[str, Level | None]:
@@ -418,7 +419,7 @@ def expand(selectors: Iterable[str], rules: dict[str, Rule], where: str) -> set[
             continue
         matched = {c for c in (*rules, *shellcheck.CODES) if c.startswith(sel)} if sel else set()
         if not matched:
-            raise ConfigError(f"{where}: unknown rule code or prefix {_quoted(sel)}; `dlint rules` lists them")
+            raise ConfigError(f"{where}: unknown rule code or prefix {shortened(sel, quote=True)}; `dlint rules` lists them")
         out |= matched
     return out
 
@@ -433,7 +434,7 @@ def split_codes(values: Iterable[str] | None) -> tuple[str, ...] | None:
 def _threshold(name: str, where: str) -> Level | None:
     name = name.strip().lower()
     if name not in THRESHOLDS:
-        raise ConfigError(f"{where}: expected one of {', '.join(THRESHOLDS)}, got {_quoted(name)}")
+        raise ConfigError(f"{where}: expected one of {', '.join(THRESHOLDS)}, got {shortened(name, quote=True)}")
     return None if name == "none" else Level.parse(name)
 
 
@@ -443,14 +444,6 @@ def _describe(value: Any) -> str:
     kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(type(value), "a value")
     if type(value) is int and value.bit_length() > 64:  # TOML's 0x form has no digit limit; repr() past 4,300 raises
         return f"{kind} of {value.bit_length()} bits"
-    return f"{kind} {_quoted(value)}" if isinstance(value, str) else f"{kind} {value!r}"
+    return f"{kind} {shortened(value, quote=True)}" if isinstance(value, str) else f"{kind} {value!r}"
 
 
-def _quoted(text: str) -> str:
-    """`text` quoted for a one-line error, its length outside the quotes when shortened: no part of the value."""
-    return repr(text) if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]!r}... ({len(text):,} characters)"
-
-
-def _short(text: str) -> str:
-    """`text` for a one-line error: its start when longer than MAX_SHOWN (a 1 MB key or value was echoed whole)."""
-    return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]}... ({len(text):,} characters)"
