@@ -419,7 +419,8 @@ def expand(selectors: Iterable[str], rules: dict[str, Rule], where: str) -> set[
             continue
         matched = {c for c in (*rules, *shellcheck.CODES) if c.startswith(sel)} if sel else set()
         if not matched:
-            raise ConfigError(f"{where}: unknown rule code or prefix {shortened(sel, quote=True)}; `dlint rules` lists them")
+            raise ConfigError(f"{where}: unknown rule code or prefix {shortened(sel, quote=True)}; "
+                              "`dlint rules` lists them")
         out |= matched
     return out
 

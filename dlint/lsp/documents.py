@@ -69,6 +69,7 @@ def line_starts(text: str) -> list[int]:
 
 
 def client_line_starts(text: str) -> list[int]:
+    """Where each of the editor's lines starts: positions are counted in these, not in dlint's lines."""
     return [0, *(m.end() for m in _CLIENT_EOL.finditer(text))]
 
 
@@ -148,7 +149,8 @@ def lint_text(text: str, path: str, settings: Settings, reuse: ScriptCache | Non
     A lone surrogate (JSON can carry one, a file cannot) is read as U+FFFD, as Go would."""
     text = without_surrogates(text)
     findings, _crashes = lint(parse(text, path), settings.selection, reuse)
-    return Linted(text, [f for f in findings if not f.suppressed], settings, line_starts(text), client_line_starts(text))
+    kept = [f for f in findings if not f.suppressed]
+    return Linted(text, kept, settings, line_starts(text), client_line_starts(text))
 
 
 __all__ = ["ConfigError", "Configs", "Linted", "apply_change", "client_offset", "lint_text", "wants"]

@@ -65,5 +65,6 @@ def _words(df: Dockerfile, comment: Comment) -> dict[str, tuple[int, int]]:
 
 
 def _line_end(df: Dockerfile, comment: Comment) -> int:
+    """Where the comment's line ends: a pragma's words are looked for up to there."""
     end = df.text.find("\n", comment.offset)
     return len(df.text) if end < 0 else end
