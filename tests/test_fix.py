@@ -329,6 +329,55 @@ def test_moving_past_other_runs_is_unsafe():
     )
 
 
+WITH_DL3015 = Selection(frozenset({"DLT001", "DL3009", "DL3015"}))
+INSTALL = "RUN apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"
+
+
+def suppressed(text: str, selection: Selection) -> list[tuple[str, int]]:
+    return [(f.code, f.line) for f in lint(parse(text), selection)[0] if f.suppressed]
+
+
+@pytest.mark.parametrize("above", [
+    "# hadolint ignore=DL3015\n",
+    "# dlint ignore=DL3015,DL3008\n",
+    "# hadolint ignore=DL3015\n# dlint ignore=DL3059 # two pragmas\n",
+    "# hadolint ignore=DL3015\n\n# refresh the lists\n\n",
+])
+def test_a_deleted_update_run_takes_its_pragmas_along(above):
+    # Left behind, `ignore=DL3015` silenced the install RUN's own DL3015, which nobody had asked for.
+    text = f"FROM debian\n{above}RUN apt-get update\n{INSTALL}"
+    assert not fixed(text, selection=WITH_DL3015).count("apt-get update &&")  # unsafe: the silence cannot follow
+    after = fixed(text, unsafe=True, selection=Selection(frozenset({"DLT001"})))
+    assert "ignore" not in after and after.count("RUN") == 1
+    assert ("# refresh the lists" in after) == ("# refresh the lists" in above)  # a plain comment stays
+    assert codes(after, WITH_DL3015) == ["DL3015"] and not suppressed(after, WITH_DL3015)
+
+
+def test_an_update_runs_pragma_for_another_rule_makes_the_move_unsafe():
+    # The user silenced DL3009 for the update: moved, it would have --fix append the removal after all.
+    text = "FROM debian\n# hadolint ignore=DL3009\nRUN apt-get update\nRUN apt-get install -y curl\n"
+    finding = next(f for f in lint(parse(text), CORE)[0] if f.code == "DLT001")
+    assert finding.fix is not None and not finding.fix.safe
+    assert fixed(text) == text
+
+
+def test_a_global_or_shell_pragma_above_a_deleted_run_stays():
+    text = f"FROM debian\n# dlint global ignore=DL3015\n# dlint shell=bash\nRUN apt-get update\n{INSTALL}"
+    after = fixed(text, unsafe=True, selection=Selection(frozenset({"DLT001"})))
+    assert after == f"FROM debian\n# dlint global ignore=DL3015\n# dlint shell=bash\nRUN apt-get update && {INSTALL[4:]}"
+
+
+def test_a_deleted_removal_run_takes_its_pragmas_along():
+    # DL3009 moves the later `rm` up and deletes its RUN: its `ignore=DL3013` silenced the pip RUN after it.
+    text = ("FROM debian\nRUN apt-get update && apt-get install -y curl\n# dlint ignore=DL3013\n\n"
+            "# remove the lists\n# hadolint ignore=DL3042\nRUN rm -rf /var/lib/apt/lists/*\nRUN pip install flask\n")
+    selection = Selection(frozenset({"DL3009", "DL3013", "DL3042"}))
+    after = fixed(text, selection=Selection(frozenset({"DL3009"})))
+    assert after == ("FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n\n"
+                     "# remove the lists\nRUN pip install flask\n")
+    assert sorted(codes(after, selection)) == ["DL3013", "DL3042"] and not suppressed(after, selection)
+
+
 @pytest.mark.parametrize("target", ["/var/lib/apt", "/var/lib/apt/lists/"])
 def test_moving_into_a_run_whose_cache_mount_hides_the_lists_is_unsafe(target):
     # The moved update writes the lists into the cache, not the layer: the last RUN, which installs

@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from dlint.lazyre import lazy
 from dlint.lint.finding import Edit
-from dlint.model import Dockerfile, Heredoc, Instruction
+from dlint.lint.suppress import Pragma, parse_pragma
+from dlint.model import Comment, Dockerfile, Heredoc, Instruction
 from dlint.parsing.shell import Command, Script, Word, heredoc_script
 
 INDENT = "    "
@@ -95,8 +96,34 @@ def redirected(df: Dockerfile, instr: Instruction, script: Script, cmd: Command)
     return gap is None or gap.redirects > 0
 
 
-def delete_instruction(df: Dockerfile, instr: Instruction) -> Edit:
-    """Remove the instruction with its lines; the comments above it stay."""
+def delete_instruction(df: Dockerfile, instr: Instruction) -> tuple[Edit, ...]:
+    """Remove the instruction with its lines and the pragmas bound to it (bound_pragmas); other comments
+    above it stay. Left behind, an `ignore=` pragma would silence the next instruction instead."""
+    return (*(_line_edit(df, c.offset) for c in bound_pragmas(df, instr)), _instruction_edit(df, instr))
+
+
+def bound_pragmas(df: Dockerfile, instr: Instruction) -> list[Comment]:
+    """The pragma lines above `instr` that take effect only through it: `ignore=` and `stage ignore=` bind to
+    the instruction below them, and a `shell=` with no later instruction in the stage applies to no other."""
+    later_in_stage = instr.index + 1 < len(df.instructions) and df.instructions[instr.index + 1].stage == instr.stage
+    out = []
+    for comment in instr.comments:
+        pragma = parse_pragma(comment)
+        if isinstance(pragma, Pragma) and (
+            pragma.scope in ("instruction", "stage") or (pragma.scope == "shell" and not later_in_stage)
+        ):
+            out.append(comment)
+    return out
+
+
+def _line_edit(df: Dockerfile, offset: int) -> Edit:
+    """Remove the whole line holding `offset`, its newline included."""
+    newline = df.text.find("\n", offset)
+    return Edit(line_start(df, offset), len(df.text) if newline < 0 else newline + 1, "")
+
+
+def _instruction_edit(df: Dockerfile, instr: Instruction) -> Edit:
+    """Remove the instruction with its lines."""
     text = df.text
     start, end = instr.start_offset, instr.end_offset
     first = line_start(df, start)

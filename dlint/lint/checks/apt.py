@@ -18,7 +18,7 @@ from dlint.lint.edits import (
     redirected,
     remove_command,
 )
-from dlint.lint.finding import Edit, Fix, Violation
+from dlint.lint.finding import Fix, Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction, Stage
 from dlint.parsing.packages import PackageCommand
@@ -89,7 +89,9 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
     ARG, COPY, ...), when the update or the first install is not a plain
     top-level command (in a branch, loop or function, or with redirections),
     when the update's RUN is exec form, when the edits would be unsure, or for
-    an ONBUILD trigger: the RUNs after it run in another build.
+    an ONBUILD trigger: the RUNs after it run in another build. Unsafe too when
+    a pragma on the update's RUN silences other rules (_silenced_here); a RUN
+    deleted takes its pragmas along (delete_instruction).
     """
     df = ctx.dockerfile
     stage, script = df.stage_of(instr), ctx.script(instr)
@@ -112,12 +114,12 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
     if any(c.start_offset > update.command.start_offset and c.name != "set" for c in script.commands):
         return None  # what follows the update in its RUN would then run before it (`&& rm apt.conf.d/99x`)
     if all(c is update.command or c.name == "set" for c in script.commands):
-        removal: Edit | None = delete_instruction(df, instr)
+        edits = list(delete_instruction(df, instr))
     else:
         removal = remove_command(df, instr, script, update.command)
-    if removal is None:
-        return None
-    edits = [removal]
+        if removal is None:
+            return None
+        edits = [removal]
     if not any(
         p.manager in APT and p.subcommand == "update" and _refreshes(p.command)
         and p.command.start_offset < use.command.start_offset
@@ -135,7 +137,13 @@ def move_update(ctx: Context, instr: Instruction, update: PackageCommand) -> Fix
     # A cache the install mounts over the lists takes what the update fetches out of the layer, where a
     # later RUN, or a stage FROM this one, may install from the lists without updating.
     hidden = under(LISTS, cache_mounts(target)) and not under(LISTS, cache_mounts(instr))
-    return Fix(tuple(edits), safe=not between and not hidden)
+    return Fix(tuple(edits), safe=not between and not hidden and not _silenced_here(ctx, instr))
+
+
+def _silenced_here(ctx: Context, instr: Instruction) -> bool:
+    """An `ignore=` pragma on the update's RUN names another rule: the silence may be meant for the update, and
+    cannot follow it into the install's RUN (carried there, it would silence that RUN's own findings)."""
+    return any(code != "DLT001" for code in ctx.pragmas.by_instruction.get(instr.index, {}))
 
 
 # Instructions that may sit between the two RUNs: none of them changes how a RUN runs.
@@ -278,7 +286,7 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
             if not all(_cannot_fail(c) for c in removals):
                 return None
         elif all((c in removals and _only_lists(c)) or c.name == "set" for c in s.commands):
-            edits.append(delete_instruction(df, later))
+            edits.extend(delete_instruction(df, later))
         else:
             for c in removals:
                 moved = remove_command(df, later, s, c) if _only_lists(c) else None
