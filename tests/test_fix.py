@@ -362,9 +362,9 @@ def test_an_update_runs_pragma_for_another_rule_makes_the_move_unsafe():
 
 
 def test_a_global_or_shell_pragma_above_a_deleted_run_stays():
-    text = f"FROM debian\n# dlint global ignore=DL3015\n# dlint shell=bash\nRUN apt-get update\n{INSTALL}"
-    after = fixed(text, unsafe=True, selection=Selection(frozenset({"DLT001"})))
-    assert after == f"FROM debian\n# dlint global ignore=DL3015\n# dlint shell=bash\nRUN apt-get update && {INSTALL[4:]}"
+    pragmas = "FROM debian\n# dlint global ignore=DL3015\n# dlint shell=bash\n"
+    after = fixed(f"{pragmas}RUN apt-get update\n{INSTALL}", unsafe=True, selection=Selection(frozenset({"DLT001"})))
+    assert after == f"{pragmas}RUN apt-get update && {INSTALL[4:]}"
 
 
 def test_a_deleted_removal_run_takes_its_pragmas_along():
