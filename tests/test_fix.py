@@ -923,14 +923,20 @@ def test_an_archive_still_needed_is_not_removed(text):
     assert [f.fix for f in lint(parse(text), only("DLR004"))[0]] == [None]
 
 
+SWITCHES = ["sudo", "sudo -u root", "doas", "doas -u root", "gosu root", "su-exec root:root", "runuser -u root --",
+            "runuser --user=root", "setpriv --reuid 0 --regid=0 --clear-groups"]
+
+
+@pytest.mark.parametrize("switch", SWITCHES)
 @pytest.mark.parametrize("text,code", [
-    pytest.param("FROM debian\nUSER app\nRUN sudo apt-get update && sudo apt-get install -y curl\n", "DL3009",
-                 id="lists-of-an-update-behind-sudo"),
-    pytest.param("FROM debian\nUSER app\nRUN sudo curl -fsSL -o /opt/x.tar.gz https://x/x.tar.gz"
-                 " && sudo tar -xzf /opt/x.tar.gz -C /opt\n", "DLR004", id="archive-downloaded-behind-sudo"),
+    pytest.param("FROM debian\nUSER app\nRUN {0} apt-get update && {0} apt-get install -y curl\n", "DL3009",
+                 id="lists-of-an-update"),
+    pytest.param("FROM debian\nUSER app\nRUN {0} curl -fsSL -o /opt/x.tar.gz https://x/x.tar.gz"
+                 " && {0} tar -xzf /opt/x.tar.gz -C /opt\n", "DLR004", id="archive-downloaded"),
 ])
-def test_what_sudo_wrote_is_not_removed_by_a_plain_rm(text, code):
-    # The RUN's user is not root: `rm` without sudo would fail on root's files and fail the build.
+def test_what_another_user_wrote_is_not_removed_by_a_plain_rm(text, code, switch):
+    # The RUN's user is not root: `rm` without sudo (doas, gosu, ...) would fail on root's files and fail the build.
+    text = text.format(switch)
     assert [f.fix for f in lint(parse(text), only(code))[0]] == [None]
     assert fixed(text, unsafe=True, selection=only(code)) == text
 

@@ -108,6 +108,12 @@ def test_program_path_is_reduced_to_its_name() -> None:
         ("exec -a name apt-get install -y x", ("exec",), []),
         ("nice -n 10 nohup time -p apt-get install -y x", ("nice", "nohup", "time"), []),
         ("sudo --user=root env A=1 apt-get install -y x", ("sudo", "env"), ["A=1"]),
+        ("doas -n -u root apt-get install -y x", ("doas",), []),
+        ("gosu app:app apt-get install -y x", ("gosu",), []),
+        ("su-exec 1000 apt-get install -y x", ("su-exec",), []),
+        ("runuser -u app -- apt-get install -y x", ("runuser",), []),
+        ("runuser --user app apt-get install -y x", ("runuser",), []),
+        ("setpriv --reuid=1000 --regid 1000 --init-groups apt-get install -y x", ("setpriv",), []),
     ],
 )
 def test_wrappers_are_seen_through(line: str, wrappers: tuple[str, ...], assignments: list[str]) -> None:
@@ -119,6 +125,10 @@ def test_wrappers_are_seen_through(line: str, wrappers: tuple[str, ...], assignm
 
 def test_wrapper_alone_or_looking_up_a_name_is_the_command() -> None:
     assert names(run("command -v apt-get")) == ["command"]
+    assert names(run("doas -C /etc/doas.conf apt-get update")) == ["doas"]  # only checks the rules
+    assert names(run("runuser app -c 'apt-get update'")) == ["runuser"]  # su's form: a user, then a shell
+    assert names(run("runuser -l app")) == ["runuser"]
+    assert names(run("gosu app")) == ["gosu"]
     assert names(run("sudo -i")) == ["sudo"]
     assert names(run("env")) == ["env"]
 

@@ -743,12 +743,24 @@ class _Wrapper(NamedTuple):
     long_values: frozenset[str] = frozenset()
     assignments: bool = False  # accepts VAR=value before the command
     refuse: str = ""  # options that mean the operand is not run (`command -v x`)
+    as_user: bool = False  # runs the command as another user (USER_SWITCHES)
+    operands: int = 0  # words before the command that are not options: `gosu USER cmd`
+    requires: tuple[str, ...] = ()  # options, one of which must be given for the operand to be a command
 
 
 _WRAPPERS: dict[str, _Wrapper] = {
     "sudo": _Wrapper("ugpCDrtUTRc", frozenset({"--user", "--group", "--prompt", "--close-from", "--chdir",
                      "--role", "--type", "--other-user", "--command-timeout", "--chroot", "--host",
-                     "--login-class"}), assignments=True),
+                     "--login-class"}), assignments=True, as_user=True),
+    "doas": _Wrapper("u", refuse="CL", as_user=True),  # `doas -C conf cmd` only checks whether cmd is allowed
+    "gosu": _Wrapper(as_user=True, operands=1),
+    "su-exec": _Wrapper(as_user=True, operands=1),
+    # Only `runuser -u USER [--] cmd` runs a command; `runuser USER -c '...'` is su's form, left unseen.
+    "runuser": _Wrapper("ugGw", frozenset({"--user", "--group", "--supp-group", "--whitelist-environment"}),
+                        refuse="cl", as_user=True, requires=("-u", "--user")),
+    "setpriv": _Wrapper("", frozenset({"--reuid", "--regid", "--groups", "--securebits", "--pdeathsig",
+                        "--ambient-caps", "--inh-caps", "--bounding-set", "--selinux-label", "--apparmor-profile",
+                        "--landlock-access", "--landlock-rule", "--seccomp-filter"}), refuse="d", as_user=True),
     "env": _Wrapper("uCS", frozenset({"--unset", "--chdir", "--split-string"}), assignments=True),
     "command": _Wrapper(refuse="vV"),
     "exec": _Wrapper("a"),
@@ -758,27 +770,42 @@ _WRAPPERS: dict[str, _Wrapper] = {
 }
 
 
+# Wrappers that run their command as another user: a fix's plain `rm` there may not be allowed.
+USER_SWITCHES = frozenset(name for name, spec in _WRAPPERS.items() if spec.as_user)
+
+
+def as_other_user(cmd: Command) -> bool:
+    """`cmd` runs behind sudo, doas, gosu, ...: the RUN's user is not root, so what it writes as root a plain
+    `rm` after it cannot remove."""
+    return any(w in USER_SWITCHES for w in cmd.wrappers)
+
+
 def _unwrap(name: str, toks: list[Word], assignments: list[Word]) -> list[Word] | None:
     """The command a wrapper runs (its VAR=value words moved to `assignments`), or None."""
     spec = _WRAPPERS.get(name)
     if spec is None:
         return None
-    i = 1
+    i, given = 1, not spec.requires
     while i < len(toks) and toks[i].literal and toks[i].value.startswith("-") and len(toks[i].value) > 1:
         opt = toks[i].value
         i += 1
         if opt == "--":
             break
         if opt.startswith("--"):
+            given = given or opt.partition("=")[0] in spec.requires
             if "=" not in opt and opt in spec.long_values:
                 i += 1
             continue
         for k, ch in enumerate(opt[1:], 1):
             if ch in spec.refuse:
                 return None
+            given = given or f"-{ch}" in spec.requires
             if ch in spec.short_values:
                 i += 1 if k == len(opt) - 1 else 0  # value is the next word unless attached
                 break
+    if not given:
+        return None
+    i += spec.operands
     moved: list[Word] = []
     while spec.assignments and i < len(toks) and _ASSIGNMENT.match(toks[i].value):
         moved.append(toks[i])

@@ -22,7 +22,7 @@ from dlint.lint.finding import Fix, Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction, Stage
 from dlint.parsing.packages import PackageCommand
-from dlint.parsing.shell import Command, Script
+from dlint.parsing.shell import Command, Script, as_other_user
 
 APT = frozenset({"apt-get", "apt", "aptitude"})
 USES_LISTS = frozenset({"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall", "source"})
@@ -246,7 +246,7 @@ def apt_lists_not_removed(ctx: Context) -> Iterator[Violation]:
 def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruction | None) -> Fix | None:
     """Append the removal to the RUN that updates; a removal in the later RUN `later` moves here.
 
-    None when an update runs behind `sudo` (the RUN's user is not root, and a
+    None when an update runs behind `sudo`, `doas`, `gosu`, ... (as_other_user: the RUN's user is not root, and a
     plain `rm` of the lists would fail), when an update may write the lists
     elsewhere (`-o Dir...`, `-c`, APT_CONFIG: the `rm` would miss them), when
     nothing in this RUN uses the lists after its update (then the update itself
@@ -258,7 +258,7 @@ def remove_lists(ctx: Context, instr: Instruction, stage: Stage, later: Instruct
     df = ctx.dockerfile
     script = ctx.script(instr)
     updates = apt_updates(ctx, instr)
-    if any("sudo" in u.command.wrappers for u in updates):
+    if any(as_other_user(u.command) for u in updates):
         return None  # the RUN's user is not root: a plain `rm` of root's lists would fail the build
     if any(_lists_elsewhere(u.command) for u in updates) or "APT_CONFIG" in ctx.variable_text:
         return None  # the rm would take other RUNs' lists and leave these

@@ -19,7 +19,7 @@ from dlint.lint.edits import append_command, insert_after
 from dlint.lint.finding import Fix, Violation
 from dlint.lint.registry import rule
 from dlint.model import Instruction
-from dlint.parsing.shell import Command, Word
+from dlint.parsing.shell import Command, Word, as_other_user
 
 _URL = lazy(r"(https?|ftps?)://", re.IGNORECASE)
 _LOCAL_HOSTS = lazy(r"https?://(localhost|127\.\d+\.\d+\.\d+|\[::1\])([:/]|$)", re.IGNORECASE)
@@ -188,7 +188,7 @@ def archive_kept_after_unpacking(ctx: Context) -> Iterator[Violation]:
             # not in a stage another copies from, where a COPY of its directory may take the archive along.
             edit = (append_command(df, instr, script, f"rm -f {name}", ctx.shell_in_force(instr))
                     if name.startswith("/") and re.fullmatch(r"[\w./+-]+", name) and not _copied_from(ctx, instr)
-                    and "sudo" not in cmd.wrappers  # written as root by a user who is not: `rm` would fail
+                    and not as_other_user(cmd)  # written as root by a user who is not: `rm` would fail
                     and whole and not _named_later(ctx, instr, name)
                     else None)
             yield ctx.violation("DLR004", f"`{name}` is unpacked but not removed in this RUN: its bytes stay in the "
