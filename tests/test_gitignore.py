@@ -190,3 +190,47 @@ def test_a_gitignore_line_of_four_million_characters_does_not_hang_the_walk(repo
     assert found(repo) == listed_by_git(repo)
     assert "build/Dockerfile" not in found(repo)
 
+
+
+def test_indexed_lines_answer_as_pathspec_does_over_the_whole_file(tmp_path):
+    """Files mixing literal lines (looked up by name, suffix or leading path) with wildcard ones, negations and
+    directory-only lines: each path gets pathspec's verdict over all the lines, order and `!` included."""
+    import random
+
+    import pathspec
+
+    from dlint.lint.gitignore import _spec
+
+    rng = random.Random(7)
+    names = ["a", "b", "ab", "c.x", ".x", "x"]
+    shapes = ["{n}", "{n}/", "/{n}", "/{n}/", "{n}/{m}", "/{n}/{m}/", "*{n}", "*.x/", "{n}*", "**/{n}", "{n}/**",
+              "a?", "[ab]", "#{n}", "", "..", ".", "{n}/{m}/{n}"]
+    for trial in range(1000):
+        lines = [rng.choice(["", "", "!"]) + rng.choice(shapes).format(n=rng.choice(names), m=rng.choice(names))
+                 for _ in range(rng.randint(1, 12))]
+        lines = [line for line in lines if line != "!"]  # pathspec refuses it (git ignores it)
+        ignore = tmp_path / f"ignore{trial}"
+        ignore.write_text("\n".join(lines) + "\n")
+        indexed, whole = _spec(str(ignore)), pathspec.GitIgnoreSpec.from_lines(lines)
+        for _ in range(30):
+            path = "/".join(rng.choice(names) for _ in range(rng.randint(1, 4))) + rng.choice(["", "/"])
+            expected = whole.check_file(path).include
+            assert (indexed.include(path) if indexed else None) == expected, (lines, path)
+
+
+def test_a_gitignore_of_40000_names_costs_lookups_not_a_match_per_line(repo):
+    """Generated ignore files list tens of thousands of names; each was one regex per path walked (40,000
+    lines and 3,500 directories: about two minutes). The answers stay git's."""
+    lines = [["gen{}", "/out{}/", "*.tmp{}", "!keep{}", "s/lib{}"][i % 5].format(i) for i in range(40_000)]
+    (repo / ".gitignore").write_text("\n".join([*lines, "d3*/", "keep7", "!d12"]) + "\n")
+    for i in range(3500):
+        (repo / f"d{i}").mkdir()
+        (repo / f"d{i}" / "Dockerfile").write_text(FROM)
+    for name in ("gen5", "keep3", "keep7", "out6", "s/lib9", "x.tmp2"):
+        (repo / name).mkdir(parents=True)
+        (repo / name / "Dockerfile").write_text(FROM)
+    p = subprocess.run([sys.executable, "-m", "dlint", "check", "--format", "json", "--select", "DL3057", "."],
+                       cwd=repo, capture_output=True, text=True, timeout=90,
+                       env={**os.environ, "HOME": str(repo.parent / "home"),
+                            "XDG_CONFIG_HOME": str(repo.parent / "home" / ".config")})
+    assert sorted({f["file"] for f in json.loads(p.stdout)}) == listed_by_git(repo)

@@ -5,8 +5,9 @@ The sources git reads, lowest precedence first: the global excludes file
 then the `.gitignore` of every directory from the work tree's root down, a deeper
 one overriding those above it. Patterns are matched by `pathspec`'s
 `GitIgnoreSpec` (git's wildmatch, `!` negation, anchoring, directory-only
-patterns). Only inside a git work tree, as git itself and ruff do; a directory
-that is ignored is not entered, so nothing under it can be re-included, as in git.
+patterns), each path against only the lines that can match it (_Indexed).
+Only inside a git work tree, as git itself and ruff do; a directory that is
+ignored is not entered, so nothing under it can be re-included, as in git.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     import pathspec
 
 
-def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
+def _spec(path: str) -> _Indexed | None:
     try:  # read_bytes reads a regular file only: a FIFO would hang the walk
         lines = read_bytes(path, MAX_IGNORE_FILE, "ignore file").decode("utf-8", "surrogateescape").splitlines()
     except SourceError:  # missing, unreadable or not a file (git reads nothing from it either), or over MAX_IGNORE_FILE
@@ -36,14 +37,77 @@ def _spec(path: str) -> pathspec.GitIgnoreSpec | None:
     import pathspec  # ~40 ms: only once there is an ignore file to read
 
     kind = _pattern_class()
-    spec = pathspec.GitIgnoreSpec([_pattern(kind, line) for line in lines])
-    if all(pattern.include is None for pattern in spec.patterns):
+    patterns = [_pattern(kind, line) for line in lines]
+    if all(pattern.include is None for pattern in patterns):
         return None  # comments and blank lines only (every `git init` writes such an info/exclude): asked nothing
-    for pattern in spec.patterns:  # the spec's matcher holds these same objects
+    for pattern in patterns:
         linear = without_backtracking(pattern.regex.pattern) if pattern.regex is not None else None
         if linear is not None and linear != pattern.regex.pattern:
             pattern.regex = re.compile(linear)
-    return spec
+    return _Indexed(lines, patterns, pathspec.GitIgnoreSpec)
+
+
+# Lines whose matches a lookup finds (no wildcard, escape or space; git strips trailing spaces):
+_SEGMENT = r"(?!\.*/|\.*$)[A-Za-z0-9._+@%=,~-]+"  # not `.` or `..` alone
+_NAME_LINE = lazy(rf"!?({_SEGMENT})/?")  # `build/`, `!.env`: any path with a segment of that name
+_SUFFIX_LINE = lazy(rf"!?\*({_SEGMENT})/?")  # `*.log`: any path with a segment that ends so
+_PATH_LINE = lazy(rf"!?/?({_SEGMENT}(?:/{_SEGMENT})*)/?")  # `/dist`, `a/b/`: anchored, that path or under it
+_MAX_PATH_SEGMENTS = 8  # an anchored literal longer is matched as any other line: prefixes are looked up to this
+_MAX_SUBSPECS = 1024
+
+
+class _Indexed:
+    """One ignore file's patterns, with the literal ones (most of a generated file's) indexed by the name, suffix
+    or leading path a matching path must hold: a path is matched against the lines that can match it, in their
+    order, by a spec of just those, so git's rules (last match wins, `!`, directory-only) stay pathspec's, and a
+    file of 40,000 names costs lookups, not 40,000 regexes per path."""
+
+    def __init__(self, lines: list[str], patterns: list[pathspec.Pattern], make: type[pathspec.GitIgnoreSpec]):
+        self._patterns, self._make = patterns, make
+        self._names: dict[str, list[int]] = {}
+        self._suffixes: dict[str, list[int]] = {}
+        self._paths: dict[str, list[int]] = {}
+        self._rest: list[int] = []  # the lines every path is matched against
+        for i, (line, pattern) in enumerate(zip(lines, patterns, strict=True)):
+            if pattern.include is None:
+                continue  # comment, blank, or a line that matches nothing
+            if m := _NAME_LINE.fullmatch(line):
+                self._names.setdefault(m[1], []).append(i)
+            elif m := _SUFFIX_LINE.fullmatch(line):
+                self._suffixes.setdefault(m[1], []).append(i)
+            elif (m := _PATH_LINE.fullmatch(line)) and m[1].count("/") < _MAX_PATH_SEGMENTS:
+                self._paths.setdefault(m[1], []).append(i)
+            else:
+                self._rest.append(i)
+        self._suffix_lengths = sorted({len(k) for k in self._suffixes})
+        self._path_segments = max((k.count("/") + 1 for k in self._paths), default=0)
+        self._specs: dict[tuple[int, ...], pathspec.GitIgnoreSpec] = {}
+
+    def include(self, path: str) -> bool | None:
+        """pathspec's verdict on `path` (a directory's with a trailing `/`): True ignored, False re-included,
+        None when no line matches."""
+        hits = self._candidates(path)
+        spec = self._specs.get(hits)
+        if spec is None:
+            if len(self._specs) >= _MAX_SUBSPECS:
+                self._specs.clear()
+            chosen = sorted(self._rest + list(hits)) if hits else self._rest
+            spec = self._specs[hits] = self._make([self._patterns[i] for i in chosen])
+        return spec.check_file(path).include
+
+    def _candidates(self, path: str) -> tuple[int, ...]:
+        """The indexed lines that may match `path`: a segment named so or ending so, or a leading path."""
+        segments = [s for s in path.split("/") if s]
+        found: set[int] = set()
+        for segment in segments:
+            found.update(self._names.get(segment, ()))
+            for n in self._suffix_lengths:
+                if n > len(segment):
+                    break
+                found.update(self._suffixes.get(segment[-n:], ()))
+        for k in range(1, min(self._path_segments, len(segments)) + 1):
+            found.update(self._paths.get("/".join(segments[:k]), ()))
+        return tuple(sorted(found))
 
 
 MAX_PATTERN = 4096  # characters: PATH_MAX, the longest path there is to match
@@ -172,12 +236,12 @@ class GitIgnores:
         # The deepest .gitignore that says anything decides; then info/exclude, then the global file.
         level = self._chain(rel_dir)
         while level is not None:
-            verdict = level.spec.check_file(rel[level.start:] + slash).include
+            verdict = level.spec.include(rel[level.start:] + slash)
             if verdict is not None:
                 return verdict
             level = level.above
         for spec in self._base:
-            verdict = spec.check_file(rel + slash).include
+            verdict = spec.include(rel + slash)
             if verdict is not None:
                 return verdict
         return False
@@ -206,5 +270,5 @@ class GitIgnores:
 
 class _Level(NamedTuple):
     start: int  # where, in a path relative to the work tree, the paths this file's patterns see begin
-    spec: pathspec.GitIgnoreSpec
+    spec: _Indexed
     above: _Level | None
