@@ -36,15 +36,17 @@ def _spec(path: str) -> _Indexed | None:
         return None
     import pathspec  # ~40 ms: only once there is an ignore file to read
 
-    kind = _pattern_class()
-    patterns = [_pattern(kind, line) for line in lines]
-    if all(pattern.include is None for pattern in patterns):
-        return None  # comments and blank lines only (every `git init` writes such an info/exclude): asked nothing
-    for pattern in patterns:
-        linear = without_backtracking(pattern.regex.pattern) if pattern.regex is not None else None
-        if linear is not None and linear != pattern.regex.pattern:
-            pattern.regex = re.compile(linear)
-    return _Indexed(lines, patterns, pathspec.GitIgnoreSpec)
+    spec = _Indexed(lines, pathspec.GitIgnoreSpec)
+    return spec if spec.asks_anything else None  # comments and blank lines only (every `git init`'s info/exclude)
+
+
+def _compiled(line: str) -> pathspec.Pattern:
+    """The line as pathspec's pattern (_pattern), its regex rewritten without backtracking."""
+    pattern = _pattern(_pattern_class(), line)
+    linear = without_backtracking(pattern.regex.pattern) if pattern.regex is not None else None
+    if linear is not None and linear != pattern.regex.pattern:
+        pattern.regex = re.compile(linear)
+    return pattern
 
 
 # Lines whose matches a lookup finds (no wildcard, escape or space; git strips trailing spaces):
@@ -60,28 +62,35 @@ class _Indexed:
     """One ignore file's patterns, with the literal ones (most of a generated file's) indexed by the name, suffix
     or leading path a matching path must hold: a path is matched against the lines that can match it, in their
     order, by a spec of just those, so git's rules (last match wins, `!`, directory-only) stay pathspec's, and a
-    file of 40,000 names costs lookups, not 40,000 regexes per path."""
+    file of 40,000 names costs lookups, not 40,000 regexes per path. A literal line is compiled only once a path
+    may match it: compiling them all was most of the time a large file took."""
 
-    def __init__(self, lines: list[str], patterns: list[pathspec.Pattern], make: type[pathspec.GitIgnoreSpec]):
-        self._patterns, self._make = patterns, make
+    def __init__(self, lines: list[str], make: type[pathspec.GitIgnoreSpec]) -> None:
+        self._lines, self._make = lines, make
+        self._patterns: dict[int, pathspec.Pattern] = {}  # compiled when first needed: most lines never are
         self._names: dict[str, list[int]] = {}
         self._suffixes: dict[str, list[int]] = {}
         self._paths: dict[str, list[int]] = {}
         self._rest: list[int] = []  # the lines every path is matched against
-        for i, (line, pattern) in enumerate(zip(lines, patterns, strict=True)):
-            if pattern.include is None:
-                continue  # comment, blank, or a line that matches nothing
+        for i, line in enumerate(lines):
             if m := _NAME_LINE.fullmatch(line):
                 self._names.setdefault(m[1], []).append(i)
             elif m := _SUFFIX_LINE.fullmatch(line):
                 self._suffixes.setdefault(m[1], []).append(i)
             elif (m := _PATH_LINE.fullmatch(line)) and m[1].count("/") < _MAX_PATH_SEGMENTS:
                 self._paths.setdefault(m[1], []).append(i)
-            else:
+            elif (pattern := _compiled(line)).include is not None:  # not a comment, blank, or a line matching nothing
+                self._patterns[i] = pattern
                 self._rest.append(i)
+        self.asks_anything = bool(self._names or self._suffixes or self._paths or self._rest)
         self._suffix_lengths = sorted({len(k) for k in self._suffixes})
         self._path_segments = max((k.count("/") + 1 for k in self._paths), default=0)
         self._specs: dict[tuple[int, ...], pathspec.GitIgnoreSpec] = {}
+
+    def _pattern_of(self, i: int) -> pathspec.Pattern:
+        if i not in self._patterns:
+            self._patterns[i] = _compiled(self._lines[i])
+        return self._patterns[i]
 
     def include(self, path: str) -> bool | None:
         """pathspec's verdict on `path` (a directory's with a trailing `/`): True ignored, False re-included,
@@ -92,7 +101,7 @@ class _Indexed:
             if len(self._specs) >= _MAX_SUBSPECS:
                 self._specs.clear()
             chosen = sorted(self._rest + list(hits)) if hits else self._rest
-            spec = self._specs[hits] = self._make([self._patterns[i] for i in chosen])
+            spec = self._specs[hits] = self._make([self._pattern_of(i) for i in chosen])
         return spec.check_file(path).include
 
     def _candidates(self, path: str) -> tuple[int, ...]:
