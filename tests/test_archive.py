@@ -653,3 +653,18 @@ def test_json_after_white_space_is_a_document(tmp_path):
     index = tmp_path / "ocidir" / "index.json"
     index.write_bytes(b"\n  " + index.read_bytes())
     assert len(read_archive(str(tmp_path / "ocidir")).layers) == 4
+
+
+def test_a_layer_of_many_empty_files_is_held_in_little_memory(tmp_path):
+    """Each path held a Node and its digest, then a (node, inode) tuple, an inode and a count in the replay:
+    100,000 empty files peaked at 78 MB (19 MB of it the interpreter), 200,000 at 142 MB."""
+    entries = [Entry(f"d{i % 100}/f{i}", b"") for i in range(100_000)]
+    image = Image([layer_tar(*entries), layer_tar(whiteout("d7"))], [{"created_by": "a"}, {"created_by": "b"}])
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    code = ("import sys; from dlint.analyse import archive, waste\n"
+            "layers = archive.read_archive(sys.argv[1]).layers\n"
+            "fs = waste.replay(layers)\n"
+            "print(len(fs.visible), waste.account(layers, [None, None], fs).wasted_bytes)")
+    returncode, out, peak = run_measured(code, str(tmp_path / "img.tar"))
+    assert (returncode, out) == (0, "99000 0")  # the second layer deletes d7's 1,000; empty files are no waste
+    assert peak < 55_000  # KiB: 38 MB now

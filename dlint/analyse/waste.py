@@ -55,12 +55,7 @@ def layer_owners(config: dict, row_owners: list[StepRecord | None], layer_count:
 # --- replaying the layers -----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Inode:
-    """Where a hard-linked file's data was first written."""
-
-    layer: int
-    path: str  # where the data was written in that layer
+_Inode = tuple[int, str]  # where a file's data was first written: the layer's index and its path there
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,41 +71,53 @@ class _Loss:
 
 
 class Filesystem:
-    """The merged view of the layers replayed so far: each visible path and the data it reaches."""
+    """The merged view of the layers replayed so far: each visible path and the data it reaches.
+
+    A visible path is held as the index of the layer it shows (its node is that layer's), and the count of
+    names is kept only for data a hard link reaches: a tuple of node and inode per path, and a count per
+    file, took ~330 bytes a file, 67 MB of replay for a layer of 200,000 empty files.
+    """
 
     def __init__(self, layers: list[Layer]) -> None:
         self.layers = layers
-        self.visible: dict[str, tuple[Node, _Inode | None]] = {}
+        self.visible: dict[str, int] = {}  # each visible path: the index of the layer whose node it shows
         self.children: dict[str, set[str]] = defaultdict(set)
-        self.names: dict[_Inode, int] = defaultdict(int)  # visible names of each file's data
+        self.names: dict[_Inode, int] = defaultdict(int)  # visible names of the data hard links reach
+        self.linked: list[frozenset[str]] = []  # of each layer: the paths its hard links reach
         self.losses: list[_Loss] = []
 
     def apply(self, index: int, layer: Layer) -> None:
+        self.linked.append(frozenset(n.target for n in layer.nodes.values() if n.type == "link" and n.target))
         for directory in layer.opaque:
             for child in list(self.children.get(directory, ())):
                 self._hide(child, index, "deleted")
         for path in layer.whiteouts:
             self._hide(path, index, "deleted")
-        for path, node in sorted(layer.nodes.items()):  # parents before children
-            inode = self._inode(index, layer, path, node)
+        for path in sorted(layer.nodes):  # parents before children; the names only (items: a tuple per path)
+            node = layer.nodes[path]
             old = self.visible.get(path)
-            lower_dir = old[0].type == "dir" if old is not None else bool(self.children.get(path))  # or implied
-            if (old is not None or lower_dir) and not (lower_dir and node.type == "dir"):
-                self._hide(path, index, "overwritten", replacement=(node, inode))
-            self._show(path, node, inode)
+            lower_dir = self.node(path, old).type == "dir" if old is not None else bool(self.children.get(path))
+            if (old is not None or lower_dir) and not (lower_dir and node.type == "dir"):  # lower_dir: or implied
+                self._hide(path, index, "overwritten", replacement=(node, self._inode(index, path, node)))
+            self._show(path, node, index)
 
-    def _inode(self, index: int, layer: Layer, path: str, node: Node) -> _Inode | None:
+    def node(self, path: str, index: int) -> Node:
+        """The node a path shows from layer `index`."""
+        return self.layers[index].nodes[path]
+
+    def _inode(self, index: int, path: str, node: Node) -> _Inode | None:
         if node.type == "file":
-            return _Inode(index, path)
+            return index, path
         if node.type == "link" and node.target:
-            target = layer.nodes.get(node.target)
+            target = self.layers[index].nodes.get(node.target)
             if target is not None and target.type == "file":
-                return _Inode(index, node.target)
+                return index, node.target
         return None
 
-    def _show(self, path: str, node: Node, inode: _Inode | None) -> None:
-        self.visible[path] = (node, inode)
-        if inode is not None:
+    def _show(self, path: str, node: Node, index: int) -> None:
+        self.visible[path] = index
+        inode = self._inode(index, path, node) if node.type == "link" or path in self.linked[index] else None
+        if inode is not None and inode[1] in self.linked[index]:
             self.names[inode] += 1
         child = path
         while child:
@@ -130,23 +137,28 @@ class Filesystem:
         while stack:
             current = stack.pop()
             stack.extend(self.children.pop(current, ()))
-            entry = self.visible.pop(current, None)
-            if entry is None or entry[1] is None:
+            shown = self.visible.pop(current, None)
+            if shown is None:
                 continue
-            inode = entry[1]
-            self.names[inode] -= 1
-            size = self._node(inode).size
-            if self.names[inode] or not size:
+            node = self.node(current, shown)
+            inode = self._inode(shown, current, node)
+            if inode is None:
+                continue
+            if inode[1] in self.linked[inode[0]]:
+                self.names[inode] -= 1
+                if self.names[inode]:
+                    continue
+            size = self._data(inode).size
+            if not size:
                 continue
             lost_kind, changed = kind, False
             if replacement is not None and current == path and replacement[1] is not None:
-                new = self._node(replacement[1])
-                if new.digest == self._node(inode).digest:
-                    lost_kind, changed = "copy-up", replacement[0].meta != entry[0].meta
-            self.losses.append(_Loss(current, size, lost_kind, inode.layer, index, changed))
+                if self._data(replacement[1]).digest == self._data(inode).digest:
+                    lost_kind, changed = "copy-up", replacement[0].meta != node.meta
+            self.losses.append(_Loss(current, size, lost_kind, inode[0], index, changed))
 
-    def _node(self, inode: _Inode) -> Node:
-        return self.layers[inode.layer].nodes[inode.path]
+    def _data(self, inode: _Inode) -> Node:
+        return self.layers[inode[0]].nodes[inode[1]]
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -239,7 +251,8 @@ def visible_bytes(fs: Filesystem, paths: Iterable[str]) -> dict[str, int]:
     """Bytes of the regular files the final filesystem shows under each path (what the image carries there)."""
     tops = {p: p.strip("/") + "/" for p in paths}
     sizes = dict.fromkeys(tops, 0)
-    for path, (node, _inode) in fs.visible.items():
+    for path, index in fs.visible.items():
+        node = fs.node(path, index)
         if node.type == "file":
             for name, top in tops.items():
                 if path.startswith(top):
