@@ -15,6 +15,7 @@ import pytest
 
 from dlint.analyse.archive import read_archive
 from dlint.analyse.saved import SaveError
+from tests.oci_layout import to_oci_dir, to_oci_tar
 from tests.peak import run_measured
 from tests.test_waste import Entry, Image, archive, file, layer_tar, legacy_save, oci_save, sample, whiteout
 
@@ -668,3 +669,101 @@ def test_a_layer_of_many_empty_files_is_held_in_little_memory(tmp_path):
     returncode, out, peak = run_measured(code, str(tmp_path / "img.tar"))
     assert (returncode, out) == (0, "99000 0")  # the second layer deletes d7's 1,000; empty files are no waste
     assert peak < 55_000  # KiB: 38 MB now
+
+
+def tar_json(document: dict) -> bytes:
+    """`document` as JSON whose first 512 bytes are also a valid tar header: fields 100-156 sit in a string of
+    spaces, with the checksum in it."""
+    head = bytearray(b'{"pad": "' + b" " * 503)
+    head[148:156] = b"%07o " % sum(head)
+    tarfile.TarInfo.frombuf(bytes(head), "utf-8", "surrogateescape")  # a header tarfile accepts
+    return bytes(head) + b'", ' + json.dumps(document).encode()[1:]
+
+
+def oci_dir(tmp_path, image: Image) -> tuple:
+    """An OCI directory of `image` with descriptor sizes, as skopeo writes one; (its manifest file, the manifest)."""
+    (tmp_path / "docker.tar").write_bytes(legacy_save(image))
+    root = to_oci_dir(tmp_path / "docker.tar", tmp_path / "ocidir", "img")
+    digest = json.loads((root / "index.json").read_text())["manifests"][0]["digest"]
+    path = root / "blobs" / "sha256" / digest[7:]
+    return path, json.loads(path.read_text())
+
+
+def rewrite(path, manifest: dict) -> None:
+    """The manifest written in place of the one oci_dir made, with its new size in the index."""
+    path.write_text(json.dumps(manifest))
+    index_file = path.parents[2] / "index.json"
+    index = json.loads(index_file.read_text())
+    index["manifests"][0]["size"] = path.stat().st_size
+    index_file.write_text(json.dumps(index))
+
+
+def test_the_manifest_says_what_a_blob_is_not_what_it_starts_like(tmp_path):
+    """A valid config that also passed for a tar header was read as a layer: the image 'lacked its config'."""
+    image, _ = sample()
+    config = tar_json(json.loads(image.config()))
+    members = [(f"l{i}/layer.tar", layer) for i, layer in enumerate(image.layers)]
+    manifest = [{"Config": "c.json", "RepoTags": ["x"], "Layers": [name for name, _ in members]}]
+    members += [("c.json", config), ("manifest.json", json.dumps(manifest).encode())]
+    (tmp_path / "img.tar").write_bytes(archive(members))
+    assert len(read_archive(str(tmp_path / "img.tar")).layers) == 4
+    path, manifest = oci_dir(tmp_path, image)
+    blobs = path.parent
+    config_name = manifest["config"]["digest"][7:]
+    (blobs / config_name).write_bytes(config)
+    manifest["config"]["size"] = len(config)
+    rewrite(path, manifest)
+    assert len(read_archive(str(tmp_path / "ocidir")).layers) == 4
+    layer = manifest["layers"][0]
+    manifest["layers"][0] = manifest["config"]  # the config named as a layer: its media type says what it is
+    rewrite(path, manifest)
+    proc = analyse_archive(str(tmp_path / "ocidir"))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    root = tmp_path / "ocidir"
+    assert proc.stderr == f"dlint: the manifest of the OCI layout {root} names as a layer a blob of media type " \
+                          "application/vnd.oci.image.config.v1+json, not a layer's\n"
+    (blobs / ("6" * 64)).write_bytes(b'{"a": 1}')  # JSON named a layer: read as a tar, which it is not
+    manifest["layers"][0] = {**layer, "digest": "sha256:" + "6" * 64, "size": 8}
+    rewrite(path, manifest)
+    proc = analyse_archive(str(tmp_path / "ocidir"))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"dlint: the layer blobs/sha256/{'6' * 64} in the OCI layout {root} is not a readable tar " \
+                          "(truncated header)\n"
+
+
+def test_a_blob_whose_size_is_not_its_descriptor_s_is_refused_unread(tmp_path):
+    path, manifest = oci_dir(tmp_path, sample()[0])
+    manifest["layers"][1]["size"] += 1
+    rewrite(path, manifest)
+    with pytest.raises(SaveError, match=r"^the layer blobs/sha256/\w+ in the OCI layout \S+ is ([\d,]+) bytes, "
+                                        r"but its descriptor says [\d,]+$"):
+        read_archive(str(tmp_path / "ocidir"))
+    to_oci_tar(tmp_path / "ocidir", tmp_path / "oci.tar")  # the same check in a stream, after the blob is read
+    with pytest.raises(SaveError, match=r"^the layer blobs/sha256/\w+ in the archive \S+ is [\d,]+ bytes, but its"):
+        read_archive(str(tmp_path / "oci.tar"))
+
+
+def sparse_blob(path, size: int = 1 << 40) -> None:
+    """A tar of one file of `size` bytes, all holes on disk but its header: a few KB stored."""
+    info = tarfile.TarInfo("huge")
+    info.size = size
+    with open(path, "wb") as f:
+        f.write(info.tobuf(tarfile.GNU_FORMAT))
+        f.truncate(512 + size + 1024)
+
+
+def test_a_sparse_blob_in_an_oci_directory_is_not_read_hole_by_hole(tmp_path):
+    """1 TB of holes was hashed as zeros whether the image named the blob or not: hours for 4 KB on disk."""
+    path, manifest = oci_dir(tmp_path, sample()[0])
+    sparse_blob(path.parent / ("5" * 64))  # named by no manifest: never opened
+    code = "import sys; from dlint.analyse.archive import read_archive; print(len(read_archive(sys.argv[1]).layers))"
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path / "ocidir")], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert (run.returncode, run.stdout) == (0, "4\n"), run.stderr
+    manifest["layers"][1] = {**manifest["layers"][1], "digest": "sha256:" + "5" * 64, "size": 512 + (1 << 40) + 1024}
+    rewrite(path, manifest)
+    proc = analyse_archive(str(tmp_path / "ocidir"))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert re.fullmatch(r"dlint: the layer blobs/sha256/5{64} in the OCI layout \S+ is a sparse file "
+                        r"\(1,099,511,629,312 bytes, [\d,]+ of them on disk\): no tool writes a blob so, and its holes "
+                        r"would be read as zeros\n", proc.stderr), proc.stderr

@@ -12,6 +12,10 @@ uncompressed or gzip-compressed, with `<id>/layer.tar` links into the blobs on
 Engine 25+, and an `index.json` when there is no docker `manifest.json`).
 A new layout only touches this module.
 
+Each blob is read as what the manifest names it (Blobs.document, Blobs.layer),
+not as what its first bytes look like, and a descriptor's `size` must be the
+blob's.
+
 Gzip blobs give the compressed size for free. For uncompressed layers it is
 not computed: gzip at level 6 (what a push uses) took 4.0 s for the 78 MB
 Debian base layer, against 1.7 s to stream and account the whole image (1.2 s
@@ -168,7 +172,7 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
                         if _truncated(exc):
                             raise  # the archive itself ends inside this member
                         item = Unreadable(f"is not a readable tar ({exc})")  # an error only if the image names it
-                    blobs.add(name, item)
+                    blobs.add(name, item, member.size)
         for _ in range(MAX_PADDING // READ_SIZE + 1):  # the end-of-archive padding: let the engine finish its save
             if not stream.read(READ_SIZE):
                 break
@@ -212,16 +216,22 @@ class Document:
 
 
 class Blobs:
-    """An archive's blobs by name, as read_blob made them; the JSON documents held are capped in all."""
+    """An archive's blobs by name, as read_blob made them; the JSON documents held are capped in all.
+
+    The image's manifest says what each blob it names is: `document` reads one as JSON, `layer` as a tar,
+    whatever the blob might also pass for. A descriptor's `size`, where it gives one, must be the blob's."""
 
     def __init__(self, source: str) -> None:
         self.source = source
         self.layers: dict[str, Layer] = {}
         self.others: dict[str, Document | Unreadable] = {}
+        self.sizes: dict[str, int] = {}  # each blob's size in bytes
         self._held = 0  # bytes of Document text
         self._implied = 0  # Layer.implied of every layer
 
-    def add(self, name: str, item: Layer | Document | Unreadable) -> None:
+    def add(self, name: str, item: Layer | Document | Unreadable, size: int | None = None) -> None:
+        if size is not None:
+            self.sizes[name] = size
         if isinstance(item, Layer):
             self.layers[name] = item
             self._implied += item.implied
@@ -236,8 +246,20 @@ class Blobs:
                 raise SaveError(f"{self.source} holds over {MAX_DOCUMENTS >> 20} MiB of JSON documents: "
                                 "not an image archive dlint reads")
 
-    def document(self, name: str, what: str) -> object:
+    def fetch(self, name: str, what: str, declared: int | None) -> None:
+        """Read blob `name` as `what` ("layer", or the document's kind) where blobs are read on demand
+        (LayoutBlobs); a stream has read them all."""
+
+    def check_size(self, name: str, what: str, declared: int | None, actual: int | None) -> None:
+        """SaveError when the descriptor's size is not the blob's: checked before a blob on disk is read."""
+        if declared is not None and actual is not None and declared != actual:
+            raise SaveError(f"the {what} {shortened(name)} in {self.source} is {actual:,} bytes, but its descriptor "
+                            f"says {declared:,}")
+
+    def document(self, name: str, what: str, size: int | None = None) -> object:
         """The parsed JSON of blob `name` (None when there is none); SaveError, naming it, if it is unreadable."""
+        self.fetch(name, what, size)
+        self.check_size(name, what, size, self.sizes.get(name))
         found = self.others.get(name)
         if isinstance(found, Unreadable):
             raise SaveError(f"the {what} {shortened(str(name))} in {self.source} {found.why}")
@@ -251,22 +273,56 @@ class Blobs:
             why = "is nested deeper than dlint reads"
         raise SaveError(f"the {what} {shortened(str(name))} in {self.source} {why}")
 
+    def layer(self, name: str, shown: str, size: int | None = None) -> Layer:
+        """Blob `name` as a layer (`shown`: as the manifest names it); SaveError, naming it, when it is none.
+
+        A blob kept as a Document because it starts like JSON is read as a tar here: a crafted config can
+        pass for a tar header too, and a small layer's first file can be named `{...`."""
+        self.fetch(name, "layer", size)
+        self.check_size(name, "layer", size, self.sizes.get(name))
+        found = self.layers.get(name)
+        if found is not None:
+            return found
+        item = self.others.get(name)
+        if isinstance(item, Document):
+            try:
+                found = read_layer(io.BufferedReader(io.BytesIO(item.data)), len(item.data))  # type: ignore[arg-type]
+            except TAR_ERRORS as exc:
+                why = f"is not a readable tar ({exc})"
+                raise SaveError(f"the layer {shortened(shown)} in {self.source} {why}") from None
+            self.add(name, found)
+            return found
+        if isinstance(item, Unreadable):
+            raise SaveError(f"the layer {shortened(shown)} in {self.source} {item.why}")
+        raise SaveError(f"the manifest of {self.source} names a layer it does not contain ({shortened(shown)})")
+
 
 def read_blob(blob: IO[bytes], size: int) -> Layer | Document | Unreadable:
-    """A blob's Layer, its JSON text (a manifest, index or config) as a Document, or Unreadable.
+    """A blob's Layer, its JSON text (a manifest, index or config) as a Document, or Unreadable, for a
+    stream, which gives blobs before the manifest that says what they are.
 
-    A blob that starts like JSON is a Document unless it starts with a valid tar header: a layer whose
-    first file is named `{...`. A zstd blob is Unreadable (an error only if the image names it: an OCI
-    layout may hold other platforms' layers). Anything else that is not a tar raises from read_layer."""
+    A blob that starts like JSON and is small enough to be a document is kept as one, whatever else it
+    passes for: Blobs.layer reads it as a tar if the manifest names it a layer. A larger one is a layer
+    whose first file is named `{...` if it starts with a valid tar header. A zstd blob is Unreadable (an
+    error only if the image names it: an OCI layout may hold other platforms' layers). Anything else
+    that is not a tar raises from read_layer."""
     head = blob.peek(512)[:512]  # type: ignore[attr-defined]
-    if head.lstrip(b" \t\r\n")[:1] in (b"{", b"[") and not _tar_header(head):
-        if size > MAX_DOCUMENT:
-            return Unreadable(f"is {size / (1 << 20):.1f} MiB, over the {MAX_DOCUMENT >> 20} MiB dlint reads of a "
-                              "manifest or config")
-        return Document(blob.read())
+    if head.lstrip(b" \t\r\n")[:1] in (b"{", b"[") and (size <= MAX_DOCUMENT or not _tar_header(head)):
+        return read_document(blob, size)
     if head[:4] == ZSTD_MAGIC:
-        return Unreadable("is zstd-compressed, which this Python cannot read (only plain and gzip layers)")
+        return ZSTD
     return read_layer(blob, size)
+
+
+ZSTD = Unreadable("is zstd-compressed, which this Python cannot read (only plain and gzip layers)")
+
+
+def read_document(blob: IO[bytes], size: int) -> Document | Unreadable:
+    """A manifest, index or config's text, unparsed; Unreadable past MAX_DOCUMENT, unread."""
+    if size > MAX_DOCUMENT:
+        return Unreadable(f"is {size / (1 << 20):.1f} MiB, over the {MAX_DOCUMENT >> 20} MiB dlint reads of a "
+                          "manifest or config")
+    return Document(blob.read(size))
 
 
 def _tar_header(block: bytes) -> bool:
@@ -379,50 +435,69 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
         return "blobs/" + digest.replace(":", "/", 1)
 
     manifest = document("manifest.json", "manifest")
+    sizes: list[int | None]
     if isinstance(manifest, list) and manifest and all(isinstance(m, dict) for m in manifest):
         entry = _pick(manifest, lambda m: _strings(m.get("RepoTags")), image)
         config_name, layer_names = entry.get("Config"), entry.get("Layers")
+        config_size, sizes = None, [None] * len(layer_names) if isinstance(layer_names, list) else []
     else:  # an OCI layout without the docker-compatible manifest.json
-        config_name, layer_names = _from_index(document, blob, image)
+        (config_name, config_size), named = _from_index(document, blob, image, source)
+        layer_names, sizes = (None, []) if named is None else ([n for n, _ in named], [z for _, z in named])
     if not isinstance(config_name, str) or not isinstance(layer_names, list):
         raise SaveError(f"{source} has no manifest naming the image's layers")
     if len(layer_names) > MAX_LAYERS:
         raise SaveError(f"the manifest of {source} names {len(layer_names)} layers, more than the {MAX_LAYERS} an image "
                         "can stack")
-    config = document(resolve(_clean(config_name)), "image config")
+    config = document(resolve(_clean(config_name)), "image config", config_size)
     if not isinstance(config, dict):
         raise SaveError(f"{source} lacks the image config its manifest names ({shortened(str(config_name))})")
-    ordered: list[Layer] = []
-    for name in layer_names:
-        layer = blobs.layers.get(key := resolve(_clean(str(name))))
-        if layer is None:
-            unreadable = blobs.others.get(key)
-            if isinstance(unreadable, Unreadable):
-                raise SaveError(f"the layer {shortened(str(name))} in {source} {unreadable.why}")
-            if unreadable is not None:
-                raise SaveError(f"the layer {shortened(str(name))} in {source} is not a readable tar")
-            raise SaveError(f"the manifest of {source} names a layer it does not contain ({shortened(str(name))})")
-        ordered.append(layer)
+    ordered = [blobs.layer(resolve(_clean(str(name))), str(name), size) for name, size in zip(layer_names, sizes)]
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None
     if isinstance(diff_ids, list) and len(diff_ids) != len(ordered):
         raise SaveError(f"the image config in {source} lists {len(diff_ids)} layers but its manifest {len(ordered)}")
     return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))), source)
 
 
-def _from_index(document, blob, image: str | None) -> tuple[object, object]:
+Named = tuple[object, "int | None"]  # a blob's name from a descriptor, and the size the descriptor gives
+
+
+def _from_index(document, blob, image: str | None, source: str) -> tuple[Named, list[Named] | None]:
+    """The config and the layers of the image's manifest, each with its descriptor's size; SaveError for a
+    layer whose media type says it is something else (a config, an attestation's JSON)."""
     found = document("index.json", "index")
+    nothing: tuple[Named, list[Named] | None] = ((None, None), None)
     for depth in range(4):  # index -> (nested index ->) manifest
         manifests = found.get("manifests") if isinstance(found, dict) else None
         if not isinstance(manifests, list) or not manifests or not all(isinstance(m, dict) for m in manifests):
-            return None, None
+            return nothing
         chosen = _pick(manifests, _ref_names, image) if depth == 0 else manifests[0]
-        found = document(blob(str(chosen.get("digest"))), "manifest")
+        found = document(blob(str(chosen.get("digest"))), "manifest", _size(chosen))
         if isinstance(found, dict) and "layers" in found:
             config, layers = found.get("config"), found["layers"]
             if not isinstance(config, dict) or not isinstance(layers, list) or not all(isinstance(d, dict) for d in layers):
-                return None, None  # "has no manifest naming the image's layers"
-            return blob(str(config.get("digest"))), [blob(str(d.get("digest"))) for d in layers]
-    return None, None
+                return nothing  # "has no manifest naming the image's layers"
+            for d in layers:
+                _layer_type(d, source)
+            named = [(blob(str(d.get("digest"))), _size(d)) for d in layers]
+            return (blob(str(config.get("digest"))), _size(config)), named
+    return nothing
+
+
+LAYER_TYPES = ("application/vnd.oci.image.layer.", "application/vnd.docker.image.rootfs.")
+
+
+def _layer_type(descriptor: dict, source: str) -> None:
+    """SaveError when a layer's descriptor gives a media type that is not a layer's; none given is no error."""
+    media = descriptor.get("mediaType")
+    if media is not None and not (isinstance(media, str) and media.startswith(LAYER_TYPES)):
+        raise SaveError(f"the manifest of {source} names as a layer a blob of media type {shortened(str(media))}, "
+                        "not a layer's")
+
+
+def _size(descriptor: dict) -> int | None:
+    """A descriptor's `size`, when it is a count of bytes (the OCI spec requires one; manifest.json has none)."""
+    size = descriptor.get("size")
+    return size if type(size) is int and size >= 0 else None
 
 
 def _strings(value: object) -> list[str]:
