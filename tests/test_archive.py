@@ -767,3 +767,21 @@ def test_a_sparse_blob_in_an_oci_directory_is_not_read_hole_by_hole(tmp_path):
     assert re.fullmatch(r"dlint: the layer blobs/sha256/5{64} in the OCI layout \S+ is a sparse file "
                         r"\(1,099,511,629,312 bytes, [\d,]+ of them on disk\): no tool writes a blob so, and its holes "
                         r"would be read as zeros\n", proc.stderr), proc.stderr
+
+
+def test_a_gzip_layer_of_a_thousand_to_one_is_read_in_its_expanded_size_in_bounded_memory(tmp_path):
+    """Decided, not capped (read_layer): deflate expands at most 1,032:1, so the time is linear in the input."""
+    expanded = io.BytesIO()
+    with gzip.GzipFile(fileobj=expanded, mode="wb", compresslevel=9, mtime=0) as z:
+        info = tarfile.TarInfo("zeros")
+        info.size = 256 << 20
+        z.write(info.tobuf(tarfile.GNU_FORMAT))
+        for _ in range(256):
+            z.write(bytes(1 << 20))
+        z.write(bytes(1024))
+    assert len(expanded.getvalue()) < (300 << 10)  # ~250 KB of gzip
+    (tmp_path / "img.tar").write_bytes(legacy_save(Image([expanded.getvalue()], [{"created_by": "a"}])))
+    code = "import sys; from dlint.analyse.archive import read_archive; print(read_archive(sys.argv[1]).layers[0].size)"
+    returncode, out, peak = run_measured(code, str(tmp_path / "img.tar"))
+    assert (returncode, out) == (0, str(256 << 20))
+    assert peak < 60_000  # KiB: the expanded bytes are streamed, never held
