@@ -247,3 +247,16 @@ def test_the_directory_follows_dlint_cache_dir_then_xdg_then_home(monkeypatch, t
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert layercache.directory() == tmp_path / "home" / ".cache" / "dlint"
+
+
+def test_equal_nodes_read_from_the_cache_are_one_object_as_from_the_layer(tmp_path):
+    """A node per path of an empty file or directory: ~140 bytes each, when one object serves them all."""
+    empty = hashlib.sha256(b"").digest()
+    nodes = {f"d/f{i}": Node("file", 0, empty, (0o644, 0, 0)) for i in range(3)}
+    saved = image()
+    saved.layers[0] = Layer(nodes={**saved.layers[0].nodes, **nodes, "e": Node("dir", meta=(0o755, 0, 0))})
+    read = Reader(saved)
+    layercache.saved_image(saved.id, read, tmp_path)
+    again = layercache.saved_image(saved.id, read, tmp_path).layers[0].nodes
+    assert read.reads == 1 and again["d/f0"] is again["d/f1"] is again["d/f2"] and again["etc"] is again["e"]
+    assert again["etc/big"] == saved.layers[0].nodes["etc/big"]

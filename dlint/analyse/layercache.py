@@ -38,7 +38,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from dlint.analyse.saved import Layer, Node, SavedImage, read_engine_save, sha256_hex
+from dlint.analyse.saved import Layer, Node, SavedImage, read_engine_save, sha256_hex, shared
 from dlint.parsing.source import SourceError, read_bytes
 
 FORMAT = 4
@@ -141,11 +141,12 @@ def _layer(data: object, diff_id: str) -> Layer | None:
     if not (isinstance(nodes, list) and _strings(whiteouts) and _strings(opaque)):
         return None
     layer = Layer(whiteouts=whiteouts, opaque=opaque)
+    seen: dict[Node, Node] = {}
     for row in nodes:
         node = _node(row)
         if node is None:
             return None
-        layer.nodes[row[0]] = node
+        layer.nodes[row[0]] = shared(seen, node)  # as read from the layer itself
     return layer
 
 

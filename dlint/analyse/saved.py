@@ -350,7 +350,7 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
     if not first.strip(b"\0"):
         return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
     metas: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # one tuple per distinct owner and mode
-    shared: dict[Node, Node] = {}  # see _shared
+    seen: dict[Node, Node] = {}  # see shared
     whiteouts: dict[str, None] = {}  # ordered sets: a layer that repeats one a million times keeps it once
     opaque: dict[str, None] = {}
     directories: set[str] = set()  # listed or implied: see MAX_IMPLIED
@@ -381,23 +381,23 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
                 whiteouts[posixpath.join(parent, base[len(WHITEOUT):])] = None
             elif member.isreg():
                 node = Node("file", member.size, _content_digest(tar, member), meta)
-                layer.nodes[path] = _shared(shared, node) if not node.size else node
+                layer.nodes[path] = shared(seen, node)
             elif member.islnk():
                 layer.nodes[path] = Node("link", meta=meta, target=_clean(member.linkname))
             elif member.isdir():
-                layer.nodes[path] = _shared(shared, Node("dir", meta=meta))
+                layer.nodes[path] = shared(seen, Node("dir", meta=meta))
                 directories.add(path)
             else:  # a symbolic link's size is its target's length, as lstat gives it; devices have none
-                size = len(member.linkname) if member.issym() else 0
-                layer.nodes[path] = _shared(shared, Node("other", size, meta=meta))
+                length = len(member.linkname) if member.issym() else 0
+                layer.nodes[path] = shared(seen, Node("other", length, meta=meta))
     layer.whiteouts, layer.opaque = list(whiteouts), list(opaque)
     return layer
 
 
-def _shared(seen: dict[Node, Node], node: Node) -> Node:
+def shared(seen: dict[Node, Node], node: Node) -> Node:
     """One object for equal nodes (directories, empty files, symbolic links): a Node and its digest are ~140
     bytes, and a layer of 200,000 empty files held one each. Files with content are rarely equal: not looked up."""
-    return seen.setdefault(node, node)
+    return node if node.type == "file" and node.size else seen.setdefault(node, node)
 
 
 def _imply(parent: str, directories: set[str]) -> int:
