@@ -707,6 +707,11 @@ def test_the_manifest_says_what_a_blob_is_not_what_it_starts_like(tmp_path):
     members += [("c.json", config), ("manifest.json", json.dumps(manifest).encode())]
     (tmp_path / "img.tar").write_bytes(archive(members))
     assert len(read_archive(str(tmp_path / "img.tar")).layers) == 4
+    members[-2] = ("c.json", image.layers[0])  # a layer named the config: a tar is no JSON
+    (tmp_path / "img.tar").write_bytes(archive(members))
+    with pytest.raises(SaveError, match=r"^the image config c\.json in the archive \S+ is a tar of 10,240 bytes, not a "
+                                        r"JSON document$"):
+        read_archive(str(tmp_path / "img.tar"))
     path, manifest = oci_dir(tmp_path, image)
     blobs = path.parent
     config_name = manifest["config"]["digest"][7:]

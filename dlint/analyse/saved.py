@@ -261,6 +261,8 @@ class Blobs:
         self.fetch(name, what, size)
         self.check_size(name, what, size, self.sizes.get(name))
         found = self.others.get(name)
+        if found is None and name in self.layers:  # a stream read it as a tar: too large to be JSON, or no JSON
+            found = Unreadable(f"is a tar of {self.sizes.get(name, 0):,} bytes, not a JSON document")
         if isinstance(found, Unreadable):
             raise SaveError(f"the {what} {shortened(str(name))} in {self.source} {found.why}")
         if found is None:
