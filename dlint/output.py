@@ -15,6 +15,12 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
 # And the bidirectional controls, which reorder what follows them on screen (a name that reads as
 # another: "Trojan Source"), as `\uNNNN`.
 _CONTROLS.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+# The zero-width characters, which hide inside a name (`Docker\u200bfile` reads as `Dockerfile`), and the
+# Unicode line and paragraph separators, which end a line for many readers (a finding read as two).
+_CONTROLS.update({c: f"\\u{c:04x}" for c in (0x200B, 0x200C, 0x200D, 0x2028, 0x2029, 0x2060, 0xFEFF)})
+# GitHub's runner runs a `##[command]data` found anywhere in a line of the log (its first syntax), e.g.
+# `##[add-mask]DL3008` hides every finding of DL3008, `##[stop-commands]x` every later annotation.
+_V1_COMMAND = "##["
 
 
 SHOWN = 80  # characters of a name, key or value that a one-line message repeats
@@ -30,9 +36,18 @@ def shortened(text: str, quote: bool = False) -> str:
 def printable(text: str) -> str:
     """`text` with every control character escaped as `\\xNN`, for a terminal or a CI log; so is each
     byte of a path that is not UTF-8 (Python holds it as a lone surrogate, which no encoder writes)."""
-    if text.isprintable():
+    if text.isprintable() and _V1_COMMAND not in text:
         return text
-    return utf8_text(text).translate(_CONTROLS)
+    return utf8_text(text).translate(_CONTROLS).replace(_V1_COMMAND, "#\\x23[")
+
+
+def inert_line(line: str) -> str:
+    """`line` for a CI log, its leading `::` (after blanks) as `\\x3a:`: GitHub's runner takes such a line for
+    a workflow command (`::add-mask::`, `::stop-commands::`, `::error::`); a path that starts a line can."""
+    stripped = line.lstrip()
+    if not stripped.startswith("::"):
+        return line
+    return line[: len(line) - len(stripped)] + "\\x3a" + stripped[1:]
 
 
 def utf8_text(text: str) -> str:
@@ -47,7 +62,7 @@ def utf8_text(text: str) -> str:
 
 def printable_lines(text: str) -> str:
     """printable() line by line: the line breaks of a multi-line report stay, every other control goes."""
-    return text if text.isprintable() else "\n".join(map(printable, text.split("\n")))
+    return "\n".join(inert_line(printable(line)) for line in text.split("\n"))
 
 
 def printable_patch(text: str) -> str:
@@ -56,10 +71,10 @@ def printable_patch(text: str) -> str:
     then no longer applies: the Dockerfile held an escape sequence, and `--fix` is the way to fix it."""
     out = []
     for line in text.split("\n"):
-        if not line.isprintable():
+        if not line.isprintable() or _V1_COMMAND in line:
             end = "\r" if line.endswith("\r") else ""
             line = "\t".join(map(printable, line[: len(line) - len(end)].split("\t"))) + end
-        out.append(line)
+        out.append(inert_line(line))
     return "\n".join(out)
 
 

@@ -154,3 +154,53 @@ def test_bidirectional_controls_in_names_and_words_are_shown_escaped(tmp_path, f
     shown = p.stdout.decode() + p.stderr.decode()
     assert not any(c in shown for c in "\u202e\u2066\u200f")
     assert "evil\\u202etxt.Dockerfile" in p.stdout.decode()
+
+
+def workflow_commands(text: str) -> list[str]:
+    """The lines GitHub's runner would run: `::name ...::data` at the start after blanks (it trims them),
+    `##[name]data` anywhere in a line (its first syntax, still read)."""
+    return [line for line in text.splitlines() if line.lstrip().startswith("::") or "##[" in line]
+
+
+@pytest.mark.parametrize("fmt", ["text", "gnu", "github"])
+def test_a_name_or_a_word_runs_no_github_workflow_command(tmp_path, fmt):
+    """A file named `::stop-commands::tok` started a text line: the runner stopped reading commands, and every
+    later annotation was lost; a package `x##[add-mask]DL3008` masked the rule's code in the whole log."""
+    (tmp_path / "::stop-commands::tok.Dockerfile").write_text(
+        "FROM debian:12\nRUN apt-get install -y --no-install-recommends x##[add-mask]DL3008\n")
+    p = dlint("check", "--isolated", "--format", fmt, ".", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    out = p.stdout.decode()
+    assert "DL3008" in out and "#\\x23[add-mask]DL3008" in out
+    commands = workflow_commands(out + p.stderr.decode())
+    # github: only its own annotations, one a line, each a warning or an error naming its file
+    assert len(commands) == (len(out.splitlines()) if fmt == "github" else 0), commands
+    own = re.compile(r"::(warning|error|notice) file=%3A%3Astop-commands%3A%3Atok\.Dockerfile,")
+    assert all(own.match(c) for c in commands)
+
+
+def test_a_diff_runs_no_github_workflow_command(tmp_path):
+    """A context line of `--diff` starting (after blanks) with `::` is a command to the runner."""
+    (tmp_path / "Dockerfile").write_text("FROM debian:12\nRUN echo a \\\n  ::stop-commands::tok \\\n  && true\n"
+                                         "MAINTAINER me\n")
+    p = dlint("check", "--isolated", "--diff", "--unsafe-fixes", "Dockerfile", cwd=tmp_path)
+    lines = p.stdout.decode().splitlines()
+    assert p.returncode == 1 and '+LABEL maintainer="me"' in lines, p.stderr
+    assert "   \\x3a:stop-commands::tok \\" in lines and workflow_commands(p.stdout.decode()) == []
+
+
+@pytest.mark.parametrize("fmt", ["text", "gnu", "github", "json"])
+def test_zero_width_characters_and_line_separators_are_shown_escaped(tmp_path, fmt):
+    """`Docker\\u200bfile` reads as `Dockerfile`, and U+2028 ends a line for many readers (a finding read
+    as two): they are shown as `\\uNNNN`, like the bidirectional controls."""
+    name = "Docker\u200bfile"
+    (tmp_path / name).write_text("FROM debian:12\nRUN apt-get install -y --no-install-recommends "
+                                 "c\u2028u\ufeffr\u2060l\n")
+    p = dlint("check", "--isolated", "--format", fmt, name, cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    out = p.stdout.decode()
+    assert not any(c in out + p.stderr.decode() for c in "\u200b\u2028\ufeff\u2060")
+    out = out.replace("\\\\", "\\") if fmt == "json" else out
+    assert "Docker\\u200bfile" in out and "c\\u2028u\\ufeffr\\u2060l" in out
+    if fmt != "json":
+        assert len(out.splitlines()) == 1  # DL3008 alone, on one line

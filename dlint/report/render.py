@@ -41,6 +41,7 @@ def shown(fmt: str, findings: Sequence[Finding]) -> list[Finding]:
 
 def _printable(f: Finding) -> Finding:
     """`f` itself when its texts are printable already (nearly always): no copy."""
-    if f.message.isprintable() and (f.suppressed is None or f.suppressed.isprintable()):
+    message, suppressed = printable(f.message), f.suppressed and printable(f.suppressed)
+    if message is f.message and suppressed is f.suppressed:
         return f
-    return replace(f, message=printable(f.message), suppressed=f.suppressed and printable(f.suppressed))
+    return replace(f, message=message, suppressed=suppressed)
