@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -790,3 +791,33 @@ def test_a_gzip_layer_of_a_thousand_to_one_is_read_in_its_expanded_size_in_bound
     returncode, out, peak = run_measured(code, str(tmp_path / "img.tar"))
     assert (returncode, out) == (0, str(256 << 20))
     assert peak < 60_000  # KiB: the expanded bytes are streamed, never held
+
+
+def test_analyse_archive_history_runs_no_github_workflow_command(tmp_path):
+    """A layer's command `##[add-mask]HIT` masked `HIT` in the whole CI log (GitHub's runner reads that
+    syntax anywhere in a line); `\\u2028` and a zero-width space are shown escaped too."""
+    layers = [layer_tar(file("bin/sh", 300)), layer_tar(file("big", 4000)), layer_tar(whiteout("big"))]
+    history = [{"created_by": "/bin/sh -c #(nop) ADD file:abc in / "},
+               {"created_by": "RUN /bin/sh -c x ##[add-mask]HIT \u2028::error::y\u200b # buildkit"},
+               {"created_by": "RUN /bin/sh -c rm /big # buildkit"}]
+    (tmp_path / "img.tar").write_bytes(oci_save(Image(layers, history), compat_manifest=False))
+    proc = analyse_archive(str(tmp_path / "img.tar"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[2].endswith("x #\\x23[add-mask]HIT \\u2028::error::y\\u200b # buildkit")
+    assert "##[" not in proc.stdout and not any(line.lstrip().startswith("::") for line in proc.stdout.splitlines())
+
+
+def test_analyse_junit_and_html_of_a_dockerfile_whose_name_is_not_utf8(tmp_path):
+    """The name's byte went raw into the JUnit XML, which no reader takes as UTF-8; in HTML its newline
+    started a line with `::error::`, a GitHub workflow command."""
+    (tmp_path / "img.tar").write_bytes(oci_save(apt_image(), compat_manifest=False))
+    dockerfile = tmp_path / os.fsdecode(b"D\xff\n::error::z.Dockerfile")
+    dockerfile.write_text(DOCKERFILE)
+    for fmt in ("junit", "html"):
+        proc = subprocess.run([sys.executable, "-m", "dlint", "analyse", "--archive", str(tmp_path / "img.tar"),
+                               str(dockerfile), "--format", fmt], capture_output=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        out = proc.stdout.decode("utf-8")  # strict: the report is UTF-8
+        assert "D\\xff" in out and not any(line.lstrip().startswith("::") for line in out.splitlines())
+        if fmt == "junit":
+            assert ET.fromstring(proc.stdout).find("testsuite").get("name").endswith("D\\xff\n::error::z.Dockerfile")

@@ -37,9 +37,9 @@ def render(result: AnalysisResult) -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>dlint analyse {escape(result.dockerfile)}</title>",
+        f"<title>dlint analyse {escape(printable(result.dockerfile))}</title>",
         f"<style>{STYLE}</style></head><body>",
-        f"<h1>dlint analyse <code>{escape(result.dockerfile)}</code></h1>",
+        f"<h1>dlint analyse <code>{escape(printable(result.dockerfile))}</code></h1>",
         _verdict(result),
     ]
     facts = []
