@@ -211,3 +211,25 @@ def test_markdown_without_findings_says_so(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM debian:bookworm-slim\n")
     p = dlint("check", "--format", "markdown", "Dockerfile", cwd=tmp_path)
     assert p.returncode == 0 and p.stdout.decode() == "### dlint\n\nNo findings in 1 file.\n"
+
+
+def test_markdown_backticks_that_close_nothing_open_no_html():
+    """"```" with no "```" after it is literal text in CommonMark, so the `<img>` after it was HTML in the
+    comment: the old pairing took the lone "`" after it for the end of a code span holding the tag."""
+    hostile = nasty_finding()
+    hostile.message = "pin ```<img src=x onerror=alert(1)>` now"
+    _, rows = tables(render.render("markdown", [hostile]))  # tables() fails on any HTML token
+    assert rows[1][4] == "pin ```<img src=x onerror=alert(1)>` now"
+
+
+def test_markdown_of_huge_findings_stays_under_githubs_comment_limit():
+    """Each finding quoting a 60 KB package name made a 12 MB comment, which GitHub refuses whole."""
+    word = "`p" + "x" * 60_000 + "` is not pinned"
+    found = [replace(nasty_finding(), line=i, message=word) for i in range(1, 200)]
+    text = render.render("markdown", found)
+    assert len(text) < 65_536
+    table, tail = text.rsplit("\n\n", 1)
+    _, rows = tables(table)
+    assert len(rows) > 40 and all(len(r) == 5 for r in rows)
+    assert rows[1][4] == "`p" + "x" * 498 + "... (60,017 characters)"
+    assert tail == f"... and {199 - (len(rows) - 1)} more (see the full report).\n"

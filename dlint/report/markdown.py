@@ -3,8 +3,8 @@
 Table cells are escaped (pipes, HTML, emphasis, links, control characters) so a
 Dockerfile cannot break the table or inject markup into the comment; dlint's own
 `code` spans stay code (where only a pipe needs escaping). The
-findings table stops at MAX_ROWS so the comment stays under the size limits
-review tools have (GitHub's is 65,536 characters).
+findings table stops at MAX_ROWS rows or MAX_TABLE characters, and a cell at CELL
+characters, so the comment stays under the size limits review tools have (GitHub's is 65,536 characters).
 """
 
 from __future__ import annotations
@@ -19,17 +19,31 @@ from dlint.report.document import whole
 from dlint.report.paths import shown_path
 
 MAX_ROWS = 200
+MAX_TABLE = 48_000  # characters of finding rows: with the counts, under GitHub's 65,536 for a comment
+CELL = 500  # characters of a path or a message a cell shows: a 60 KB package name is one finding, not the table
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
+_TICKS = re.compile(r"(`+)")
 
 
 def cell(text: str) -> str:
-    """Text that stays one table cell and renders literally, `code` spans kept as code."""
+    """Text that stays one table cell and renders literally, `code` spans kept as code.
+
+    A run of backticks opens a code span only where a run of the same length closes it, as CommonMark
+    reads it: a run left open is escaped, or the text after it (`` ```<img src=x>` ``) would be HTML."""
     text = printable(text)
-    parts = text.split("`")
-    if len(parts) % 2 == 0:  # an unpaired backtick: no code spans at all
-        return _SPECIAL.sub(r"\\\1", text)
-    # Outside code spans every markup character is escaped; inside, only the pipe (GFM tables).
-    return "`".join(_SPECIAL.sub(r"\\\1", p) if i % 2 == 0 else p.replace("|", "\\|") for i, p in enumerate(parts))
+    if len(text) > CELL:
+        text = f"{text[:CELL]}... ({len(text):,} characters)"
+    pieces = _TICKS.split(text)  # text, backticks, text, backticks, ..., text
+    out, i = [], 0
+    while i < len(pieces):
+        close = next((j for j in range(i + 2, len(pieces), 2) if pieces[j] == pieces[i]), None) if i % 2 else None
+        if close is None:  # plain text, or backticks that close nothing: every markup character escaped
+            out.append(_SPECIAL.sub(r"\\\1", pieces[i]))
+            i += 1
+        else:  # a code span: only the pipe is escaped (GFM tables)
+            out.append(pieces[i] + "".join(pieces[i + 1 : close]).replace("|", "\\|") + pieces[close])
+            i = close + 1
+    return "".join(out)
 
 
 def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
@@ -43,14 +57,20 @@ class Document:
         self._counts: Counter[tuple[str, str, str]] = Counter()
         self._rows: list[str] = []
         self._checked = self._with_findings = self._findings = 0
+        self._size, self._full = 0, False  # the rows' characters; no more rows once over MAX_TABLE
 
     def part(self, path: str, findings: Sequence[Finding]) -> str:
         self._checked += 1
         self._with_findings += bool(findings)
         self._findings += len(findings)
         self._counts.update((f.code, f.name, str(f.level)) for f in findings)
-        for f in findings[: MAX_ROWS - len(self._rows)]:
-            self._rows.append(f"| {cell(shown_path(f.file))} | {f.line} | {cell(f.code)} | {f.level} | {cell(f.message)} |")
+        for f in findings[: MAX_ROWS - len(self._rows)] if not self._full else ():
+            row = f"| {cell(shown_path(f.file))} | {f.line} | {cell(f.code)} | {f.level} | {cell(f.message)} |"
+            self._size += len(row) + 1
+            self._full = self._size > MAX_TABLE
+            if self._full:
+                break
+            self._rows.append(row)
         return ""
 
     def finish(self) -> tuple[str, str]:
@@ -67,6 +87,6 @@ class Document:
         ]
         out += [f"| {cell(code)} | {cell(name)} | {level} | {k} |" for (code, name, level), k in sorted(self._counts.items())]
         out += ["", "| file | line | rule | level | message |", "| --- | ---: | --- | --- | --- |", *self._rows]
-        if n > MAX_ROWS:
-            out += ["", f"... and {n - MAX_ROWS} more (see the full report)."]
+        if n > len(self._rows):
+            out += ["", f"... and {n - len(self._rows)} more (see the full report)."]
         return "\n".join(out) + "\n", ""
