@@ -204,3 +204,24 @@ def test_zero_width_characters_and_line_separators_are_shown_escaped(tmp_path, f
     assert "Docker\\u200bfile" in out and "c\\u2028u\\ufeffr\\u2060l" in out
     if fmt != "json":
         assert len(out.splitlines()) == 1  # DL3008 alone, on one line
+
+
+def test_sarif_uri_of_a_path_whose_dot_segments_leave_the_root_is_absolute(tmp_path):
+    """`sub/../../x/Dockerfile` was written as is, relative to %SRCROOT%: a reader resolving it lands outside
+    the checkout (GitHub drops it, another tool may show a file of the runner's). Inside, it is resolved."""
+    root, outside = tmp_path / "root", tmp_path / "x"
+    (root / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "Dockerfile").write_text("FROM debian\n")
+    (root / "a b#.Dockerfile").write_text("FROM debian\n")
+    p = dlint("check", "--isolated", "--format", "sarif", "sub/../../x/Dockerfile", "./sub/.././a b#.Dockerfile",
+              cwd=root)
+    assert p.returncode == 1, p.stderr
+    doc = json.loads(p.stdout)
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in doc["runs"][0]["results"]]
+    assert {json.dumps(a, sort_keys=True) for a in locations} == {
+        json.dumps({"uri": (outside / "Dockerfile").as_uri()}),
+        json.dumps({"uri": "a%20b%23.Dockerfile", "uriBaseId": "%SRCROOT%"}, sort_keys=True),
+    }
+    if SARIF_SCHEMA.is_file():
+        assert sorted(Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(doc), key=str) == []

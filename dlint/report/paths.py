@@ -5,6 +5,7 @@ valid and one finding per line: `\\xNN` in text (shown_path), percent-encoded by
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -32,10 +33,18 @@ def shown_path(path: str) -> str:
 
 def path_uri(path: str) -> str:
     """display_path as a relative URI reference: each byte of its file-system name percent-encoded
-    where RFC 3986 wants it (a name that is not UTF-8 keeps its bytes; `quote` alone fails on them)."""
+    where RFC 3986 wants it (a name that is not UTF-8 keeps its bytes; `quote` alone fails on them),
+    its dot segments resolved as a URI reader resolves them (uri_path)."""
     from urllib.parse import quote  # only SARIF needs it: not on the bare check's path
 
-    return quote(os.fsencode(display_path(path)))
+    return quote(os.fsencode(uri_path(path)))
+
+
+def uri_path(path: str) -> str:
+    """display_path with `.` and `..` segments removed: `sub/../../x` is `../x`, outside the checkout,
+    which a URI relative to the checkout's root must not reach by its dot segments."""
+    shown = display_path(path)
+    return shown if shown == "-" else posixpath.normpath(shown)
 
 
 def by_file(findings: Iterable[Finding], files: Iterable[str]) -> dict[str, list[Finding]]:
