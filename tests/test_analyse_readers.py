@@ -144,3 +144,23 @@ def test_a_stream_with_no_step_line_is_an_error_not_an_empty_analysis():
                                         "line (it began '[1/2] FROM dlint-test/busybox:latest\\x1b[2J')")
     with pytest.raises(UnreadableStream, match=r"\(it was empty\)"):
         StreamReader(df, Progress(io.StringIO(), live=False), Recorder()).read(iter([]))
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_progress_shows_a_steps_words_escaped(live):
+    """A Dockerfile's `RUN echo <ESC>]0;x<BEL>` or a build log's step `##[add-mask]HIT` went raw to stderr:
+    an escape sequence to the terminal, a command to GitHub's runner (HIT masked in the whole log)."""
+    df = parse("FROM busybox\nRUN echo \x1b]0;pwned\x07 ##[add-mask]HIT\n", "Dockerfile")
+    out = io.StringIO()
+    progress = Progress(out, live=live)
+    from dlint.analyse.steps import step_for, unplaced_step
+
+    for step in (step_for(df, df.instructions[1]), unplaced_step("0", "RUN \x1b[2J ##[stop-commands]t")):
+        progress.step_started(step, "2/2")
+        progress.step_finished(step)
+    progress.close()
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "##[" not in text
+    if not live:
+        assert "[2/2] line 2: RUN echo \\x1b]0;pwned\\x07 #\\x23[add-mask]HIT\n" in text
+        assert "[2/2] RUN \\x1b[2J #\\x23[stop-commands]t\n" in text

@@ -14,6 +14,7 @@ import time
 from typing import TextIO
 
 from dlint.analyse.steps import StepRecord
+from dlint.output import printable
 
 TICK = 0.25
 
@@ -37,7 +38,7 @@ class Progress:
             if self.live:
                 self._draw()
             else:
-                self._write(f"[{position}] {self._where(step)}{step.instruction}\n")
+                self._write(f"[{position}] {self._where(step)}\n")
 
     def step_finished(self, step: StepRecord) -> None:
         with self.lock:
@@ -68,7 +69,7 @@ class Progress:
         else:
             step, position, started = next(reversed(self.running.values()))
             more = f" (+{len(self.running) - 1} running)" if len(self.running) > 1 else ""
-            text = f"[{position}] {self._where(step)}{step.instruction} {time.monotonic() - started:.1f}s{more}"
+            text = f"[{position}] {self._where(step)} {time.monotonic() - started:.1f}s{more}"
         width = max(shutil.get_terminal_size().columns - 1, 20)
         if len(text) > width:
             text = text[: width - 1] + "…"
@@ -78,7 +79,9 @@ class Progress:
 
     @staticmethod
     def _where(step: StepRecord) -> str:
-        return f"line {step.line}: " if step.line else ""
+        """The step's line and instruction, escaped (output.printable): the Dockerfile's or the build log's
+        words, whose ESC or `##[add-mask]` went raw to the terminal or the CI log."""
+        return (f"line {step.line}: " if step.line else "") + printable(step.instruction)
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
