@@ -233,3 +233,11 @@ def test_markdown_of_huge_findings_stays_under_githubs_comment_limit():
     assert len(rows) > 40 and all(len(r) == 5 for r in rows)
     assert rows[1][4] == "`p" + "x" * 498 + "... (60,017 characters)"
     assert tail == f"... and {199 - (len(rows) - 1)} more (see the full report).\n"
+
+
+def test_markdown_mentions_notify_no_one():
+    """A file or a word `@org/security` in the comment notified the team on every push of the pull request."""
+    hostile = replace(nasty_finding(), file="@org/security.Dockerfile", message="pin @alice, `@bob` and a@b.c")
+    _, rows = tables(render.render("markdown", [hostile]))
+    assert rows[1][0] == "@\u200borg/security.Dockerfile"
+    assert rows[1][4] == "pin @\u200balice, @bob and a@\u200bb.c"  # in a code span, no mention is made

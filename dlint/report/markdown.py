@@ -23,13 +23,16 @@ MAX_TABLE = 48_000  # characters of finding rows: with the counts, under GitHub'
 CELL = 500  # characters of a path or a message a cell shows: a 60 KB package name is one finding, not the table
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
 _TICKS = re.compile(r"(`+)")
+_MENTION = re.compile(r"@(?=[A-Za-z0-9])")  # GitHub notifies `@user` and `@org/team` outside code
 
 
 def cell(text: str) -> str:
     """Text that stays one table cell and renders literally, `code` spans kept as code.
 
     A run of backticks opens a code span only where a run of the same length closes it, as CommonMark
-    reads it: a run left open is escaped, or the text after it (`` ```<img src=x>` ``) would be HTML."""
+    reads it: a run left open is escaped, or the text after it (`` ```<img src=x>` ``) would be HTML.
+    An `@` before a name is followed by a zero-width space, as Renovate writes it: a file named
+    `@org/team` would otherwise notify the team each time the comment is posted."""
     text = printable(text)
     if len(text) > CELL:
         text = f"{text[:CELL]}... ({len(text):,} characters)"
@@ -38,7 +41,7 @@ def cell(text: str) -> str:
     while i < len(pieces):
         close = next((j for j in range(i + 2, len(pieces), 2) if pieces[j] == pieces[i]), None) if i % 2 else None
         if close is None:  # plain text, or backticks that close nothing: every markup character escaped
-            out.append(_SPECIAL.sub(r"\\\1", pieces[i]))
+            out.append(_MENTION.sub("@&#8203;", _SPECIAL.sub(r"\\\1", pieces[i])))
             i += 1
         else:  # a code span: only the pipe is escaped (GFM tables)
             out.append(pieces[i] + "".join(pieces[i + 1 : close]).replace("|", "\\|") + pieces[close])
