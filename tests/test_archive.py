@@ -821,3 +821,18 @@ def test_analyse_junit_and_html_of_a_dockerfile_whose_name_is_not_utf8(tmp_path)
         assert "D\\xff" in out and not any(line.lstrip().startswith("::") for line in out.splitlines())
         if fmt == "junit":
             assert ET.fromstring(proc.stdout).find("testsuite").get("name").endswith("D\\xff\n::error::z.Dockerfile")
+
+
+def test_analyse_markdown_heading_shows_a_dockerfile_name_with_backticks_as_code(tmp_path):
+    """The name went into a one-backtick code span with `\\`` escapes, which a code span does not read:
+    its first backtick ended the span, and the heading showed `a\\` as code and the rest as text."""
+    from markdown_it import MarkdownIt
+
+    (tmp_path / "img.tar").write_bytes(oci_save(apt_image(), compat_manifest=False))
+    name = "a`<img src=x>`.Dockerfile"
+    (tmp_path / name).write_text(DOCKERFILE)
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / name), "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    heading = next(t for t in MarkdownIt("commonmark").parse(proc.stdout) if t.type == "inline")
+    assert [c.type for c in heading.children][:2] == ["text", "code_inline"]
+    assert heading.children[1].content == str(tmp_path / name)

@@ -18,7 +18,7 @@ MARKS = {True: "✅ pass", False: "❌ fail", None: "⏭ not checked"}
 
 def render(result: AnalysisResult) -> str:
     gate = result.gate
-    out = [f"## dlint analyse `{_plain(result.dockerfile)}`: {_headline(result)}", ""]
+    out = [f"## dlint analyse {_code(result.dockerfile, 200)}: {_headline(result)}", ""]
     if result.error:
         failed = result.failed_step
         where = f" at line {failed.line}" if failed and failed.line else ""
