@@ -9,15 +9,33 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-# C0 controls, DEL and C1 controls, each shown as `\xNN`: a path or a Dockerfile cannot end a line
-# (and start a `::set-env` GitHub workflow command), move the cursor or send an ESC sequence.
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
-# And the bidirectional controls, which reorder what follows them on screen (a name that reads as
-# another: "Trojan Source"), as `\uNNNN`.
-_CONTROLS.update({c: f"\\u{c:04x}" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
-# The zero-width characters, which hide inside a name (`Docker\u200bfile` reads as `Dockerfile`), and the
-# Unicode line and paragraph separators, which end a line for many readers (a finding read as two).
-_CONTROLS.update({c: f"\\u{c:04x}" for c in (0x200B, 0x200C, 0x200D, 0x2028, 0x2029, 0x2060, 0xFEFF)})
+
+class _Escapes(dict):
+    """What printable() writes for each character: C0 controls, DEL and C1 controls as `\\xNN`, so a path or a
+    Dockerfile cannot end a line (and start a `::set-env` GitHub workflow command), move the cursor or send an
+    ESC sequence; every format character (Unicode's Cf) and the line and paragraph separators as `\\uNNNN`
+    (`\\UNNNNNNNN` past U+FFFF): the bidirectional controls reorder what follows them on screen (a name that
+    reads as another: "Trojan Source"), the zero-width ones and the tags hide text in a name
+    (`Docker\\u200bfile` reads as `Dockerfile`), and U+2028 ends a line for many readers. Any other character is
+    itself; str.translate asks this mapping for every character, so each escape and each of the first 2,048
+    code points is kept, not every character a hostile text can hold."""
+
+    def __missing__(self, c: int) -> str:
+        import unicodedata  # only for text that is not printable: not on the bare check's path
+
+        ch = chr(c)
+        if c < 0x20 or 0x7F <= c < 0xA0:
+            shown = f"\\x{c:02x}"
+        elif unicodedata.category(ch) in ("Cf", "Zl", "Zp"):
+            shown = f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}"
+        else:
+            shown = ch
+        if c < 0x800 or shown != ch:
+            self[c] = shown
+        return shown
+
+
+_CONTROLS = _Escapes()
 # GitHub's runner runs a `##[command]data` found anywhere in a line of the log (its first syntax), e.g.
 # `##[add-mask]DL3008` hides every finding of DL3008, `##[stop-commands]x` every later annotation.
 _V1_COMMAND = "##["

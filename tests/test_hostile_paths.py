@@ -191,17 +191,18 @@ def test_a_diff_runs_no_github_workflow_command(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["text", "gnu", "github", "json"])
 def test_zero_width_characters_and_line_separators_are_shown_escaped(tmp_path, fmt):
-    """`Docker\\u200bfile` reads as `Dockerfile`, and U+2028 ends a line for many readers (a finding read
-    as two): they are shown as `\\uNNNN`, like the bidirectional controls."""
+    """`Docker\\u200bfile` reads as `Dockerfile`, a tag character (U+E0041) or a soft hyphen hides in a word,
+    and U+2028 ends a line for many readers (a finding read as two): they are shown escaped, like the
+    bidirectional controls: every format character (Unicode's Cf) is."""
     name = "Docker\u200bfile"
     (tmp_path / name).write_text("FROM debian:12\nRUN apt-get install -y --no-install-recommends "
-                                 "c\u2028u\ufeffr\u2060l\n")
+                                 "c\u2028u\ufeffr\u2060l\U000e0041\u00ad\n")
     p = dlint("check", "--isolated", "--format", fmt, name, cwd=tmp_path)
     assert p.returncode == 1, p.stderr
     out = p.stdout.decode()
-    assert not any(c in out + p.stderr.decode() for c in "\u200b\u2028\ufeff\u2060")
+    assert not any(c in out + p.stderr.decode() for c in "\u200b\u2028\ufeff\u2060\U000e0041\u00ad")
     out = out.replace("\\\\", "\\") if fmt == "json" else out
-    assert "Docker\\u200bfile" in out and "c\\u2028u\\ufeffr\\u2060l" in out
+    assert "Docker\\u200bfile" in out and "c\\u2028u\\ufeffr\\u2060l\\U000e0041\\u00ad" in out
     if fmt != "json":
         assert len(out.splitlines()) == 1  # DL3008 alone, on one line
 
