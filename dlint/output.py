@@ -52,8 +52,9 @@ def shortened(text: str, quote: bool = False) -> str:
 
 
 def printable(text: str) -> str:
-    """`text` with every control character escaped as `\\xNN`, for a terminal or a CI log; so is each
-    byte of a path that is not UTF-8 (Python holds it as a lone surrogate, which no encoder writes)."""
+    """`text` with every control character escaped as `\\xNN` (and format characters as `\\uNNNN`: _Escapes),
+    for a terminal or a CI log; so is each byte of a path that is not UTF-8 (Python holds it as a lone
+    surrogate, which no encoder writes), and `##[` is `#\\x23[`, which GitHub's runner does not run."""
     if text.isprintable() and _V1_COMMAND not in text:
         return text
     return utf8_text(text).translate(_CONTROLS).replace(_V1_COMMAND, "#\\x23[")
@@ -79,7 +80,8 @@ def utf8_text(text: str) -> str:
 
 
 def printable_lines(text: str) -> str:
-    """printable() line by line: the line breaks of a multi-line report stay, every other control goes."""
+    """printable() line by line: the line breaks of a multi-line report stay, every other control goes,
+    and no line starts a GitHub workflow command (inert_line)."""
     return "\n".join(inert_line(printable(line)) for line in text.split("\n"))
 
 
