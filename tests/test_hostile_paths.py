@@ -226,3 +226,19 @@ def test_sarif_uri_of_a_path_whose_dot_segments_leave_the_root_is_absolute(tmp_p
     }
     if SARIF_SCHEMA.is_file():
         assert sorted(Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(doc), key=str) == []
+
+
+def test_gitlab_fingerprints_of_files_whose_names_are_shown_alike_differ(tmp_path):
+    """`a<LF>b` and `a\\x0ab` are both shown `a\\x0ab`: their findings got one fingerprint, and GitLab keeps
+    one issue of each fingerprint. A name without escapes keeps the fingerprint it had."""
+    import hashlib
+
+    for name in ("a\nb.Dockerfile", "a\\x0ab.Dockerfile", "plain.Dockerfile"):
+        (tmp_path / name).write_text("FROM debian\n")
+    p = dlint("check", "--isolated", "--format", "gitlab", ".", cwd=tmp_path)
+    issues = json.loads(p.stdout)
+    assert [i["location"]["path"] for i in issues] == ["a\\x0ab.Dockerfile"] * 2 + ["plain.Dockerfile"]
+    assert len({i["fingerprint"] for i in issues}) == 3
+    engine = json.loads(dlint("check", "--isolated", "--format", "sarif", "plain.Dockerfile", cwd=tmp_path).stdout)
+    partial = engine["runs"][0]["results"][0]["partialFingerprints"]["dlint/v1"]
+    assert issues[2]["fingerprint"] == hashlib.sha256(f"plain.Dockerfile\0{partial}".encode()).hexdigest()[:32]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding, Level
-from dlint.report.paths import shown_path
+from dlint.report.paths import display_path, shown_path
 
 SEVERITIES = {Level.ERROR: "critical", Level.WARNING: "major", Level.INFO: "minor", Level.STYLE: "info"}
 
@@ -25,10 +26,15 @@ def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
             {
                 "description": f"{f.code} {f.message}",
                 "check_name": f.code,
-                # GitLab wants it unique across the report: the engine's fingerprint is per file.
-                "fingerprint": hashlib.sha256(f"{path}\0{f.fingerprint}".encode()).hexdigest()[:32],
+                "fingerprint": _fingerprint(f),
                 "severity": SEVERITIES[f.level],
                 "location": {"path": path, "lines": {"begin": f.line, "end": f.end_line}},
             }
         )
     return json.dumps(issues, indent=2) + "\n"
+
+
+def _fingerprint(f: Finding) -> str:
+    """Unique across the report, as GitLab wants it (the engine's fingerprint is per file): hashed with the
+    path's own bytes, not its shown spelling, in which the files `a<LF>b` and `a\\x0ab` are one."""
+    return hashlib.sha256(os.fsencode(display_path(f.file)) + b"\0" + f.fingerprint.encode()).hexdigest()[:32]
