@@ -187,3 +187,63 @@ def test_exit_without_shutdown_exits_1_as_the_protocol_says():
     for stdin, code in ((INITIALIZE + exit_, 1), (INITIALIZE + msg({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}) + exit_, 0)):
         p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, timeout=60, check=False)
         assert p.returncode == code and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+
+
+def session(*sent: bytes, cwd=None) -> list[dict]:
+    """What the server wrote for `sent` between initialize and shutdown/exit (each array one message)."""
+    stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + b"".join(sent)
+    stdin += msg({"jsonrpc": "2.0", "id": 99, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=cwd, timeout=60,
+                       check=False)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+    return [json.loads(m[m.index(b"\r\n\r\n") + 4:]) for m in p.stdout.split(b"Content-Length")[1:]]
+
+
+def did_open(uri: str, text: str, **extra) -> bytes:
+    return msg({"jsonrpc": "2.0", "method": "textDocument/didOpen", **extra,
+                "params": {"textDocument": {"uri": uri, "languageId": "dockerfile", "version": 1, "text": text}}})
+
+
+def test_a_notification_sent_with_an_id_is_handled_and_answered(tmp_path):
+    """didOpen with an id is a request for JSON-RPC, and its client waits for the answer: none came, ever. It is
+    answered (null), and the buffer is opened as the notification says: its diagnostics come."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    sent = session(did_open(uri, "FROM debian\n", id=5))
+    (answer,) = [m for m in sent if m.get("id") == 5]
+    assert answer["result"] is None and "error" not in answer
+    published = [m["params"] for m in sent if m.get("method") == "textDocument/publishDiagnostics"]
+    assert [d["code"] for d in published[-1]["diagnostics"]] == ["DL3006"]
+
+
+def test_a_batch_is_answered_with_an_error_for_each_request_in_it(tmp_path):
+    """A JSON array (a JSON-RPC batch, which LSP has not) got no answer and a pop-up: a client awaiting its
+    requests waited for ever. Each is answered InvalidRequest under its id; a batch of none gets one error."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    hover = {"jsonrpc": "2.0", "id": 6, "method": "textDocument/hover",
+             "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 0}}}
+    sent = session(msg([hover, dict(hover, id="seven"), {"jsonrpc": "2.0", "method": "initialized", "params": {}}]),
+                   msg([]), msg({"id": 8, "method": "shutdown"}))
+    arrays = [m for m in sent if isinstance(m, list)]
+    assert [[(a["id"], a["error"]["code"]) for a in answers] for answers in arrays] == [
+        [(6, -32600), ("seven", -32600)]]
+    assert [m["error"]["code"] for m in sent if isinstance(m, dict) and "id" in m and m["id"] is None] == [-32600]
+    assert [m["error"]["code"] for m in sent if isinstance(m, dict) and m.get("id") == 8] == [-32600]  # no "jsonrpc"
+    assert not [m for m in sent if isinstance(m, dict) and m.get("method") == "window/showMessage"]
+    assert [m for m in sent if isinstance(m, dict) and m.get("id") == 99]  # and the session went on
+
+
+def test_a_malformed_notification_is_logged_once_and_never_a_pop_up(tmp_path):
+    """A didChange whose params do not validate made pygls show an error pop-up, again for each one; it is said
+    once in the editor's log, and the next good change is linted."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    bad = msg({"jsonrpc": "2.0", "method": "textDocument/didChange",
+               "params": {"textDocument": {"uri": uri, "version": 2}, "contentChanges": "not a list"}})
+    good = msg({"jsonrpc": "2.0", "method": "textDocument/didChange",
+                "params": {"textDocument": {"uri": uri, "version": 3},
+                           "contentChanges": [{"text": "FROM debian:12\n"}]}})
+    sent = session(did_open(uri, "FROM debian\n"), bad, bad, good)
+    assert not [m for m in sent if m.get("method") == "window/showMessage"]
+    logged = [m["params"]["message"] for m in sent if m.get("method") == "window/logMessage"]
+    assert len(logged) == 1 and "textDocument/didChange" in logged[0]
+    published = [m["params"] for m in sent if m.get("method") == "textDocument/publishDiagnostics"]
+    assert published[-1] == {"uri": uri, "version": 3, "diagnostics": []}

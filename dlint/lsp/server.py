@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
+from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -116,30 +116,105 @@ def _defaults(path: str) -> Settings:
     return Resolver(Flags(isolated=True)).settings_for(path)
 
 
+def _invalid(why: str):
+    return JsonRpcInvalidRequest(why).to_response_error()
+
+
+def _invalid_answer(msg_id: int | str | None, why: str) -> dict:
+    """An InvalidRequest answer with its id even when null, as JSON-RPC says (pygls leaves a null id out)."""
+    return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": JsonRpcInvalidRequest.CODE, "message": why}}
+
+
 def uri_path(uri: str) -> str:
     parsed = urlparse(uri)
     return unquote(parsed.path) if parsed.scheme == "file" else uri
 
 
+def _request_id(data) -> int | str | None:
+    """The id of a message that awaits an answer: LSP's ids are integers or strings (a bool is neither)."""
+    msg_id = data.get("id") if isinstance(data, dict) else None
+    return msg_id if isinstance(msg_id, (int, str)) and not isinstance(msg_id, bool) else None
+
+
+def _awaits_answer(message) -> bool:
+    return getattr(message, "method", None) is not None and getattr(message, "id", None) is not None
+
+
+class _Refused:
+    """A message pygls could not read (its params do not validate), kept instead of raised: pygls answered
+    what it raised from with a window/showMessage pop-up, and a batch lost every message after it."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, data: dict, error: JsonRpcException) -> None:
+        self.id = _request_id(data)
+        self.method = data.get("method")
+        self.error = error
+
+
+class _NotificationWithId:
+    """A notification's method sent with an id: a request, for JSON-RPC, that its client awaits the answer to."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, message, msg_id: int | str) -> None:
+        self.message = message
+        self.id = msg_id
+        self.method = message.method
+
+
 class _Protocol(LanguageServerProtocol):
-    """pygls drops a request whose params do not validate (it only shows a message); answer it with the error."""
+    """pygls left unanswered a request whose params do not validate, a notification sent with an id and a batch,
+    and showed a pop-up for what it could not read: each is answered or logged here."""
 
     def structure_message(self, data):
         try:
-            return super().structure_message(data)
+            message = super().structure_message(data)
         except JsonRpcException as exc:
-            if isinstance(data.get("id"), (int, str)) and "method" in data:
-                self._send_response(data["id"], error=exc.to_response_error())
-            raise
+            return _Refused(data, exc)
+        msg_id = _request_id(data) if "jsonrpc" in data and "method" in data else None
+        if msg_id is not None and not hasattr(message, "id"):  # structured as a notification
+            return _NotificationWithId(message, msg_id)
+        return message
 
     def handle_message(self, message):
         """pygls drops a request after shutdown unanswered, and a client awaiting it waits for ever: the
-        protocol says it is an InvalidRequest error."""
+        protocol says it is an InvalidRequest error. Nothing that awaits an answer goes without one."""
+        if isinstance(message, list):
+            return self._refuse_batch(message)
+        if not hasattr(message, "jsonrpc"):  # a JSON value that is no message (pygls raised, and showed a pop-up)
+            return self._send_data(_invalid_answer(_request_id(message), "not a JSON-RPC 2.0 message"))
         method = getattr(message, "method", None)
         if self._shutdown and method not in (None, types.EXIT) and getattr(message, "id", None) is not None:
-            self._send_response(message.id, error=JsonRpcInvalidRequest("the server is shut down").to_response_error())
+            self._send_response(message.id, error=_invalid("the server is shut down"))
             return
+        if isinstance(message, _Refused):
+            return self._refuse(message)
+        if isinstance(message, _NotificationWithId):
+            return self._notify_with_id(message)
         super().handle_message(message)
+
+    def _refuse(self, message: _Refused) -> None:
+        """A request is answered with the error; a notification (a malformed didChange) is logged, never
+        shown: it is the client's fault, not something the user can act on, and it may come with each keystroke."""
+        if message.id is not None and message.method is not None:
+            self._send_response(message.id, error=message.error.to_response_error())
+        else:
+            self._server.log_once(f"ignored a malformed {printable(str(message.method or 'message'))}: {message.error}")
+
+    def _notify_with_id(self, message: _NotificationWithId) -> None:
+        """Handled as the notification it is and answered with a null result: the client sent its state (an
+        opened buffer, a change) and awaits an answer, and an error would say it was not taken while it was.
+        The answer goes first, so that even exit (which ends the server) is answered."""
+        self._send_response(message.id, result=None)
+        super().handle_message(message.message)
+
+    def _refuse_batch(self, batch: list) -> None:
+        """LSP has no batches: each request in one is answered InvalidRequest under its own id, in one array as
+        JSON-RPC 2.0 answers a batch, so that no client call waits for ever; with none, one error with a null id.
+        Nothing in the batch is run: half a batch run would be worse than none."""
+        why = "a batch: the language server protocol has none"
+        self._send_data([_invalid_answer(m.id, why) for m in batch if _awaits_answer(m)] or _invalid_answer(None, why))
 
     exit_code = 0  # the end of input without exit is a client gone, not an error
 
@@ -179,6 +254,20 @@ class DlintServer(LanguageServer):
         self.lint_seconds: dict[str, float] = {}  # how long each buffer's last lint took
         self.input: BoundedInput | None = None  # stdio: told when more input is waiting (not with --tcp)
         self.config_errors: set[str] = set()  # paths of the configs showing a diagnostic
+        self.logged: set[str] = set()  # what log_once has said
+
+    def log_once(self, said: str) -> None:
+        """A client's fault or the server's, said once in the editor's log (window/logMessage): pygls showed each
+        in a pop-up (window/showMessage), again for every malformed didChange, which may come with each keystroke."""
+        log.warning("%s", said)
+        if said not in self.logged:
+            self.logged.add(said)
+            self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"dlint: {said}"))
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """A notification's handler that raised, or an answer that could not be sent: logged, never a pop-up."""
+        if source is not FeatureRequestError:  # a request's error is in its answer
+            self.log_once(printable(f"{type(error).__name__}: {error}"))
 
     @property
     def encoding(self) -> str:
