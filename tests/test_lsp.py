@@ -377,3 +377,23 @@ async def test_a_lint_looks_only_at_the_configs_above_its_own_buffer(tmp_path, m
     assert len(looked) == 2 * len(list(documents._upwards(str(tmp_path / "0"))))  # was 2 for each of the 300
     (tmp_path / "0" / ".dlint.toml").write_text('ignore = ["DL3006"]\n')
     assert "DL3006" not in configs.settings_for(str(tmp_path / "0" / "Dockerfile")).selection.codes
+
+
+async def test_differently_escaped_uris_of_one_file_are_one_buffer_published_where_the_client_opened_it(
+        client, tmp_path):
+    """`a%20b` and `a b` are one document to pygls but were two to dlint: a change sent under the other spelling
+    was published on it, a file the editor never opened (a second entry in its problems list), while the buffer
+    open kept its old diagnostics. Each spelling now reaches the one buffer, published on the URI it was opened by."""
+    folder = tmp_path / "a b"
+    folder.mkdir()
+    escaped = await open_doc(client, folder / "Dockerfile", BAD)
+    plain = "file://" + str(folder / "Dockerfile")
+    assert escaped != plain and "%20" in escaped
+    change(client, plain, 2, "FROM debian\n")
+    assert [d.code for d in await wait_diagnostics(client, escaped)] == ["DL3006"]
+    assert plain not in client.diagnostics
+    hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(plain),
+                                                                     types.Position(0, 6)))
+    assert hover is not None and "DL3006" in hover.contents.value  # the findings of the one buffer
+    client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(plain)))
+    assert not await wait_diagnostics(client, escaped)  # closed, and its diagnostics with it

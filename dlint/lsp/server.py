@@ -125,6 +125,12 @@ def _invalid_answer(msg_id: int | str | None, why: str) -> dict:
     return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": JsonRpcInvalidRequest.CODE, "message": why}}
 
 
+def document_key(uri: str) -> str:
+    """The key of the document `uri` names: pygls's own (the decoded URI), so that `a%20b` and `a b`, or `%3A`
+    and `:`, are one buffer linted once, as they are one text in pygls. A key is no URI: never parse one."""
+    return unquote(uri)
+
+
 def uri_path(uri: str) -> str:
     parsed = urlparse(uri)
     return unquote(parsed.path) if parsed.scheme == "file" else uri
@@ -229,7 +235,7 @@ class _Protocol(LanguageServerProtocol):
         """pygls applies a range by str.splitlines's lines: after a form feed, U+0085 or U+2028 an edit
         landed lines away from where the editor made it, and the buffer linted (and fixed) was no
         longer the editor's. Each range is applied here by the protocol's lines, and given whole."""
-        doc = self.workspace.text_documents.get(unquote(params.text_document.uri))
+        doc = self.workspace.text_documents.get(document_key(params.text_document.uri))
         if doc is None:
             return
         encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
@@ -247,6 +253,8 @@ class DlintServer(LanguageServer):
             "dlint", __version__, protocol_cls=_Protocol, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
         )
         self.configs = Configs()
+        # Each buffer's state is kept under its document_key; published on the URI the client opened it by.
+        self.uris: dict[str, str] = {}
         self.linted: dict[str, Linted] = {}
         self.scripts: dict[str, ScriptCache] = {}  # per open buffer
         self.language: dict[str, str] = {}
@@ -307,59 +315,62 @@ class DlintServer(LanguageServer):
         uri = Path(cfg).as_uri()
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=shown))
 
-    def lint(self, uri: str) -> None:
-        self.pending.pop(uri, None)
-        doc = self.workspace.text_documents.get(unquote(uri))  # pygls keeps documents by the decoded URI
-        if doc is None:
+    def lint(self, key: str) -> None:
+        """Lints the buffer under `key` (a document_key) and publishes on the URI the client opened it by."""
+        self.pending.pop(key, None)
+        doc = self.workspace.text_documents.get(key)
+        uri = self.uris.get(key)
+        if doc is None or uri is None:
             return
         path = uri_path(uri)
         if _oversized(doc.source):  # as `dlint check` refuses the file: time and memory grow with it
-            self.linted.pop(uri, None)
+            self.linted.pop(key, None)
             error = diagnostics.file_error(str(too_large(path, MAX_FILE_SIZE, "--max-file-size")))
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=uri, version=doc.version, diagnostics=[error])
-            )
+            self.publish(uri, doc.version, [error])
             return
         started = time.monotonic()
         try:
-            linted = lint_text(doc.source, path, self.settings(path), self.scripts.setdefault(uri, ScriptCache()))
+            linted = lint_text(doc.source, path, self.settings(path), self.scripts.setdefault(key, ScriptCache()))
         except Exception:  # noqa: BLE001 - one bad buffer must not stop the server
             log.debug("linting %s failed", uri, exc_info=True)
-            self.linted.pop(uri, None)  # not the findings of an older text
+            self.linted.pop(key, None)  # not the findings of an older text
             return
         finally:
-            self.lint_seconds[uri] = time.monotonic() - started
-        self.linted[uri] = linted
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, version=doc.version, diagnostics=diagnostics.diagnostics(linted, self.encoding)
-            )
-        )
+            self.lint_seconds[key] = time.monotonic() - started
+        self.linted[key] = linted
+        self.publish(uri, doc.version, diagnostics.diagnostics(linted, self.encoding))
+
+    def publish(self, uri: str, version: int | None, shown: list[types.Diagnostic]) -> None:
+        params = types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=shown)
+        self.text_document_publish_diagnostics(params)
 
     def schedule(self, uri: str) -> None:
-        if not wants(uri_path(uri), self.language.get(uri)):
+        """Lints the buffer `uri` names soon, whichever spelling of its URI the client used this time."""
+        key = document_key(uri)
+        self.uris.setdefault(key, uri)
+        if not wants(uri_path(uri), self.language.get(key)):
             return
-        if uri not in self.pending:  # a lint already pending reads the newest text when it runs
+        if key not in self.pending:  # a lint already pending reads the newest text when it runs
             loop = asyncio.get_running_loop()
-            self.pending[uri] = loop.call_soon(self._lint_when_quiet, uri, loop.time())
+            self.pending[key] = loop.call_soon(self._lint_when_quiet, key, loop.time())
 
-    def _lint_when_quiet(self, uri: str, since: float) -> None:
+    def _lint_when_quiet(self, key: str, since: float) -> None:
         """Lints `uri` once the client has sent nothing more, or MAX_QUIET_WAIT (or the last lint's time)
         after the first change not yet linted, however many more came since: during a long stream
         diagnostics still come, and at most half the server's time goes to linting."""
         loop = asyncio.get_running_loop()
-        wait = max(MAX_QUIET_WAIT, self.lint_seconds.get(uri, 0.0))
+        wait = max(MAX_QUIET_WAIT, self.lint_seconds.get(key, 0.0))
         if self.input is not None and self.input.waiting() and loop.time() - since < wait:
-            self.pending[uri] = loop.call_later(QUIET_POLL_SECONDS, self._lint_when_quiet, uri, since)
+            self.pending[key] = loop.call_later(QUIET_POLL_SECONDS, self._lint_when_quiet, key, since)
             return
-        self.lint(uri)
+        self.lint(key)
 
     def flush(self) -> None:
         """Lints every document with a change not yet linted: the client is leaving (shutdown, or the
         end of its input, when pygls drops whatever the loop still had to run)."""
-        for uri in list(self.pending):
-            self.pending.pop(uri).cancel()
-            self.lint(uri)
+        for key in list(self.pending):
+            self.pending.pop(key).cancel()
+            self.lint(key)
 
     def shutdown(self) -> None:
         self.flush()
@@ -367,18 +378,19 @@ class DlintServer(LanguageServer):
 
     def current(self, uri: str) -> Linted | None:
         """The buffer's findings for its present text (linted now if a change is pending)."""
-        if uri in self.pending:
-            self.pending[uri].cancel()
-            self.lint(uri)
-        return self.linted.get(uri)
+        key = document_key(uri)
+        if key in self.pending:
+            self.pending[key].cancel()
+            self.lint(key)
+        return self.linted.get(key)
 
     def offset(self, linted: Linted, position: types.Position) -> int:
         return client_offset(linted.text, linted.client_starts, position, self.encoding)
 
     def reconfigure(self) -> None:
         self.configs.reset()
-        for uri in list(self.linted):
-            self.schedule(uri)
+        for key in list(self.linted):
+            self.schedule(self.uris[key])
 
 
 server = DlintServer()
@@ -386,8 +398,14 @@ server = DlintServer()
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: DlintServer, params: types.DidOpenTextDocumentParams) -> None:
-    ls.language[params.text_document.uri] = params.text_document.language_id
-    ls.schedule(params.text_document.uri)
+    """Opened again under another spelling of its URI: published on the new one, the old one's cleared."""
+    uri = params.text_document.uri
+    key = document_key(uri)
+    if ls.uris.get(key, uri) != uri:
+        ls.publish(ls.uris[key], None, [])
+    ls.uris[key] = uri
+    ls.language[key] = params.text_document.language_id
+    ls.schedule(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -409,15 +427,18 @@ def on_shutdown(ls: DlintServer, params: None) -> None:
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: DlintServer, params: types.DidCloseTextDocumentParams) -> None:
+    """Closed under any spelling of its URI, as pygls closes it: cleared on the one it was published on too."""
     uri = params.text_document.uri
-    handle = ls.pending.pop(uri, None)
+    key = document_key(uri)
+    handle = ls.pending.pop(key, None)
     if handle is not None:
         handle.cancel()
-    ls.linted.pop(uri, None)
-    ls.scripts.pop(uri, None)
-    ls.lint_seconds.pop(uri, None)
-    ls.language.pop(uri, None)
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    ls.linted.pop(key, None)
+    ls.scripts.pop(key, None)
+    ls.lint_seconds.pop(key, None)
+    ls.language.pop(key, None)
+    for shown in dict.fromkeys((ls.uris.pop(key, uri), uri)):
+        ls.publish(shown, None, [])
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
