@@ -189,12 +189,11 @@ def test_exit_without_shutdown_exits_1_as_the_protocol_says():
         assert p.returncode == code and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
 
 
-def session(*sent: bytes, cwd=None) -> list[dict]:
+def session(*sent: bytes, cwd=None, command=(sys.executable, "-m", "dlint", "lsp")) -> list[dict]:
     """What the server wrote for `sent` between initialize and shutdown/exit (each array one message)."""
     stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + b"".join(sent)
     stdin += msg({"jsonrpc": "2.0", "id": 99, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
-    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, cwd=cwd, timeout=60,
-                       check=False)
+    p = subprocess.run(list(command), input=stdin, capture_output=True, cwd=cwd, timeout=60, check=False)
     assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
     return [json.loads(m[m.index(b"\r\n\r\n") + 4:]) for m in p.stdout.split(b"Content-Length")[1:]]
 
@@ -247,3 +246,32 @@ def test_a_malformed_notification_is_logged_once_and_never_a_pop_up(tmp_path):
     assert len(logged) == 1 and "textDocument/didChange" in logged[0]
     published = [m["params"] for m in sent if m.get("method") == "textDocument/publishDiagnostics"]
     assert published[-1] == {"uri": uri, "version": 3, "diagnostics": []}
+
+
+# The server with an internal error in the lint of any buffer holding BOOM: what a bug in a rule would do.
+FAILING_LINT = [sys.executable, "-c", """
+import dlint.lsp.server as s
+real = s.lint_text
+def lint_text(text, *args):
+    if "BOOM" in text:
+        raise RuntimeError("a rule failed")
+    return real(text, *args)
+s.lint_text = lint_text
+s.serve()
+"""]
+
+
+def test_a_lint_that_fails_replaces_the_old_diagnostics_with_its_error(tmp_path):
+    """After an internal error the editor went on showing the findings of the text before the edit, for lines
+    that may no longer hold them, and nothing said the buffer was not linted: one error says so now."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    change = msg({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "FROM debian\n# BOOM\n"}]}})
+    hover = msg({"jsonrpc": "2.0", "id": 7, "method": "textDocument/hover",  # lints each pending change first
+                 "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 6}}})
+    sent = session(did_open(uri, "FROM debian\n"), hover, change, command=FAILING_LINT)
+    published = [m["params"] for m in sent if m.get("method") == "textDocument/publishDiagnostics"]
+    assert [d["code"] for d in published[0]["diagnostics"]] == ["DL3006"]
+    assert published[-1]["version"] == 2
+    (error,) = published[-1]["diagnostics"]
+    assert error["severity"] == 1 and "RuntimeError: a rule failed" in error["message"]

@@ -125,6 +125,14 @@ def _invalid_answer(msg_id: int | str | None, why: str) -> dict:
     return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": JsonRpcInvalidRequest.CODE, "message": why}}
 
 
+def _lint_failed(exc: Exception) -> types.Diagnostic:
+    """What replaces a buffer's diagnostics when its lint fails: the editor kept the older text's findings, on
+    lines that may no longer hold them, and nothing said this text was not linted."""
+    said = printable(f"{type(exc).__name__}: {exc}")
+    return diagnostics.file_error(f"dlint could not lint this text (an internal error: {said}); "
+                                  "`dlint lsp --log-level debug` shows the traceback")
+
+
 def document_key(uri: str) -> str:
     """The key of the document `uri` names: pygls's own (the decoded URI), so that `a%20b` and `a b`, or `%3A`
     and `:`, are one buffer linted once, as they are one text in pygls. A key is no URI: never parse one."""
@@ -331,9 +339,10 @@ class DlintServer(LanguageServer):
         started = time.monotonic()
         try:
             linted = lint_text(doc.source, path, self.settings(path), self.scripts.setdefault(key, ScriptCache()))
-        except Exception:  # noqa: BLE001 - one bad buffer must not stop the server
+        except Exception as exc:  # noqa: BLE001 - one bad buffer must not stop the server
             log.debug("linting %s failed", uri, exc_info=True)
             self.linted.pop(key, None)  # not the findings of an older text
+            self.publish(uri, doc.version, [_lint_failed(exc)])
             return
         finally:
             self.lint_seconds[key] = time.monotonic() - started
