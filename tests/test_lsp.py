@@ -397,3 +397,22 @@ async def test_differently_escaped_uris_of_one_file_are_one_buffer_published_whe
     assert hover is not None and "DL3006" in hover.contents.value  # the findings of the one buffer
     client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(plain)))
     assert not await wait_diagnostics(client, escaped)  # closed, and its diagnostics with it
+
+
+async def test_a_config_error_is_shown_on_the_file_dlint_check_names_and_cleared_when_fixed(client, tmp_path):
+    """A pyproject.toml without [tool.dlint] is no config (discovery goes on upwards), yet the error of the broken
+    .dlint.toml above it was shown on it, and fixing the .dlint.toml never cleared that error."""
+    broken = tmp_path / ".dlint.toml"
+    broken.write_text("ignore = [\n")
+    nested = tmp_path / "sub"
+    nested.mkdir()
+    (nested / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    uri = await open_doc(client, nested / "Dockerfile", BAD)
+    (shown,) = client.diagnostics[broken.as_uri()]
+    assert str(broken) in shown.message and "not valid TOML" in shown.message
+    assert (nested / "pyproject.toml").as_uri() not in client.diagnostics
+    broken.write_text('ignore = ["DLT003"]\n')
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams([types.FileEvent(uri=broken.as_uri(), type=types.FileChangeType.Changed)]))
+    assert "DLT003" not in {d.code for d in await wait_diagnostics(client, uri)}
+    assert not client.diagnostics[broken.as_uri()]

@@ -41,6 +41,15 @@ class ConfigError(Exception):
     """A config file or flag that cannot be used; the message is one line for the user."""
 
 
+class ConfigFileError(ConfigError):
+    """A config file found by discovery that cannot be used: `path` is the file to fix, where the language
+    server shows the error (the one file discovery stopped at, so the editor and `dlint check` agree)."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class Layer(NamedTuple):
     """One step of rule selection: `select` (if given) replaces, then add, then remove."""
 
@@ -217,15 +226,21 @@ def _upwards(directory: str) -> Iterator[str]:
 
 
 def _load_in(directory: str, rules: dict[str, Rule]) -> Config | None:
-    dlint_toml = os.path.join(directory, DLINT_TOML)
-    # lexists, not isfile: a directory, a dangling symlink or a loop in its place is an error, not "no config"
-    if os.path.lexists(dlint_toml):
-        return load(dlint_toml, rules)
-    pyproject = os.path.join(directory, PYPROJECT)
-    if os.path.lexists(pyproject):
-        data = _read_toml(pyproject)
-        if isinstance(data.get("tool"), dict) and "dlint" in data["tool"]:
-            return load(pyproject, rules, data)
+    """The config in `directory`, None if none: a .dlint.toml, else a pyproject.toml with [tool.dlint] (one
+    without it is no config, and discovery goes on upwards). A pyproject.toml that cannot be read is an error:
+    whether it has [tool.dlint] cannot be told. A broken file raises ConfigFileError naming it."""
+    path = os.path.join(directory, DLINT_TOML)
+    try:
+        # lexists, not isfile: a directory, a dangling symlink or a loop in its place is an error, not "no config"
+        if os.path.lexists(path):
+            return load(path, rules)
+        path = os.path.join(directory, PYPROJECT)
+        if os.path.lexists(path):
+            data = _read_toml(path)
+            if isinstance(data.get("tool"), dict) and "dlint" in data["tool"]:
+                return load(path, rules, data)
+    except ConfigError as exc:
+        raise ConfigFileError(str(exc), path) from None
     return None
 
 

@@ -126,14 +126,15 @@ class Configs:
         return self._resolver.settings_for(path)
 
     @staticmethod
-    def nearest_file(path: str) -> str | None:
-        """The config file nearest `path`: where a ConfigError is shown."""
+    def read_without_error(path: str, found: str | None) -> set[str]:
+        """The config candidates discovery went through for `path` with no error, `found` the config it
+        stopped at (None: it found none and went through all): an error shown on any of them is gone."""
+        passed: set[str] = set()
         for d in _upwards(os.path.dirname(os.path.realpath(path))):
-            for name in CONFIG_NAMES:
-                candidate = os.path.join(d, name)
-                if os.path.isfile(candidate):
-                    return candidate
-        return None
+            passed.update(os.path.join(d, name) for name in CONFIG_NAMES)
+            if found is not None and os.path.dirname(found) == d:
+                break
+        return passed
 
 
 def _mtime(path: str) -> float | None:

@@ -18,7 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from dlint import __version__
-from dlint.lint.config import ConfigError, Flags, Resolver, Settings
+from dlint.lint.config import ConfigError, ConfigFileError, Flags, Resolver, Settings
 from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
 from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, apply_change, client_offset, lint_text, wants
@@ -299,7 +299,7 @@ class DlintServer(LanguageServer):
         try:
             settings = self.configs.settings_for(path)
         except ConfigError as exc:
-            cfg = Configs.nearest_file(path)
+            cfg = exc.path if isinstance(exc, ConfigFileError) else None  # the file `dlint check` says is broken
             if cfg is not None and cfg not in self.config_errors:
                 self.config_errors.add(cfg)
                 said = printable(str(exc))  # as `dlint check` says it: a terminal editor writes the message raw
@@ -307,14 +307,14 @@ class DlintServer(LanguageServer):
                 self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"dlint: {said}"))
             return _defaults(path)
         if self.config_errors:
-            self.clear_config_errors(Configs.nearest_file(path))
+            self.clear_config_errors(Configs.read_without_error(path, settings.config.path))
         return settings
 
-    def clear_config_errors(self, fine: str | None) -> None:
-        """Clears the error shown on `fine`, the config just read without one, and on any config since
+    def clear_config_errors(self, fine: set[str]) -> None:
+        """Clears the error shown on each config in `fine`, just read without one, and on any config since
         deleted. Only those: another directory's config may still be broken (clearing them all, its
         error went and came back, message and all, each time the user switched to a file under it)."""
-        for cfg in [c for c in self.config_errors if c == fine or not os.path.isfile(c)]:
+        for cfg in [c for c in self.config_errors if c in fine or not os.path.lexists(c)]:
             self.config_errors.discard(cfg)
             self.publish_on_config(cfg, [])
 
