@@ -416,3 +416,36 @@ async def test_a_config_error_is_shown_on_the_file_dlint_check_names_and_cleared
         types.DidChangeWatchedFilesParams([types.FileEvent(uri=broken.as_uri(), type=types.FileChangeType.Changed)]))
     assert "DLT003" not in {d.code for d in await wait_diagnostics(client, uri)}
     assert not client.diagnostics[broken.as_uri()]
+
+
+async def test_many_changes_applied_at_once_give_the_text_of_applying_each_in_turn():
+    """The linear apply_changes against the obvious one (the whole text re-split for each change), on random
+    edits among every line end the protocol knows (a \\r then a \\n joined into one), surrogate pairs and ranges
+    past the end, reversed ranges too, in each position encoding."""
+    import random
+
+    from dlint.lsp.documents import apply_changes, client_line_starts, client_offset
+
+    def one_by_one(text, changes, encoding):
+        for c in changes:
+            starts = client_line_starts(text)
+            a, b = sorted(client_offset(text, starts, p, encoding) for p in (c.range.start, c.range.end))
+            text = text[:a] + c.text + text[b:]
+        return text
+
+    rng = random.Random(7)
+    pieces = ["a", "é", "😀", "\n", "\r", "\r\n", "\f", "\u2028", " "]
+    for encoding in ("utf-16", "utf-8", "utf-32"):
+        for _ in range(300):
+            text = "".join(rng.choices(pieces, k=rng.randint(0, 12)))
+            changes = [types.TextDocumentContentChangePartial(
+                types.Range(types.Position(rng.randint(0, 5), rng.randint(0, 4)),
+                            types.Position(rng.randint(0, 5), rng.randint(0, 4))),
+                "".join(rng.choices(pieces, k=rng.randint(0, 3)))) for _ in range(rng.randint(1, 6))]
+            if rng.random() < 0.1:
+                changes.insert(rng.randint(0, len(changes)), types.TextDocumentContentChangeWholeDocument("x\r"))
+            expected = text
+            for c in changes:
+                whole = isinstance(c, types.TextDocumentContentChangeWholeDocument)
+                expected = c.text if whole else one_by_one(expected, [c], encoding)
+            assert apply_changes(text, changes, encoding) == expected, (text, changes, encoding)

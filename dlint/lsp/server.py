@@ -21,7 +21,7 @@ from dlint import __version__
 from dlint.lint.config import ConfigError, ConfigFileError, Flags, Resolver, Settings
 from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
-from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, apply_change, client_offset, lint_text, wants
+from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, apply_changes, client_offset, lint_text, wants
 from dlint.output import printable
 from dlint.parsing.source import MAX_FILE_SIZE, too_large
 
@@ -247,10 +247,8 @@ class _Protocol(LanguageServerProtocol):
         if doc is None:
             return
         encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
-        for change in params.content_changes:
-            if isinstance(change, types.TextDocumentContentChangePartial):
-                change = types.TextDocumentContentChangeWholeDocument(apply_change(doc.source, change, encoding))
-            self.workspace.update_text_document(params.text_document, change)
+        text = apply_changes(doc.source, params.content_changes, encoding)
+        self.workspace.update_text_document(params.text_document, types.TextDocumentContentChangeWholeDocument(text))
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield handler, (params,), None
 
