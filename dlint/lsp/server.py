@@ -36,6 +36,7 @@ MAX_PATH = 4096  # PATH_MAX
 MAX_MESSAGE = 64 << 20  # bytes of one message: a 10 MB document, escaped in JSON, fits (and gets its too-large error)
 MAX_HEADER = 4096  # bytes of one header line (`Content-Length: 123`)
 CHUNK = 1 << 20  # bytes taken from the stream at a time
+MAX_LOGGED = 1000  # different messages log_once says; after that, none
 _CONTENT_LENGTH = re.compile(rb"Content-Length: *(\d+)\r\n")
 log = logging.getLogger("dlint.lsp")
 
@@ -273,9 +274,9 @@ class DlintServer(LanguageServer):
     def log_once(self, said: str) -> None:
         """A client's fault or the server's, said once in the editor's log (window/logMessage): pygls showed each
         in a pop-up (window/showMessage), again for every malformed didChange, which may come with each keystroke."""
-        log.warning("%s", said)
-        if said not in self.logged:
+        if said not in self.logged and len(self.logged) < MAX_LOGGED:  # a client making up methods: bounded
             self.logged.add(said)
+            log.warning("%s", said)
             self.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"dlint: {said}"))
 
     def report_server_error(self, error: Exception, source) -> None:
@@ -327,6 +328,7 @@ class DlintServer(LanguageServer):
         doc = self.workspace.text_documents.get(key)
         uri = self.uris.get(key)
         if doc is None or uri is None:
+            self.uris.pop(key, None)  # not open (a didSave of a file never opened): nothing to publish on
             return
         path = uri_path(uri)
         if _oversized(doc.source):  # as `dlint check` refuses the file: time and memory grow with it
