@@ -449,3 +449,16 @@ async def test_many_changes_applied_at_once_give_the_text_of_applying_each_in_tu
                 whole = isinstance(c, types.TextDocumentContentChangeWholeDocument)
                 expected = c.text if whole else one_by_one(expected, [c], encoding)
             assert apply_changes(text, changes, encoding) == expected, (text, changes, encoding)
+
+
+async def test_a_file_opened_again_under_another_spelling_of_its_uri_is_published_once(client, tmp_path):
+    """Opened as `a%20b` and then as `a b`, it was linted twice and listed twice among the problems; the second
+    open is the same buffer, now published on its URI and cleared on the first."""
+    folder = tmp_path / "a b"
+    folder.mkdir()
+    escaped = await open_doc(client, folder / "Dockerfile", "FROM debian\n")
+    plain = "file://" + str(folder / "Dockerfile")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=plain, language_id="dockerfile", version=1, text="FROM debian\n")))
+    assert [d.code for d in await wait_diagnostics(client, plain)] == ["DL3006"]
+    assert not client.diagnostics[escaped]
