@@ -88,12 +88,15 @@ def printable_lines(text: str) -> str:
 def printable_patch(text: str) -> str:
     """A patch as it may reach a terminal or a CI log: its tabs and CRLF line ends stay, since a patch of a
     file with them needs them, and every other control is escaped as printable() does. A line holding one
-    then no longer applies: the Dockerfile held an escape sequence, and `--fix` is the way to fix it."""
+    then no longer applies: the Dockerfile held an escape sequence, and `--fix` is the way to fix it. So does
+    the file's byte order mark (U+FEFF after a hunk line's ` `, `-` or `+`): the patch would not apply without it."""
     out = []
     for line in text.split("\n"):
         if not line.isprintable() or _V1_COMMAND in line:
             end = "\r" if line.endswith("\r") else ""
-            line = "\t".join(map(printable, line[: len(line) - len(end)].split("\t"))) + end
+            lead = line[:2] if line[1:2] == "\ufeff" else ""
+            body = line[len(lead) : len(line) - len(end)]
+            line = lead + "\t".join(map(printable, body.split("\t"))) + end
         out.append(inert_line(line))
     return "\n".join(out)
 
