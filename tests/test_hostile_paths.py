@@ -242,3 +242,15 @@ def test_gitlab_fingerprints_of_files_whose_names_are_shown_alike_differ(tmp_pat
     engine = json.loads(dlint("check", "--isolated", "--format", "sarif", "plain.Dockerfile", cwd=tmp_path).stdout)
     partial = engine["runs"][0]["results"][0]["partialFingerprints"]["dlint/v1"]
     assert issues[2]["fingerprint"] == hashlib.sha256(f"plain.Dockerfile\0{partial}".encode()).hexdigest()[:32]
+
+
+@pytest.mark.parametrize("fmt", ["text", "gnu", "github"])
+def test_line_separators_in_words_are_shown_escaped(tmp_path, fmt):
+    """U+2028 and U+2029 are line ends to str.splitlines and to editors: raw in a package name, one
+    finding read as two lines, the second a forged one."""
+    (tmp_path / "Dockerfile").write_text("FROM debian\nRUN apt-get install curl\u2028x:9:1:\u2029a\n")
+    p = dlint("check", "--isolated", "--format", fmt, "Dockerfile", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    shown = p.stdout.decode() + p.stderr.decode()
+    assert "\u2028" not in shown and "\u2029" not in shown
+    assert "curl\\u2028x:9:1:\\u2029a" in shown
