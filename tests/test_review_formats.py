@@ -123,6 +123,18 @@ def test_sonarqube_validates_against_the_documented_format(project):
         }
 
 
+def test_sonarqube_columns_count_utf16_units(tmp_path):
+    """SonarQube reads offsets in Java chars: an astral character is two, so code point columns pointed
+    before the package."""
+    (tmp_path / "Dockerfile").write_text("FROM debian\nRUN echo \U0001f600\u00e9\U0001d400 && apt-get install -y curl\n"
+                                         "RUN --mount=\U0001f600 x\n")
+    doc = json.loads(dlint("check", "--isolated", "--format", "sonarqube", "Dockerfile", cwd=tmp_path).stdout)
+    ranges = {i["ruleId"]: i["primaryLocation"]["textRange"] for i in doc["issues"]}
+    line = "RUN echo \U0001f600\u00e9\U0001d400 && apt-get install -y curl".encode("utf-16-le")
+    assert ranges["DL3008"]["startColumn"] == line.index("curl".encode("utf-16-le")) // 2
+    assert ranges["DL3008"]["endColumn"] - ranges["DL3008"]["startColumn"] == 4
+
+
 def test_sonarqube_empty_span_is_a_line_and_levels_map_to_impacts(tmp_path):
     (tmp_path / "Dockerfile").write_text("")  # DL1000 at 1:1, an empty span
     doc = json.loads(dlint("check", "--format", "sonarqube", "Dockerfile", cwd=tmp_path).stdout)

@@ -170,6 +170,7 @@ def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
     end_line, end_col = df.position(end)
     instr = df.instructions[v.instruction] if v.instruction >= 0 else None
     start_bytes, end_bytes = _byte_column(df, v.start_offset, line, col), _byte_column(df, end, end_line, end_col)
+    units = _utf16_column(df, v.start_offset, line, col), _utf16_column(df, end, end_line, end_col)
     return Finding(
         file=df.path,
         line=line,
@@ -184,6 +185,7 @@ def _finding(df: Dockerfile, v: Violation, name: str, level: Level) -> Finding:
         instruction_end_line=instr.end_line if instr else end_line,
         fix=v.fix,
         byte_columns=None if (start_bytes, end_bytes) == (col, end_col) else (start_bytes, end_bytes),
+        utf16_columns=None if units == (col, end_col) else units,
         replacements=tuple(_replacement(df, e.start, e.end, e.text) for e in v.fix.edits) if v.fix else (),
     )
 
@@ -194,6 +196,13 @@ def _byte_column(df: Dockerfile, offset: int, line: int, column: int) -> int:
     if df.line_is_ascii(line):
         return column
     return len(df.text[offset - column + 1 : offset].encode("utf-8", "surrogatepass")) + 1
+
+
+def _utf16_column(df: Dockerfile, offset: int, line: int, column: int) -> int:
+    """The UTF-16 column of a character column: one more for each astral character before it."""
+    if df.line_is_ascii(line):
+        return column
+    return len(df.text[offset - column + 1 : offset].encode("utf-16-le", "surrogatepass")) // 2 + 1
 
 
 def _replacement(df: Dockerfile, start: int, end: int, text: str) -> Replacement:
@@ -207,11 +216,12 @@ def _replacement(df: Dockerfile, start: int, end: int, text: str) -> Replacement
 def _parse_error(df: Dockerfile, err: ParseError, rule: Rule, selection: Selection) -> Finding:
     end_line, end_column = err.end or (err.line, err.column)
     instr = df.instructions[err.instruction] if err.instruction >= 0 else None
-    byte_columns = None
-    if instr is not None:  # a span inside an instruction: reporters may want its UTF-8 columns
+    byte_columns = units = None
+    if instr is not None:  # a span inside an instruction: reporters may want its UTF-8 and UTF-16 columns
         start = df.line_starts[err.line - 1] + err.column - 1
         end = df.line_starts[end_line - 1] + end_column - 1
         byte_columns = _byte_column(df, start, err.line, err.column), _byte_column(df, end, end_line, end_column)
+        units = _utf16_column(df, start, err.line, err.column), _utf16_column(df, end, end_line, end_column)
     return Finding(
         file=df.path,
         line=err.line,
@@ -225,4 +235,5 @@ def _parse_error(df: Dockerfile, err: ParseError, rule: Rule, selection: Selecti
         instruction_line=instr.start_line if instr else err.line,
         instruction_end_line=instr.end_line if instr else err.line,
         byte_columns=None if byte_columns == (err.column, end_column) else byte_columns,
+        utf16_columns=None if units == (err.column, end_column) else units,
     )

@@ -115,6 +115,8 @@ class Finding:
     extra: dict = field(default_factory=dict)  # e.g. measured_bytes, added by the analyser
     # UTF-8 byte columns of (column, end_column), only where the line before them is not ASCII
     byte_columns: tuple[int, int] | None = None
+    # UTF-16 unit columns (what SonarQube counts, as Java does), only where an astral character comes before
+    utf16_columns: tuple[int, int] | None = None
     replacements: tuple[Replacement, ...] = ()  # the fix's edits in line/column terms
 
     @property

@@ -3,8 +3,9 @@ SonarQube Server 10.3+ and SonarQube Cloud: a `rules` array and an `issues` arra
 
 Each rule used says how it hurts (`impacts`) at the level of its first finding
 (config may change levels): error -> HIGH, warning -> MEDIUM, info and style ->
-LOW; a parse error is a RELIABILITY issue, everything else MAINTAINABILITY. SonarQube's columns are 0-based and a range
-must not be empty, so an empty span is reported as its line alone.
+LOW; a parse error is a RELIABILITY issue, everything else MAINTAINABILITY. SonarQube's columns
+are 0-based UTF-16 units (Java's, an astral character is two) and a range must not be empty, so an
+empty span is reported as its line alone.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def _rule(code: str, first: Finding, rule) -> dict:
 def _issue(f: Finding) -> dict:
     text_range: dict[str, int] = {"startLine": f.line}
     if (f.end_line, f.end_column) > (f.line, f.column):
-        text_range.update(startColumn=f.column - 1, endLine=f.end_line, endColumn=f.end_column - 1)
+        column, end_column = f.utf16_columns or (f.column, f.end_column)  # Java's columns: UTF-16 units
+        text_range.update(startColumn=column - 1, endLine=f.end_line, endColumn=end_column - 1)
     return {
         "ruleId": f.code,
         "primaryLocation": {"message": f.message, "filePath": shown_path(f.file), "textRange": text_range},
