@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -253,3 +254,18 @@ def test_markdown_mentions_notify_no_one():
     _, rows = tables(render.render("markdown", [hostile]))
     assert rows[1][0] == "@\u200borg/security.Dockerfile"
     assert rows[1][4] == "pin @\u200balice, @bob and a@\u200bb.c"  # in a code span, no mention is made
+
+
+def test_unit_columns_on_a_long_line_match_a_direct_count(tmp_path):
+    """Byte and UTF-16 columns are counted from marks along a long line (linear in its findings): each
+    still equals the prefix's own length, across marks and with astral characters between them."""
+    line = "RUN " + " && ".join(f"echo \U0001f600\u00e9 && apt-get install -y p{i}" for i in range(300))
+    (tmp_path / "Dockerfile").write_text(f"FROM debian\n{line}\n")
+    args = ("check", "--isolated", "--select", "DL3008", "Dockerfile")
+    sonar = json.loads(dlint(*args, "--format", "sonarqube", cwd=tmp_path).stdout)["issues"]
+    rd = json.loads(dlint(*args, "--format", "rdjson", cwd=tmp_path).stdout)["diagnostics"]
+    starts = [m.start() for m in re.finditer(r"p\d+", line)]
+    assert len(starts) == len(sonar) == len(rd) == 300
+    for at, issue, diag in zip(starts, sonar, rd, strict=True):
+        assert issue["primaryLocation"]["textRange"]["startColumn"] == len(line[:at].encode("utf-16-le")) // 2
+        assert diag["location"]["range"]["start"]["column"] == len(line[:at].encode()) + 1

@@ -195,14 +195,14 @@ def _byte_column(df: Dockerfile, offset: int, line: int, column: int) -> int:
     so many findings on one long line stay linear)."""
     if df.line_is_ascii(line):
         return column
-    return len(df.text[offset - column + 1 : offset].encode("utf-8", "surrogatepass")) + 1
+    return df.units_before(offset, line, "utf-8") + 1
 
 
 def _utf16_column(df: Dockerfile, offset: int, line: int, column: int) -> int:
     """The UTF-16 column of a character column: one more for each astral character before it."""
     if df.line_is_ascii(line):
         return column
-    return len(df.text[offset - column + 1 : offset].encode("utf-16-le", "surrogatepass")) // 2 + 1
+    return df.units_before(offset, line, "utf-16-le") // 2 + 1
 
 
 def _replacement(df: Dockerfile, start: int, end: int, text: str) -> Replacement:
