@@ -168,3 +168,12 @@ def test_cli_check_still_reports_an_ignored_copy(tmp_path):
                          check=False)
     assert run.returncode == 1
     assert "DLB012" in run.stdout and "excluded by .dockerignore" in run.stdout
+
+
+def test_patterns_end_at_newlines_only_and_trim_what_go_trims():
+    """BuildKit splits a .dockerignore at `\\n` (a CR before it dropped) and trims with Go's TrimSpace:
+    str.splitlines also broke lines at a form feed, a lone CR, U+0085 or U+2028, making two patterns of one."""
+    from dlint.lint.dockerignore import read_patterns
+
+    text = "a\fb\nc\rd\r\n#x\n e\u2028f \n\x1cg\n\u3000h\u0085\n"
+    assert read_patterns(text) == ["a\fb", "c\rd", "e\u2028f", "\x1cg", "h"]

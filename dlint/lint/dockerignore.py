@@ -18,18 +18,24 @@ from functools import cached_property
 MAX_BYTES = 1 << 20  # a larger ignore file is not read: BuildKit's context transfer would be the problem
 
 
+# What Go's strings.TrimSpace trims (unicode.IsSpace): str.strip's set without U+001C..U+001F.
+GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+
+
 def read_patterns(text: str) -> list[str]:
-    """ignorefile.ReadAll: comments and blank lines dropped, patterns cleaned, a leading `/` removed."""
+    """ignorefile.ReadAll: comments and blank lines dropped, patterns cleaned, a leading `/` removed.
+    Lines end at `\n` only (bufio.ScanLines), not at a form feed, lone CR or U+2028 as splitlines would:
+    `a\fb` is one pattern to BuildKit."""
     out = []
-    for line in text.removeprefix("\ufeff").splitlines():
+    for line in text.removeprefix("\ufeff").split("\n"):
         if line.startswith("#"):
             continue
-        pattern = line.strip()
+        pattern = line.strip(GO_SPACE)
         if not pattern:
             continue
         invert = pattern.startswith("!")
         if invert:
-            pattern = pattern[1:].strip()
+            pattern = pattern[1:].strip(GO_SPACE)
         if pattern:
             pattern = clean(pattern)
             if len(pattern) > 1 and pattern.startswith("/"):
