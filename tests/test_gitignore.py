@@ -81,6 +81,15 @@ def test_discovery_matches_git_ls_files(repo):
     assert found(repo) == expected
 
 
+def test_gitignore_lines_end_at_newlines_only(repo):
+    """git ends a line at \\n (dropping a CR before it): a form feed, lone CR or U+2028 in one is part of its
+    pattern; splitlines made `build/` and `*.local` patterns of their own and skipped what git lists."""
+    (repo / ".gitignore").write_bytes("x\fbuild/\ny\r*.local\r\nz\u2028docs/\n".encode())
+    expected = listed_by_git(repo)
+    assert "build/Dockerfile" in expected and "services/web/Dockerfile.local" in expected
+    assert found(repo) == expected
+
+
 def test_no_gitignore_searches_everything(repo):
     every = found(repo, "--no-gitignore")
     assert {"build/Dockerfile", "docs/Dockerfile", "tmp.Dockerfile", "services/api/generated/Dockerfile"} <= set(every)

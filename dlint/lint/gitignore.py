@@ -29,11 +29,11 @@ if TYPE_CHECKING:
 
 def _spec(path: str) -> _Indexed | None:
     try:  # read_bytes reads a regular file only: a FIFO would hang the walk
-        lines = read_bytes(path, MAX_IGNORE_FILE, "ignore file").decode("utf-8", "surrogateescape").splitlines()
+        text = read_bytes(path, MAX_IGNORE_FILE, "ignore file").decode("utf-8", "surrogateescape")
     except SourceError:  # missing, unreadable or not a file (git reads nothing from it either), or over MAX_IGNORE_FILE
         return None
-    if not lines:
-        return None
+    # git's lines end at \n, a CR before it dropped (dir.c): splitlines also ended one at \f, a lone CR or U+2028
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
     import pathspec  # ~40 ms: only once there is an ignore file to read
 
     spec = _Indexed(lines, pathspec.GitIgnoreSpec)
