@@ -224,6 +224,25 @@ def test_markdown_puts_the_verdict_first_then_total_change_biggest_steps_and_cac
     assert "**Cache:** 0 of 2 steps from the cache (0%)" in text
 
 
+def test_markdown_of_thousands_of_steps_fits_a_github_job_summary():
+    """GitHub refuses a job summary over 1 MiB: 5,000 steps made a 1.6 MB table, so the step table stops at
+    STEPS_SHOWN rows and says how many more the JSON report has."""
+    long = "RUN " + "x" * 300
+    text = render("markdown", result([step(i, i, long, MB, stage="s" * 400) for i in range(1, 5001)]))
+    assert len(text.encode()) < 1 << 20
+    assert "\n4000 more in the JSON report." in text
+
+
+def test_markdown_stage_and_instruction_are_shown_escaped_not_as_markup_or_raw_controls():
+    """The step table's stage went through a second escaper that let `@team` notify and ESC through raw,
+    and the instruction's code span wrote ESC raw: the report can go to a terminal."""
+    text = render("markdown", result([step(1, 1, "FROM base", MB),
+                                      step(2, 2, "RUN echo \x1b]0;title\x07", MB, stage="@org/team <b>")]))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "`RUN echo \\x1b]0;title\\x07`" in text
+    assert "@&#8203;org/team \\<b\\>" in text
+
+
 def test_junit_has_one_testcase_per_budget_failing_with_its_reason(tmp_path):
     root = ET.fromstring(render("junit", failing_result(tmp_path)))
     cases = root.findall(".//testcase")

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dlint.analyse.report import figures
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
+from dlint.output import printable
+from dlint.report.markdown import cell
 
 BIGGEST = 5
 WASTE_SHOWN = 10
+STEPS_SHOWN = 1000  # rows of the step table: GitHub takes a job summary of 1 MiB, and a row may hold ~700 characters
 MARKS = {True: "✅ pass", False: "❌ fail", None: "⏭ not checked"}
 
 
@@ -22,21 +25,21 @@ def render(result: AnalysisResult) -> str:
     if result.error:
         failed = result.failed_step
         where = f" at line {failed.line}" if failed and failed.line else ""
-        out += [f"**Build failed{where}:** {_plain(result.error)}", ""]
+        out += [f"**Build failed{where}:** {cell(result.error)}", ""]
     if gate is not None and gate.verdicts:
         out += ["| | budget | limit | measured | reason |", "|---|---|---|---|---|"]
-        out += [f"| {MARKS[v.passed]} | `--{v.budget}` | {_plain(v.limit)} | {_plain(v.measured)} "
-                f"| {_plain(v.message)} |" for v in gate.verdicts]
+        out += [f"| {MARKS[v.passed]} | `--{v.budget}` | {cell(v.limit)} | {cell(v.measured)} "
+                f"| {cell(v.message)} |" for v in gate.verdicts]
         out.append("")
     if result.image is not None:
         out.append(f"**Image:** {figures.image_line(result)}  ")
         baseline = figures.baseline_line(result)
         if baseline is not None:
-            out.append(f"**Against the baseline:** {_plain(baseline)}  ")
+            out.append(f"**Against the baseline:** {cell(baseline)}  ")
     if gate is not None:
-        out.append(f"**Cache:** {_plain(gate.cache.describe())}  ")
+        out.append(f"**Cache:** {cell(gate.cache.describe())}  ")
     if result.waste is not None or result.waste_error:
-        out.append(f"**Waste:** {_plain(figures.waste_line(result))}")
+        out.append(f"**Waste:** {cell(figures.waste_line(result))}")
     out.append("")
     if gate is not None and gate.biggest():
         out += [f"### The {min(BIGGEST, len(gate.biggest(BIGGEST)))} biggest steps", "",
@@ -50,15 +53,17 @@ def render(result: AnalysisResult) -> str:
         for e in entries[:WASTE_SHOWN]:
             files = f" ({e.files} files)" if e.files > 1 else ""
             out.append(f"| {_code(e.path)}{files} | {human_size(e.bytes)} | {e.kind} | {_line(e.added)} "
-                       f"| {_line(e.removed)} | {_plain(e.suggestion)} |")
+                       f"| {_line(e.removed)} | {cell(e.suggestion)} |")
         if len(entries) > WASTE_SHOWN:
             out.append(f"\n{len(entries) - WASTE_SHOWN} more in the JSON report.")
         out.append("")
     if result.steps:
         out += [f"<details><summary>All {len(result.steps)} steps</summary>", "",
                 "| step | stage | line | instruction | cache | seconds | size |", "|---:|---|---:|---|---|---:|---:|"]
-        out += [f"| {s.index or '?'} | {_plain(s.stage)} | {s.line or '?'} | {_code(s.instruction)} | {s.cache_state} "
-                f"| {s.seconds_shown} | {human_size(s.size)} |" for s in result.steps]
+        out += [f"| {s.index or '?'} | {cell(s.stage)} | {s.line or '?'} | {_code(s.instruction)} | {s.cache_state} "
+                f"| {s.seconds_shown} | {human_size(s.size)} |" for s in result.steps[:STEPS_SHOWN]]
+        if len(result.steps) > STEPS_SHOWN:
+            out.append(f"\n{len(result.steps) - STEPS_SHOWN} more in the JSON report.")
         out += ["", "</details>", ""]
     return "\n".join(out)
 
@@ -85,15 +90,10 @@ def _line(step: StepRecord | None) -> str:
     return str(step.line) if step and step.line else "?"
 
 
-def _plain(text: str) -> str:
-    """Text that markdown must not interpret: no tables broken, no HTML, no emphasis."""
-    for ch in "\\`*_[]<>|":
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
-
-
 def _code(text: str, width: int = 80) -> str:
-    """A code span in a table cell: the fence outgrows any backtick run inside; `|` stays escaped for GitHub."""
+    """A code span in a table cell: the fence outgrows any backtick run inside; `|` stays escaped for GitHub,
+    and controls are shown escaped (printable), as the report may go to a terminal."""
+    text = printable(text)
     if len(text) > width:
         text = text[: width - 1] + "…"
     text = text.replace("|", "\\|").replace("\n", " ")
