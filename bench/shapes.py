@@ -243,6 +243,12 @@ def expose_protocols_non_ascii(n: int) -> str:
     return "FROM debian\nEXPOSE \U0001f600 " + " ".join(f"{i}/TCP" for i in range(n)) + "\n"
 
 
+def sh_c_blanks_before_a_quote(n: int) -> str:
+    """An `sh -c` install whose subcommand is followed by n blanks and a quote: whether an option may go in
+    after it was a regex of blanks around a blank, which backtracked quadratically (40,000: 37 s)."""
+    return 'FROM debian\nRUN sh -c "apt-get install' + " " * n + '""curl"\n'
+
+
 def stage_chain(n: int) -> str:
     """Each stage FROM the one before, copying from it, with a relative WORKDIR and a pip install."""
     body = "COPY --from=s{p} /a /a\nWORKDIR rel{i}\nCOPY x y{i}\nRUN pip install p{i}\n"
@@ -322,6 +328,7 @@ SHAPES: dict[str, tuple[Shape, int, bool]] = {
     "EXPOSE of many /TCP ports after an emoji": (expose_protocols_non_ascii, 6000, False),
     "installs, each a later rm": (installs_and_removals, 1000, False),
     "assignments in one && list": (assignments_in_a_list, 2000, False),
+    "sh -c: blanks before a quote": (sh_c_blanks_before_a_quote, 160_000, False),
     "stages FROM the one before": (stage_chain, 500, False),
     "FROM b$V vs many stages": (stage_arg_names, 500, False),
     ".gitignore: one long line": (gitignore_long_line, 400_000, False),
