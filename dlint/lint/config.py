@@ -461,5 +461,3 @@ def _describe(value: Any) -> str:
     if type(value) is int and value.bit_length() > 64:  # TOML's 0x form has no digit limit; repr() past 4,300 raises
         return f"{kind} of {value.bit_length()} bits"
     return f"{kind} {shortened(value, quote=True)}" if isinstance(value, str) else f"{kind} {value!r}"
-
-

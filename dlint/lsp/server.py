@@ -37,6 +37,7 @@ MAX_MESSAGE = 64 << 20  # bytes of one message: a 10 MB document, escaped in JSO
 MAX_HEADER = 4096  # bytes of one header line (`Content-Length: 123`)
 CHUNK = 1 << 20  # bytes taken from the stream at a time
 MAX_LOGGED = 1000  # different messages log_once says; after that, none
+MAX_SAID = 1000  # characters of one: a method name may be megabytes, and each is kept
 _CONTENT_LENGTH = re.compile(rb"Content-Length: *(\d+)\r\n")
 log = logging.getLogger("dlint.lsp")
 
@@ -215,7 +216,7 @@ class _Protocol(LanguageServerProtocol):
         if message.id is not None and message.method is not None:
             self._send_response(message.id, error=message.error.to_response_error())
         else:
-            self._server.log_once(f"ignored a malformed {printable(str(message.method or 'message'))}: {message.error}")
+            self._server.log_once(f"ignored a malformed {message.method or 'message'}: {message.error}")
 
     def _notify_with_id(self, message: _NotificationWithId) -> None:
         """Handled as the notification it is and answered with a null result: the client sent its state (an
@@ -273,7 +274,9 @@ class DlintServer(LanguageServer):
 
     def log_once(self, said: str) -> None:
         """A client's fault or the server's, said once in the editor's log (window/logMessage): pygls showed each
-        in a pop-up (window/showMessage), again for every malformed didChange, which may come with each keystroke."""
+        in a pop-up (window/showMessage), again for every malformed didChange, which may come with each keystroke.
+        Escaped and shortened here, for every caller: what a client sent is in it."""
+        said = printable(said if len(said) <= MAX_SAID else f"{said[:MAX_SAID]}... ({len(said):,} characters)")
         if said not in self.logged and len(self.logged) < MAX_LOGGED:  # a client making up methods: bounded
             self.logged.add(said)
             log.warning("%s", said)
@@ -282,7 +285,7 @@ class DlintServer(LanguageServer):
     def report_server_error(self, error: Exception, source) -> None:
         """A notification's handler that raised, or an answer that could not be sent: logged, never a pop-up."""
         if source is not FeatureRequestError:  # a request's error is in its answer
-            self.log_once(printable(f"{type(error).__name__}: {error}"))
+            self.log_once(f"{type(error).__name__}: {error}")
 
     @property
     def encoding(self) -> str:
@@ -327,8 +330,7 @@ class DlintServer(LanguageServer):
         self.pending.pop(key, None)
         doc = self.workspace.text_documents.get(key)
         uri = self.uris.get(key)
-        if doc is None or uri is None:
-            self.uris.pop(key, None)  # not open (a didSave of a file never opened): nothing to publish on
+        if doc is None or uri is None:  # not open (a didSave of a file never opened): nothing to publish on
             return
         path = uri_path(uri)
         if _oversized(doc.source):  # as `dlint check` refuses the file: time and memory grow with it
@@ -356,7 +358,6 @@ class DlintServer(LanguageServer):
     def schedule(self, uri: str) -> None:
         """Lints the buffer `uri` names soon, whichever spelling of its URI the client used this time."""
         key = document_key(uri)
-        self.uris.setdefault(key, uri)
         if not wants(uri_path(uri), self.language.get(key)):
             return
         if key not in self.pending:  # a lint already pending reads the newest text when it runs
