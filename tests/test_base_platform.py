@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from dlint.analyse.platform import (
@@ -12,6 +14,7 @@ from dlint.analyse.platform import (
     parse_platform,
 )
 from dlint.lint.engine import Selection, lint
+from dlint.lint.finding import Level
 from dlint.parsing.dockerfile import parse
 
 AMD64 = ("linux", "amd64", "")
@@ -55,9 +58,9 @@ IMAGES = {
 }
 
 
-def found(text: str, target=AMD64) -> list[tuple[int, str]]:
+def found(text: str, target=AMD64, selection=None) -> list[tuple[int, str]]:
     df = parse(text, "Dockerfile")
-    return [(f.line, f.message) for f in findings(df, IMAGES.get, target)]
+    return [(f.line, f.message) for f in findings(df, IMAGES.get, target, selection or Selection.default())]
 
 
 def test_mismatch_is_reported_on_the_from_line():
@@ -88,3 +91,20 @@ def test_dlint_check_never_reports_it():
     df = parse("FROM arm/base\n", "Dockerfile")
     result, crashes = lint(df, Selection(frozenset({"DLB015"})))
     assert not crashes and result == []
+
+
+@pytest.mark.parametrize("pragma", ["# hadolint ignore=DLB015", "# dlint ignore=InvalidBaseImagePlatform",
+                                    "# dlint global ignore=DLB015"])
+def test_a_pragma_silences_it_as_it_silences_every_rule(pragma):
+    assert found(f"{pragma}\nFROM arm/base\n") == []
+    assert found(f"{pragma}\nFROM arm/base\n", selection=replace(Selection.default(), inline_ignores=False)) != []
+
+
+def test_the_files_selection_decides_whether_it_runs_and_at_what_level():
+    df = parse("FROM arm/base\n", "Dockerfile")
+    without = Selection(Selection.default().codes - {"DLB015"})
+    assert findings(df, IMAGES.get, AMD64, without) == []
+    (hit,) = findings(df, IMAGES.get, AMD64, replace(Selection.default(), levels={"DLB015": Level.ERROR}))
+    assert hit.level == Level.ERROR
+    assert findings(parse("# check=skip=InvalidBaseImagePlatform\nFROM arm/base\n", "D"), IMAGES.get, AMD64,
+                    Selection.default()) == []

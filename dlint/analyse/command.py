@@ -20,8 +20,10 @@ from dlint import exitcodes
 from dlint.analyse.budget import Baseline, BudgetError, Budgets, load_baseline, parse_budgets
 from dlint.analyse.cacheprobe import CacheProbeError, ProbeTarget, probe, targets
 from dlint.analyse.steps import AnalysisResult, BuildOutcome, BuildRequest, TooManySteps, stage_named
+from dlint.lint.config import ConfigError, Resolver
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Finding
+from dlint.lint.runner import crash_finding
 from dlint.output import say
 from dlint.model import Dockerfile, Stage
 from dlint.parsing.dockerfile import parse
@@ -71,6 +73,7 @@ class Prepared:
 
     request: BuildRequest
     df: Dockerfile
+    selection: Selection
     findings: list[Finding] = field(default_factory=list)
     probe_targets: list[ProbeTarget] = field(default_factory=list)
     budgets: Budgets = field(default_factory=Budgets)
@@ -158,7 +161,10 @@ def prepare(options: AnalyseOptions) -> Prepared:
         baseline = load_baseline(options.baseline) if options.baseline else None
     except BudgetError as exc:
         raise UsageError(str(exc)) from None
-    findings, _crashes = lint(df, Selection.default())
+    selection = _selection(dockerfile, options.target)
+    findings, crashes = lint(df, selection)
+    # What `dlint check` shows of the file: its inline-silenced findings left out, a crashing rule an error.
+    findings = [f for f in findings if not f.suppressed] + [crash_finding(df.path, c) for c in crashes]
     request = BuildRequest(
         dockerfile=dockerfile,
         context=context,
@@ -167,7 +173,17 @@ def prepare(options: AnalyseOptions) -> Prepared:
         build_args=_build_args(options.build_args),
         no_cache=options.no_cache,
     )
-    return Prepared(request, df, findings, probe_targets, budgets, baseline)
+    return Prepared(request, df, selection, sorted(findings, key=Finding.sort_key), probe_targets, budgets, baseline)
+
+
+def _selection(dockerfile: Path, target: str | None) -> Selection:
+    """The rules `dlint check` runs on the file: its config (the nearest `.dlint.toml` or `pyproject.toml` with
+    `[tool.dlint]`, as for `dlint check`), with the stage analysed (`--target`) as the one that ships."""
+    try:
+        selection = Resolver().settings_for(str(dockerfile)).selection
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return replace(selection, targets=(target,)) if target else selection
 
 
 def _check_writable(path: str | None) -> None:
@@ -237,7 +253,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
 
     try:
         outcome = build(request, tracker)
-        _platforms(engine, df, result)
+        _platforms(engine, df, prepared.selection, result)
         history = _measure(engine, df, options, outcome, result)
         if outcome.image_id:
             if options.waste:
@@ -262,7 +278,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
     return result
 
 
-def _platforms(engine, df: Dockerfile, result: AnalysisResult) -> None:
+def _platforms(engine, df: Dockerfile, selection: Selection, result: AnalysisResult) -> None:
     """DLB015 (InvalidBaseImagePlatform): each FROM's base image against the stage's platform, lint findings."""
     from docker.errors import DockerException
 
@@ -274,7 +290,7 @@ def _platforms(engine, df: Dockerfile, result: AnalysisResult) -> None:
         except DockerException:  # not there (BuildKit may keep it in its own store), or unreadable
             return None
 
-    found = platform.findings(df, inspect, platform.engine_platform(engine.version))
+    found = platform.findings(df, inspect, platform.engine_platform(engine.version), selection)
     if found:
         result.findings.extend(found)
         result.findings.sort(key=Finding.sort_key)

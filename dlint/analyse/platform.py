@@ -9,11 +9,14 @@ nothing.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING
 
 from dlint.lint.check_directive import parse_check
 from dlint.lint.finding import Finding, Violation
 from dlint.model import Dockerfile
+
+if TYPE_CHECKING:
+    from dlint.lint.engine import Selection
 
 CODE = "DLB015"
 
@@ -63,24 +66,25 @@ def engine_platform(version: dict) -> tuple[str, str, str] | None:
     return normalize(os_name, arch) if os_name and arch else None
 
 
-def findings(df: Dockerfile, inspect, target: tuple[str, str, str] | None,
-             stage_names: set[str] | None = None) -> list[Finding]:
+def findings(df: Dockerfile, inspect, target: tuple[str, str, str] | None, selection: Selection) -> list[Finding]:
     """One DLB015 finding per FROM whose base image's platform is not the stage's.
 
     `inspect(name)` returns the image's inspect dict or None (not there, not readable); `target` is the
-    build's platform; `stage_names` limits the check to the stages the build runs (all when None).
+    build's platform. `selection` is the file's, as for every other rule: whether DLB015 runs, its level,
+    and whether its pragmas silence it (a silenced finding is left out, as analyse leaves out every one).
     """
+    from dlint.lint.engine import runs, to_finding
     from dlint.lint.registry import all_rules
+    from dlint.lint.suppress import read_pragmas
 
     rule = all_rules()[CODE]
     directive = parse_check(df.directives.check)
-    if directive.skips(rule):
+    if not runs(rule, selection.codes, directive):
         return []
+    pragmas = read_pragmas(df) if selection.inline_ignores else None
     aliases = {s.alias for s in df.stages if s.alias}
     found: list[Finding] = []
     for stage in df.stages:
-        if stage_names is not None and stage.name not in stage_names:
-            continue
         base = stage.base
         if stage.parent is not None or not base or "$" in base or base.lower() in ("scratch", *aliases):
             continue
@@ -94,19 +98,11 @@ def findings(df: Dockerfile, inspect, target: tuple[str, str, str] | None,
             continue
         data = inspect(base)
         actual = image_platform(data) if data else None
-        if actual is None or actual == expected:
-            continue
         instr = stage.from_instruction
+        if actual is None or actual == expected or (pragmas and pragmas.suppression(df, CODE, instr.index)):
+            continue
         message = (f"Base image {base} was pulled with platform {formatted(actual)!r}, "
                    f"expected {formatted(expected)!r} for current build")
         violation = Violation(CODE, message, instr.start_offset, instr.end_offset, instr.index)
-        from dlint.lint.engine import to_finding
-
-        found.append(to_finding(df, violation, rule, _Levels(), directive))
+        found.append(to_finding(df, violation, rule, selection, directive))
     return found
-
-
-class _Levels:
-    """Selection's shape for to_finding: the page's level (analyse lints with the default selection)."""
-
-    levels: ClassVar[dict] = {}

@@ -125,9 +125,13 @@ def _checks(codes: frozenset[str], directive: CheckDirective) -> tuple[tuple[str
     return tuple(
         (code, rule.check)
         for code, rule in all_rules().items()
-        if rule.check is not None
-        and ((code in codes and not directive.skips(rule)) or directive.enables(rule))
+        if rule.check is not None and runs(rule, codes, directive)
     )
+
+
+def runs(rule: Rule, codes: frozenset[str], directive: CheckDirective) -> bool:
+    """The selection runs `rule`, unless the file's `# check=skip=` names it; `# check=` may also enable it."""
+    return (rule.code in codes and not directive.skips(rule)) or directive.enables(rule)
 
 
 def _identify(df: Dockerfile, found: list[tuple[Finding, int]]) -> None:
