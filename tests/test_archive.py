@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -256,15 +257,54 @@ def test_a_broken_archive_with_a_dockerfile_is_one_line_exit_2_and_writes_no_rep
 # --- hostile archives: each is one line and exit 2, never a traceback, a hang or a raw control character
 
 
+ADDRESSED = re.compile(r"(?:blobs/sha256/|)([0-9a-f]{64})(?:\.json|)")
+
+
+def readdressed(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """The archive `data` with `replace`'s contents, each blob named by its digest (`blobs/sha256/<hex>`,
+    `<hex>.json`) moved to its new one, and every document and link that names it changed to name that, up to
+    index.json and manifest.json: an archive as a tool would write it, not a tampered one."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isreg() else None) for m in tar]
+    names = {m.name: m.name for m, _ in members}  # original name -> name now
+    contents = {m.name: content for m, content in members}
+    contents.update(replace)
+    links = {m.name: m.linkname for m, _ in members if m.issym()}
+    changed = list(replace)
+    while changed:
+        name = changed.pop()
+        found = ADDRESSED.fullmatch(names[name])
+        if found is None or hashlib.sha256(contents[name]).hexdigest() == found[1]:
+            continue
+        old, new = found[1], hashlib.sha256(contents[name]).hexdigest()
+        names[name] = names[name].replace(old, new)
+        for other, content in contents.items():
+            if content is not None and other != name and old.encode() in content:
+                contents[other] = content.replace(old.encode(), new.encode())
+                changed.append(other)
+        links = {n: target.replace(old, new) for n, target in links.items()}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as out:
+        for member, _ in members:
+            content = contents[member.name]
+            if member.issym():
+                member.linkname = links[member.name]
+            member.name = names[member.name]
+            if content is not None:
+                member.size = len(content)
+            out.addfile(member, None if content is None else io.BytesIO(content))
+    return buf.getvalue()
+
+
 def with_oci_manifest(image: Image, change) -> bytes:
-    """An OCI tar of `image` whose manifest blob `change` rewrote (the blob keeps its name: dlint finds it by that)."""
+    """An OCI tar of `image` whose manifest blob `change` rewrote (under its new digest, which the index names)."""
     data = oci_save(image, compat_manifest=False)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         docs = {m.name: tar.extractfile(m).read() for m in tar if m.isreg() and m.name.startswith("blobs/")}
     name, manifest = next((n, m) for n, m in ((n, json.loads(d)) for n, d in docs.items() if d.startswith(b"{"))
                           if "layers" in m)
     change(manifest)
-    return without_member(data, lambda n: False, {name: json.dumps(manifest).encode()})
+    return readdressed(data, {name: json.dumps(manifest).encode()})
 
 
 @pytest.mark.parametrize(("key", "value"), [("layers", "abc"), ("layers", 5), ("layers", [1, 2]), ("layers", None),
@@ -338,7 +378,8 @@ def test_a_config_that_is_not_json_and_an_index_that_is_a_link_are_named(tmp_pat
     data = legacy_save(image)
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         config = next(n for n in tar.getnames() if n.endswith(".json") and "/" not in n and n != "manifest.json")
-    (tmp_path / "img.tar").write_bytes(without_member(data, lambda n: False, {config: b'{"rootfs": '}))
+    (tmp_path / "img.tar").write_bytes(readdressed(data, {config: b'{"rootfs": '}))
+    config = hashlib.sha256(b'{"rootfs": ').hexdigest() + ".json"
     with pytest.raises(SaveError, match=rf"^the image config {config} in the archive .*img\.tar is not valid JSON$"):
         read_archive(str(tmp_path / "img.tar"))
     unpack(oci_save(image, compat_manifest=False), tmp_path / "ocidir")
@@ -606,7 +647,7 @@ def test_a_blob_the_image_does_not_name_is_not_read_as_its_layer(tmp_path):
     manifest_file = blobs / index["manifests"][0]["digest"].split(":")[1]
     manifest = json.loads(manifest_file.read_text())
     manifest["layers"][0]["digest"] = "sha256:" + "1" * 64
-    manifest_file.write_text(json.dumps(manifest))
+    rewrite(manifest_file, manifest)
     with pytest.raises(SaveError, match=r"^the layer blobs/sha256/1{64} in the OCI layout \S+ocidir is zstd-compressed"):
         read_archive(str(tmp_path / "ocidir"))
 
@@ -691,11 +732,13 @@ def oci_dir(tmp_path, image: Image) -> tuple:
 
 
 def rewrite(path, manifest: dict) -> None:
-    """The manifest written in place of the one oci_dir made, with its new size in the index."""
-    path.write_text(json.dumps(manifest))
+    """The manifest written as a blob of its digest, which the index of the oci_dir at `path` then names."""
+    data = json.dumps(manifest).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    (path.parent / digest).write_bytes(data)
     index_file = path.parents[2] / "index.json"
     index = json.loads(index_file.read_text())
-    index["manifests"][0]["size"] = path.stat().st_size
+    index["manifests"][0].update(digest="sha256:" + digest, size=len(data))
     index_file.write_text(json.dumps(index))
 
 
@@ -715,9 +758,8 @@ def test_the_manifest_says_what_a_blob_is_not_what_it_starts_like(tmp_path):
         read_archive(str(tmp_path / "img.tar"))
     path, manifest = oci_dir(tmp_path, image)
     blobs = path.parent
-    config_name = manifest["config"]["digest"][7:]
-    (blobs / config_name).write_bytes(config)
-    manifest["config"]["size"] = len(config)
+    (blobs / hashlib.sha256(config).hexdigest()).write_bytes(config)
+    manifest["config"].update(digest="sha256:" + hashlib.sha256(config).hexdigest(), size=len(config))
     rewrite(path, manifest)
     assert len(read_archive(str(tmp_path / "ocidir")).layers) == 4
     layer = manifest["layers"][0]
@@ -836,3 +878,103 @@ def test_analyse_markdown_heading_shows_a_dockerfile_name_with_backticks_as_code
     heading = next(t for t in MarkdownIt("commonmark").parse(proc.stdout) if t.type == "inline")
     assert [c.type for c in heading.children][:2] == ["text", "code_inline"]
     assert heading.children[1].content == str(tmp_path / name)
+
+
+# --- digests: a blob must hash to the digest that names it --------------------------------
+
+
+def members_of(data: bytes) -> dict[str, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar if m.isreg()}
+
+
+def flipped(layer: bytes) -> bytes:
+    """The layer tar with one byte of its first file's content changed: still a tar, of the same size."""
+    data = bytearray(layer)
+    data[512] ^= 0xFF  # the first byte after the first header
+    return bytes(data)
+
+
+def tampered(layout: str, what: str) -> tuple[bytes, str]:
+    """An archive of sample() in `layout` with its second layer, its config or a diff_id changed; the error's start."""
+    image, _ = sample()
+    save = {"docker-archive": legacy_save, "docker-archive-25": oci_save,
+            "oci": lambda i: oci_save(i, compat_manifest=False)}[layout]
+    data = save(image)
+    members = members_of(data)
+    config_name = next(n for n, c in members.items() if c.startswith(b'{"rootfs"'))
+    config = json.loads(members[config_name])
+    if what == "layer":
+        if layout == "docker-archive":  # <id>/layer.tar names no digest: its diff_id says what it holds
+            name = next(n for n, c in members.items() if c == image.layers[1])
+            return readdressed(data, {name: flipped(image.layers[1])}), r"the layer \w+/layer\.tar .* is not the one"
+        name = next(n for n, c in members.items() if c[:2] == b"\x1f\x8b" and gzip.decompress(c) == image.layers[1])
+        bad = gzip.compress(flipped(image.layers[1]), mtime=0)
+        return without_member(data, lambda n: False, {name: bad}), rf"the layer {name} .* does not match its digest"
+    if what == "config":
+        config["history"][0]["created_by"] = "not what was built"
+        return (without_member(data, lambda n: False, {config_name: json.dumps(config).encode()}),
+                rf"the image config {config_name} .* does not match its digest")
+    config["rootfs"]["diff_ids"][1] = "sha256:" + hashlib.sha256(b"another layer").hexdigest()
+    return readdressed(data, {config_name: json.dumps(config).encode()}), r"the layer \S+ .* is not the one its image"
+
+
+@pytest.mark.parametrize("what", ["layer", "config", "diff_id"])
+@pytest.mark.parametrize("layout", ["docker-archive", "docker-archive-25", "oci", "oci-dir"])
+def test_a_blob_that_does_not_hash_to_its_digest_is_refused_naming_it(tmp_path, layout, what):
+    data, error = tampered("oci" if layout == "oci-dir" else layout, what)
+    path = tmp_path / "img.tar"
+    if layout == "oci-dir":
+        path = tmp_path / "ocidir"
+        unpack(data, path)
+        error = error.replace("in the archive", "in the OCI layout")
+    else:
+        path.write_bytes(data)
+    with pytest.raises(SaveError, match="^" + error):
+        read_archive(str(path))
+
+
+def test_readdressed_archives_are_read_so_the_refusals_are_of_the_tampering_alone(tmp_path):
+    """What the refusals above change, made as a tool would (every digest rewritten), is read."""
+    image, _ = sample()
+    for data in (legacy_save(image), oci_save(image), oci_save(image, compat_manifest=False)):
+        members = members_of(data)
+        config_name = next(n for n, c in members.items() if c.startswith(b'{"rootfs"'))
+        config = json.loads(members[config_name])
+        config["history"][0]["created_by"] = "rebuilt"
+        (tmp_path / "img.tar").write_bytes(readdressed(data, {config_name: json.dumps(config).encode()}))
+        saved = read_archive(str(tmp_path / "img.tar"))
+        assert saved.config["history"][0]["created_by"] == "rebuilt"
+        assert saved.id == "sha256:" + hashlib.sha256(json.dumps(config).encode()).hexdigest()
+
+
+def test_analyse_of_a_tampered_archive_is_one_escaped_line_exit_2_and_writes_no_report(tmp_path):
+    image, _ = sample()
+    data = legacy_save(image)
+    name = next(n for n, c in members_of(data).items() if c == image.layers[1])
+    odd, folder = "evil\x1b[2J", name.split("/")[0]  # the layer's name in the manifest, its folder in the archive
+    members = {n.replace(folder, odd): flipped(c) if n == name else c for n, c in members_of(data).items()}
+    manifest = json.loads(members["manifest.json"])
+    manifest[0]["Layers"] = [n.replace(folder, odd) for n in manifest[0]["Layers"]]
+    members["manifest.json"] = json.dumps(manifest).encode()
+    data = archive(list(members.items()))
+    (tmp_path / "img.tar").write_bytes(data)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"), "--format", "json",
+                           "--output", str(tmp_path / "report.json"))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith(f"dlint: the layer evil\\x1b[2J/layer.tar in the archive {tmp_path / 'img.tar'} is "
+                                  "not the one its image config lists (rootfs.diff_ids[1]): its tar hashes to sha256:")
+    assert proc.stderr.count("\n") == 1 and "\x1b" not in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_an_oci_descriptor_must_name_its_blob_by_a_sha256_digest(tmp_path):
+    """Any other name could not be checked: a sha512 one, or a path."""
+    image, _ = sample()
+    for digest in ("sha512:" + "a" * 128, "sha256:../../etc"):
+        data = with_oci_manifest(image, lambda m: m["layers"][0].__setitem__("digest", digest))
+        (tmp_path / "img.tar").write_bytes(data)
+        with pytest.raises(SaveError, match=rf"^the archive \S+ names a layer by '{re.escape(digest[:20])}.*, not by "
+                                            "a sha256 digest dlint can check$"):
+            read_archive(str(tmp_path / "img.tar"))

@@ -65,7 +65,8 @@ class Image:
     history: list[dict] = field(default_factory=list)
 
     def config(self) -> bytes:
-        diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in self.layers]
+        plain = [gzip.decompress(layer) if layer[:2] == b"\x1f\x8b" else layer for layer in self.layers]
+        diff_ids = ["sha256:" + hashlib.sha256(layer).hexdigest() for layer in plain]  # of the tar, uncompressed
         return json.dumps({"rootfs": {"type": "layers", "diff_ids": diff_ids}, "history": self.history}).encode()
 
 

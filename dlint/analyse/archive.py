@@ -28,6 +28,7 @@ from dlint.analyse.saved import (
     ZSTD,
     ZSTD_MAGIC,
     Blobs,
+    Hashing,
     Layer,
     SavedImage,
     SaveError,
@@ -105,7 +106,9 @@ class LayoutBlobs(Blobs):
         with open_regular(full, "blob", follow=False, buffering=READ_SIZE) as f:
             found = os.fstat(f.fileno())
             self.check_size(name, what, declared, found.st_size)
-            self.add(name, _sparse(found) or _read_as(f, found.st_size, what), found.st_size)  # type: ignore[arg-type]
+            blob = Hashing(f)  # type: ignore[arg-type]
+            item = _sparse(found) or _read_as(blob, found.st_size, what)
+            self.add(name, item, found.st_size, blob.drain(item))
 
 
 def _sparse(found: os.stat_result) -> Unreadable | None:
@@ -117,7 +120,7 @@ def _sparse(found: os.stat_result) -> Unreadable | None:
                       "no tool writes a blob so, and its holes would be read as zeros")
 
 
-def _read_as(blob: io.BufferedReader, size: int, what: str) -> Layer | Unreadable:
+def _read_as(blob: Hashing, size: int, what: str) -> Layer | Unreadable:
     """The blob as what the manifest names it: a layer, or a document (a manifest, an index, a config)."""
     if what != "layer":
         return read_document(blob, size)  # type: ignore[return-value]

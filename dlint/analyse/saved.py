@@ -14,7 +14,10 @@ A new layout only touches this module.
 
 Each blob is read as what the manifest names it (Blobs.document, Blobs.layer),
 not as what its first bytes look like, and a descriptor's `size` must be the
-blob's.
+blob's. A blob named by its digest (`blobs/sha256/<hex>`, a docker-archive
+config's `<hex>.json`) must hash to it, and each layer's tar, uncompressed, to
+the config's `rootfs.diff_ids` entry: every blob is hashed as it streams past
+(Hashing), so a tampered archive is refused with no second read.
 
 Gzip blobs give the compressed size for free. For uncompressed layers it is
 not computed: gzip at level 6 (what a push uses) took 4.0 s for the 78 MB
@@ -88,6 +91,35 @@ class ChunkStream(io.RawIOBase):
         return n
 
 
+class Hashing:
+    """A reader that feeds the SHA-256 of a blob with the bytes read through it, as they pass: a blob's
+    digest costs no second read, and memory stays at the chunk read. `peek` reads ahead without counting:
+    the bytes count when `read` takes them, so the digest is of the whole blob once `drain` has run."""
+
+    __slots__ = ("_file", "_hash")
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+        self._hash = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self._hash.update(data)
+        return data
+
+    def peek(self, size: int = 0) -> bytes:
+        return self._file.peek(size)  # type: ignore[attr-defined]
+
+    def drain(self, item: object = None) -> str | None:
+        """The hex digest of the whole blob, reading what its reader left (a tar's end-of-archive padding);
+        None, reading nothing more, for an Unreadable one: it is an error whatever its digest."""
+        if isinstance(item, Unreadable):
+            return None
+        while self.read(READ_SIZE):
+            pass
+        return self._hash.hexdigest()
+
+
 class BoundedTarInfo(tarfile.TarInfo):
     """tarfile's header reader with a cap on the extended headers it reads whole into memory: a GNU
     long name or a PAX header of 2 GB in a 1 MB gzip took 6 GB of memory. Past the cap it is a
@@ -122,6 +154,7 @@ class Layer:
     opaque: list[str] = field(default_factory=list)  # directories whose lower content this layer hides
     compressed_size: int | None = None  # the blob's size, when the engine stored it gzip-compressed
     implied: int = 0  # characters of the directories its paths sit in that it does not list: see MAX_IMPLIED
+    diff_id: str | None = field(default=None, compare=False)  # sha256 hex of its tar, uncompressed, as read
 
     @property
     def stored_bytes(self) -> int:
@@ -164,15 +197,17 @@ def read_save(stream: IO[bytes], image: str | None = None, source: str = "the en
                 elif member.sparse is not None:  # its holes read as zeros: 20 KB could hold a layer of 1 PB
                     blobs.add(name, Unreadable("is a sparse file, which no engine saves"))
                 elif member.isreg() and not _skipped(name):
-                    blob = archive.extractfile(member)
-                    assert blob is not None  # a regular member always has data
+                    data = archive.extractfile(member)
+                    assert data is not None  # a regular member always has data
+                    blob = Hashing(data)
                     try:
                         item = read_blob(blob, member.size)
+                        digest = blob.drain(item)
                     except TAR_ERRORS as exc:
                         if _truncated(exc):
                             raise  # the archive itself ends inside this member
-                        item = Unreadable(f"is not a readable tar ({exc})")  # an error only if the image names it
-                    blobs.add(name, item, member.size)
+                        item, digest = Unreadable(f"is not a readable tar ({exc})"), None  # an error if named
+                    blobs.add(name, item, member.size, digest)
         for _ in range(MAX_PADDING // READ_SIZE + 1):  # the end-of-archive padding: let the engine finish its save
             if not stream.read(READ_SIZE):
                 break
@@ -226,12 +261,16 @@ class Blobs:
         self.layers: dict[str, Layer] = {}
         self.others: dict[str, Document | Unreadable] = {}
         self.sizes: dict[str, int] = {}  # each blob's size in bytes
+        self.digests: dict[str, str] = {}  # each blob's SHA-256 (hex), where it was read
         self._held = 0  # bytes of Document text
         self._implied = 0  # Layer.implied of every layer
 
-    def add(self, name: str, item: Layer | Document | Unreadable, size: int | None = None) -> None:
+    def add(self, name: str, item: Layer | Document | Unreadable, size: int | None = None,
+            digest: str | None = None) -> None:
         if size is not None:
             self.sizes[name] = size
+        if digest is not None:
+            self.digests[name] = digest
         if isinstance(item, Layer):
             self.layers[name] = item
             self._implied += item.implied
@@ -256,10 +295,19 @@ class Blobs:
             raise SaveError(f"the {what} {shortened(name)} in {self.source} is {actual:,} bytes, but its descriptor "
                             f"says {declared:,}")
 
+    def check_digest(self, name: str, what: str) -> None:
+        """SaveError when a blob named by its digest (`blobs/sha256/<hex>`, a docker-archive config's
+        `<hex>.json`) does not hash to it: a tampered or corrupted archive."""
+        expected, found = addressed(name), self.digests.get(name)
+        if expected is not None and found is not None and found != expected:
+            raise SaveError(f"the {what} {shortened(name)} in {self.source} does not match its digest: its bytes "
+                            f"hash to sha256:{found}")
+
     def document(self, name: str, what: str, size: int | None = None) -> object:
         """The parsed JSON of blob `name` (None when there is none); SaveError, naming it, if it is unreadable."""
         self.fetch(name, what, size)
         self.check_size(name, what, size, self.sizes.get(name))
+        self.check_digest(name, what)
         found = self.others.get(name)
         if found is None and name in self.layers:  # a stream read it as a tar: too large to be JSON, or no JSON
             found = Unreadable(f"is a tar of {self.sizes.get(name, 0):,} bytes, not a JSON document")
@@ -282,6 +330,7 @@ class Blobs:
         pass for a tar header too, and a small layer's first file can be named `{...`."""
         self.fetch(name, "layer", size)
         self.check_size(name, "layer", size, self.sizes.get(name))
+        self.check_digest(name, "layer")
         found = self.layers.get(name)
         if found is not None:
             return found
@@ -343,14 +392,23 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
     memory stays at one buffer, and a cap or a ratio limit would refuse real layers (tens of GB, or a
     preallocated file of zeros). Holes of a sparse member are not read at all (_content_digest)."""
     layer = Layer()
-    head = blob.peek(4)[:4]  # type: ignore[attr-defined]
-    plain: IO[bytes] = blob
-    if head.startswith(GZIP_MAGIC):
+    raw = blob if isinstance(blob, Hashing) else Hashing(blob)
+    plain = raw  # the tar: its digest is the layer's diff_id
+    if raw.peek(4)[:4].startswith(GZIP_MAGIC):
         layer.compressed_size = size
-        plain = gzip.GzipFile(fileobj=blob, mode="rb")
-    first = plain.peek(512)[:512]  # type: ignore[attr-defined]
-    if not first.strip(b"\0"):
-        return layer  # an empty layer: only the end-of-archive blocks (tarfile calls that "empty file")
+        plain = Hashing(gzip.GzipFile(fileobj=raw, mode="rb"))  # type: ignore[arg-type]
+    if plain.peek(512)[:512].strip(b"\0"):  # else an empty layer: only the end-of-archive blocks
+        _read_members(plain, layer)
+    try:
+        layer.diff_id = plain.drain()
+    except (OSError, EOFError, zlib.error) as exc:  # what follows the tar in its gzip stream is broken
+        raise tarfile.ReadError(f"its gzip stream is broken after the tar: {exc}") from None
+    raw.drain()
+    return layer
+
+
+def _read_members(plain: Hashing, layer: Layer) -> None:
+    """The members of a layer's tar into `layer`: see read_layer."""
     metas: dict[tuple[int, int, int], tuple[int, int, int]] = {}  # one tuple per distinct owner and mode
     seen: dict[Node, Node] = {}  # see shared
     whiteouts: dict[str, None] = {}  # ordered sets: a layer that repeats one a million times keeps it once
@@ -393,7 +451,6 @@ def read_layer(blob: IO[bytes], size: int) -> Layer:
                 length = len(member.linkname) if member.issym() else 0
                 layer.nodes[path] = shared(seen, Node("other", length, meta=meta))
     layer.whiteouts, layer.opaque = list(whiteouts), list(opaque)
-    return layer
 
 
 def shared(seen: dict[Node, Node], node: Node) -> Node:
@@ -438,8 +495,13 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
             name = links[name]
         return name
 
-    def blob(digest: str) -> str:
-        return "blobs/" + digest.replace(":", "/", 1)
+    def blob(digest: object, what: str) -> str:
+        """The path of the blob an OCI descriptor names, which must be by a sha256 digest: it is checked."""
+        hexpart = sha256_hex(digest)
+        if hexpart is None:
+            raise SaveError(f"{source} names a {what} by {shortened(str(digest), quote=True)}, not by a sha256 "
+                            "digest dlint can check")
+        return "blobs/sha256/" + hexpart
 
     manifest = document("manifest.json", "manifest")
     sizes: list[int | None]
@@ -462,7 +524,12 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None
     if isinstance(diff_ids, list) and len(diff_ids) != len(ordered):
         raise SaveError(f"the image config in {source} lists {len(diff_ids)} layers but its manifest {len(ordered)}")
-    return SavedImage(config, ordered, _config_id(resolve(_clean(config_name))), source)
+    for n, (layer, diff_id) in enumerate(zip(ordered, diff_ids if isinstance(diff_ids, list) else ())):
+        if layer.diff_id is not None and diff_id != "sha256:" + layer.diff_id:
+            raise SaveError(f"the layer {shortened(str(layer_names[n]))} in {source} is not the one its image config "
+                            f"lists (rootfs.diff_ids[{n}]): its tar hashes to sha256:{layer.diff_id}")
+    config_hex = addressed(resolve(_clean(config_name)))  # checked by document(): the image id
+    return SavedImage(config, ordered, None if config_hex is None else "sha256:" + config_hex, source)
 
 
 Named = tuple[object, "int | None"]  # a blob's name from a descriptor, and the size the descriptor gives
@@ -478,15 +545,15 @@ def _from_index(document, blob, image: str | None, source: str) -> tuple[Named, 
         if not isinstance(manifests, list) or not manifests or not all(isinstance(m, dict) for m in manifests):
             return nothing
         chosen = _pick(manifests, _ref_names, image) if depth == 0 else manifests[0]
-        found = document(blob(str(chosen.get("digest"))), "manifest", _size(chosen))
+        found = document(blob(chosen.get("digest"), "manifest"), "manifest", _size(chosen))
         if isinstance(found, dict) and "layers" in found:
             config, layers = found.get("config"), found["layers"]
             if not isinstance(config, dict) or not isinstance(layers, list) or not all(isinstance(d, dict) for d in layers):
                 return nothing  # "has no manifest naming the image's layers"
             for d in layers:
                 _layer_type(d, source)
-            named = [(blob(str(d.get("digest"))), _size(d)) for d in layers]
-            return (blob(str(config.get("digest"))), _size(config)), named
+            named = [(blob(d.get("digest"), "layer"), _size(d)) for d in layers]
+            return (blob(config.get("digest"), "image config"), _size(config)), named
     return nothing
 
 
@@ -512,10 +579,15 @@ def _strings(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _config_id(name: str) -> str | None:
-    """The image id from the config's name: `blobs/sha256/<hex>` (OCI) or `<hex>.json` (classic docker save)."""
-    base = posixpath.basename(name).removesuffix(".json")
-    return "sha256:" + base if sha256_hex("sha256:" + base) else None
+def addressed(name: str) -> str | None:
+    """The SHA-256 (hex) a blob's name says its bytes have: `blobs/sha256/<hex>` (OCI, Engine 25+) or a
+    docker-archive config's `<hex>.json`; None for a name that says none (`<id>/layer.tar`, index.json)."""
+    folder, base = posixpath.split(name)
+    if folder == "blobs/sha256":
+        return sha256_hex("sha256:" + base)
+    if not folder and base.endswith(".json"):
+        return sha256_hex("sha256:" + base.removesuffix(".json"))
+    return None
 
 
 def sha256_hex(digest: object) -> str | None:
