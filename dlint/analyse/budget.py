@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import Size, SizeError, parse_size, size_text
-from dlint.parsing.numbers import MAX_DIGITS
+from dlint.parsing.numbers import MAX_DIGITS, non_negative_int
 from dlint.parsing.source import SourceError, read_bytes
 
 PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$", re.ASCII)
@@ -165,9 +165,9 @@ def load_baseline(path: str) -> Baseline:
 
 
 def _byte_count(value: object) -> bool:
-    """A size a report can hold: a whole number of bytes, not negative, and short of 10^MAX_DIGITS (reports
-    show sizes as floats, which a 4,000-digit one overflows)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**MAX_DIGITS
+    """A size a report can hold: a count of bytes short of 10^MAX_DIGITS (reports show sizes as floats, which
+    a 4,000-digit one overflows)."""
+    return non_negative_int(value) and value < 10**MAX_DIGITS  # type: ignore[operator]
 
 
 @dataclass(slots=True)

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dlint.analyse.saved import Layer, Node, SavedImage, read_engine_save, sha256_hex, shared
+from dlint.parsing.numbers import non_negative_int
 from dlint.parsing.source import SourceError, read_bytes
 
 FORMAT = 4
@@ -84,7 +85,7 @@ def _load(root: Path, image_id: str, checked: dict[str, bool]) -> SavedImage | N
     config, saved_id, compressed = image.get("config"), image.get("saved_id"), image.get("compressed_sizes")
     diff_ids = _diff_ids(config)
     if (diff_ids is None or not (saved_id is None or isinstance(saved_id, str)) or not isinstance(compressed, list)
-            or len(compressed) != len(diff_ids) or not all(c is None or _count(c) for c in compressed)):
+            or len(compressed) != len(diff_ids) or not all(c is None or non_negative_int(c) for c in compressed)):
         return None
     layers: dict[str, Layer] = {}  # a layer listed twice is read once
     for diff_id in diff_ids:
@@ -155,7 +156,7 @@ def _node(row: object) -> Node | None:
         return None
     path, kind, size, digest, mode, uid, gid, target = row
     if not (isinstance(path, str) and isinstance(kind, str) and kind in _TYPES
-            and all(_count(n) for n in (size, mode, uid, gid))
+            and all(non_negative_int(n) for n in (size, mode, uid, gid))
             and (target is None or isinstance(target, str)) and (digest is None or isinstance(digest, str))):
         return None
     try:
@@ -167,10 +168,6 @@ def _node(row: object) -> Node | None:
 
 def _strings(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def _count(value: object) -> bool:
-    return type(value) is int and value >= 0
 
 
 # --- writing ------------------------------------------------------------------------------

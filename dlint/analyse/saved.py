@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import IO, Literal
 
 from dlint.output import shortened
+from dlint.parsing.numbers import non_negative_int
 
 READ_SIZE = 1 << 20
 TAR_BUFFER = 64 << 10  # tarfile's own buffer over a layer: see read_layer
@@ -571,7 +572,7 @@ def _layer_type(descriptor: dict, source: str) -> None:
 def _size(descriptor: dict) -> int | None:
     """A descriptor's `size`, when it is a count of bytes (the OCI spec requires one; manifest.json has none)."""
     size = descriptor.get("size")
-    return size if type(size) is int and size >= 0 else None
+    return size if non_negative_int(size) else None
 
 
 def _strings(value: object) -> list[str]:

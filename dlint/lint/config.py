@@ -28,6 +28,7 @@ from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
 from dlint.lint.registry import Rule, all_rules, canonical
 from dlint.output import SHOWN, shortened
+from dlint.parsing.numbers import non_negative_int
 from dlint.parsing.source import MAX_FILE_SIZE, SourceError, read_bytes
 
 DLINT_TOML = ".dlint.toml"
@@ -337,7 +338,7 @@ KEYS = (
 _OPTION_TYPES = {
     "str": lambda x: isinstance(x, str),
     "bool": lambda x: isinstance(x, bool),
-    "size": lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 0,
+    "size": non_negative_int,
     "list[str]": lambda x: isinstance(x, list) and all(isinstance(i, str) for i in x),
     "dict[str,str]": lambda x: isinstance(x, dict) and all(isinstance(i, str) for i in x.values()),
 }
