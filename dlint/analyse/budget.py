@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from dlint.analyse.steps import AnalysisResult, StepRecord
-from dlint.analyse.units import Size, SizeError, parse_size, size_text
+from dlint.analyse.units import NUMBER, Size, SizeError, parse_size, scaled, size_text
 from dlint.parsing.numbers import MAX_DIGITS, non_negative_int
 from dlint.parsing.source import SourceError, read_bytes
 
-PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$", re.ASCII)
+PERCENT = re.compile(r"^\s*" + NUMBER + r"\s*%\s*$", re.ASCII)
 MAX_BASELINE = 64 << 20  # bytes: a report of thousands of steps and waste entries is a few MB
 
 
@@ -100,9 +100,10 @@ def _growth(text: str | None) -> Growth | None:
     if text is None:
         return None
     if m := PERCENT.match(text):
-        if len(m[1].partition(".")[0].lstrip("0")) > MAX_DIGITS:  # float() makes it inf, and the limit no int
+        percent = scaled(m[1])
+        if percent is None:
             raise BudgetError(f"--max-growth {text[:40]!r}...: more growth than any image is capable of")
-        return Growth(f"{m[1]}%", percent=float(m[1]))
+        return Growth(f"{m[1]}%", percent=percent)
     try:
         size = parse_size(text)
     except SizeError:

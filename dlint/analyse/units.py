@@ -17,7 +17,8 @@ from dlint.parsing.numbers import MAX_DIGITS, capped_int
 UNITS = ("B", "kB", "MB", "GB", "TB")
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 _PREFIXES = "kmgt"
-SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(i?)b|(b?))\s*$", re.IGNORECASE | re.ASCII)  # 0-9 only
+NUMBER = r"(\d+(?:\.\d+)?)"  # a size's or a percentage's number: digits (0-9 only, with re.ASCII), a fraction
+SIZE = re.compile(r"^\s*" + NUMBER + r"\s*(?:([kmgt])(i?)b|(b?))\s*$", re.IGNORECASE | re.ASCII)
 
 
 def human_size(n: int | None) -> str:
@@ -85,7 +86,14 @@ def parse_size(text: str) -> Size:
     power = _PREFIXES.index(prefix) + 1
     factor = 1024**power if binary else 1000**power
     unit = (BINARY_UNITS if binary else UNITS)[power]
-    value = float(number) * factor  # inf past 10^308
-    if not value < 10**MAX_DIGITS:
+    value = scaled(number, factor)
+    if value is None:
         raise SizeError(f"{text[:40]!r}...: more bytes than any image holds")
     return Size(round(value), binary, f"{number} {unit}")
+
+
+def scaled(number: str, factor: int = 1) -> float | None:
+    """`number` (as NUMBER matched it) times `factor`; None from 10^MAX_DIGITS up, more than any image holds:
+    float() is inf past 10^308, which no int holds."""
+    value = float(number) * factor
+    return value if value < 10**MAX_DIGITS else None
