@@ -94,9 +94,11 @@ class LayoutBlobs(Blobs):
             raise SaveError(f"{self.root}: blobs/ is a symbolic link, not followed: nothing outside the layout is read")
 
     def fetch(self, name: str, what: str, declared: int | None) -> None:
-        """Read `blobs/<algorithm>/<digest>` once, after its size is checked; other names are not in a layout."""
+        """Read `blobs/<algorithm>/<digest>` once, after its size is checked (before it is read); other names
+        are not in a layout."""
         parts = name.split("/")
         if name in self.layers or name in self.others or len(parts) != 3 or parts[0] != "blobs":
+            super().fetch(name, what, declared)  # read already (by another descriptor, maybe of another size)
             return
         self.folder()
         folder = os.path.join(self.root, "blobs", parts[1])

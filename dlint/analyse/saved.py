@@ -287,11 +287,13 @@ class Blobs:
                                 "not an image archive dlint reads")
 
     def fetch(self, name: str, what: str, declared: int | None) -> None:
-        """Read blob `name` as `what` ("layer", or the document's kind) where blobs are read on demand
-        (LayoutBlobs); a stream has read them all."""
+        """SaveError when the descriptor's size is not blob `name`'s. Where blobs are read on demand
+        (LayoutBlobs), this reads one as `what` ("layer", or the document's kind), after checking its size;
+        a stream has read them all."""
+        self.check_size(name, what, declared, self.sizes.get(name))
 
     def check_size(self, name: str, what: str, declared: int | None, actual: int | None) -> None:
-        """SaveError when the descriptor's size is not the blob's: checked before a blob on disk is read."""
+        """SaveError when the descriptor's size is not the blob's."""
         if declared is not None and actual is not None and declared != actual:
             raise SaveError(f"the {what} {shortened(name)} in {self.source} is {actual:,} bytes, but its descriptor "
                             f"says {declared:,}")
@@ -307,7 +309,6 @@ class Blobs:
     def document(self, name: str, what: str, size: int | None = None) -> object:
         """The parsed JSON of blob `name` (None when there is none); SaveError, naming it, if it is unreadable."""
         self.fetch(name, what, size)
-        self.check_size(name, what, size, self.sizes.get(name))
         self.check_digest(name, what)
         found = self.others.get(name)
         if found is None and name in self.layers:  # a stream read it as a tar: too large to be JSON, or no JSON
@@ -330,7 +331,6 @@ class Blobs:
         A blob kept as a Document because it starts like JSON is read as a tar here: a crafted config can
         pass for a tar header too, and a small layer's first file can be named `{...`."""
         self.fetch(name, "layer", size)
-        self.check_size(name, "layer", size, self.sizes.get(name))
         self.check_digest(name, "layer")
         found = self.layers.get(name)
         if found is not None:
@@ -505,29 +505,28 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
         return "blobs/sha256/" + hexpart
 
     manifest = document("manifest.json", "manifest")
-    sizes: list[int | None]
+    named: list[Named] | None  # the layers, each with its descriptor's size (manifest.json gives none)
     if isinstance(manifest, list) and manifest and all(isinstance(m, dict) for m in manifest):
         entry = _pick(manifest, lambda m: _strings(m.get("RepoTags")), image)
-        config_name, layer_names = entry.get("Config"), entry.get("Layers")
-        config_size, sizes = None, [None] * len(layer_names) if isinstance(layer_names, list) else []
+        config_name, config_size, layer_names = entry.get("Config"), None, entry.get("Layers")
+        named = [(name, None) for name in layer_names] if isinstance(layer_names, list) else None
     else:  # an OCI layout without the docker-compatible manifest.json
         (config_name, config_size), named = _from_index(document, blob, image, source)
-        layer_names, sizes = (None, []) if named is None else ([n for n, _ in named], [z for _, z in named])
-    if not isinstance(config_name, str) or not isinstance(layer_names, list):
+    if not isinstance(config_name, str) or named is None:
         raise SaveError(f"{source} has no manifest naming the image's layers")
-    if len(layer_names) > MAX_LAYERS:
-        raise SaveError(f"the manifest of {source} names {len(layer_names)} layers, more than the {MAX_LAYERS} an image "
+    if len(named) > MAX_LAYERS:
+        raise SaveError(f"the manifest of {source} names {len(named)} layers, more than the {MAX_LAYERS} an image "
                         "can stack")
     config = document(resolve(_clean(config_name)), "image config", config_size)
     if not isinstance(config, dict):
         raise SaveError(f"{source} lacks the image config its manifest names ({shortened(str(config_name))})")
-    ordered = [blobs.layer(resolve(_clean(str(name))), str(name), size) for name, size in zip(layer_names, sizes)]
+    ordered = [blobs.layer(resolve(_clean(str(name))), str(name), size) for name, size in named]
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") if isinstance(config.get("rootfs"), dict) else None
     if isinstance(diff_ids, list) and len(diff_ids) != len(ordered):
         raise SaveError(f"the image config in {source} lists {len(diff_ids)} layers but its manifest {len(ordered)}")
     for n, (layer, diff_id) in enumerate(zip(ordered, diff_ids if isinstance(diff_ids, list) else ())):
         if layer.diff_id is not None and diff_id != "sha256:" + layer.diff_id:
-            raise SaveError(f"the layer {shortened(str(layer_names[n]))} in {source} is not the one its image config "
+            raise SaveError(f"the layer {shortened(str(named[n][0]))} in {source} is not the one its image config "
                             f"lists (rootfs.diff_ids[{n}]): its tar hashes to sha256:{layer.diff_id}")
     config_hex = addressed(resolve(_clean(config_name)))  # checked by document(): the image id
     return SavedImage(config, ordered, None if config_hex is None else "sha256:" + config_hex, source)
