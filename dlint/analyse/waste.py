@@ -116,8 +116,9 @@ class Filesystem:
 
     def _show(self, path: str, node: Node, index: int) -> None:
         self.visible[path] = index
+        # Data a hard link of this layer reaches: a link (its target is in linked) or a file it links to.
         inode = self._inode(index, path, node) if node.type == "link" or path in self.linked[index] else None
-        if inode is not None and inode[1] in self.linked[index]:
+        if inode is not None:
             self.names[inode] += 1
         child = path
         while child:
@@ -148,17 +149,14 @@ class Filesystem:
                 self.names[inode] -= 1
                 if self.names[inode]:
                     continue
-            size = self._data(inode).size
-            if not size:
+            data = self.node(inode[1], inode[0])
+            if not data.size:
                 continue
             lost_kind, changed = kind, False
             if replacement is not None and current == path and replacement[1] is not None:
-                if self._data(replacement[1]).digest == self._data(inode).digest:
+                if self.node(replacement[1][1], replacement[1][0]).digest == data.digest:
                     lost_kind, changed = "copy-up", replacement[0].meta != node.meta
-            self.losses.append(_Loss(current, size, lost_kind, inode[0], index, changed))
-
-    def _data(self, inode: _Inode) -> Node:
-        return self.layers[inode[0]].nodes[inode[1]]
+            self.losses.append(_Loss(current, data.size, lost_kind, inode[0], index, changed))
 
 
 # --- the report ---------------------------------------------------------------------------
