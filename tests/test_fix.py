@@ -941,6 +941,35 @@ def test_what_another_user_wrote_is_not_removed_by_a_plain_rm(text, code, switch
     assert fixed(text, unsafe=True, selection=only(code)) == text
 
 
+SU_FORMS = ["su -c '{0}' root", "su root -c '{0}'", "su - root -c '{0}'", "su -l root -s /bin/bash -c \"{0}\""]
+
+
+@pytest.mark.parametrize("form", SU_FORMS)
+@pytest.mark.parametrize("command,code", [
+    pytest.param("apt-get update && apt-get install -y --no-install-recommends curl=8.5.0-2", "DL3009",
+                 id="lists-of-an-update"),
+    pytest.param("curl -fsSL -o /opt/x.tar.gz https://x/x.tar.gz && tar -xzf /opt/x.tar.gz -C /opt", "DLR004",
+                 id="archive-downloaded"),
+])
+def test_what_su_runs_is_reported_but_not_removed_by_a_plain_rm(form, command, code):
+    # Seen into as `sh -c` is, and refused as every other user switch: root's files may not be the RUN user's to rm.
+    text = f"FROM debian\nUSER app\nRUN {form.format(command)}\n"
+    assert [f.fix for f in lint(parse(text), only(code))[0]] == [None]
+    assert fixed(text, unsafe=True, selection=only(code)) == text
+
+
+@pytest.mark.parametrize("form", SU_FORMS)
+def test_a_fix_inside_su_c_is_made_as_in_sh_c(form):
+    text = f"FROM debian\nRUN {form.format('apt-get install --no-install-recommends curl')}\n"
+    assert fixed(text, selection=only("DL3014")) == text.replace("install ", "install -y ")
+
+
+def test_cd_in_su_shell_is_no_workdir_finding():
+    # `su -` starts its shell in the user's home: WORKDIR would not take it where `cd` does.
+    assert codes("FROM debian\nRUN su - app -c 'cd /srv && make'\n", only("DL3003")) == []
+    assert codes("FROM debian\nRUN sh -c 'cd /srv && make'\n", only("DL3003")) == ["DL3003"]
+
+
 def test_an_archive_in_a_stage_copied_from_is_not_removed():
     run = "RUN curl -fsSL -o /tmp/a.tar.gz https://x/a.tar.gz && tar -xzf /tmp/a.tar.gz -C /opt\n"
     text = f"FROM debian AS dl\n{run}FROM debian\nCOPY --from=dl /tmp/ /dist/\n"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from dlint.model import Dockerfile, Instruction
 from dlint.parsing.dockerfile import parse
-from dlint.parsing.shell import Command, Script, Word, effective_shell, run_script
+from dlint.parsing.shell import Command, Script, Word, as_other_user, effective_shell, run_script
 
 
 def script(source: str, which: int = -1) -> tuple[Dockerfile, Script]:
@@ -131,6 +131,38 @@ def test_wrapper_alone_or_looking_up_a_name_is_the_command() -> None:
     assert names(run("gosu app")) == ["gosu"]
     assert names(run("sudo -i")) == ["sudo"]
     assert names(run("env")) == ["env"]
+
+
+@pytest.mark.parametrize("line, label", [
+    ("su -c 'apt-get update && apt-get install -y x' app", "sh -c"),
+    ("su app -c 'apt-get update && apt-get install -y x'", "sh -c"),
+    ('su - app -c "apt-get update && apt-get install -y x"', "sh -c"),
+    ("su -l app -s /bin/bash -c 'apt-get update; apt-get install -y x'", "bash -c"),
+    ("su --login --shell=/bin/dash app --command 'apt-get update; apt-get install -y x'", "dash -c"),
+    ("su -lc 'apt-get update && apt-get install -y x' -g wheel \"$APP_USER\"", "sh -c"),
+])
+def test_su_c_string_is_parsed_as_shell_run_by_another_user(line: str, label: str) -> None:
+    s = run(line)
+    assert [values(c.words) for c in s.commands] == [["apt-get", "update"], ["apt-get", "install", "-y", "x"]]
+    assert all(c.wrappers == ("su", label) for c in s.commands)
+    assert all(as_other_user(c) and not c.place.knowable for c in s.commands)  # su's environment is not the RUN's
+
+
+@pytest.mark.parametrize("line", [
+    "su app", "su app ./install.sh", "su app -c", "su -capt-get app", "su --command='apt-get update' app",
+    "su app -s /usr/bin/fish -c 'apt-get update'", "su -s \"$SH\" app -c 'apt-get update'",
+    "su $OPTS -c 'apt-get update'", "su app -c 'apt-get update' extra", "su -- app -c 'apt-get update'",
+])
+def test_su_whose_command_dlint_cannot_tell_is_the_command(line: str) -> None:
+    assert names(run(line)) == ["su"]
+
+
+def test_su_c_string_keeps_file_positions() -> None:
+    df, s = script("FROM debian\nRUN su - app -c 'apt-get install  -y x'\n")
+    (install,) = s.commands
+    assert at(df, install.words[0]) == (2, 18)
+    assert at(df, install.args[-1]) == (2, 38)
+    assert [df.text[w.start_offset : w.end_offset] for w in install.words] == ["apt-get", "install", "-y", "x"]
 
 
 @pytest.mark.parametrize(

@@ -647,6 +647,10 @@ class _Walker:
                 if self._shell(toks, inner, wrappers, fl, stdin, depth, place):
                     return
                 break
+            if name == "su":
+                if self._su(toks, inner, wrappers, fl, depth):
+                    return
+                break
             rest = _unwrap(name, toks, assignments)
             if rest is None:
                 break
@@ -698,6 +702,64 @@ class _Walker:
         self.pipefail = self.pipefail or _has_pipefail(options)
         self.parse(body[0], body[1], (*wrappers, label), fl, depth + 1, knowable=place.knowable and body[2])
         return True
+
+
+    def _su(self, toks: list[Word], inner: Callable[[int], Mapper], wrappers: tuple[str, ...], fl: _Flags,
+            depth: int) -> bool:
+        """Parse the string `su [-] [USER] -c STRING` has USER's shell run (options and USER in any order, as
+        util-linux reads them; busybox hands what follows USER to the shell: the same `-c STRING`). False when
+        dlint cannot tell what runs: no `-c`, a script file, a shell that is not POSIX, an option or the shell
+        written through a variable, `-cSTRING` or `--command=STRING` in one word."""
+        i, user, body, shell = 1, False, -1, "sh"
+        while i < len(toks):
+            tok = toks[i]
+            opt = tok.value
+            if tok.literal and opt == "-":  # `su -`: a login shell
+                i += 1
+                continue
+            if not tok.literal or opt[:1] != "-":
+                if user or not tok.literal and tok.raw[:1] != '"':  # a script's name; `$OPTIONS` may be several
+                    return False
+                user, i = True, i + 1
+                continue
+            key, eq, attached = opt.partition("=")
+            if opt == "--" or key in _SU_COMMAND and eq:
+                return False
+            value: str | None = None
+            if key.startswith("--"):
+                if key in _SU_LONG and eq:
+                    value = attached
+                elif key in _SU_LONG:
+                    value, i = self._su_value(toks, i), i + 1
+            else:
+                k = next((k for k, ch in enumerate(opt) if k and ch in _SU_VALUES), 0)
+                key = f"-{opt[k]}" if k else opt
+                if k and k + 1 < len(opt):
+                    value = opt[k + 1:]
+                    if key == "-c":
+                        return False
+                elif k:
+                    value, i = self._su_value(toks, i), i + 1
+            i += 1
+            if value is None and (key in _SU_COMMAND or key in _SU_SHELL):
+                return False  # missing, or written through a variable
+            if key in _SU_COMMAND:
+                body = i - 1
+            elif key in _SU_SHELL:
+                shell = value or ""
+        program = _basename(shell)
+        if body < 0 or depth >= _MAX_DEPTH or program not in POSIX_SHELLS:
+            return False
+        # knowable=False: su hands the shell another environment (`su -` clears it; HOME, USER, SHELL change),
+        # so the stage's ENV and ARG values are not known to be this script's.
+        self.parse(toks[body].value, inner(body - len(toks)), (*wrappers, "su", f"{program} -c"), fl, depth + 1,
+                   knowable=False)
+        return True
+
+    @staticmethod
+    def _su_value(toks: list[Word], i: int) -> str | None:
+        """The value of the option at `i`, the next word; None when there is none or a variable writes it."""
+        return toks[i + 1].value if i + 1 < len(toks) and toks[i + 1].literal else None
 
 
 class _Stdin:
@@ -770,8 +832,15 @@ _WRAPPERS: dict[str, _Wrapper] = {
 }
 
 
+# su's options that take a value (util-linux, shadow, busybox): `-c STRING` is what it runs, `-s` the shell.
+_SU_VALUES = "cgGsw"
+_SU_LONG = frozenset({"--command", "--session-command", "--group", "--supp-group", "--shell",
+                      "--whitelist-environment"})
+_SU_COMMAND = frozenset({"-c", "--command", "--session-command"})
+_SU_SHELL = frozenset({"-s", "--shell"})
+
 # Wrappers that run their command as another user: a fix's plain `rm` there may not be allowed.
-USER_SWITCHES = frozenset(name for name, spec in _WRAPPERS.items() if spec.as_user)
+USER_SWITCHES = frozenset({"su", *(name for name, spec in _WRAPPERS.items() if spec.as_user)})
 
 
 def as_other_user(cmd: Command) -> bool:

@@ -80,7 +80,8 @@ def cd_instead_of_workdir(ctx: Context) -> Iterator[Violation]:
     return each_command(
         ctx,
         "DL3003",
-        lambda cmd: cmd.name == "cd",
+        # Not in `su`'s shell: a login one (`su -`) starts in the user's home, where WORKDIR does not lead.
+        lambda cmd: cmd.name == "cd" and "su" not in cmd.wrappers,
         "`cd` changes the directory for this RUN only; use WORKDIR, or `make -C`/`tar -C` style options",
     )
 
