@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from dlint.lint.checks.operands import pairs
+from dlint.lint.context import Context
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Edit, Finding, Fix, Level
 from dlint.lint.fix import FixError, choose, fix_text, verify, write_atomic
@@ -857,6 +858,41 @@ def test_maintainer_label_under_a_backtick_escape_uses_it():
     after = fixed(text, unsafe=True, selection=only("DL4000"))
     assert after == '# escape=`\nFROM debian\nLABEL maintainer="DOMAIN\\jdoe `"Jo`" ``x `$y"\n'
     assert label_values(after) == ['DOMAIN\\jdoe "Jo" `x $y']
+
+
+BACKTICK_RUNS = [
+    pytest.param("RUN apt-get update && apt-get install -y curl\n",
+                 "RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n", id="one-line"),
+    pytest.param("RUN apt-get update && `\n    apt-get install -y curl\n",
+                 "RUN apt-get update && `\n    apt-get install -y curl && `\n    rm -rf /var/lib/apt/lists/*\n",
+                 id="trailing-operators"),
+    pytest.param("RUN apt-get update `\n    && apt-get install -y curl `\n    && echo 'a\\b'\n",
+                 "RUN apt-get update `\n    && apt-get install -y curl `\n    && echo 'a\\b' `\n"
+                 "    && rm -rf /var/lib/apt/lists/*\n", id="leading-operators"),
+]
+
+
+@pytest.mark.parametrize("shell", ['SHELL ["/bin/sh", "-c"]\n', "# hadolint shell=sh\n"])
+@pytest.mark.parametrize("run,after", BACKTICK_RUNS)
+def test_lists_removal_under_a_backtick_escape_continues_with_it(shell, run, after):
+    head = f"# escape=`\nFROM debian\n{shell}"
+    text = head + run
+    assert fixed(text, selection=only("DL3009")) == head + after
+    before_df, after_df = parse(text), parse(head + after)
+    assert [(i.keyword, i.start_line) for i in after_df.instructions] == [
+        (i.keyword, i.start_line) for i in before_df.instructions]
+    # What the shell runs: the same commands, then the removal.
+    (old,), (new,) = ([Context(df).script(i) for i in df.instructions if i.keyword == "RUN"]
+                      for df in (before_df, after_df))
+    words = [[w.value for w in c.words] for c in new.commands]
+    assert words == [[w.value for w in c.words] for c in old.commands] + [["rm", "-rf", "/var/lib/apt/lists/*"]]
+    assert codes(head + after, only("DL3009")) == []
+
+
+def test_backtick_escape_without_a_posix_shell_stays_unread():
+    text = "# escape=`\nFROM debian\nRUN apt-get update && apt-get install -y curl\n"  # cmd /S /C, by default
+    assert codes(text, only("DL3009")) == []
+    assert fixed(text, unsafe=True, selection=Selection.default()) == text
 
 
 def label_values(text: str) -> list[str]:

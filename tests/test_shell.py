@@ -306,6 +306,26 @@ def test_non_posix_shells_and_backtick_escape_give_none() -> None:
     assert names(run_script(df, df.instructions[1], shell=("/bin/bash", "-c"))) == ["apt-get"]
 
 
+@pytest.mark.parametrize("shell", ['SHELL ["/bin/sh", "-c"]\n', 'SHELL ["/bin/bash", "-eu", "-c"]\n',
+                                   "# hadolint shell=bash\n"])
+def test_backtick_escape_with_a_posix_shell_is_read_as_shell(shell: str) -> None:
+    source = f"# escape=`\nFROM debian\n{shell}RUN apt-get update && `\n  echo \"a\\\\b `date`\"\n"
+    df = parse(source)
+    (run_instr,) = [i for i in df.instructions if i.keyword == "RUN"]
+    with_pragma = ("bash",) if shell.startswith("#") else None  # as Context passes a `shell=` pragma's
+    s = run_script(df, run_instr, with_pragma)
+    assert s is not None
+    # The ` that ends the line continues the RUN; the one in the line is the shell's command substitution.
+    assert [values(c.words) for c in s.commands] == [["apt-get", "update"], ["echo", "a\\b `date`"], ["date"]]
+    assert df.text[s.commands[1].start_offset : s.commands[1].end_offset] == 'echo "a\\\\b `date`"'
+
+
+def test_backtick_escape_without_a_shell_defaults_to_cmd() -> None:
+    df = parse("# escape=`\nFROM debian\nRUN apt-get update\n")
+    assert effective_shell(df, df.instructions[1]) == ("cmd", "/S", "/C")
+    assert run_script(df, df.instructions[1]) is None
+
+
 def test_shell_is_per_stage_and_inherited_through_from() -> None:
     source = (
         'FROM x AS win\nSHELL ["pwsh", "-c"]\nRUN a\n'

@@ -45,11 +45,11 @@ class Context:
     def shell(self, instr: Instruction) -> tuple[str, ...]:
         """The shell a RUN runs in: the SHELL in force, unless a `# hadolint shell=` pragma says otherwise."""
         in_force = self.shells[instr.index]
-        return self.pragmas.shell_for(self.dockerfile, instr, in_force) or shell.shell_of(in_force)
+        return self.pragmas.shell_for(self.dockerfile, instr, in_force) or self.shell_in_force(instr)
 
     def shell_in_force(self, instr: Instruction) -> tuple[str, ...]:
         """What the build runs a RUN with (a pragma aside): its flags (`-e`) decide how a fix may append."""
-        return shell.shell_of(self.shells[instr.index])
+        return shell.shell_of(self.shells[instr.index], self.dockerfile.directives.escape)
 
     def script(self, instr: Instruction) -> shell.Script | None:
         """The shell view of a RUN, parsed once and shared by every rule."""

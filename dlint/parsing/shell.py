@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # tree_sitter is imported lazily: `import dlint.parsing.shell
     from tree_sitter import Node, Parser, Tree
 
 DEFAULT_SHELL: tuple[str, ...] = ("/bin/sh", "-c")
+WINDOWS_DEFAULT_SHELL: tuple[str, ...] = ("cmd", "/S", "/C")
 
 # Shells whose `-c STRING` (or stdin script) we parse as POSIX shell.
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ash", "ksh", "mksh", "zsh"})
@@ -130,11 +131,15 @@ class Script(NamedTuple):
 
 def effective_shell(df: Dockerfile, instr: Instruction) -> tuple[str, ...]:
     """The SHELL in force at `instr`: the stage's latest, else inherited via FROM <stage>."""
-    return shell_of(shells_in_force(df)[instr.index])
+    return shell_of(shells_in_force(df)[instr.index], df.directives.escape)
 
 
-def shell_of(shell_instruction: Instruction | None) -> tuple[str, ...]:
-    return tuple(shell_instruction.json_args) if shell_instruction and shell_instruction.json_args else DEFAULT_SHELL
+def shell_of(shell_instruction: Instruction | None, escape: str = "\\") -> tuple[str, ...]:
+    """What a SHELL runs RUNs with; without one, the default: cmd's in a file with `# escape=``, the
+    directive of Windows Dockerfiles (whose RUNs are cmd or PowerShell), else `/bin/sh -c`."""
+    if shell_instruction and shell_instruction.json_args:
+        return tuple(shell_instruction.json_args)
+    return WINDOWS_DEFAULT_SHELL if escape == "`" else DEFAULT_SHELL
 
 
 def shells_in_force(df: Dockerfile) -> list[Instruction | None]:
@@ -175,14 +180,14 @@ def run_script(df: Dockerfile, instr: Instruction, shell: tuple[str, ...] | None
     """The commands `instr` runs, or None when they are not POSIX shell (skip shell rules);
     TooCostly when tree-sitter cannot be trusted to parse them in linear time and memory, or a
     script it would be handed is over `max_size` bytes."""
-    if df.directives.escape == "`":  # Windows Dockerfiles: commands are cmd/PowerShell
-        return None
+    shell = effective_shell(df, instr) if shell is None else shell
+    if df.directives.escape == "`" and not is_posix_shell(shell):  # Windows: cmd/PowerShell, unless a SHELL
+        return None  # (or a `shell=` pragma) names a POSIX shell, whose RUNs the escape leaves as they are
     walker = _Walker(max_size)
     if instr.json_args is not None:  # exec form: no shell, one command (wrappers still apply)
         toks = _json_tokens(instr)
         walker.emit([t.word for t in toks], [], lambda k: toks[k].inner(), (), _Flags(), None, 0, _TOP)
         return walker.script()
-    shell = effective_shell(df, instr) if shell is None else shell
     if not is_posix_shell(shell):
         return None
     walker.pipefail = _has_pipefail(shell[1:])
