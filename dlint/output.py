@@ -90,15 +90,23 @@ def printable_patch(text: str) -> str:
     file with them needs them, and every other control is escaped as printable() does. A line holding one
     then no longer applies: the Dockerfile held an escape sequence, and `--fix` is the way to fix it. So does
     the file's byte order mark (U+FEFF after a hunk line's ` `, `-` or `+`): the patch would not apply without it."""
-    out = []
-    for line in text.split("\n"):
-        if not line.isprintable() or _V1_COMMAND in line:
-            end = "\r" if line.endswith("\r") else ""
-            lead = line[:2] if line[1:2] == "\ufeff" else ""
-            body = line[len(lead) : len(line) - len(end)]
-            line = lead + "\t".join(map(printable, body.split("\t"))) + end
-        out.append(inert_line(line))
-    return "\n".join(out)
+    return "\n".join(inert_line(_printable_line(line, line[:2] if line[1:2] == "\ufeff" else ""))
+                     for line in text.split("\n"))
+
+
+def printable_text(text: str) -> str:
+    """A file's text (`--fix -`'s fixed Dockerfile) as it may reach a terminal: printable_patch's rules, so
+    its line breaks, tabs and CRLF ends stay and every other control (a byte order mark too) is escaped."""
+    return "\n".join(inert_line(_printable_line(line)) for line in text.split("\n"))
+
+
+def _printable_line(line: str, lead: str = "") -> str:
+    """One line printable() but for its tabs and a CR that ends it; `lead` (a hunk's ` `+BOM) kept as it is."""
+    if line.isprintable() and _V1_COMMAND not in line:
+        return line
+    end = "\r" if line.endswith("\r") else ""
+    body = line[len(lead) : len(line) - len(end)]
+    return lead + "\t".join(map(printable, body.split("\t"))) + end
 
 
 class _LossyStream:

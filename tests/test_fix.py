@@ -738,6 +738,58 @@ def test_fix_on_stdin_keeps_a_byte_order_mark_as_a_file_fix_does():
     assert diff.returncode == 1 and diff.stdout.startswith(b"--- -\n+++ -\n")
 
 
+HOSTILE = "\ufeffFROM debian\r\nLABEL title=\"\x1b]0;pwned\x07\tx\"\r\n" + BAD.replace("\n", "\r\n").split("\r\n", 1)[1]
+
+
+def fix_on_a_terminal(stdin: bytes) -> tuple[subprocess.CompletedProcess, bytes]:
+    """`dlint check --fix -` with stdout a terminal (raw: no CRLF added); what the terminal received."""
+    import pty
+    import tty
+
+    main, secondary = pty.openpty()
+    tty.setraw(secondary)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "dlint", "check", "--fix", *CORE_ARGS, "-"], input=stdin,
+                              stdout=secondary, stderr=subprocess.PIPE, timeout=120, check=False)
+        os.close(secondary)
+        secondary = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the writer's side is closed and all was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(main)
+        if secondary >= 0:
+            os.close(secondary)
+    assert b"Traceback" not in proc.stderr, proc.stderr.decode()
+    return proc, shown
+
+
+def test_fix_on_stdin_to_a_pipe_is_byte_exact_even_with_control_characters():
+    proc = dlint("check", "--fix", *CORE_ARGS, "-", stdin=HOSTILE.encode())
+    assert proc.returncode == 0
+    assert proc.stdout.decode() == HOSTILE.split("RUN")[0] + GOOD.split("\n", 1)[1].replace("\n", "\r\n")
+    assert b"terminal" not in proc.stderr
+
+
+def test_fix_on_stdin_to_a_terminal_escapes_control_characters():
+    proc, shown = fix_on_a_terminal(HOSTILE.encode())
+    assert proc.returncode == 0
+    # Tabs and CRLF stay as a file needs them; ESC, BEL and the BOM arrive as text, and stderr says why.
+    assert shown.decode() == ("\\ufeffFROM debian\r\nLABEL title=\"\\x1b]0;pwned\\x07\tx\"\r\n"
+                              + GOOD.split("\n", 1)[1].replace("\n", "\r\n"))
+    assert proc.stderr.decode().splitlines()[0] == (
+        "dlint: stdout is a terminal: control characters in the fixed text are shown escaped (\\x1b); "
+        "redirect it (> FILE, | CMD) for the exact text")
+    clean, clean_shown = fix_on_a_terminal(BAD.encode())
+    assert clean.returncode == 0 and clean_shown.decode() == GOOD and b"terminal" not in clean.stderr
+
+
 def test_unsafe_fixes_opt_in(tmp_path):
     path = tmp_path / "Dockerfile"
     text = "FROM alpine\nRUN apk add --no-cache curl curl=8.5.0-r0\n"

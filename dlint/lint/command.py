@@ -16,7 +16,7 @@ from typing import NamedTuple
 from dlint import exitcodes
 from dlint.lint.config import ConfigError, Flags
 from dlint.lint.runner import FileResult, crash_message, plan, results
-from dlint.output import OutputError, printable_patch, say, use_colour, write_output
+from dlint.output import OutputError, printable_patch, printable_text, say, use_colour, write_output
 from dlint.report import render
 from dlint.report.stream import Report
 
@@ -105,7 +105,7 @@ def _report(result: FileResult, reports: list[Report], tally: Tally, diff: bool)
 
         write_output(printable_patch(unified_diff(result.path, fix.original, fix.text)), None)
     elif fix is not None and result.path == "-" and not diff:
-        write_output(fix.text, None)
+        write_output(_fixed_for_stdout(fix.text), None)
     for report in reports:
         report.add(result.path, result.findings, linted=result.error is None)
     for warning in result.warnings:
@@ -118,6 +118,19 @@ def _report(result: FileResult, reports: list[Report], tally: Tally, diff: bool)
     for crash in result.crashes:
         say(crash_message(result.path, crash))
     tally.add(result)
+
+
+def _fixed_for_stdout(text: str) -> str:
+    """`--fix -`'s text as it came (BOM, line ends, every byte) for a pipe or a file; on a terminal, with its
+    control characters escaped as `--diff` prints them: a hostile Dockerfile's escape sequences would
+    otherwise reach the terminal. Said once on stderr when it changes anything."""
+    if sys.stdout is None or not sys.stdout.isatty():
+        return text
+    shown = printable_text(text)
+    if shown != text:
+        say("stdout is a terminal: control characters in the fixed text are shown escaped (\\x1b); "
+            "redirect it (> FILE, | CMD) for the exact text")
+    return shown
 
 
 class Tally:
