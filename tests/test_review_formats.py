@@ -256,6 +256,50 @@ def test_markdown_mentions_notify_no_one():
     assert rows[1][4] == "pin @\u200balice, @bob and a@\u200bb.c"  # in a code span, no mention is made
 
 
+LINKABLE = ["https://evil.example/a|b", "HTTP://x.y", "ftp://x.y/z", "www.evil.example", "#123", "GH-45", "gh-6",
+            "owner/repo#7", "own.er/re-po#8"]
+_GITHUB_LINKS = re.compile(r"://|www\.|#\d|GH-\d", re.IGNORECASE)  # what GitHub would make a link of in text
+
+
+def inline_parts(markdown: str) -> list[list[tuple[str, str]]]:
+    """Every table row (the counts', then the findings'), each as markdown-it's (type, content) parts of its cells."""
+    from markdown_it import MarkdownIt
+
+    rows: list[list[tuple[str, str]]] = []
+    for t in MarkdownIt("commonmark").enable("table").parse(markdown):
+        if t.type == "tr_open":
+            rows.append([])
+        elif t.type == "inline" and rows:
+            rows[-1] += [(c.type, c.content) for c in t.children or []]
+    return rows
+
+
+def test_markdown_urls_and_issue_references_link_nothing():
+    """A bare URL became a link in the comment, and `#123`, `GH-123`, `owner/repo#1` cross-referenced an issue
+    (GitHub notes the mention on it): in a code span GitHub links none of them."""
+    text = " ".join(f"({w})" if k % 2 else w for k, w in enumerate(LINKABLE))
+    hostile = replace(nasty_finding(), file="GH-1/owner/repo#7/www.x.y/#9.Dockerfile", message=f"see {text}, `a` then")
+    _, rows = tables(render.render("markdown", [hostile]))
+    assert rows[1][0] == "GH-1/owner/repo#7/www.x.y/#9.Dockerfile"  # as written
+    assert rows[1][4] == f"see {text}, a then"
+    parts = inline_parts(render.render("markdown", [hostile]))[-1]  # the findings table's one row
+    assert not [c for kind, c in parts if kind != "code_inline" and _GITHUB_LINKS.search(c)], parts
+    code = " ".join(c for kind, c in parts if kind == "code_inline")
+    assert all(w in code for w in LINKABLE)
+
+
+@pytest.mark.parametrize("message,spans", [
+    ("`x`https://a.b", ["xhttps://a.b"]),  # side by side, `x``https...` would be one run of two backticks
+    ("#1`y`", ["#1y"]),
+    ("`` `x ``#2", [" `x #2"]),
+    ("a#1 GH-2x", ["#1", "GH-2"]),
+])
+def test_markdown_reference_touching_a_code_span_joins_it(message, spans):
+    hostile = replace(nasty_finding(), message=message)
+    parts = inline_parts(render.render("markdown", [hostile]))[-1]  # the findings table's one row
+    assert [c for kind, c in parts if kind == "code_inline"][-len(spans):] == spans
+
+
 def test_unit_columns_on_a_long_line_match_a_direct_count(tmp_path):
     """Byte and UTF-16 columns are counted from marks along a long line (linear in its findings): each
     still equals the prefix's own length, across marks and with astral characters between them."""

@@ -1,7 +1,8 @@
 """A pull-request comment in GitHub-flavoured Markdown: counts by rule, then a table of findings.
 
 Table cells are escaped (pipes, HTML, emphasis, links, control characters) so a
-Dockerfile cannot break the table or inject markup into the comment; dlint's own
+Dockerfile cannot break the table or inject markup into the comment; bare URLs and issue
+references go into code spans, where GitHub links nothing; dlint's own
 `code` spans stay code (where only a pipe needs escaping). The
 findings table stops at MAX_ROWS rows or MAX_TABLE characters, and a cell at CELL
 characters, so the comment stays under the size limits review tools have (GitHub's is 65,536 characters).
@@ -24,6 +25,11 @@ CELL = 500  # characters of a path or a message a cell shows: a 60 KB package na
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
 _TICKS = re.compile(r"(`+)")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")  # GitHub notifies `@user` and `@org/team` outside code
+# What GitHub turns into a link outside code: a bare URL or `www.` domain (the GFM autolink extension, at
+# the text's `:` or `w`) and a reference to an issue or pull request (`#123`, `GH-123`, `owner/repo#1`),
+# which it finds in the rendered text after markdown, where no markdown escape or entity is left.
+_LINKED = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s<]*|www\.[^\s<]*|(?:[\w.-]+/[\w.-]+)?#\d+|\bGH-\d+)",
+                     re.IGNORECASE)
 
 
 def cell(text: str) -> str:
@@ -32,21 +38,48 @@ def cell(text: str) -> str:
     A run of backticks opens a code span only where a run of the same length closes it, as CommonMark
     reads it: a run left open is escaped, or the text after it (`` ```<img src=x>` ``) would be HTML.
     An `@` before a name is followed by a zero-width space, as Renovate writes it: a file named
-    `@org/team` would otherwise notify the team each time the comment is posted."""
+    `@org/team` would otherwise notify the team each time the comment is posted. A URL or an issue
+    reference (_LINKED) goes into a code span, where GitHub links nothing; one touching a code span joins it,
+    since two spans side by side would make one longer backtick run."""
     text = printable(text)
     if len(text) > CELL:
         text = f"{text[:CELL]}... ({len(text):,} characters)"
     pieces = _TICKS.split(text)  # text, backticks, text, backticks, ..., text
-    out, i = [], 0
+    out: list[list[str]] = []  # ["text", markdown] or ["code", the span's text]
+    i = 0
     while i < len(pieces):
         close = next((j for j in range(i + 2, len(pieces), 2) if pieces[j] == pieces[i]), None) if i % 2 else None
         if close is None:  # plain text, or backticks that close nothing: every markup character escaped
-            out.append(_MENTION.sub("@&#8203;", _SPECIAL.sub(r"\\\1", pieces[i])))
+            for k, part in enumerate(_LINKED.split(pieces[i]) if i % 2 == 0 else [pieces[i]]):
+                _add(out, "code" if k % 2 else "text", part if k % 2 else _escaped(part))
             i += 1
-        else:  # a code span: only the pipe is escaped (GFM tables)
-            out.append(pieces[i] + "".join(pieces[i + 1 : close]).replace("|", "\\|") + pieces[close])
+        else:
+            _add(out, "code", "".join(pieces[i + 1 : close]))
             i = close + 1
-    return "".join(out)
+    return "".join(_code_span(body) if kind == "code" else body for kind, body in out)
+
+
+def _escaped(text: str) -> str:
+    return _MENTION.sub("@&#8203;", _SPECIAL.sub(r"\\\1", text))
+
+
+def _add(out: list[list[str]], kind: str, body: str) -> None:
+    """Append to the cell's segments; code after code is one span, and empty text is nothing."""
+    if not body and kind == "text":
+        return
+    if out and kind == "code" == out[-1][0]:
+        out[-1][1] += body
+    else:
+        out.append([kind, body])
+
+
+def _code_span(body: str) -> str:
+    """`body` as one code span: fenced by a backtick run longer than any in it, a space inside the fence when
+    it starts or ends with a backtick (CommonMark takes one off each side); only the pipe is escaped (GFM
+    tables)."""
+    fence = "`" * (max(map(len, _TICKS.findall(body)), default=0) + 1)
+    pad = " " if body[:1] == "`" or body[-1:] == "`" else ""
+    return f"{fence}{pad}{body.replace('|', chr(92) + '|')}{pad}{fence}"
 
 
 def render(findings: Sequence[Finding], files: Sequence[str] = ()) -> str:
