@@ -228,6 +228,38 @@ def test_sarif_uri_of_a_path_whose_dot_segments_leave_the_root_is_absolute(tmp_p
         assert sorted(Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(doc), key=str) == []
 
 
+def lint_dash(tmp_path: Path, fmt: str, *paths: str, files: int = 0) -> str:
+    """`dlint check PATHS` in a directory holding a file named `-`, stdin another Dockerfile; `files` linted
+    (default: one per path)."""
+    files = files or len(paths)
+    (tmp_path / "-").write_text("FROM debian\n")
+    (tmp_path / "stdin").write_text("FROM alpine\n")
+    with open(tmp_path / "stdin", "rb") as stdin:
+        p = dlint("check", "--isolated", "--select", "DL3006", "--format", fmt, *paths, cwd=tmp_path, stdin=stdin)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.decode().endswith(f"in {files} file{'s' if files > 1 else ''}, 0 fixable\n")
+    return p.stdout.decode()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_file_named_dash_is_not_named_as_stdin(tmp_path, fmt):
+    """A file named `-` (`./-`, or by its absolute path) was reported as `-`, stdin's name: in SARIF the same
+    artifact, and `dlint check - ./-` took the two for one path and linted only stdin."""
+    for path in ("./-", str(tmp_path / "-")):
+        assert "./-" in lint_dash(tmp_path, fmt, path) or fmt in ("text", "json", "gnu")  # these: the path as given
+    assert "./-" not in lint_dash(tmp_path, fmt, "-")
+    both = lint_dash(tmp_path, fmt, "-", "./-")  # two files: stdin's `alpine` and the file's `debian`
+    assert "alpine" in both and "debian" in both and "./-" in both
+
+
+def test_sarif_gives_a_file_named_dash_its_own_uri(tmp_path):
+    (tmp_path / "sub").mkdir()
+    doc = json.loads(lint_dash(tmp_path, "sarif", "-", "./-", "sub/../-", files=2))  # the last is the second again
+    locations = {json.dumps(r["locations"][0]["physicalLocation"]["artifactLocation"], sort_keys=True)
+                 for r in doc["runs"][0]["results"]}
+    assert locations == {json.dumps({"uri": uri, "uriBaseId": "%SRCROOT%"}, sort_keys=True) for uri in ("-", "./-")}
+
+
 def test_gitlab_fingerprints_of_files_whose_names_are_shown_alike_differ(tmp_path):
     """`a<LF>b` and `a\\x0ab` are both shown `a\\x0ab`: their findings got one fingerprint, and GitLab keeps
     one issue of each fingerprint. A name without escapes keeps the fingerprint it had."""

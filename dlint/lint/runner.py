@@ -198,10 +198,10 @@ def _targets(paths: list[str], resolver: Resolver, gitignore: bool, unreadable: 
     `- -`): a second read of stdin is empty, and a repeat would double its findings.
     Sorted, as reports list findings by file.
     """
-    out: dict[str, str] = {}  # normalised path -> path as first given
+    out: dict[str, str] = {}  # normalised path ("" for stdin: `./-` is a file named `-`) -> path as first given
     for arg in paths:
         if arg == "-" or not os.path.isdir(arg):
-            out.setdefault(arg if arg == "-" else os.path.normpath(arg), arg)
+            out.setdefault("" if arg == "-" else os.path.normpath(arg), arg)
             continue
         for found in discover(arg, gitignore, unreadable):
             if not resolver.excludes(found):

@@ -14,15 +14,24 @@ from dlint.lint.finding import Finding
 from dlint.output import printable
 
 
+STDIN = "-"  # the path argument that reads stdin, and its name in reports
+
+
 def display_path(path: str) -> str:
-    """Relative to the working directory when inside it (absolute otherwise); `-` for stdin."""
-    if path == "-":
+    """Relative to the working directory when inside it (absolute otherwise); `-` for stdin, `./-` for a
+    file named `-` there (`./-`, or its absolute path)."""
+    if path == STDIN:
         return path
     p = Path(path)
     if p.is_absolute():
         with suppress(ValueError):
             p = p.relative_to(Path.cwd())
-    return p.as_posix()
+    return _not_stdin(p.as_posix())
+
+
+def _not_stdin(shown: str) -> str:
+    """A file's shown path, which `-` alone would make stdin's."""
+    return f"./{STDIN}" if shown == STDIN else shown
 
 
 def shown_path(path: str) -> str:
@@ -44,7 +53,7 @@ def uri_path(path: str) -> str:
     """display_path with `.` and `..` segments removed: `sub/../../x` is `../x`, outside the checkout,
     which a URI relative to the checkout's root must not reach by its dot segments."""
     shown = display_path(path)
-    return shown if shown == "-" else posixpath.normpath(shown)
+    return shown if path == STDIN else _not_stdin(posixpath.normpath(shown))
 
 
 def by_file(findings: Iterable[Finding], files: Iterable[str]) -> dict[str, list[Finding]]:

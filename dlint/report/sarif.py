@@ -21,7 +21,7 @@ from dlint import DISTRIBUTION, __version__
 from dlint.lint.finding import Finding, Level
 from dlint.lint.registry import Rule, all_rules
 from dlint.report.document import SLOT, JsonArray, whole
-from dlint.report.paths import path_uri, uri_path
+from dlint.report.paths import STDIN, path_uri, uri_path
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -119,7 +119,7 @@ def _result(f: Finding, rule_index: int) -> dict:
 
 def _artifact(path: str) -> dict:
     shown = uri_path(path)
-    if path == "-" or not (shown.startswith("/") or shown == ".." or shown.startswith("../")):
+    if path == STDIN or not (shown.startswith("/") or shown == ".." or shown.startswith("../")):
         return {"uri": path_uri(path), "uriBaseId": SRCROOT}
     return {"uri": Path(path).resolve().as_uri()}
 
