@@ -148,6 +148,12 @@ def test_su_c_string_is_parsed_as_shell_run_by_another_user(line: str, label: st
     assert all(as_other_user(c) and not c.place.knowable for c in s.commands)  # su's environment is not the RUN's
 
 
+def test_su_c_string_the_outer_shell_expands_is_seen_with_its_variables_unknown() -> None:
+    (install,) = run('su app -c "apt-get install -y $PKG"').commands
+    assert values(install.words) == ["apt-get", "install", "-y", "$PKG"]
+    assert install.wrappers == ("su", "sh -c") and not install.place.knowable
+
+
 @pytest.mark.parametrize("line", [
     "su app", "su app ./install.sh", "su app -c", "su -capt-get app", "su --command='apt-get update' app",
     "su app -s /usr/bin/fish -c 'apt-get update'", "su -s \"$SH\" app -c 'apt-get update'",

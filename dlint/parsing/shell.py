@@ -713,8 +713,8 @@ class _Walker:
             depth: int) -> bool:
         """Parse the string `su [-] [USER] -c STRING` has USER's shell run (options and USER in any order, as
         util-linux reads them; busybox hands what follows USER to the shell: the same `-c STRING`). False when
-        dlint cannot tell what runs: no `-c`, a script file, a shell that is not POSIX, an option or the shell
-        written through a variable, `-cSTRING` or `--command=STRING` in one word."""
+        dlint cannot tell what runs: no `-c`, a script file, a shell that is not POSIX, an option, the user (unless
+        one quoted word) or the shell written through a variable, `-cSTRING` or `--command=STRING` in one word."""
         i, user, body, shell = 1, False, -1, "sh"
         while i < len(toks):
             tok = toks[i]
@@ -735,7 +735,7 @@ class _Walker:
                 if key in _SU_LONG and eq:
                     value = attached
                 elif key in _SU_LONG:
-                    value, i = self._su_value(toks, i), i + 1
+                    value, i = self._su_value(toks, i, key in _SU_COMMAND), i + 1
             else:
                 k = next((k for k, ch in enumerate(opt) if k and ch in _SU_VALUES), 0)
                 key = f"-{opt[k]}" if k else opt
@@ -744,10 +744,10 @@ class _Walker:
                     if key == "-c":
                         return False
                 elif k:
-                    value, i = self._su_value(toks, i), i + 1
+                    value, i = self._su_value(toks, i, key in _SU_COMMAND), i + 1
             i += 1
             if value is None and (key in _SU_COMMAND or key in _SU_SHELL):
-                return False  # missing, or written through a variable
+                return False  # missing, or a shell written through a variable
             if key in _SU_COMMAND:
                 body = i - 1
             elif key in _SU_SHELL:
@@ -762,9 +762,10 @@ class _Walker:
         return True
 
     @staticmethod
-    def _su_value(toks: list[Word], i: int) -> str | None:
-        """The value of the option at `i`, the next word; None when there is none or a variable writes it."""
-        return toks[i + 1].value if i + 1 < len(toks) and toks[i + 1].literal else None
+    def _su_value(toks: list[Word], i: int, script: bool) -> str | None:
+        """The value of the option at `i`, the next word; None when there is none, or when a variable writes it
+        and it is not the script (whose `$NAME`s, as in `sh -c "..."`, are left unknown)."""
+        return toks[i + 1].value if i + 1 < len(toks) and (script or toks[i + 1].literal) else None
 
 
 class _Stdin:
