@@ -462,3 +462,31 @@ async def test_a_file_opened_again_under_another_spelling_of_its_uri_is_publishe
         types.TextDocumentItem(uri=plain, language_id="dockerfile", version=1, text="FROM debian\n")))
     assert [d.code for d in await wait_diagnostics(client, plain)] == ["DL3006"]
     assert not client.diagnostics[escaped]
+
+
+async def test_file_localhost_and_file_with_no_host_are_one_buffer(client, tmp_path):
+    """`file://localhost/x` and `file:///x` name one file (RFC 8089) but were two buffers: a change sent under the
+    other spelling found no buffer and was dropped, and the one open kept the diagnostics of its old text."""
+    local = "file://localhost" + str(tmp_path / "Dockerfile")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=local, language_id="dockerfile", version=1, text=BAD)))
+    assert "DLT003" in {d.code for d in await wait_diagnostics(client, local)}
+    plain = (tmp_path / "Dockerfile").as_uri()
+    change(client, plain, 2, "FROM debian\n")
+    assert [d.code for d in await wait_diagnostics(client, local)] == ["DL3006"]
+    assert plain not in client.diagnostics
+
+
+async def test_an_escaped_hash_and_a_raw_one_are_two_files(client, tmp_path):
+    """`c%23/Dockerfile` is a file under `c#`; a raw `c#/Dockerfile` is the file `c` with a fragment. Both were
+    one buffer (the URI unescaped whole): opening the second cleared the first's diagnostics and took its text."""
+    escaped = await open_doc(client, tmp_path / "c#" / "Dockerfile", "FROM debian\n")
+    assert "%23" in escaped
+    raw = "file://" + str(tmp_path / "c#" / "Dockerfile")
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=raw, language_id="dockerfile", version=1, text=BAD)))
+    assert "DLT003" in {d.code for d in await wait_diagnostics(client, raw)}
+    assert [d.code for d in client.diagnostics[escaped]] == ["DL3006"]
+    hover = await client.text_document_hover_async(types.HoverParams(types.TextDocumentIdentifier(escaped),
+                                                                     types.Position(0, 6)))
+    assert hover is not None and "DL3006" in hover.contents.value  # its own findings, not the other file's

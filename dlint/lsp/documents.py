@@ -28,6 +28,14 @@ def wants(path: str, language_id: str | None) -> bool:
 
 
 @dataclass
+class Buffer:
+    """An open buffer's text as the editor sent it, under the server's own key (pygls's conflated files)."""
+
+    text: str
+    version: int | None
+
+
+@dataclass
 class Linted:
     """The last lint of an open buffer: what hovers and code actions answer from."""
 
@@ -193,4 +201,4 @@ def lint_text(text: str, path: str, settings: Settings, reuse: ScriptCache | Non
     return Linted(text, kept, settings, line_starts(text), client_line_starts(text))
 
 
-__all__ = ["ConfigError", "Configs", "Linted", "apply_changes", "client_offset", "lint_text", "wants"]
+__all__ = ["Buffer", "ConfigError", "Configs", "Linted", "apply_changes", "client_offset", "lint_text", "wants"]

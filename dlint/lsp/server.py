@@ -10,7 +10,7 @@ import select
 import sys
 import time
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidRequest
@@ -21,7 +21,8 @@ from dlint import __version__
 from dlint.lint.config import ConfigError, ConfigFileError, Flags, Resolver, Settings
 from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
-from dlint.lsp.documents import CONFIG_NAMES, Configs, Linted, apply_changes, client_offset, lint_text, wants
+from dlint.lsp.documents import (CONFIG_NAMES, Buffer, Configs, Linted, apply_changes, client_offset, lint_text,
+                                 wants)
 from dlint.output import printable
 from dlint.parsing.source import MAX_FILE_SIZE, too_large
 
@@ -135,15 +136,33 @@ def _lint_failed(exc: Exception) -> types.Diagnostic:
                                   "`dlint lsp --log-level debug` shows the traceback")
 
 
+# What a URI component may hold unescaped (RFC 3986's sub-delims, ':' and '@'), '?' and '#' not: they end one.
+_KEPT = "/:@!$&'()*+,;=~"
+
+
 def document_key(uri: str) -> str:
-    """The key of the document `uri` names: pygls's own (the decoded URI), so that `a%20b` and `a b`, or `%3A`
-    and `:`, are one buffer linted once, as they are one text in pygls. A key is no URI: never parse one."""
-    return unquote(uri)
+    """The key of the document `uri` names, one for every spelling of one URI: an escape and the character it
+    stands for are one (`a%20b` and `a b`, `%3A` and `:`), and `file://localhost/` is `file:///` (RFC 8089).
+    Each component is unescaped and escaped again, so that `c%23` (a file `c#`) and a raw `c#` (a file `c`, a
+    fragment after it) stay two: pygls's key, the URI unescaped whole, made them one. Never parse a key."""
+    parts = urlsplit(uri)
+    scheme = parts.scheme  # lowercased
+    host = "" if scheme == "file" and parts.netloc.lower() == "localhost" else parts.netloc
+    authority = f"//{host}" if scheme == "file" or uri[len(scheme) + 1:].startswith("//") else ""
+    query = f"?{_canonical(parts.query)}" if parts.query else ""
+    fragment = f"#{_canonical(parts.fragment)}" if parts.fragment else ""
+    return f"{scheme}:{authority}{_canonical(parts.path)}{query}{fragment}"
+
+
+def _canonical(component: str) -> str:
+    """`component` with every escape it needs and no other (as bytes: a lone surrogate or a stray %FF kept)."""
+    return quote(unquote_to_bytes(component.encode("utf-8", "surrogatepass")), safe=_KEPT)
 
 
 def uri_path(uri: str) -> str:
-    parsed = urlparse(uri)
-    return unquote(parsed.path) if parsed.scheme == "file" else uri
+    """The file a `file:` URI names (its path only: a `;` is part of it, a `#` ends it); any other URI itself."""
+    parts = urlsplit(uri)
+    return unquote(parts.path) if parts.scheme == "file" else uri
 
 
 def _request_id(data) -> int | str | None:
@@ -240,18 +259,23 @@ class _Protocol(LanguageServerProtocol):
         self.exit_code = 0 if self._shutdown else 1
         yield from super().lsp_exit(*args)
 
+    # The buffers are the server's own (DlintServer.buffers, under document_key), kept by its didOpen, didChange
+    # and didClose: pygls keeps them under the URI unescaped whole, one buffer for `c%23` and `c#`, two files.
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        yield from self._handled(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        yield from self._handled(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        """pygls applies a range by str.splitlines's lines: after a form feed, U+0085 or U+2028 an edit
-        landed lines away from where the editor made it, and the buffer linted (and fixed) was no
-        longer the editor's. Each range is applied here by the protocol's lines, and given whole."""
-        doc = self.workspace.text_documents.get(document_key(params.text_document.uri))
-        if doc is None:
-            return
-        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
-        text = apply_changes(doc.source, params.content_changes, encoding)
-        self.workspace.update_text_document(params.text_document, types.TextDocumentContentChangeWholeDocument(text))
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+        yield from self._handled(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    def _handled(self, method: str, params):
+        if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
 
 
@@ -263,6 +287,7 @@ class DlintServer(LanguageServer):
         self.configs = Configs()
         # Each buffer's state is kept under its document_key; published on the URI the client opened it by.
         self.uris: dict[str, str] = {}
+        self.buffers: dict[str, Buffer] = {}
         self.linted: dict[str, Linted] = {}
         self.scripts: dict[str, ScriptCache] = {}  # per open buffer
         self.language: dict[str, str] = {}
@@ -328,19 +353,19 @@ class DlintServer(LanguageServer):
     def lint(self, key: str) -> None:
         """Lints the buffer under `key` (a document_key) and publishes on the URI the client opened it by."""
         self.pending.pop(key, None)
-        doc = self.workspace.text_documents.get(key)
+        doc = self.buffers.get(key)
         uri = self.uris.get(key)
         if doc is None or uri is None:  # not open (a didSave of a file never opened): nothing to publish on
             return
         path = uri_path(uri)
-        if _oversized(doc.source):  # as `dlint check` refuses the file: time and memory grow with it
+        if _oversized(doc.text):  # as `dlint check` refuses the file: time and memory grow with it
             self.linted.pop(key, None)
             error = diagnostics.file_error(str(too_large(path, MAX_FILE_SIZE, "--max-file-size")))
             self.publish(uri, doc.version, [error])
             return
         started = time.monotonic()
         try:
-            linted = lint_text(doc.source, path, self.settings(path), self.scripts.setdefault(key, ScriptCache()))
+            linted = lint_text(doc.text, path, self.settings(path), self.scripts.setdefault(key, ScriptCache()))
         except Exception as exc:  # noqa: BLE001 - one bad buffer must not stop the server
             log.debug("linting %s failed", uri, exc_info=True)
             self.linted.pop(key, None)  # not the findings of an older text
@@ -414,12 +439,21 @@ def did_open(ls: DlintServer, params: types.DidOpenTextDocumentParams) -> None:
     if ls.uris.get(key, uri) != uri:
         ls.publish(ls.uris[key], None, [])
     ls.uris[key] = uri
+    ls.buffers[key] = Buffer(params.text_document.text, params.text_document.version)
     ls.language[key] = params.text_document.language_id
     ls.schedule(uri)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: DlintServer, params: types.DidChangeTextDocumentParams) -> None:
+    """Each range applied by the protocol's lines (pygls applied it by str.splitlines's: after a form feed, U+0085
+    or U+2028 an edit landed lines away from where the editor made it, and the buffer linted was not the editor's)."""
+    key = document_key(params.text_document.uri)
+    buffer = ls.buffers.get(key)
+    if buffer is None:
+        return
+    ls.buffers[key] = Buffer(apply_changes(buffer.text, params.content_changes, ls.encoding),
+                             params.text_document.version)
     ls.schedule(params.text_document.uri)
 
 
@@ -443,6 +477,7 @@ def did_close(ls: DlintServer, params: types.DidCloseTextDocumentParams) -> None
     handle = ls.pending.pop(key, None)
     if handle is not None:
         handle.cancel()
+    ls.buffers.pop(key, None)
     ls.linted.pop(key, None)
     ls.scripts.pop(key, None)
     ls.lint_seconds.pop(key, None)
