@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 
 def frame(body: bytes) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
@@ -293,3 +295,48 @@ def test_one_change_of_10000_small_edits_to_a_large_buffer_is_applied_in_linear_
     sent = session(did_open(uri, text), change, hover)
     published = [m["params"] for m in sent if m.get("method") == "textDocument/publishDiagnostics"]
     assert published[-1]["version"] == 2 and [d["code"] for d in published[-1]["diagnostics"]] == ["DL3006"]
+
+
+@pytest.mark.parametrize(("header", "said"), [
+    (b"Content-Length: 100000000000\r\n\r\n", "'Content-Length: 100000000000': over the 64 MiB"),
+    (b"X" * (1 << 20), "a header line longer than 4096 bytes")])
+def test_tcp_reads_with_the_bounds_stdio_has(header, said):
+    """`dlint lsp --tcp` read with pygls's own reader, unbounded: a length of 10**11 had the server wait for that
+    many bytes, holding what came, and a header line with no end held it too. Both now stop the server in one
+    line, as on stdio, while the client keeps its connection open."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    p = subprocess.Popen([sys.executable, "-m", "dlint", "lsp", "--tcp", f"127.0.0.1:{port}"],
+                         stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and p.poll() is None, "the server never listened"
+                time.sleep(0.05)
+        with client:
+            client.sendall(INITIALIZE)
+            answered = b""
+            while b'"id":1' not in answered.replace(b" ", b""):
+                chunk = client.recv(1 << 16)
+                assert chunk, answered
+                answered += chunk
+            try:
+                client.sendall(header)
+                while client.recv(1 << 16):  # till the server closes it (the old one waited: a timeout)
+                    pass
+            except ConnectionResetError:  # closed with some of the header line unread
+                pass
+        assert p.wait(timeout=30) == 0
+    finally:
+        p.kill()
+        stderr = p.stderr.read()
+        p.stderr.close()
+    assert said in stderr.decode() and b"Traceback" not in stderr, stderr.decode()[-2000:]

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import select
+import socket
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,7 @@ class BoundedInput:
     there: a buffered stream's buffer cannot be looked at, and a select() on its descriptor misses it."""
 
     def __init__(self, stream) -> None:
-        self._stream = stream  # binary, with read1 (sys.stdin.buffer)
+        self._stream = stream  # binary, with read1 (sys.stdin.buffer, a socket's makefile("rb"))
         self._buffer = bytearray()
         self._ended = False  # select() calls a pipe at its end readable: nothing more will come
 
@@ -293,7 +294,7 @@ class DlintServer(LanguageServer):
         self.language: dict[str, str] = {}
         self.pending: dict[str, asyncio.Handle] = {}
         self.lint_seconds: dict[str, float] = {}  # how long each buffer's last lint took
-        self.input: BoundedInput | None = None  # stdio: told when more input is waiting (not with --tcp)
+        self.input: BoundedInput | None = None  # the client's stream: told when more input is waiting
         self.config_errors: set[str] = set()  # paths of the configs showing a diagnostic
         self.logged: set[str] = set()  # what log_once has said
 
@@ -526,8 +527,17 @@ def serve(tcp: str | None = None, log_level: str = "warning") -> None:
         handler.addFilter(logging.Filter("dlint"))
     logging.basicConfig(level=level, handlers=[handler])
     if tcp is None:
-        server.input = BoundedInput(sys.stdin.buffer)
-        server.start_io(server.input)
-        sys.exit(server.protocol.exit_code)
+        _serve_stream(sys.stdin.buffer, sys.stdout.buffer)
     host, _, port = tcp.rpartition(":")
-    server.start_tcp(host or "127.0.0.1", int(port))
+    with socket.create_server((host or "127.0.0.1", int(port))) as listener:  # one client, as pygls's served
+        connection, _address = listener.accept()
+    with connection, connection.makefile("rb") as reader, connection.makefile("wb") as writer:
+        _serve_stream(reader, writer)
+
+
+def _serve_stream(reader, writer) -> None:
+    """stdio or a TCP client's connection, read through the one BoundedInput: pygls's own TCP reader had no
+    bound (a length of 10**11 was held in memory as it came, a header line without end raised)."""
+    server.input = BoundedInput(reader)
+    server.start_io(server.input, writer)
+    sys.exit(server.protocol.exit_code)
