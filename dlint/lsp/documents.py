@@ -83,28 +83,31 @@ def client_line_starts(text: str) -> list[int]:
 
 def client_offset(text: str, starts: list[int], position: types.Position, encoding: str) -> int:
     """The editor's `position` as an offset into `text` (`starts` its client_line_starts): past the
-    end of its line is the line's end, as the protocol says; past the last line, the end of the text."""
+    end of its line is the line's end, as the protocol says; past the last line, the end of the text.
+    Only what `character` can reach of the line is taken (as many characters as units at most)."""
     if position.line >= len(starts):
         return len(text)
     start = starts[position.line]
     end = starts[position.line + 1] if position.line + 1 < len(starts) else len(text)
-    return start + _column(text[start:end], position.character, encoding)
+    return start + _column(text[start : min(end, start + position.character)], position.character, encoding)
 
 
 def _column(line: str, character: int, encoding: str) -> int:
     """A position's `character` on `line` (one of the editor's, its line end kept) as an offset into it, at most
-    the end of its text: inside a UTF-16 surrogate pair is after the character, inside a UTF-8 one before it."""
-    line = line.rstrip("\r\n")
-    n = character
+    the end of its text: inside a UTF-16 surrogate pair is after the character, inside a UTF-8 one before it.
+    Only the characters the position can reach are encoded (`character` units are at most as many characters):
+    encoding the whole line made each edit near the start of a 10 MB line cost 10 MB."""
+    end = len(line) - (2 if line.endswith("\r\n") else line.endswith(("\r", "\n")))  # one line end at most
+    head = line[: min(character, end)]
     if encoding == types.PositionEncodingKind.Utf16:
-        n = len(line.encode("utf-16-le", "surrogatepass")[: 2 * n].decode("utf-16-le", "surrogatepass"))
-    elif encoding == types.PositionEncodingKind.Utf8:
-        data = line.encode("utf-8", "surrogatepass")[:n]
+        return len(head.encode("utf-16-le", "surrogatepass")[: 2 * character].decode("utf-16-le", "surrogatepass"))
+    if encoding == types.PositionEncodingKind.Utf8:
+        data = head.encode("utf-8", "surrogatepass")[:character]
         try:
-            n = len(data.decode("utf-8", "surrogatepass"))
+            return len(data.decode("utf-8", "surrogatepass"))
         except UnicodeDecodeError as exc:
-            n = len(data[: exc.start].decode("utf-8", "surrogatepass"))
-    return min(n, len(line))
+            return len(data[: exc.start].decode("utf-8", "surrogatepass"))
+    return len(head)
 
 
 def client_lines(text: str) -> list[str]:
