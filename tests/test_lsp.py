@@ -418,13 +418,19 @@ async def test_a_config_error_is_shown_on_the_file_dlint_check_names_and_cleared
     assert not client.diagnostics[broken.as_uri()]
 
 
-async def test_many_changes_applied_at_once_give_the_text_of_applying_each_in_turn():
+@pytest.mark.parametrize("piece", [None, 1, 2, 5])
+async def test_many_changes_applied_at_once_give_the_text_of_applying_each_in_turn(monkeypatch, piece):
     """The linear apply_changes against the obvious one (the whole text re-split for each change), on random
     edits among every line end the protocol knows (a \\r then a \\n joined into one), surrogate pairs and ranges
-    past the end, reversed ranges too, in each position encoding."""
+    past the end, reversed ranges too, in each position encoding; with long lines' pieces made tiny too, so that
+    these edits cut, join and cross pieces."""
     import random
 
+    from dlint.lsp import documents
     from dlint.lsp.documents import apply_changes, client_line_starts, client_offset
+
+    if piece is not None:
+        monkeypatch.setattr(documents, "PIECE", piece)
 
     def one_by_one(text, changes, encoding):
         for c in changes:

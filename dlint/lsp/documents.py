@@ -20,6 +20,7 @@ CONFIG_NAMES = (DLINT_TOML, PYPROJECT)
 # The protocol's line ends: a lone \r ends a line for the editor (not for dlint or BuildKit, whose
 # lines end at \n), and a form feed, U+0085 or U+2028 ends none (str.splitlines ends one at each).
 _CLIENT_EOL = re.compile(r"\r\n|\r|\n")
+PIECE = 1 << 16  # characters of a long line's piece while a didChange is applied (see _apply)
 
 
 def wants(path: str, language_id: str | None) -> bool:
@@ -120,7 +121,7 @@ def apply_changes(text: str, changes, encoding: str) -> str:
     """A didChange's changes applied in order, ranges by the protocol's lines (a reversed range read forwards).
     The text is split into lines once and each change rewrites only the lines it touches: re-splitting and
     copying the whole text for each change made 10,000 edits to a 40,000-line buffer take minutes."""
-    lines: list[str] | None = None
+    lines: list[str | list[str]] | None = None
     for change in changes:
         if isinstance(change, types.TextDocumentContentChangePartial):
             if lines is None:
@@ -128,28 +129,75 @@ def apply_changes(text: str, changes, encoding: str) -> str:
             _apply(lines, change, encoding)
         else:
             text, lines = change.text, None
-    return text if lines is None else "".join(lines)
+    return text if lines is None else "".join("".join(_pieces(line)) for line in lines)
 
 
-def _apply(lines: list[str], change: types.TextDocumentContentChangePartial, encoding: str) -> None:
-    (i, a), (j, b) = sorted((_line_position(lines, change.range.start, encoding),
-                             _line_position(lines, change.range.end, encoding)))
+def _apply(lines: list[str | list[str]], change: types.TextDocumentContentChangePartial, encoding: str) -> None:
+    """One change. A line longer than PIECE is kept in pieces and an edit copies only the pieces it touches:
+    copying the whole line for each edit made 2,000 edits in one didChange to a 5 MB line take 49 s."""
+    (i, k, a), (j, m, b) = sorted((_locate(lines, change.range.start, encoding),
+                                   _locate(lines, change.range.end, encoding)))
+    head, tail = _pieces(lines[i]), _pieces(lines[j])
+    before, after = head[:k], tail[m + 1:]
+    middle = head[k][:a] + change.text + tail[m][b:]
     first, last = i, j + 1
-    segment = lines[i][:a] + change.text + lines[j][b:]
-    if first > 0 and segment.startswith("\n") and lines[first - 1].endswith("\r"):  # a \r and this \n: one line end
+    # a \r and this \n: one line end (no piece after the first starts with a line end: see _split)
+    if first > 0 and not before and middle.startswith("\n") and _pieces(lines[first - 1])[-1].endswith("\r"):
         first -= 1
-        segment = lines[first] + segment
-    pieces = client_lines(segment)
-    if last < len(lines):  # the segment ends with the line end of a line that is not the last: no line after it
-        pieces.pop()
-    lines[first:last] = pieces
+        before = _pieces(lines[first])[:]
+        middle = before.pop() + middle
+    new = client_lines(middle)
+    if last < len(lines) and not after:  # the segment ends with the line end of a line that is not the last
+        new.pop()
+    if len(new) == 1:
+        lines[first:last] = [_line([*before, *_split(new[0]), *after])]
+    else:
+        lines[first:last] = [_line([*before, *_split(new[0])]), *map(_line, map(_split, new[1:-1])),
+                             _line([*_split(new[-1]), *after])]
 
 
-def _line_position(lines: list[str], position: types.Position, encoding: str) -> tuple[int, int]:
-    """`position` as (line, offset into it); past the last line is the end of the text, as in client_offset."""
+def _locate(lines: list[str | list[str]], position: types.Position, encoding: str) -> tuple[int, int, int]:
+    """`position` as (line, piece, offset into it); past the last line is the end of the text, as in client_offset.
+    A position between two pieces is at the start of the second."""
     if position.line >= len(lines):
-        return len(lines) - 1, len(lines[-1])
-    return position.line, _column(lines[position.line], position.character, encoding)
+        pieces = _pieces(lines[-1])
+        return len(lines) - 1, len(pieces) - 1, len(pieces[-1])
+    pieces = _pieces(lines[position.line])
+    character = position.character
+    for k in range(len(pieces) - 1):
+        units = _units(pieces[k], encoding)
+        if character < units:
+            return position.line, k, _column(pieces[k], character, encoding)
+        character -= units
+    return position.line, len(pieces) - 1, _column(pieces[-1], character, encoding)
+
+
+def _units(piece: str, encoding: str) -> int:
+    """How many of the encoding's units `piece` (no line end in it) is."""
+    if piece.isascii() or encoding not in (types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf8):
+        return len(piece)
+    if encoding == types.PositionEncodingKind.Utf16:
+        return len(piece.encode("utf-16-le", "surrogatepass")) // 2
+    return len(piece.encode("utf-8", "surrogatepass"))
+
+
+def _pieces(line: str | list[str]) -> list[str]:
+    return line if isinstance(line, list) else [line]
+
+
+def _split(text: str) -> list[str]:
+    """`text` in pieces of at most PIECE characters, the last of at least three: a line end (two at most, at the
+    end of its line) is never a piece of its own or cut in two."""
+    pieces = [text[n : n + PIECE] for n in range(0, len(text), PIECE)]
+    if len(pieces) > 1 and len(pieces[-1]) < 3:
+        pieces[-2:] = [pieces[-2] + pieces[-1]]
+    return pieces
+
+
+def _line(pieces: list[str]) -> str | list[str]:
+    """A line as one string, or in pieces if it has more than one (an empty one dropped)."""
+    pieces = [p for p in pieces if p]
+    return pieces if len(pieces) > 1 else pieces[0] if pieces else ""
 
 
 class Configs:
