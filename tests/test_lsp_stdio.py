@@ -365,3 +365,30 @@ def test_one_change_of_2000_edits_to_one_5_mb_line_takes_seconds_not_a_minute(tm
              for d in published[-1]["diagnostics"]}
     assert ("DL3008", 1, 2032) in found, found  # `curl`, after 2,000 a's: every edit landed where it was sent
     assert elapsed < 20, elapsed
+
+
+def test_a_lost_change_says_the_buffer_is_out_of_step_and_stops_linting_it(tmp_path):
+    """A didChange that could not be read was logged and dropped, and the server went on applying the next edits
+    to its stale copy: findings (and fixes) for text the editor did not have, and nothing in the editor said so.
+    One error on line 1 now says it; the buffer is not linted until the editor sends its whole text again."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    bad = msg({"jsonrpc": "2.0", "method": "textDocument/didChange",
+               "params": {"textDocument": {"uri": uri, "version": 2}, "contentChanges": "not a list"}})
+    edit = msg({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 3}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": 11}, "end": {"line": 0, "character": 11}}, "text": ":12"}]}})
+    whole = msg({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 4}, "contentChanges": [{"text": "FROM debian\n"}]}})
+
+    def hover(msg_id: int) -> bytes:
+        return msg({"jsonrpc": "2.0", "id": msg_id, "method": "textDocument/hover",
+                    "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 6}}})
+
+    sent = session(did_open(uri, "FROM debian\n"), hover(6), bad, bad, edit, hover(7), whole, hover(8))
+    published = [m["params"] for m in sent if m.get("method") == "textDocument/publishDiagnostics"]
+    assert [(p["version"], [d.get("code") for d in p["diagnostics"]]) for p in published] == [
+        (1, ["DL3006"]), (1, [None]), (4, ["DL3006"])]  # nothing for version 3: an edit to a stale copy
+    (error,) = published[1]["diagnostics"]
+    assert error["range"]["start"]["line"] == 0 and error["severity"] == 1 and "reopen" in error["message"]
+    answers = {m["id"]: m.get("result") for m in sent if "id" in m}
+    assert answers[7] is None and "DL3006" in answers[8]["contents"]["value"]

@@ -34,6 +34,7 @@ class Buffer:
 
     text: str
     version: int | None
+    in_step: bool = True  # False once a change to it was lost (DlintServer.out_of_step)
 
 
 @dataclass

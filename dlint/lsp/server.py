@@ -186,6 +186,9 @@ class _Refused:
         self.id = _request_id(data)
         self.method = data.get("method")
         self.error = error
+        params = data.get("params")
+        document = params.get("textDocument") if isinstance(params, dict) else None
+        self.uri = document.get("uri") if isinstance(document, dict) else None  # the document it was about
 
 
 class _NotificationWithId:
@@ -235,8 +238,10 @@ class _Protocol(LanguageServerProtocol):
         shown: it is the client's fault, not something the user can act on, and it may come with each keystroke."""
         if message.id is not None and message.method is not None:
             self._send_response(message.id, error=message.error.to_response_error())
-        else:
-            self._server.log_once(f"ignored a malformed {message.method or 'message'}: {message.error}")
+            return
+        self._server.log_once(f"ignored a malformed {message.method or 'message'}: {message.error}")
+        if message.method == types.TEXT_DOCUMENT_DID_CHANGE and isinstance(message.uri, str):
+            self._server.out_of_step(message.uri)
 
     def _notify_with_id(self, message: _NotificationWithId) -> None:
         """Handled as the notification it is and answered with a null result: the client sent its state (an
@@ -351,12 +356,29 @@ class DlintServer(LanguageServer):
         uri = Path(cfg).as_uri()
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=shown))
 
+    def out_of_step(self, uri: str) -> None:
+        """A change to the buffer was lost (its params did not validate): the server's copy is no longer the
+        editor's, and its findings, hovers and fixes would be for text the user does not have, while nothing
+        but a log line said so. Until the client sends the whole text again (a reopen, a full change), the
+        buffer is not linted and one error on its first line says why."""
+        key = document_key(uri)
+        buffer = self.buffers.get(key)
+        if buffer is None or not buffer.in_step:
+            return
+        buffer.in_step = False
+        if (handle := self.pending.pop(key, None)) is not None:
+            handle.cancel()
+        self.linted.pop(key, None)
+        self.publish(self.uris[key], buffer.version, [diagnostics.file_error(
+            "dlint's copy of this file is out of step with the editor's (the editor sent a change dlint could not "
+            "read), so it is not linted: close and reopen the file")])
+
     def lint(self, key: str) -> None:
         """Lints the buffer under `key` (a document_key) and publishes on the URI the client opened it by."""
         self.pending.pop(key, None)
         doc = self.buffers.get(key)
         uri = self.uris.get(key)
-        if doc is None or uri is None:  # not open (a didSave of a file never opened): nothing to publish on
+        if doc is None or uri is None or not doc.in_step:  # not open (a didSave of one never opened); stale
             return
         path = uri_path(uri)
         if _oversized(doc.text):  # as `dlint check` refuses the file: time and memory grow with it
@@ -453,6 +475,9 @@ def did_change(ls: DlintServer, params: types.DidChangeTextDocumentParams) -> No
     buffer = ls.buffers.get(key)
     if buffer is None:
         return
+    if not buffer.in_step and not any(isinstance(c, types.TextDocumentContentChangeWholeDocument)
+                                      for c in params.content_changes):
+        return  # an edit to text the editor no longer has
     ls.buffers[key] = Buffer(apply_changes(buffer.text, params.content_changes, ls.encoding),
                              params.text_document.version)
     ls.schedule(params.text_document.uri)
