@@ -392,3 +392,37 @@ def test_a_lost_change_says_the_buffer_is_out_of_step_and_stops_linting_it(tmp_p
     assert error["range"]["start"]["line"] == 0 and error["severity"] == 1 and "reopen" in error["message"]
     answers = {m["id"]: m.get("result") for m in sent if "id" in m}
     assert answers[7] is None and "DL3006" in answers[8]["contents"]["value"]
+
+
+# The server counting, on stderr, each time it looks for a buffer's line ends (bound before dlint.lsp imports it).
+COUNTING_EOL = [sys.executable, "-c", """
+import sys
+import dlint.lint.fix as fix
+real = fix.mostly_crlf
+def mostly_crlf(text):
+    sys.stderr.write("mostly_crlf\\n")
+    return real(text)
+fix.mostly_crlf = mostly_crlf
+import dlint.lsp.server as s
+s.serve()
+"""]
+
+
+def test_a_buffers_line_ends_are_counted_once_per_text_not_per_code_action_request(tmp_path):
+    """Each code action request counted the line ends of the whole text (is it mostly CRLF?) to end an ignore
+    pragma as --fix would: once for the text linted is enough. The pragma still ends in CRLF in a CRLF file."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    whole_line = {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}
+    actions = b"".join(msg({"jsonrpc": "2.0", "id": 10 + n, "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": uri}, "range": whole_line, "context": {"diagnostics": []}}}) for n in range(5))
+    stdin = INITIALIZE + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    stdin += did_open(uri, "FROM debian\r\n") + actions
+    stdin += msg({"jsonrpc": "2.0", "id": 99, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+    p = subprocess.run(COUNTING_EOL, input=stdin, capture_output=True, timeout=60, check=False)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+    answers = [m for m in messages(p.stdout) if isinstance(m.get("id"), int) and 10 <= m["id"] < 15]
+    assert len(answers) == 5
+    for answer in answers:
+        (ignore,) = [a for a in answer["result"] if a["title"] == "Ignore DL3006 for this instruction"]
+        assert ignore["edit"]["changes"][uri][0]["newText"] == "# dlint ignore=DL3006\r\n"
+    assert p.stderr.decode().count("mostly_crlf") == 1  # was 5: one for each request

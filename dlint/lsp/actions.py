@@ -7,7 +7,7 @@ import re
 from lsprotocol import types
 
 from dlint.lint.finding import Edit, Finding
-from dlint.lint.fix import checked_edits, fix_text, mostly_crlf
+from dlint.lint.fix import checked_edits, fix_text
 from dlint.lsp.diagnostics import span
 from dlint.lsp.documents import Linted
 from dlint.model import Dockerfile
@@ -24,7 +24,6 @@ def code_actions(
     """Actions for the findings overlapping [start, end] (offsets), filtered by the client's `only` kinds."""
     out: list[types.CodeAction] = []
     df: Dockerfile | None = None  # parsed again only when a finding in range has a fix to check
-    eol = "\r\n" if mostly_crlf(linted.text) else "\n"
     for f in linted.findings:
         s, e = span(linted, f)
         if s > end or e < start:
@@ -35,7 +34,7 @@ def code_actions(
             if edits is not None:
                 label = f"Fix {f.code}: {f.message}" if f.fix.safe else f"Fix {f.code} (unsafe: may change the build): {f.message}"
                 out.append(_action(label, types.CodeActionKind.QuickFix, uri, linted, edits, encoding, f.fix.safe))
-        out.append(_ignore(linted, uri, f, encoding, eol))
+        out.append(_ignore(linted, uri, f, encoding))
     whole = fix_all(linted, uri, path, encoding)
     if whole is not None:
         out.append(whole)
@@ -55,9 +54,9 @@ def fix_all(linted: Linted, uri: str, path: str, encoding: str) -> types.CodeAct
     return _action("Fix all safe dlint findings", FIX_ALL, uri, linted, (edit,), encoding, False)
 
 
-def _ignore(linted: Linted, uri: str, f: Finding, encoding: str, eol: str) -> types.CodeAction:
-    """`# dlint ignore=CODE` above the instruction, in its indentation, ended in `eol` as --fix ends new
-    lines (a bare LF in a CRLF file, before); merged into a pragma already there."""
+def _ignore(linted: Linted, uri: str, f: Finding, encoding: str) -> types.CodeAction:
+    """`# dlint ignore=CODE` above the instruction, in its indentation, ended as --fix ends new lines (a bare
+    LF in a CRLF file, before); merged into a pragma already there."""
     starts = linted.line_starts
     line = min(max(f.instruction_line, 1), len(starts)) - 1
     at = starts[line]
@@ -70,7 +69,7 @@ def _ignore(linted: Linted, uri: str, f: Finding, encoding: str, eol: str) -> ty
                            (edit,), encoding, False)
     rest = linted.text[at:]
     indent = rest[: len(rest) - len(rest.lstrip(" \t"))]
-    edit = Edit(at, at, f"{indent}# dlint ignore={f.code}{eol}")
+    edit = Edit(at, at, f"{indent}# dlint ignore={f.code}{linted.eol}")
     return _action(f"Ignore {f.code} for this instruction", types.CodeActionKind.QuickFix, uri, linted, (edit,),
                    encoding, False)
 

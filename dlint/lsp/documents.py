@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from lsprotocol import types
 
@@ -13,6 +14,7 @@ from dlint.lint.context import ScriptCache
 from dlint.lint.discovery import is_dockerfile_name
 from dlint.lint.engine import lint
 from dlint.lint.finding import Finding
+from dlint.lint.fix import mostly_crlf
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import without_surrogates
 
@@ -46,6 +48,12 @@ class Linted:
     settings: Settings
     line_starts: list[int]  # dlint's lines: a finding's line and column
     client_starts: list[int]  # the editor's lines: positions sent and received
+
+    @cached_property
+    def eol(self) -> str:
+        """The line end --fix gives a new line here (CRLF in a mostly-CRLF file), found once for the text
+        linted: each code action request counted the line ends of the whole text again."""
+        return "\r\n" if mostly_crlf(self.text) else "\n"
 
     def offset(self, line: int, column: int) -> int:
         """A finding's 1-based line/column as an offset into `text`."""
