@@ -171,13 +171,29 @@ def _write_stdout(text: str) -> None:
     if sys.stdout is None:
         raise OutputError("cannot write stdout: it is closed")
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _write_all(text)
     except BrokenPipeError:
         raise
     except OSError as exc:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise OutputError(f"cannot write stdout: {exc.strerror or exc}") from None
+
+
+def _write_all(text: str) -> None:
+    """`text` on stdout, every byte or an error. A pipe whose reader leaves during a write makes that
+    write return short, which Python's buffered stdout takes for done (one file's long report is one
+    write: the run said its summary and exited 1, not 141); a loop of os.write tries the rest and meets EPIPE."""
+    out = sys.stdout
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (a test's StringIO): its own write
+        out.write(text)
+        out.flush()
+        return
+    out.flush()
+    data = memoryview(text.encode(out.encoding or "utf-8", out.errors or "strict"))
+    while data:
+        data = data[os.write(fd, data):]
 
 
 def _is_stream(path: str) -> bool:

@@ -346,3 +346,18 @@ def test_a_directory_search_does_not_read_a_link_to_a_file_outside_it(tmp_path):
     assert b"aws_secret_access_key" not in proc.stdout.lower() + proc.stderr.lower()
     assert sorted({f["file"] for f in json.loads(proc.stdout)}) == ["real.Dockerfile", "sub/inner.Dockerfile"]
     assert b"aws_secret_access_key" in dlint("check", "Dockerfile.x", cwd=repo).stdout  # named, it is read: the user chose it
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_reader_that_leaves_during_one_files_long_report_still_ends_with_141(tmp_path, fmt):
+    """One file's report is one write; a pipe's reader leaving mid-write made that write return short, which
+    Python's buffered stdout took for done: the run went on, said its summary and exited 1."""
+    df = tmp_path / "Dockerfile"
+    df.write_bytes(b"FROM debian\n" + b"RUN apt-get install -y curl\n" * 5000)  # ~2 MB of findings, far past a pipe
+    proc = subprocess.Popen([sys.executable, "-m", "dlint", "check", "--format", fmt, str(df)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert err == b""
