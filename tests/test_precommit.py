@@ -47,6 +47,8 @@ def hook(hook_id: str) -> dict:
     [
         "Dockerfile", "Dockerfile.dev", "app.Dockerfile", "web.dockerfile", "Containerfile", "Containerfile.ci",
         "Dockerfile.dockerignore", "Dockerfile.md", "README.md", "notes.txt", "dockerfile-tools.py", "Makefile",
+        # templates and suffixes in another case, which discovery skips and the hook once passed to dlint
+        "Dockerfile.j2", "app.Dockerfile.tmpl", "Containerfile.in", "Dockerfile.Jinja2", "Dockerfile.MD", "x.Dockerfile.tt",
     ],
 )
 def test_hook_selects_the_files_dlint_check_would_find(hook_id, name):
@@ -54,6 +56,16 @@ def test_hook_selects_the_files_dlint_check_would_find(hook_id, name):
     for path in (name, f"sub/dir/{name}"):
         selected = bool(re.search(h["files"], path)) and not re.search(h["exclude"], path)
         assert selected == is_dockerfile_name(name), path
+
+
+@pytest.mark.parametrize("hook_id", ["dlint", "dlint-fix"])
+def test_hook_skips_every_suffix_discovery_skips_in_any_case(hook_id):
+    from dlint.lint.discovery import NOT_DOCKERFILE_SUFFIXES, TEMPLATE_SUFFIXES
+
+    h = hook(hook_id)
+    for suffix in NOT_DOCKERFILE_SUFFIXES + TEMPLATE_SUFFIXES:
+        for name in (f"Dockerfile{suffix}", f"sub/Dockerfile{suffix.upper()}", f"sub/Containerfile.ci{suffix}"):
+            assert re.search(h["files"], name) and re.search(h["exclude"], name), name
 
 
 @pytest.fixture(scope="module")
