@@ -109,13 +109,24 @@ def test_buildkit_parser_test(name):
     # takes, which only a build (its instructions package) rejects.
     flag_errors = [(e.line, e.message) for e in df.errors if e.instruction >= 0]
     assert flag_errors == (FLAGS_TEST_ERRORS if name == "flags" else [])
-    assert {e.message for e in df.errors if e.instruction < 0} <= {"no build stage in current context"}
+    others = [
+        (e.line, e.message) for e in df.errors if e.instruction < 0 and e.message != "no build stage in current context"
+    ]
+    assert others == (HEALTH_TEST_ERRORS if name == "health" else [])
 
 
 # What BuildKit's instructions.Parse says about parser test `flags` (CMD and COPY take no --doit / --user).
 FLAGS_TEST_ERRORS = [
     (3, "unknown flag: --user"), (4, "unknown flag: --doit"), (5, "unknown flag: --user"), (6, "unknown flag: --doit"),
     (8, "unknown flag: --doit"), (9, "unknown flag: --doit"), (10, "unknown flag: --doit"),
+]
+
+
+# What BuildKit's instructions.Parse says about parser test `health`'s arguments (argcounts.py): each of these
+# lines alone stops a build.
+HEALTH_TEST_ERRORS = [
+    (4, "HEALTHCHECK requires at least one argument"), (7, "Missing command after HEALTHCHECK CMD"),
+    (10, 'Unknown type "CONNECT" in HEALTHCHECK (try CMD)'),
 ]
 
 
@@ -250,6 +261,12 @@ BUILD_TIME_ERRORS = (
     "unknown instruction", "no build stage in current context", "dockerfile contains no stages",
     "FROM requires either one or three arguments", "invalid name for build stage",
     "line continuation with no instruction", "Chaining ONBUILD", "more than 50 errors",
+    # argcounts.py: arguments the instructions package refuses
+    "ADD requires", "COPY requires", "MAINTAINER requires", "WORKDIR requires", "USER requires", "STOPSIGNAL requires",
+    "ONBUILD requires", "EXPOSE requires", "VOLUME requires", "ARG requires", "ENV requires", "LABEL requires",
+    "SHELL requires", "HEALTHCHECK requires", "HEALTHCHECK NONE takes no arguments", "Unknown type",
+    "Missing command after HEALTHCHECK CMD", "VOLUME specified can not be an empty string",
+    "ARG names can not be blank",
 )
 
 
@@ -434,6 +451,24 @@ def test_a_platform_dependent_from_ships_every_stage_it_can_name():
         ("FROM a\n\\\n", "line continuation with no instruction after it", 2),
         ("FROM a\nONBUILD ONBUILD RUN x\n", "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", 2),
         ("FROM a\nRUN " + "x" * 70000 + "\n", "dockerfile line greater than max allowed size of 65535", 2),
+        # the instructions package's argument checks (argcounts.py): BuildKit's parser accepts these, a build does not
+        ("FROM a\nCOPY a\n", "COPY requires at least two arguments, but only one was provided. Destination could "
+         "not be determined", 2),
+        ("FROM a\nCOPY --bogus a\n", "COPY requires at least two arguments, but only one was provided. Destination "
+         "could not be determined", 2),  # counted before the flags are read
+        ("FROM a\nSHELL --bogus sh\n", "unknown flag: --bogus", 2),  # the flags first
+        ("FROM a\nSHELL /bin/bash -c\n", "SHELL requires the arguments to be in JSON form", 2),
+        ("FROM a\nSHELL []\n", "SHELL requires at least one argument", 2),
+        ("FROM a\nEXPOSE\n", "EXPOSE requires at least one argument", 2),
+        ("FROM a\nWORKDIR\n", "WORKDIR requires exactly one argument", 2),
+        ("FROM a\nUSER\n", "USER requires exactly one argument", 2),
+        ("FROM a\nVOLUME [\"\"]\n", "VOLUME specified can not be an empty string", 2),
+        ("FROM a\nARG =1\n", "ARG names can not be blank", 2),
+        ("FROM a\nENV\n", "ENV requires at least one argument", 2),
+        ("FROM a\nENV A\n", "ENV must have two arguments", 2),  # the parser's, not counted again
+        ("FROM a\nONBUILD\n", "ONBUILD requires at least one argument", 2),
+        ("FROM a\nHEALTHCHECK NONE x\n", "HEALTHCHECK NONE takes no arguments", 2),
+        ("FROM a\nHEALTHCHECK --interval=5 CMD\n", "Missing command after HEALTHCHECK CMD", 2),
     ],
 )
 def test_parse_errors_say_what_and_where(text, message, line):

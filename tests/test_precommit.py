@@ -48,7 +48,8 @@ def hook(hook_id: str) -> dict:
         "Dockerfile", "Dockerfile.dev", "app.Dockerfile", "web.dockerfile", "Containerfile", "Containerfile.ci",
         "Dockerfile.dockerignore", "Dockerfile.md", "README.md", "notes.txt", "dockerfile-tools.py", "Makefile",
         # templates and suffixes in another case, which discovery skips and the hook once passed to dlint
-        "Dockerfile.j2", "app.Dockerfile.tmpl", "Containerfile.in", "Dockerfile.Jinja2", "Dockerfile.MD", "x.Dockerfile.tt",
+        "Dockerfile.j2", "app.Dockerfile.tmpl", "Containerfile.in", "Dockerfile.Jinja2", "Dockerfile.MD",
+        "x.Dockerfile.tt",
     ],
 )
 def test_hook_selects_the_files_dlint_check_would_find(hook_id, name):

@@ -39,6 +39,7 @@ from dlint.model import (
     line_column,
 )
 from dlint.parsing import flags
+from dlint.parsing.argcounts import argument_error
 from dlint.parsing.arguments import (
     GO_SPACE,
     HEREDOC_KEYWORDS,
@@ -89,6 +90,7 @@ class _Parser:
         # how many aliased stages were compared: each pattern scans the stages once, not once per FROM
         self._patterns: dict[str, tuple[list[str], list[int], list[int]]] = {}
         self._aliased: list[tuple[int, str]] = []  # (stage index, name) of every named stage, in order
+        self._unsplit: set[int] = set()  # start offsets of the instructions whose arguments BuildKit cannot split
 
     def parse(self) -> Dockerfile:
         self._check_line_lengths()
@@ -265,6 +267,7 @@ class _Parser:
                 values, exec_form = parse_values(keyword, args, self.escape)
         except ArgumentError as e:
             self._error(str(e), line_no, start)
+            self._unsplit.add(start)
         if keyword not in KEYWORDS and len(self.errors) <= MAX_ERRORS:  # no close-match search past the cap
             self._error(_unknown(split.keyword), line_no, start)
         return Instruction(
@@ -336,15 +339,26 @@ class _Parser:
         return last
 
     def _check_flags(self) -> None:
-        """BuildKit's per-instruction flag checks (ONBUILD's and its trigger's): one error each, at the flag."""
+        """BuildKit's per-instruction checks: the flags (ONBUILD's and its trigger's), one error each at the
+        flag, and the argument counts (argcounts.py), before or after the flags as each of its parsers does."""
         if not flags.known_frontend(self.directives.get("syntax")):
             return
         for ins in self.instructions:
+            if ins.keyword.lower() not in KEYWORDS or ins.start_offset in self._unsplit:
+                continue  # an unknown instruction, or one whose arguments did not split: refused for that already
+            message = argument_error(ins, first=True)
+            if message is not None:
+                self._error(message, ins.start_line, ins.start_offset)
+                continue
             for part in (ins, ins.trigger):
                 found = flags.check(part) if part is not None and part.flags else None
                 if found is not None:
                     self._error(found.message, ins.start_line, found.flag.start_offset, on=ins, flag=found.flag)
                     break
+            else:
+                message = argument_error(ins, first=False)
+                if message is not None:
+                    self._error(message, ins.start_line, ins.start_offset)
 
     # --- stages ---------------------------------------------------------------
 
