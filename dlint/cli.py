@@ -196,7 +196,8 @@ def analyse(
     ),
     build_log: Optional[str] = typer.Option(
         None, "--build-log", metavar="FILE|-",
-        help="With --archive: the build's own log (classic, BuildKit plain, buildx rawjson, Podman): cache and seconds.",
+        help="With --archive or --image: the build's own log (classic, BuildKit plain, buildx rawjson, Podman):"
+        " cache and seconds.",
     ),
 ) -> None:
     """Build with a real Docker Engine, or read a built image (--image, --archive); measure every step's layer size,
