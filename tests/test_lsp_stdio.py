@@ -279,6 +279,29 @@ def test_a_lint_that_fails_replaces_the_old_diagnostics_with_its_error(tmp_path)
     assert error["severity"] == 1 and "RuntimeError: a rule failed" in error["message"]
 
 
+# The server with a bug in one rule (DL3006's check raises), the others as they are.
+FAILING_RULE = [sys.executable, "-c", """
+from dlint.lint.registry import all_rules
+import dlint.lsp.server as s
+def broken(ctx):
+    raise RuntimeError("a rule failed")
+all_rules()["DL3006"] = all_rules()["DL3006"]._replace(check=broken)
+s.serve()
+"""]
+
+
+def test_a_rule_that_crashes_is_an_internal_error_beside_the_other_findings(tmp_path):
+    """A crashing rule vanished from the editor (the lint's crashes were dropped), as if it had found nothing:
+    now it is the DL1002 error `dlint check` reports, and every other rule's findings stay."""
+    uri = (tmp_path / "Dockerfile").as_uri()
+    sent = session(did_open(uri, "FROM debian\nFROM alpine:latest\n"), command=FAILING_RULE)
+    published = [m["params"] for m in sent if m.get("method") == "textDocument/publishDiagnostics"]
+    found = {d["code"]: d for d in published[-1]["diagnostics"]}
+    assert set(found) == {"DL1002", "DL3007"}
+    assert found["DL1002"]["severity"] == 1 and found["DL1002"]["range"]["start"]["line"] == 0
+    assert "rule DL3006" in found["DL1002"]["message"] and "RuntimeError: a rule failed" in found["DL1002"]["message"]
+
+
 def test_one_change_of_10000_small_edits_to_a_large_buffer_is_applied_in_linear_time(tmp_path):
     """Each edit of a didChange re-split the whole buffer into lines and copied it: 10,000 one-character edits
     (a multi-cursor edit, a formatter's) to a 40,000-line buffer took minutes, the server deaf meanwhile. The

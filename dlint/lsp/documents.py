@@ -15,6 +15,7 @@ from dlint.lint.discovery import is_dockerfile_name
 from dlint.lint.engine import lint
 from dlint.lint.finding import Finding
 from dlint.lint.fix import mostly_crlf
+from dlint.lint.runner import crash_finding
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import without_surrogates
 
@@ -256,8 +257,10 @@ def lint_text(text: str, path: str, settings: Settings, reuse: ScriptCache | Non
     `reuse` keeps the buffer's shell views between edits: an unchanged RUN is not parsed again.
     A lone surrogate (JSON can carry one, a file cannot) is read as U+FFFD, as Go would."""
     text = without_surrogates(text)
-    findings, _crashes = lint(parse(text, path), settings.selection, reuse)
-    kept = [f for f in findings if not f.suppressed]
+    findings, crashes = lint(parse(text, path), settings.selection, reuse)
+    # What `dlint check` shows: inline-silenced findings left out, a rule that crashed an error on line 1.
+    kept = sorted([f for f in findings if not f.suppressed] + [crash_finding(path, c) for c in crashes],
+                  key=Finding.sort_key)
     return Linted(text, kept, settings, line_starts(text), client_line_starts(text))
 
 
