@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from dlint.lint.checks.operands import parse_image, unquote
+from dlint.lint.checks.operands import parse_image
 from dlint.lint.checks.run_layers import statement_count
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Finding
 from dlint.lint.registry import all_rules
+from dlint.parsing.arguments import unquote
 from dlint.parsing.dockerfile import parse
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

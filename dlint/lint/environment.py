@@ -14,8 +14,8 @@ from __future__ import annotations
 import bisect
 import sys
 
-from dlint.lint.checks.operands import unquote
 from dlint.model import Dockerfile
+from dlint.parsing.arguments import unquote
 
 _Events = dict[str, tuple[list[int], list[str | None]]]  # name -> (instruction indexes, values)
 

@@ -509,3 +509,33 @@ def heredoc_markers(line: str) -> list[HeredocMarker]:
         fd = min(capped_int(m.group(1)), 2**64 - 1) if m.group(1) else 0
         markers.append(HeredocMarker(plain[0], fd, m.group(2) == "-", quotes == raw_quotes))
     return markers
+
+
+def unquote(word: str, escape: str = "\\") -> str:
+    """What BuildKit's word lexer makes of `word`: quotes and escapes removed, `$x` kept.
+
+    With a backtick escape (Windows files) a backslash is an ordinary character: `C:\\app`.
+    """
+    if escape not in word and "'" not in word and '"' not in word:
+        return word  # nothing to remove: most operands
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(word):
+        ch = word[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+            else:
+                out.append(ch)
+        elif ch == escape and i + 1 < len(word) and (not quote or word[i + 1] in (quote, escape, "$")):
+            i += 1
+            out.append(word[i])
+        elif ch == quote:
+            quote = ""
+        elif not quote and ch in "'\"":
+            quote = ch
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)

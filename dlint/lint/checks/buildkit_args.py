@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from dlint.lazyre import lazy
-from dlint.lint.checks.operands import unquote
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.parsing.arguments import unquote
 from dlint.parsing.nesting import MAX_EXPANDED, too_deep
 
 # defaultArgs (dockerfile2llb/platform.go): set for FROM lines, and for a stage that re-declares them.

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.parsing.arguments import unquote
 from dlint.parsing.numbers import capped_int
 
 
@@ -23,36 +24,6 @@ class Operand(NamedTuple):
     @property
     def value(self) -> str:
         return unquote(self.raw, self.escape)
-
-
-def unquote(word: str, escape: str = "\\") -> str:
-    """What BuildKit's word lexer makes of `word`: quotes and escapes removed, `$x` kept.
-
-    With a backtick escape (Windows files) a backslash is an ordinary character: `C:\\app`.
-    """
-    if escape not in word and "'" not in word and '"' not in word:
-        return word  # nothing to remove: most operands
-    out: list[str] = []
-    quote = ""
-    i = 0
-    while i < len(word):
-        ch = word[i]
-        if quote == "'":
-            if ch == "'":
-                quote = ""
-            else:
-                out.append(ch)
-        elif ch == escape and i + 1 < len(word) and (not quote or word[i + 1] in (quote, escape, "$")):
-            i += 1
-            out.append(word[i])
-        elif ch == quote:
-            quote = ""
-        elif not quote and ch in "'\"":
-            quote = ch
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
 
 
 def operands(instr: Instruction, escape: str, values: tuple[str, ...] | None = None) -> list[Operand]:
