@@ -184,7 +184,8 @@ def analyse(
         help="Fail when a smaller share of the steps came from the cache (0.8 = 80%); names the first miss.",
     ),
     no_waste: bool = typer.Option(
-        False, "--no-waste", help="Skip waste accounting (it reads the whole image once through `docker save`).",
+        False, "--no-waste",
+        help="Skip waste accounting and cache-directory bytes (they read the image once through `docker save`).",
     ),
     archive: Optional[str] = typer.Option(
         None, "--archive", metavar="FILE|DIR",

@@ -258,7 +258,7 @@ def build_and_measure(engine, options: AnalyseOptions, prepared: Prepared, err: 
         if outcome.image_id:
             if options.waste:
                 _waste(engine, df, options, history, result)
-            _probe(engine, df, options, prepared, result, build, err)
+            _cache_probe(engine, df, options, prepared, result, build, err)
     except KeyboardInterrupt:
         stop = _Stopped("interrupted: the build was stopped and its containers removed", exitcodes.INTERRUPTED)
     except (buildkit.BuilderUnavailable, classic.UnreadableStream) as exc:
@@ -335,14 +335,10 @@ def final_stage(df: Dockerfile, options: AnalyseOptions) -> Stage:
 
 
 def _waste(engine, df: Dockerfile, options: AnalyseOptions, history: list[dict], result: AnalysisResult) -> None:
-    """Replay the image's layers from its save stream (or the layer cache), while the image still exists.
-
-    A classic or Podman build's package steps are probed through their own
-    images (_probe); a BuildKit build names no step image, so its steps'
-    cache-directory bytes come from the layers read here (as for --archive and
-    --image).
-    """
-    from dlint.analyse import contents, layercache, layers, probes, saved, waste
+    """Replay the image's layers from its save stream (or the layer cache), while the image still exists: waste,
+    and each step's and the image's cache-directory bytes, from the layers as for --archive and --image, whichever
+    builder ran (contents.py)."""
+    from dlint.analyse import contents, layercache, layers, saved, waste
 
     assert result.image is not None  # _measure read it: the build produced an image
     image_id = result.image.id
@@ -356,8 +352,7 @@ def _waste(engine, df: Dockerfile, options: AnalyseOptions, history: list[dict],
     replayed = waste.replay(image.layers)
     result.image_probes = contents.image_probes(replayed)
     result.waste = waste.measure(image, owners, replayed)
-    if options.builder == "buildkit":  # classic and Podman name each step's image: _probe measures those
-        probes.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image.layers))
+    contents.annotate(result.findings, contents.add_probes(result.waste.layer_steps, image.layers))
 
 
 def apply_budgets(df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult) -> None:
@@ -382,21 +377,14 @@ def _verdict(result: AnalysisResult, err: TextIO) -> int:
     return exitcodes.FINDINGS if gate.failed else exitcodes.OK
 
 
-def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult,
-           build: Callable[[BuildRequest, Tracker], BuildOutcome], err: TextIO) -> None:
-    """Cache directories of the package steps and, unless its layers were read, of the image; then --cache-probe,
-    while the images exist."""
-    from dlint.analyse import probes
+def _cache_probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, result: AnalysisResult,
+                 build: Callable[[BuildRequest, Tracker], BuildOutcome], err: TextIO) -> None:
+    """--cache-probe, while the images exist."""
     from dlint.analyse.engine import Tracker
-    from dlint.analyse.extract import ExtractError
 
-    assert result.image is not None  # _measure read it: the build produced an image
+    if not prepared.probe_targets:
+        return
     try:
-        probes.annotate(result.findings, probes.probe_build(engine.client, df, result.steps))
-        if result.layers_from is None:  # --no-waste, or the save stream failed: ask the image itself
-            result.image_probes = {p: n for p, n in probes.measure(engine.client, result.image.id).items() if n}
-        if not prepared.probe_targets:
-            return
         # What the probe rebuilds make goes at the end: dlint added it, the analysed build did not.
         rebuilt = Tracker.start(engine, keep_images=False)
 
@@ -410,7 +398,7 @@ def _probe(engine, df: Dockerfile, options: AnalyseOptions, prepared: Prepared, 
         finally:
             for problem in rebuilt.clean():
                 say(problem, err)
-    except (ExtractError, CacheProbeError) as exc:
+    except CacheProbeError as exc:
         raise _Stopped(str(exc), exitcodes.USAGE) from None
 
 

@@ -1,20 +1,45 @@
 """Bytes under cache directories, per layer, from the layer contents themselves.
 
-One measurement path for every input: the `docker save` stream (any builder,
-`--image`) and archives on disk give the same Layer summaries that waste
-accounting replays, so the probes need no container and no `get_archive`.
-Call `probe_layers(saved.layers)` with what `saved.read_save` (an engine's
-save stream) or `archive.read_archive` (a file or OCI directory) returned.
+Layer sizes say how big a step is; these say how much of it is package lists
+and download caches, which is what DL3009, DLT001 and friends warn about. One
+measurement path for every builder and every input: the `docker save` stream
+(classic, BuildKit, Podman, `--image`) and archives on disk give the same Layer
+summaries that waste accounting replays, so no container is made and nothing
+is read through `get_archive`, which stays `dlint extract`'s. A step's bytes are
+those of the files its layer writes under each directory. Call
+`probe_layers(saved.layers)` with what `saved.read_save` (an engine's save
+stream) or `archive.read_archive` (a file or OCI directory) returned.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dlint.analyse.probes import CACHE_DIRS
 from dlint.analyse.saved import Layer
 from dlint.analyse.steps import StepRecord
 from dlint.analyse.waste import Filesystem, visible_bytes
+from dlint.lint.finding import Finding
+
+APT_LISTS = "/var/lib/apt/lists"
+CACHE_DIRS = (
+    APT_LISTS,
+    "/var/cache/apt",
+    "/var/cache/apk",
+    "/var/cache/yum",
+    "/var/cache/dnf",
+    "/root/.cache/pip",
+    "/root/.npm",
+    "/tmp",
+)
+# The rules whose subject is one of the probed directories: their findings get `measured_bytes`.
+RULE_DIRS = {
+    "DL3009": APT_LISTS,
+    "DLT001": APT_LISTS,
+    "DL3019": "/var/cache/apk",
+    "DL3032": "/var/cache/yum",
+    "DL3040": "/var/cache/dnf",
+    "DL3042": "/root/.cache/pip",
+}
 
 
 def cache_bytes(layer: Layer, paths: Iterable[str] = CACHE_DIRS) -> dict[str, int]:
@@ -56,3 +81,13 @@ def image_probes(fs: Filesystem) -> dict[str, int]:
     """What the image carries in each cache directory (those it carries nothing in are left out); `fs`: its layers
     replayed (waste.replay)."""
     return {path: n for path, n in visible_bytes(fs, CACHE_DIRS).items() if n}
+
+
+def annotate(findings: list[Finding], measured: list[StepRecord]) -> None:
+    """Give each finding about a probed directory the bytes its step's layer holds there (0 included)."""
+    probed = {s.line: s for s in measured}
+    for finding in findings:
+        directory = RULE_DIRS.get(finding.code)
+        step = probed.get(finding.instruction_line)
+        if directory and step is not None:
+            finding.extra["measured_bytes"] = step.probes.get(directory, 0)

@@ -3,8 +3,8 @@
 `dlint analyse` leaves the engine as `docker build` would: the built image and
 its intermediate images (the classic builder's cache) stay, so the next build
 hits the cache. What dlint adds is recorded here as it appears and removed at
-the end, also after a failed build or Ctrl-C: every container (probes, the
-classic builder's intermediates) and, for trackers that do not keep images
+the end, also after a failed build or Ctrl-C: every container (the classic
+builder's intermediates) and, for trackers that do not keep images
 (`--rm`, the `--cache-probe` rebuilds), the images produced. Images that
 existed before the run (cache hits, base images) are never touched.
 """

@@ -62,10 +62,6 @@ class ExtractError(Exception):
     """A one-line reason the whole extraction cannot go on."""
 
 
-class PathNotFound(ExtractError):
-    """The path does not exist in the image (probes read this as "nothing there")."""
-
-
 @dataclass(frozen=True, slots=True)
 class PathStat:
     """The engine's `X-Docker-Container-Path-Stat` header: base64 JSON with a Go FileMode."""
@@ -133,7 +129,7 @@ def open_archive(client: docker.DockerClient, container: str, path: str) -> Iter
         try:
             api._raise_for_status(response)
         except docker.errors.NotFound:
-            raise PathNotFound(f"{path}: no such file or directory in the image") from None
+            raise ExtractError(f"{path}: no such file or directory in the image") from None
         except docker.errors.APIError as exc:
             raise ExtractError(f"{path}: {exc.explanation or exc}") from None
         header = response.headers.get("X-Docker-Container-Path-Stat")

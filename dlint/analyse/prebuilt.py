@@ -26,9 +26,8 @@ from dlint.analyse.command import (
     report,
     tie_findings,
 )
-from dlint.analyse.contents import add_probes, image_probes
+from dlint.analyse.contents import add_probes, annotate, image_probes
 from dlint.analyse.layers import ancestry
-from dlint.analyse.probes import annotate
 from dlint.analyse.saved import SavedImage, SaveError
 from dlint.analyse.steps import AnalysisResult, ImageSummary, StepRecord, join_log, step_for
 from dlint.lint.finding import Finding

@@ -1,18 +1,13 @@
-"""Cache-directory probes: bytes under /var/lib/apt/lists & co., read through the archive endpoint."""
+"""Cache-directory probes: bytes under /var/lib/apt/lists & co., read from the layers of a real build."""
 
 from __future__ import annotations
 
-import io
-import tarfile
-
 import pytest
-from analyse_support import by_line, imported_image
+from analyse_support import by_line
 
-from dlint.analyse.probes import APT_LISTS, measure
+from dlint.analyse.contents import APT_LISTS
 
 pytestmark = pytest.mark.engine
-
-IMAGE = "dlint-test/probes:latest"
 
 
 def test_the_split_update_step_carries_the_lists_and_the_findings_say_so(apt_split):
@@ -25,31 +20,4 @@ def test_the_split_update_step_carries_the_lists_and_the_findings_say_so(apt_spl
     assert data["image"]["probes"][APT_LISTS] == lists  # never removed: the image ships them
     measured = {f["code"]: f["measured_bytes"] for f in data["findings"] if f["code"] in ("DL3009", "DLT001")}
     assert measured == {"DL3009": lists, "DLT001": lists}
-    assert steps[2]["probes"] == {}  # FROM runs no package manager: not probed
-
-
-def _image_tar() -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, size in (("tmp/a", 1000), ("tmp/sub/b", 500), ("root/.npm/_cacache/x", 7), ("etc/hostname", 9)):
-            info = tarfile.TarInfo(name)
-            info.size = size
-            tar.addfile(info, io.BytesIO(b"x" * size))
-        link = tarfile.TarInfo("tmp/a-again")
-        link.type, link.linkname = tarfile.LNKTYPE, "tmp/a"
-        tar.addfile(link)
-    return buf.getvalue()
-
-
-@pytest.fixture(scope="module")
-def image(engine):
-    with imported_image(engine, _image_tar(), IMAGE) as name:
-        yield name
-
-
-def test_measure_sums_regular_files_once_and_leaves_out_missing_paths(engine, image):
-    containers = engine.api.containers(all=True)
-    assert measure(engine, image) == {"/tmp": 1500, "/root/.npm": 7}  # the hard link is not counted twice
-    # The engine's empty /etc/hostname placeholder stands in for the image's: not the image's bytes.
-    assert measure(engine, image, ["/etc", "/var/lib/apt/lists"]) == {"/etc": 0}
-    assert engine.api.containers(all=True) == containers
+    assert steps[2]["probes"] == {}  # the FROM line: nothing of its own under the cache directories
