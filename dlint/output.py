@@ -51,6 +51,11 @@ def shortened(text: str, quote: bool = False) -> str:
     return head if len(text) <= SHOWN else f"{head}... ({len(text):,} characters)"
 
 
+def clipped(text: str, width: int, mark: str = "…") -> str:
+    """`text` cut to `width` characters, `mark` ending it when it was longer: for a table cell or a line."""
+    return text if len(text) <= width else text[: width - len(mark)] + mark
+
+
 def printable(text: str) -> str:
     """`text` with every control character escaped as `\\xNN` (and format characters as `\\uNNNN`: _Escapes),
     for a terminal or a CI log; so is each byte of a path that is not UTF-8 (Python holds it as a lone

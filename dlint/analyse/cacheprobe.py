@@ -23,6 +23,7 @@ from dlint.lint.checks.cache_order import broad_source, holds_manifests, install
 from dlint.lint.checks.operands import copy_operands
 from dlint.lint.context import Context
 from dlint.model import Dockerfile
+from dlint.output import clipped
 
 Rebuild = Callable[[BuildRequest], BuildOutcome]  # runs the analysed build again; steps carry sizes
 PROBE_FILE = ".dlint-cache-probe"  # what a probed directory gets: a new file
@@ -184,7 +185,7 @@ def suggestion(df: Dockerfile, target: ProbeTarget, rebuilt: list[StepRecord], c
 
 
 def _short(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
+    return clipped(text, width, "...")
 
 
 def _first_error(exc: BaseException) -> str:

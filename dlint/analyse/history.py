@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from dlint.analyse.layers import ancestry
 from dlint.model import Dockerfile, Instruction, Stage
-from dlint.output import printable
+from dlint.output import clipped, printable
 
 NOP = re.compile(r"^.*?#\(nop\) ")  # after the shell in force: "/bin/sh -c ", or what SHELL set
 BUILDKIT = " # buildkit"
@@ -203,6 +203,6 @@ def _collapse(text: str) -> str:
 
 def _shown(created_by: str, width: int = 80) -> str:
     text = printable(_collapse(created_by))
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return clipped(text, width)
 
 

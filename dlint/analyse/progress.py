@@ -14,7 +14,7 @@ import time
 from typing import TextIO
 
 from dlint.analyse.steps import StepRecord
-from dlint.output import printable
+from dlint.output import clipped, printable
 
 TICK = 0.25
 
@@ -71,8 +71,7 @@ class Progress:
             more = f" (+{len(self.running) - 1} running)" if len(self.running) > 1 else ""
             text = f"[{position}] {self._where(step)} {time.monotonic() - started:.1f}s{more}"
         width = max(shutil.get_terminal_size().columns - 1, 20)
-        if len(text) > width:
-            text = text[: width - 1] + "…"
+        text = clipped(text, width)
         # Padding wipes the rest of a longer previous line; an empty line leaves the cursor at column 0.
         self._write("\r" + text.ljust(self.drawn) + ("" if text else "\r"))
         self.drawn = len(text)

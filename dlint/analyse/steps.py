@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from dlint.lint.finding import Finding
 from dlint.model import Dockerfile, Instruction, Stage
+from dlint.output import clipped
 from dlint.parsing.numbers import capped_int
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def unplaced_step(stage: str, echoed: str) -> StepRecord:
     text = " ".join(echoed[: SHOWN * 2].split())
     keyword = text.split(maxsplit=1)[0].upper() if text else ""
     return StepRecord(index=0, stage=stage, line=0, keyword=keyword,
-                      instruction=text if len(text) <= SHOWN else text[: SHOWN - 3] + "...")
+                      instruction=clipped(text, SHOWN, "..."))
 
 
 def keyword_matches(instr: Instruction, echoed: str) -> bool:

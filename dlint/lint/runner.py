@@ -22,6 +22,7 @@ from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, debug_traceback, lint
 from dlint.lint.finding import Finding, Level
 from dlint.model import Dockerfile
+from dlint.output import clipped
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import (
     SourceError,
@@ -135,7 +136,7 @@ def _where(crash: RuleCrash) -> str:
 def _short(error: str) -> str:
     """One line, cut short: an exception's text may quote a whole Dockerfile."""
     line = (error.splitlines() or [""])[0]
-    return line if len(line) <= MAX_ERROR_TEXT else line[: MAX_ERROR_TEXT - 3] + "..."
+    return clipped(line, MAX_ERROR_TEXT, "...")
 
 
 def plan(paths: list[str], flags: Flags | None = None, fix: FixMode | None = None) -> Plan:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
+from dlint.output import clipped
 
 NO_COMPRESSED = "compressed size not available (the image's layers are stored uncompressed)"
 
@@ -46,5 +47,5 @@ def signed(n: int) -> str:
 
 
 def step_label(step: StepRecord, width: int = 60) -> str:
-    text = step.instruction if len(step.instruction) <= width else step.instruction[: width - 1] + "…"
+    text = clipped(step.instruction, width)
     return f"line {step.line} {text}" if step.line else text

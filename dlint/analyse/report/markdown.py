@@ -10,7 +10,7 @@ from __future__ import annotations
 from dlint.analyse.report import figures
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
-from dlint.output import printable
+from dlint.output import clipped, printable
 from dlint.report.markdown import cell
 
 BIGGEST = 5
@@ -93,9 +93,7 @@ def _line(step: StepRecord | None) -> str:
 def _code(text: str, width: int = 80) -> str:
     """A code span in a table cell: the fence outgrows any backtick run inside; `|` stays escaped for GitHub,
     and controls are shown escaped (printable), as the report may go to a terminal."""
-    text = printable(text)
-    if len(text) > width:
-        text = text[: width - 1] + "…"
+    text = clipped(printable(text), width)
     text = text.replace("|", "\\|").replace("\n", " ")
     fence = "`"
     while fence in text:

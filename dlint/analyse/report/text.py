@@ -5,7 +5,7 @@ from __future__ import annotations
 from dlint.analyse.report import figures
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
-from dlint.output import printable
+from dlint.output import clipped, printable
 from dlint.report.text import render as render_findings
 
 INSTRUCTION_WIDTH = 60
@@ -75,10 +75,8 @@ def _state(passed: bool | None) -> str:
 
 
 def _row(step: StepRecord) -> tuple:
-    text = step.instruction
-    if len(text) > INSTRUCTION_WIDTH:
-        text = text[: INSTRUCTION_WIDTH - 1] + "…"
-    return (step.index or "?", step.stage, step.line or "?", text, step.cache_state, step.seconds_shown, human_size(step.size))
+    return (step.index or "?", step.stage, step.line or "?", clipped(step.instruction, INSTRUCTION_WIDTH),
+            step.cache_state, step.seconds_shown, human_size(step.size))
 
 
 def _probe(probe) -> str:
