@@ -31,6 +31,7 @@ from docker.errors import APIError
 from dlint.analyse.engine import Engine, Tracker
 from dlint.analyse.steps import (
     MAX_STEPS,
+    OUTPUT_KEPT,
     BuildOutcome,
     BuildRequest,
     Observer,
@@ -183,5 +184,5 @@ class StreamReader:
             self.current = None
 
     def _output(self, line: str) -> None:
-        if line.strip():
-            self.log.append(line)
+        if line.strip():  # cut as BuildKit's: 20 lines of 4 MiB of U+FFFD each held 160 MB
+            self.log.append(line[:OUTPUT_KEPT])

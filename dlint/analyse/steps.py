@@ -96,6 +96,7 @@ def step_for(df: Dockerfile, instr: Instruction) -> StepRecord:
 
 
 SHOWN = 400  # characters kept of a step that no instruction matches: enough to recognise it
+OUTPUT_KEPT = 2000  # characters of one output line kept for the failure excerpt, by every builder's reader
 
 
 def unplaced_step(stage: str, echoed: str) -> StepRecord:
@@ -140,7 +141,7 @@ def instruction_of(df: Dockerfile, step: StepRecord) -> Instruction | None:
 def stage_named(df: Dockerfile, name: str) -> Stage | None:
     """The stage `--target NAME` or a BuildKit progress line means: its alias, or its index."""
     name = name.lower()
-    by_alias = next((s for s in df.stages if s.alias == name), None)
+    by_alias = df.first_stage_named(name)  # a table built once: a build log asks per step (a scan was quadratic)
     if by_alias is not None or not (name.isascii() and name.isdigit()):
         return by_alias
     index = capped_int(name)
