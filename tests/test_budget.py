@@ -183,6 +183,9 @@ def test_a_baseline_step_s_instruction_breaks_no_line_of_the_text_report(tmp_pat
     ('{"image": {"size": -5}, "steps": []}', "has no image.size"),
     ('{"image": {"size": 5}, "steps": [{"stage": "0", "instruction": "RUN x", "line": 2, "size": 1%s}]}' % ("0" * 40),
      "steps[0] needs stage, instruction, line and size"),
+    # A line of JSON true was line True of the baseline in the reports; a negative or 4,000-digit one no line.
+    *(('{"image": {"size": 5}, "steps": [{"stage": "0", "instruction": "RUN x", "line": %s, "size": 1}]}' % line,
+       "steps[0] needs stage, instruction, line and size") for line in ("true", "-3", "1" + "0" * 4000)),
 ])
 def test_a_missing_or_malformed_baseline_is_an_error_not_a_pass(tmp_path, content, message):
     path = tmp_path / "baseline.json"

@@ -159,7 +159,7 @@ def load_baseline(path: str) -> Baseline:
     steps = []
     for n, row in enumerate(rows):
         if not (isinstance(row, dict) and isinstance(row.get("stage"), str) and isinstance(row.get("instruction"), str)
-                and isinstance(row.get("line"), int) and (row.get("size") is None or _byte_count(row.get("size")))):
+                and _byte_count(row.get("line")) and (row.get("size") is None or _byte_count(row.get("size")))):
             raise BudgetError(f"baseline {path}: steps[{n}] needs stage, instruction, line and size")
         steps.append(BaselineStep(row["stage"], row["instruction"], row["line"], row["size"]))
     return Baseline(path, size, tuple(steps))
@@ -167,7 +167,8 @@ def load_baseline(path: str) -> Baseline:
 
 def _byte_count(value: object) -> bool:
     """A size a report can hold: a count of bytes short of 10^MAX_DIGITS (reports show sizes as floats, which
-    a 4,000-digit one overflows)."""
+    a 4,000-digit one overflows). A step's line number is one too: `true` was taken for line 1 and shown as
+    `line True of the baseline`."""
     return non_negative_int(value) and value < 10**MAX_DIGITS  # type: ignore[operator]
 
 
