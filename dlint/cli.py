@@ -211,17 +211,19 @@ def analyse(
         from dlint.analyse.prebuilt import open_input
 
         # What only a build (or its log) gives cannot be asked of an image built elsewhere: refused, not ignored.
+        # Given is not None, not truthy: `--max-layers 0`, `--min-cache-hit-rate 0` and `--baseline ""` were
+        # ignored, so the gate they asked for passed unchecked.
         refused = [name for name, given in (
-            ("--context", context), ("--tag", tag), ("--build-arg", build_arg), ("--builder", builder != "auto"),
-            ("--no-cache", no_cache), ("--rm", rm), ("--cache-probe", cache_probe),
-            ("--min-cache-hit-rate", min_cache_hit_rate and build_log is None),
+            ("--context", context is not None), ("--tag", tag is not None), ("--build-arg", build_arg),
+            ("--builder", builder != "auto"), ("--no-cache", no_cache), ("--rm", rm), ("--cache-probe", cache_probe),
+            ("--min-cache-hit-rate", min_cache_hit_rate is not None and build_log is None),
         ) if given]
         if dockerfile is None:  # the layer table: nothing is tied to a line, so no step budget or report format
-            refused += [name for name, given in (
+            refused += [name for name, value in (
                 ("--max-size", max_size), ("--max-layers", max_layers), ("--max-step-size", max_step_size),
                 ("--baseline", baseline), ("--save-baseline", save_baseline), ("--max-growth", max_growth),
-                ("--format", format), ("--output", output), ("--target", target),
-            ) if given]
+                ("--format", format or None), ("--output", output or None), ("--target", target),
+            ) if value is not None]
         if refused:
             needs = "a build" if dockerfile is not None else "a build or a DOCKERFILE to tie the layers to"
             raise fail(f"{'--archive' if archive is not None else '--image'} does not take "

@@ -142,6 +142,18 @@ def test_analyse_archive_refuses_what_it_cannot_honour_in_one_line(tmp_path):
     assert proc.stderr == "dlint: --archive does not take --min-cache-hit-rate: it needs a build\n"
 
 
+@pytest.mark.parametrize("option", [("--max-layers", "0"), ("--baseline", ""), ("--max-size", ""), ("--target", ""),
+                                    ("--min-cache-hit-rate", "0"), ("--context", ""), ("--tag", "")])
+def test_an_option_given_a_zero_or_an_empty_value_is_refused_as_given(tmp_path, option):
+    """The refusals asked whether a value was truthy: `--max-layers 0` or `--baseline ""` on the layer table (no
+    DOCKERFILE) was ignored, exit 0, the gate asked for passing unchecked."""
+    image, _ = sample()
+    (tmp_path / "img.tar").write_bytes(legacy_save(image))
+    proc = analyse_archive(str(tmp_path / "img.tar"), *option)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith(f"dlint: --archive does not take {option[0]}: it needs a build")
+
+
 APT = "RUN apt-get update && apt-get install -y curl"
 DOCKERFILE = f"FROM debian:bookworm-slim\nWORKDIR /srv\nCOPY big /srv/\n{APT}\nRUN rm /srv/big\nENV X=1\n"
 
@@ -183,6 +195,15 @@ def test_analyse_archive_with_a_dockerfile_gives_the_step_table_waste_measured_f
     assert again.returncode == 0, again.stderr
     assert "HIT" not in again.stdout and "MISS" not in again.stdout
     assert "cache: cache state unknown: the image was built elsewhere" in again.stdout
+
+
+@pytest.mark.parametrize("growth", [(), ("--max-growth", "5%")])
+def test_an_empty_baseline_path_is_one_line_not_a_traceback(tmp_path, growth):
+    """`--baseline ""` (an unset CI variable) was taken for no baseline: with --max-growth, an AssertionError."""
+    (tmp_path / "img.tar").write_bytes(oci_save(apt_image(), compat_manifest=False))
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE)
+    proc = analyse_archive(str(tmp_path / "img.tar"), str(tmp_path / "Dockerfile"), "--baseline", "", *growth)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", "dlint: --baseline '': an empty path names no file\n")
 
 
 def test_analyse_archive_with_a_history_longer_than_the_layers_is_one_line_and_writes_nothing(tmp_path):

@@ -135,6 +135,8 @@ class Baseline:
 
 def load_baseline(path: str) -> Baseline:
     """A JSON report of an earlier run; anything else is an error, never an empty baseline that passes."""
+    if not path:  # `--baseline ""` (an unset CI variable) was taken for no --baseline: --max-growth then crashed
+        raise BudgetError("--baseline '': an empty path names no file")
     if not os.path.lexists(path):
         raise BudgetError(f"baseline {path}: no such file (write one with --save-baseline {path})")
     try:  # a regular file only (a FIFO or /dev/zero would hang or fill memory), of a report's size at most

@@ -158,7 +158,7 @@ def prepare(options: AnalyseOptions) -> Prepared:
     try:
         budgets = parse_budgets(options.max_size, options.max_layers, options.max_step_size, options.max_growth,
                                 options.min_cache_hit_rate, options.baseline)
-        baseline = load_baseline(options.baseline) if options.baseline else None
+        baseline = load_baseline(options.baseline) if options.baseline is not None else None
     except BudgetError as exc:
         raise UsageError(str(exc)) from None
     selection = _selection(dockerfile, options.target)
