@@ -378,3 +378,18 @@ def test_a_buildkit_log_of_many_steps_is_read_in_linear_time(form, tmp_path):
     # 8 times the steps: ~8 times the time, not ~64; a ratio of small times is noisy on a loaded machine,
     # so only a slow one counts (before: 0.9 s to 3.1 s at 10,000; now 0.1 s to 0.3 s)
     assert times[1] / times[0] < 24 or times[1] < 0.5, times
+
+
+@pytest.mark.parametrize("form", ["buildkit", "classic"])
+def test_a_long_instruction_named_by_many_steps_costs_its_length_once(form, tmp_path):
+    """Each step made the instruction's one-line text anew, and the matcher copied it: 1,000 steps
+    `[1/1] RUN a` (30 KB of log) against an 800 KB RUN took 12 s and held a copy per step."""
+    df = parse("FROM scratch\nRUN a" + " b" * 400_000 + "\n")
+    step = "#{k} [1/1] RUN a\n#{k} DONE 0.1s\n" if form == "buildkit" else "Step 2/2 : RUN a\n ---> 1234567890ab\n"
+    log = tmp_path / "build.log"
+    log.write_text("".join(step.format(k=k) for k in range(1, 2001)))
+    started = time.process_time()
+    steps = read_build_log(str(log), df).steps
+    assert time.process_time() - started < 2  # ~25 s before
+    runs = [s for s in steps if s.keyword == "RUN"]
+    assert len(runs) == 2000 and len({id(s.instruction) for s in runs}) == 1  # one text, not 2,000 copies

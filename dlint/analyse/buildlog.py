@@ -180,12 +180,15 @@ def text_matcher(df: Dockerfile) -> Callable[[Instruction, str], bool]:
 
     def matches(instr: Instruction, echoed: str) -> bool:
         logged = _SPACE.sub(" ", echoed).strip()
-        ours = instruction_text(df, instr)
+        ours = instruction_text(df, instr)  # words joined by one space, the keyword first
         if logged.split(" ", 1)[0].upper() != instr.keyword:
             return False
         if instr.keyword == "FROM":
             return True
-        logged, ours = logged[len(instr.keyword):].strip(), ours[len(instr.keyword):].strip()
-        return logged.startswith(ours) or ours.startswith(logged)
+        logged = logged[len(instr.keyword):].strip()
+        start = min(len(instr.keyword) + 1, len(ours))  # ours's words after the keyword, compared in place:
+        if ours.startswith(logged, start):  # a copy of a long RUN per step cost its length each time
+            return True
+        return len(logged) >= len(ours) - start and logged[: len(ours) - start] == ours[start:]
 
     return matches
