@@ -237,7 +237,7 @@ class Dockerfile:
     _ascii_lines: dict[int, bool] = field(default_factory=dict, repr=False, compare=False)
     _unit_marks: dict[tuple[str, int], list[int]] = field(default_factory=dict, repr=False, compare=False)
     _aliases: dict[str, int] | None = field(default=None, repr=False, compare=False)
-    _one_line: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # analyse's steps.instruction_text
+    _one_line: dict[int, str] = field(default_factory=dict, repr=False, compare=False)  # steps.instruction_text
 
     def first_stage_named(self, alias: str) -> Stage | None:
         """The first stage `AS alias` (lower-cased), from a table built once: rules ask per COPY --from."""
