@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from machine import unavailable
+from machine import CORPUS, unavailable
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("DLINT_CORPUS") or REPO.parent / "shared" / "corpus")  # DLINT_CORPUS: elsewhere
 BASE_IMAGES = ("debian:bookworm-slim", "dlint-test/busybox:latest")
 
 

@@ -13,8 +13,9 @@ import random
 from functools import cache
 from pathlib import Path
 
+from machine import CORPUS
+
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 
 SNIPPETS = [
     b"\\", b"\\\\", b" \\", b"`", b"\n", b"\r\n", b"#", b"# escape=`\n", b"<<EOF", b"<<-EOF", b"<<'EOF'",

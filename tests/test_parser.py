@@ -12,13 +12,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from machine import CORPUS
 
 from dlint.model import Dockerfile, Instruction
 from dlint.parsing.dockerfile import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "parser"
-CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 def corpus(*parts: str) -> Path:
