@@ -30,10 +30,9 @@ class EngineUnreachable(Exception):
 
 @dataclass
 class Engine:
-    """A connected engine and where it is, for messages."""
+    """A connected engine."""
 
     client: docker.DockerClient
-    host: str
 
     @property
     def api(self) -> docker.APIClient:
@@ -56,7 +55,7 @@ def connect() -> Engine:
             f"cannot reach a Docker Engine at {host}: start one (e.g. `sudo systemctl start docker` "
             f"or scripts/docker-test-env start) or set DOCKER_HOST ({_reason(exc)})"
         ) from None
-    return Engine(client, host)
+    return Engine(client)
 
 
 def _reason(exc: Exception) -> str:

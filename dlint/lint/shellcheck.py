@@ -88,7 +88,7 @@ def run(ctx: Context) -> list[tuple[Violation, Level]]:
                 script.write(job.preamble + job.script.value)
         for dialect, numbers in by_dialect.items():
             for comment in _shellcheck(exe, tmp, dialect, [f"{n}.sh" for n in numbers]):
-                found = _violation(ctx.dockerfile, jobs[int(comment["file"].removesuffix(".sh"))], comment)
+                found = _violation(jobs[int(comment["file"].removesuffix(".sh"))], comment)
                 if found is not None:
                     out.append(found)
     return out
@@ -167,7 +167,7 @@ def _declared(df: Dockerfile, instr: Instruction) -> list[str]:
     return [name for name in names if _NAME.fullmatch(name)]
 
 
-def _violation(df: Dockerfile, job: _Job, comment: dict) -> tuple[Violation, Level] | None:
+def _violation(job: _Job, comment: dict) -> tuple[Violation, Level] | None:
     """A json1 comment as a violation on the RUN (on its ONBUILD, for a trigger)."""
     skip = job.preamble.count("\n")
     text, starts = job.script.value, job.line_starts

@@ -19,7 +19,7 @@ from dlint.lazyre import lazy
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
-from dlint.model import Dockerfile, Instruction, Stage
+from dlint.model import Instruction, Stage
 from dlint.parsing.arguments import unquote
 from dlint.parsing.nesting import MAX_EXPANDED, too_deep
 
@@ -380,7 +380,7 @@ def undefined_var(ctx: Context) -> Iterator[Violation]:
                 continue
             refs = [r for w in _words(instr) for r in references(w, esc)]
             if refs:
-                yield from _report(ctx, df, instr, scope, refs)
+                yield from _report(ctx, instr, scope, refs)
             if instr.keyword == "ENV":
                 _env(instr, scope, esc, _expand_budget(ctx))
         ends[stage.index] = scope.env
@@ -389,7 +389,7 @@ def undefined_var(ctx: Context) -> Iterator[Violation]:
 def _arg(ctx: Context, instr: Instruction, scope: _Scope, g: _Globals, esc: str) -> Iterator[Violation]:
     for name, default in _arg_pairs(instr):
         if default is not None:
-            yield from _report(ctx, ctx.dockerfile, instr, scope, references(default, esc))
+            yield from _report(ctx, instr, scope, references(default, esc))
             value = expand(default, scope.env, esc, _expand_budget(ctx))
             if name not in NON_ENV_ARGS:
                 scope.env[name] = unquote(value if value is not None else default, esc)
@@ -406,7 +406,7 @@ def _env(instr: Instruction, scope: _Scope, esc: str, budget: list[int]) -> None
         scope.env[key] = unquote(expanded if expanded is not None else value, esc)
 
 
-def _report(ctx: Context, df: Dockerfile, instr: Instruction, scope: _Scope, refs: list[Ref]) -> Iterator[Violation]:
+def _report(ctx: Context, instr: Instruction, scope: _Scope, refs: list[Ref]) -> Iterator[Violation]:
     said: set[str] = set()
     for ref in refs:
         name = ref.name
