@@ -6,16 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from dlint.analyse.platform import (
-    engine_platform,
-    findings,
-    image_platform,
-    normalize,
-    parse_platform,
-)
+from dlint.analyse.platform import engine_platform, findings, image_platform
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Level
 from dlint.parsing.dockerfile import parse
+from dlint.parsing.platform import normalize, parse_platform
 
 AMD64 = ("linux", "amd64", "")
 
@@ -108,3 +103,9 @@ def test_the_files_selection_decides_whether_it_runs_and_at_what_level():
     assert hit.level == Level.ERROR
     assert findings(parse("# check=skip=InvalidBaseImagePlatform\nFROM arm/base\n", "D"), IMAGES.get, AMD64,
                     Selection.default()) == []
+
+
+def test_one_word_is_an_os_or_a_known_architecture_as_containerd_reads_it():
+    assert parse_platform("linux") == AMD64 and parse_platform("macos/arm64") == ("darwin", "arm64", "")
+    assert parse_platform("arm64") == ("linux", "arm64", "") and parse_platform("nosucharch") is None
+    assert found("FROM --platform=linux amd/base\n") == []  # was read as architecture "linux": a false finding

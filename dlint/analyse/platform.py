@@ -14,38 +14,12 @@ from typing import TYPE_CHECKING
 from dlint.lint.check_directive import parse_check
 from dlint.lint.finding import Finding, Violation
 from dlint.model import Dockerfile
+from dlint.parsing.platform import normalize, parse_platform
 
 if TYPE_CHECKING:
     from dlint.lint.engine import Selection
 
 CODE = "DLB015"
-
-_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm", "i386": "386"}
-
-
-def normalize(os_name: str, arch: str, variant: str | None = None) -> tuple[str, str, str]:
-    """(os, architecture, variant) as containerd compares them: arm64 is arm64/v8, aarch64 is arm64."""
-    os_name, arch, variant = os_name.lower(), arch.lower(), (variant or "").lower()
-    if arch == "armel" and not variant:
-        variant = "v6"
-    arch = _ARCH_ALIASES.get(arch, arch)
-    if arch == "arm64" and variant in ("8", "v8"):
-        variant = ""
-    if arch == "arm" and variant.isdigit():
-        variant = "v" + variant
-    if arch == "arm" and not variant:
-        variant = "v7"
-    return os_name, arch, variant
-
-
-def parse_platform(text: str, default_os: str = "linux") -> tuple[str, str, str] | None:
-    """`linux/arm64/v8`, `linux/amd64`, `arm64` (the os defaults); None for what is not a platform."""
-    parts = text.strip().split("/")
-    if not all(parts) or len(parts) > 3 or any("$" in p for p in parts):
-        return None
-    if len(parts) == 1:
-        return normalize(default_os, parts[0])
-    return normalize(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
 
 
 def formatted(platform: tuple[str, str, str]) -> str:

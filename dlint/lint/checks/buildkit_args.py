@@ -22,6 +22,7 @@ from dlint.lint.registry import rule
 from dlint.model import Instruction, Stage
 from dlint.parsing.arguments import unquote
 from dlint.parsing.nesting import MAX_EXPANDED, too_deep
+from dlint.parsing.platform import parse_platform
 
 # defaultArgs (dockerfile2llb/platform.go): set for FROM lines, and for a stage that re-declares them.
 PLATFORM_ARGS = {
@@ -298,25 +299,6 @@ def invalid_default_arg_in_from(ctx: Context) -> Iterator[Violation]:
                 f"Default value for ARG {stage.base} results in empty or invalid base image name",
                 stage.from_instruction,
             )
-
-
-_OS = {"macos": "darwin"}
-_ARCH = {"i386": "386", "x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm"}
-_KNOWN_OS = frozenset(["aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos"])  # fmt: skip
-_KNOWN_ARCH = frozenset(["386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "ppc64", "ppc64le", "loong64", "mips", "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm"])  # fmt: skip
-
-
-def parse_platform(text: str) -> tuple[str, str] | None:
-    """(os, architecture) as containerd's platforms.Parse normalises them, or None where it fails."""
-    parts = text.lower().split("/")
-    if not all(re.fullmatch(r"[a-z0-9_.-]+", p) for p in parts) or len(parts) > 3:
-        return None
-    if len(parts) == 1:
-        word = _ARCH.get(parts[0], parts[0])
-        if parts[0] in _KNOWN_OS:
-            return parts[0], "amd64"
-        return ("linux", word) if word in _KNOWN_ARCH else None
-    return _OS.get(parts[0], parts[0]), _ARCH.get(parts[1], parts[1])
 
 
 @rule("DLB011")
