@@ -24,7 +24,7 @@ SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 def unavailable(reason: str) -> NoReturn:
     if os.environ.get("DLINT_REQUIRE_TOOLS") == "1":
         pytest.fail(f"DLINT_REQUIRE_TOOLS=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)  # also where a module needs it at import
 
 
 def sarif_errors(doc: object) -> list:
@@ -35,3 +35,13 @@ def sarif_errors(doc: object) -> list:
     from jsonschema import Draft7Validator
 
     return sorted(Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(doc), key=str)
+
+
+def needed_module(name: str, why: str):
+    """The module `name` of the `[test]` extra, imported; a missing one is unavailable(), never a silent skip."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        unavailable(f"the test dependency {name!r} is not installed ({why}): pip install -e '.[test]'")

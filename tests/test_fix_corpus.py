@@ -9,13 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from machine import needed_module
 
 from dlint.lint.config import Flags
 from dlint.lint.fix import FixMode
 from dlint.lint.runner import check_paths
 from dlint.parsing.dockerfile import parse
 
-dockerfile = pytest.importorskip("dockerfile")  # BuildKit's parser (a dev dependency)
+dockerfile = needed_module("dockerfile", "BuildKit's parser")
 
 
 def buildkit_keywords(text: str) -> list[str] | None:

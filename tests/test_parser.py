@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from machine import CORPUS
+from machine import CORPUS, needed_module
 
 from dlint.model import Dockerfile, Instruction
 from dlint.parsing.dockerfile import parse
@@ -271,7 +271,7 @@ BUILD_TIME_ERRORS = (
 
 
 def test_same_parse_as_buildkit_binding_on_mutated_files():
-    dockerfile = pytest.importorskip("dockerfile")
+    dockerfile = needed_module("dockerfile", "BuildKit's parser")
     sources = [
         corpus("buildkit-parser", n, "Dockerfile").read_text(encoding="utf-8") for n in corpus_dirs("buildkit-parser")
     ]
