@@ -22,11 +22,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from dlint.lint import shellcheck
 from dlint.lint.discovery import glob_matches, relative
 from dlint.lint.engine import Selection, default_codes
 from dlint.lint.finding import Level
-from dlint.lint.registry import Rule, all_rules, canonical
+from dlint.lint.registry import SHELLCHECK_CODES, Rule, all_rules, canonical
 from dlint.output import SHOWN, shortened
 from dlint.parsing.numbers import non_negative_int
 from dlint.parsing.source import MAX_FILE_SIZE, SourceError, read_bytes
@@ -390,7 +389,7 @@ class _Validator:
             self.fail("levels", 'a table of rule code = "error" | "warning" | "info" | "style" | "off"', table)
         out: dict[str, Level | None] = {}
         for code, level in table.items():
-            code = code.upper() if code.upper() in shellcheck.CODES else self.rule_code(f"levels.{code}", code)
+            code = code.upper() if code.upper() in SHELLCHECK_CODES else self.rule_code(f"levels.{code}", code)
             if not isinstance(level, str) or level.lower() not in ("error", "warning", "info", "style", OFF):
                 self.fail(f"levels.{code}", '"error", "warning", "info", "style" or "off"', level)
             out[code] = None if level.lower() == OFF else Level.parse(level)
@@ -428,12 +427,12 @@ def expand(selectors: Iterable[str], rules: dict[str, Rule], where: str) -> set[
         sel = canonical(sel)
         if sel == "ALL":
             out.update(rules)
-            out.update(shellcheck.CODES)
+            out.update(SHELLCHECK_CODES)
             continue
-        if sel in rules or sel in shellcheck.CODES:  # the common case, without a scan
+        if sel in rules or sel in SHELLCHECK_CODES:  # the common case, without a scan
             out.add(sel)
             continue
-        matched = {c for c in (*rules, *shellcheck.CODES) if c.startswith(sel)} if sel else set()
+        matched = {c for c in (*rules, *SHELLCHECK_CODES) if c.startswith(sel)} if sel else set()
         if not matched:
             raise ConfigError(f"{where}: unknown rule code or prefix {shortened(sel, quote=True)}; "
                               "`dlint rules` lists them")

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
 
-from dlint.lint import shellcheck
 from dlint.lint.check_directive import CheckDirective, parse_check
 from dlint.lint.context import Context, ScriptCache
 from dlint.lint.finding import Anchor, Finding, Level, Replacement, Violation
-from dlint.lint.registry import CheckFn, Rule, all_rules
+from dlint.lint.registry import SHELLCHECK, SHELLCHECK_CODES, CheckFn, Rule, all_rules
 from dlint.model import Dockerfile, ParseError
 
 PARSE_ERROR = "DL1000"
@@ -37,7 +36,7 @@ class Selection:
 @cache
 def default_codes() -> frozenset[str]:
     """What runs when nothing selects: the default rules, and every SC code (ShellCheck itself is opt-in)."""
-    return frozenset(code for code, r in all_rules().items() if r.default) | shellcheck.CODES
+    return frozenset(code for code, r in all_rules().items() if r.default) | SHELLCHECK_CODES
 
 
 class RuleCrash(NamedTuple):
@@ -89,14 +88,16 @@ def lint(
                 if v.instruction not in refused
             )
     if selection.shellcheck and df.instructions:
+        from dlint.lint import shellcheck  # a subprocess per run, opt-in: not imported otherwise
+
         try:
             found.extend(
-                (_finding(df, v, shellcheck.NAME, selection.levels.get(v.code, level)), v.instruction)
+                (_finding(df, v, SHELLCHECK, selection.levels.get(v.code, level)), v.instruction)
                 for v, level in shellcheck.run(ctx)
                 if v.code in selection.codes and v.instruction not in refused
             )
         except shellcheck.ShellcheckError as exc:
-            crashes.append(RuleCrash(shellcheck.NAME, str(exc)))
+            crashes.append(RuleCrash(SHELLCHECK, str(exc)))
     if PARSE_ERROR in selection.codes:  # the RUNs the shell parser could not be trusted with, as the checks met them
         found.extend(
             (to_finding(df, ctx.violation(PARSE_ERROR, message, instr), rules[PARSE_ERROR], selection, directive),

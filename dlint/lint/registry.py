@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 
 CheckFn = Callable[["Context"], Iterator[Violation]]
 
+SHELLCHECK = "shellcheck"  # the SC codes' source, as a finding names it (lint/shellcheck.py runs it, when asked)
+# Every code ShellCheck may report: parser (SC1xxx), checks (SC2xxx), portability (SC3xxx). Config and flags
+# select and ignore them like rule codes, whether or not ShellCheck runs: shellcheck.py is imported only then.
+SHELLCHECK_CODES = frozenset(f"SC{n}" for n in range(1000, 4000))
+
 _CHECKS: dict[str, CheckFn] = {}
 
 

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
-from dlint.lint import shellcheck
 from dlint.lint.config import Flags, Resolver
 from dlint.lint.discovery import discover
 from dlint.lint.engine import RuleCrash, Selection, debug_traceback, lint
 from dlint.lint.finding import Finding, Level
+from dlint.lint.registry import SHELLCHECK
 from dlint.model import Dockerfile
 from dlint.output import clipped
 from dlint.parsing.dockerfile import parse
@@ -84,7 +84,7 @@ def check_file(path: str, job: Job) -> FileResult:
         text = decode_source(data, path)
     except SourceError as exc:
         return FileResult(path, error=str(exc), threshold=job.threshold)
-    warnings = [shellcheck.MISSING] if job.selection.shellcheck and shellcheck.binary() is None else []
+    warnings = _shellcheck_missing() if job.selection.shellcheck else []
     result = FileResult(path, threshold=job.threshold, warnings=warnings)
     try:
         if job.selection.targets:
@@ -105,6 +105,12 @@ def check_file(path: str, job: Job) -> FileResult:
         result.findings = sorted(result.findings + [crash_finding(path, c) for c in result.crashes],
                                  key=Finding.sort_key)
     return result
+
+
+def _shellcheck_missing() -> list[str]:
+    from dlint.lint import shellcheck  # only when asked for: it runs a subprocess
+
+    return [shellcheck.MISSING] if shellcheck.binary() is None else []
 
 
 def error_text(exc: BaseException) -> str:
@@ -129,7 +135,7 @@ def crash_message(path: str, crash: RuleCrash) -> str:
 
 
 def _where(crash: RuleCrash) -> str:
-    named = {PARSER: "the parser", WORKER: "the worker process", shellcheck.NAME: shellcheck.NAME}
+    named = {PARSER: "the parser", WORKER: "the worker process", SHELLCHECK: SHELLCHECK}
     return named.get(crash.code, f"rule {crash.code}")
 
 

@@ -23,10 +23,6 @@ from dlint.lint.finding import Level, Violation
 from dlint.model import Dockerfile, Instruction, Segment, SourceMap, Text
 from dlint.parsing.shell import heredoc_map, heredoc_script, shebang_program, shell_program
 
-NAME = "shellcheck"
-# Every code ShellCheck may report: parser (SC1xxx), checks (SC2xxx), portability (SC3xxx).
-# Config and flags select and ignore them like rule codes.
-CODES = frozenset(f"SC{n}" for n in range(1000, 4000))
 # The file a `source`/`.` reads lives in the image, not next to the Dockerfile: ShellCheck
 # cannot follow it, and no directive in a RUN could tell it where to look.
 EXCLUDED = ("SC1090", "SC1091")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from dlint.lint import shellcheck
 from dlint.lint.context import Context
 from dlint.lint.finding import Violation
-from dlint.lint.registry import all_rules, rule
+from dlint.lint.registry import SHELLCHECK_CODES, all_rules, rule
 from dlint.lint.suppress import HADOLINT_CODE, Pragma
 from dlint.model import Comment, Dockerfile
 
@@ -28,7 +27,7 @@ def invalid_pragma(ctx: Context) -> Iterator[Violation]:
     for p in pragmas.found:
         words = None
         for code in p.codes:
-            if code in known or code in shellcheck.CODES or (p.tool == "hadolint" and HADOLINT_CODE.fullmatch(code)):
+            if code in known or code in SHELLCHECK_CODES or (p.tool == "hadolint" and HADOLINT_CODE.fullmatch(code)):
                 continue
             if words is None:  # once per pragma: a line may name 100,000 codes
                 words = _words(df, p.comment)
