@@ -32,6 +32,8 @@ def argument_error(ins: Instruction, first: bool) -> str | None:
         if not any(values):
             return "SHELL requires at least one argument"
         return "SHELL requires the arguments to be in JSON form"
+    if keyword == "VOLUME" and any(not v.strip(GO_SPACE) for v in values):
+        return "VOLUME specified can not be an empty string"  # counted before the flags, checked for blanks after
     if keyword in ("ENV", "LABEL") and not values:
         return f"{keyword} requires at least one argument"
     if keyword == "HEALTHCHECK" and values and values[0].upper() != "NONE":
@@ -60,8 +62,6 @@ def _before_flags(ins: Instruction) -> str | None:
         return "HEALTHCHECK NONE takes no arguments" if values[0].upper() == "NONE" and len(values) > 1 else None
     if keyword in _AT_LEAST_ONE and not values:
         return f"{keyword} requires at least one argument"
-    if keyword == "VOLUME" and any(not v.strip(GO_SPACE) for v in values):
-        return "VOLUME specified can not be an empty string"
     if keyword == "ARG" and any(word.partition("=")[0] == "" and "=" in word for word in values):
         return "ARG names can not be blank"
     return None
