@@ -999,3 +999,68 @@ def test_an_oci_descriptor_must_name_its_blob_by_a_sha256_digest(tmp_path):
         with pytest.raises(SaveError, match=rf"^the archive \S+ names a layer by '{re.escape(digest[:20])}.*, not by "
                                             "a sha256 digest dlint can check$"):
             read_archive(str(tmp_path / "img.tar"))
+
+
+def test_a_link_at_a_blobs_digest_name_is_checked_against_that_digest(tmp_path):
+    """`blobs/sha256/<hex>` as a link to a file named otherwise (any config, its own diff_ids and layers) was
+    read unchecked: the name that says the digest is the one the bytes must hash to."""
+    image, _ = sample()
+    members = members_of(oci_save(image, compat_manifest=False))
+    config_name = next(n for n, c in members.items() if c.startswith(b'{"rootfs"'))
+    config = json.loads(members[config_name])
+    config["history"][0]["created_by"] = "not what was built"
+    linked = [(n, "../../swapped.json" if n == config_name else c) for n, c in members.items()]
+    (tmp_path / "img.tar").write_bytes(archive([("swapped.json", json.dumps(config).encode()), *linked]))
+    with pytest.raises(SaveError, match=r"^the image config swapped\.json in the archive \S+ does not match its "
+                                        r"digest: its bytes hash to sha256:[0-9a-f]{64}$"):
+        read_archive(str(tmp_path / "img.tar"))
+    untouched = [(n, "../../same.json" if n == config_name else c) for n, c in members.items()]
+    (tmp_path / "img.tar").write_bytes(archive([("same.json", members[config_name]), *untouched]))
+    assert read_archive(str(tmp_path / "img.tar")).id == "sha256:" + hashlib.sha256(members[config_name]).hexdigest()
+
+
+def test_a_config_named_as_go_containerregistry_names_it_is_checked(tmp_path):
+    """crane and kaniko write a docker-archive whose config is `sha256:<hex>`: a name that says its digest."""
+    image, _ = sample()
+    members = members_of(legacy_save(image))
+    config_name = next(n for n, c in members.items() if c.startswith(b'{"rootfs"'))
+    ggcr = "sha256:" + config_name.removesuffix(".json")
+    manifest = json.loads(members["manifest.json"])
+    manifest[0]["Config"] = ggcr
+    renamed = {ggcr if n == config_name else n: c for n, c in members.items()}
+    renamed["manifest.json"] = json.dumps(manifest).encode()
+    (tmp_path / "img.tar").write_bytes(archive(list(renamed.items())))
+    assert read_archive(str(tmp_path / "img.tar")).id == ggcr
+    config = json.loads(renamed[ggcr])
+    config["history"][0]["created_by"] = "not what was built"
+    renamed[ggcr] = json.dumps(config).encode()
+    (tmp_path / "img.tar").write_bytes(archive(list(renamed.items())))
+    with pytest.raises(SaveError, match=rf"^the image config {ggcr} in the archive \S+ does not match its digest"):
+        read_archive(str(tmp_path / "img.tar"))
+
+
+def test_an_oci_directory_blob_that_grows_while_it_is_read_is_refused(tmp_path, monkeypatch):
+    """A blob is read to the size it had when opened, and one byte more: a file another process keeps
+    appending to is not read for ever. (fstat is made to answer the size it had before the append.)"""
+    from dlint.analyse import archive as archive_module
+
+    image, _ = sample()
+    unpack(oci_save(image, compat_manifest=False), tmp_path / "oci")
+    index = json.loads((tmp_path / "oci" / "index.json").read_text())
+    manifest_path = tmp_path / "oci" / "blobs" / "sha256" / index["manifests"][0]["digest"].split(":")[1]
+    real_fstat = os.fstat
+
+    def earlier(fd):
+        found = real_fstat(fd)
+        if os.path.realpath(f"/proc/self/fd/{fd}") != str(manifest_path):
+            return found
+        fields = list(found)
+        fields[6] -= 10  # st_size: as it was before 10 more bytes were written
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(archive_module.os, "fstat", earlier)
+    index["manifests"][0].pop("size", None)  # no descriptor size to compare first
+    (tmp_path / "oci" / "index.json").write_text(json.dumps(index))
+    with pytest.raises(SaveError, match=r"^the manifest blobs/sha256/[0-9a-f]{64} in the OCI layout \S+ grew while "
+                                        "dlint read it$"):
+        read_archive(str(tmp_path / "oci"))

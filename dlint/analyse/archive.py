@@ -110,7 +110,10 @@ class LayoutBlobs(Blobs):
             self.check_size(name, what, declared, found.st_size)
             blob = Hashing(f)  # type: ignore[arg-type]
             item = _sparse(found) or _read_as(blob, found.st_size, what)
-            self.add(name, item, found.st_size, blob.drain(item))
+            digest = blob.drain(item, found.st_size)
+            if blob.count > found.st_size:
+                raise SaveError(f"the {what} {name} in {self.source} grew while dlint read it")
+            self.add(name, item, found.st_size, digest)
 
 
 def _sparse(found: os.stat_result) -> Unreadable | None:

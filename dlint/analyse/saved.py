@@ -97,27 +97,31 @@ class Hashing:
     digest costs no second read, and memory stays at the chunk read. `peek` reads ahead without counting:
     the bytes count when `read` takes them, so the digest is of the whole blob once `drain` has run."""
 
-    __slots__ = ("_file", "_hash")
+    __slots__ = ("_file", "_hash", "count")
 
     def __init__(self, file: IO[bytes]) -> None:
         self._file = file
         self._hash = hashlib.sha256()
+        self.count = 0  # bytes read through it
 
     def read(self, size: int = -1) -> bytes:
         data = self._file.read(size)
         self._hash.update(data)
+        self.count += len(data)
         return data
 
     def peek(self, size: int = 0) -> bytes:
         return self._file.peek(size)  # type: ignore[attr-defined]
 
-    def drain(self, item: object = None) -> str | None:
+    def drain(self, item: object = None, limit: int | None = None) -> str | None:
         """The hex digest of the whole blob, reading what its reader left (a tar's end-of-archive padding);
-        None, reading nothing more, for an Unreadable one: it is an error whatever its digest."""
+        None, reading nothing more, for an Unreadable one: it is an error whatever its digest. `limit`: read
+        at most one byte past it (a file on disk that grows while it is read shows so in `count`)."""
         if isinstance(item, Unreadable):
             return None
-        while self.read(READ_SIZE):
-            pass
+        while limit is None or self.count <= limit:
+            if not self.read(READ_SIZE if limit is None else min(READ_SIZE, limit + 1 - self.count)):
+                break
         return self._hash.hexdigest()
 
 
@@ -298,18 +302,22 @@ class Blobs:
             raise SaveError(f"the {what} {shortened(name)} in {self.source} is {actual:,} bytes, but its descriptor "
                             f"says {declared:,}")
 
-    def check_digest(self, name: str, what: str) -> None:
+    def check_digest(self, name: str, what: str, claimed: str | None = None) -> None:
         """SaveError when a blob named by its digest (`blobs/sha256/<hex>`, a docker-archive config's
-        `<hex>.json`) does not hash to it: a tampered or corrupted archive."""
-        expected, found = addressed(name), self.digests.get(name)
+        `<hex>.json`) does not hash to it: a tampered or corrupted archive. `claimed`: the name the manifest
+        gives, when links led from it to `name`: that name's digest is the one the bytes must have (a link
+        at `blobs/sha256/<hex>` to a file named otherwise must not pass unchecked)."""
+        expected = (addressed(claimed) if claimed is not None else None) or addressed(name)
+        found = self.digests.get(name)
         if expected is not None and found is not None and found != expected:
             raise SaveError(f"the {what} {shortened(name)} in {self.source} does not match its digest: its bytes "
                             f"hash to sha256:{found}")
 
-    def document(self, name: str, what: str, size: int | None = None) -> object:
-        """The parsed JSON of blob `name` (None when there is none); SaveError, naming it, if it is unreadable."""
+    def document(self, name: str, what: str, size: int | None = None, claimed: str | None = None) -> object:
+        """The parsed JSON of blob `name` (None when there is none); SaveError, naming it, if it is unreadable.
+        `claimed`: see check_digest."""
         self.fetch(name, what, size)
-        self.check_digest(name, what)
+        self.check_digest(name, what, claimed)
         found = self.others.get(name)
         if found is None and name in self.layers:  # a stream read it as a tar: too large to be JSON, or no JSON
             found = Unreadable(f"is a tar of {self.sizes.get(name, 0):,} bytes, not a JSON document")
@@ -331,7 +339,7 @@ class Blobs:
         A blob kept as a Document because it starts like JSON is read as a tar here: a crafted config can
         pass for a tar header too, and a small layer's first file can be named `{...`."""
         self.fetch(name, "layer", size)
-        self.check_digest(name, "layer")
+        self.check_digest(name, "layer", _clean(shown))
         found = self.layers.get(name)
         if found is not None:
             return found
@@ -517,7 +525,8 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
     if len(named) > MAX_LAYERS:
         raise SaveError(f"the manifest of {source} names {len(named)} layers, more than the {MAX_LAYERS} an image "
                         "can stack")
-    config = document(resolve(_clean(config_name)), "image config", config_size)
+    config_blob = resolve(_clean(config_name))
+    config = document(config_blob, "image config", config_size, _clean(config_name))
     if not isinstance(config, dict):
         raise SaveError(f"{source} lacks the image config its manifest names ({shortened(str(config_name))})")
     ordered = [blobs.layer(resolve(_clean(str(name))), str(name), size) for name, size in named]
@@ -528,7 +537,7 @@ def order_layers(blobs: Blobs, links: dict[str, str], image: str | None = None) 
         if layer.diff_id is not None and diff_id != "sha256:" + layer.diff_id:
             raise SaveError(f"the layer {shortened(str(named[n][0]))} in {source} is not the one its image config "
                             f"lists (rootfs.diff_ids[{n}]): its tar hashes to sha256:{layer.diff_id}")
-    config_hex = addressed(resolve(_clean(config_name)))  # checked by document(): the image id
+    config_hex = blobs.digests.get(config_blob)  # the image id is its config's SHA-256, as read
     return SavedImage(config, ordered, None if config_hex is None else "sha256:" + config_hex, source)
 
 
@@ -581,10 +590,13 @@ def _strings(value: object) -> list[str]:
 
 def addressed(name: str) -> str | None:
     """The SHA-256 (hex) a blob's name says its bytes have: `blobs/sha256/<hex>` (OCI, Engine 25+) or a
-    docker-archive config's `<hex>.json`; None for a name that says none (`<id>/layer.tar`, index.json)."""
+    docker-archive config's `<hex>.json` (`sha256:<hex>` as go-containerregistry's tarballs name it: crane,
+    kaniko); None for a name that says none (`<id>/layer.tar`, index.json)."""
     folder, base = posixpath.split(name)
     if folder == "blobs/sha256":
         return sha256_hex("sha256:" + base)
+    if not folder and base.startswith("sha256:"):
+        return sha256_hex(base)
     if not folder and base.endswith(".json"):
         return sha256_hex("sha256:" + base.removesuffix(".json"))
     return None
