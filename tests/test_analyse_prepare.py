@@ -115,3 +115,12 @@ def test_the_analysed_target_is_the_stage_that_ships(tmp_path):
     app = prepare(AnalyseOptions(dockerfile=str(path), target="app"))  # builds app: the last stage is not in it
     assert [(f.code, f.line) for f in last.findings if f.code == "DL3009"] == [("DL3009", 6)]
     assert "DL3009" not in codes_of(app)
+
+
+@pytest.mark.parametrize("where", ["output", "save_baseline"])
+def test_an_empty_report_path_is_refused_by_its_option_not_as_a_directory(dockerfile, where):
+    options = (AnalyseOptions(dockerfile=str(dockerfile), outputs=(("json", ""),)) if where == "output"
+               else AnalyseOptions(dockerfile=str(dockerfile), save_baseline=""))
+    option = "--output" if where == "output" else "--save-baseline"
+    with pytest.raises(UsageError, match=f"^{option} '': an empty path names no file$"):
+        prepare(options)

@@ -311,3 +311,13 @@ def test_each_step_s_change_is_found_in_one_walk_of_the_comparison(tmp_path):
     comparison.steps = Walked(comparison.steps)
     assert [comparison.of(s).change for s in now.steps] == [MB] * 40
     assert comparison.of(steps[0]) is None and Walked.walks == 1
+
+
+def test_the_images_cache_bytes_are_null_when_no_layer_was_read_not_an_empty_measurement():
+    """`{}` said "measured: nothing in the cache directories"; with --no-waste nothing was measured."""
+    image = ImageSummary(id="sha256:" + "0" * 64, size=10, layers=1)
+    unread = AnalysisResult(dockerfile="Dockerfile", context=".", builder="classic", steps=[], findings=[], image=image)
+    assert document(unread)["image"]["probes"] is None
+    assert "cache directories" not in render("text", unread)
+    unread.image_probes = {}
+    assert document(unread)["image"]["probes"] == {}

@@ -146,8 +146,8 @@ def prepare(options: AnalyseOptions) -> Prepared:
     context = Path(options.context).resolve() if options.context else dockerfile.parent
     if not context.is_dir():
         raise UsageError(f"build context {options.context or str(context)!r} is not a directory")
-    for path in [p for _, p in options.outputs] + [options.save_baseline]:
-        _check_writable(path)
+    for option, path in [("--output", p) for _, p in options.outputs] + [("--save-baseline", options.save_baseline)]:
+        _check_writable(option, path)
     df = parse(text, options.dockerfile)
     if options.target and stage_named(df, options.target) is None:
         raise UsageError(f"no stage named {options.target!r} in {options.dockerfile}")
@@ -186,10 +186,12 @@ def _selection(dockerfile: Path, target: str | None) -> Selection:
     return replace(selection, targets=(target,)) if target else selection
 
 
-def _check_writable(path: str | None) -> None:
+def _check_writable(option: str, path: str | None) -> None:
     """Refuse an --output or --save-baseline that cannot be written before building, not after minutes of it."""
     if path is None or path == "-":
         return
+    if not path:  # an unset CI variable: the current directory would be named as the file
+        raise UsageError(f"{option} '': an empty path names no file")
     target = Path(path).absolute()
     if target.is_dir():
         raise UsageError(f"cannot write {path}: it is a directory")

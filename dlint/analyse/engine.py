@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import docker
 from docker.errors import APIError, DockerException, NotFound
 
+from dlint.output import clipped
+
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 
 
@@ -62,7 +64,7 @@ def _reason(exc: Exception) -> str:
     """The innermost cause, without docker-py's nested retry wrappers."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = text.removeprefix("Error while fetching server API version: ")
-    return text if len(text) <= 120 else text[:117] + "..."
+    return clipped(text, 120, "...")
 
 
 @dataclass

@@ -209,7 +209,8 @@ class AnalysisResult:
     image: ImageSummary | None = None
     error: str | None = None
     log_tail: list[str] = field(default_factory=list)
-    image_probes: dict[str, int] = field(default_factory=dict)  # cache directory -> bytes the image carries
+    # cache directory -> bytes the image carries; None: its layers were not read (--no-waste, a failed save)
+    image_probes: dict[str, int] | None = None
     cache_probe: list[ProbeResult] = field(default_factory=list)  # --cache-probe results
     waste: WasteReport | None = None  # layer contents replayed from the image's save stream
     waste_error: str | None = None  # why there is no waste report although the build made an image
@@ -228,7 +229,7 @@ class AnalysisResult:
             "dockerfile": self.dockerfile,
             "context": self.context,
             "builder": self.builder,
-            "image": {**self.image.to_dict(), "probes": dict(self.image_probes)} if self.image else None,
+            "image": {**self.image.to_dict(), "probes": self.image_probes} if self.image else None,
             "steps": [s.to_dict() for s in self.steps],
             "findings": [f.to_dict() for f in self.findings],
             "cache_probe": [p.to_dict() for p in self.cache_probe],

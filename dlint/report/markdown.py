@@ -54,13 +54,19 @@ def cell(text: str) -> str:
                 _add(out, "code" if k % 2 else "text", part if k % 2 else _escaped(part))
             i += 1
         else:
-            _add(out, "code", "".join(pieces[i + 1 : close]))
+            _add(out, "code", _span_text("".join(pieces[i + 1 : close])))
             i = close + 1
     return "".join(_code_span(body) if kind == "code" else body for kind, body in out)
 
 
 def _escaped(text: str) -> str:
     return _MENTION.sub("@&#8203;", _SPECIAL.sub(r"\\\1", text))
+
+
+def _span_text(body: str) -> str:
+    """What a code span shows: CommonMark takes one space off each side when both have one (and it is not all
+    spaces), so a span joined to the text after it keeps no padding in its middle."""
+    return body[1:-1] if len(body) >= 2 and body[0] == " " == body[-1] and body.strip(" ") else body
 
 
 def _add(out: list[list[str]], kind: str, body: str) -> None:

@@ -23,7 +23,7 @@ def render(result: AnalysisResult) -> str:
     if result.image:
         image = result.image
         out.append(f"image {image.id.removeprefix('sha256:')[:12]}: {figures.image_line(result)}")
-        caches = ", ".join(f"{path} {human_size(n)}" for path, n in result.image_probes.items() if n)
+        caches = ", ".join(f"{path} {human_size(n)}" for path, n in (result.image_probes or {}).items() if n)
         if caches:
             out.append(f"cache directories left in the image: {caches}")
     if result.error:
