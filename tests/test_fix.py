@@ -1104,3 +1104,15 @@ def test_apt_in_an_sh_c_string_spelt_in_pieces_is_not_rewritten():
 def test_apk_with_a_cache_mount_on_its_cache_is_left_to_use_it(target):
     assert codes(f"FROM alpine\nRUN --mount=type=cache,target={target} apk add curl\n", only("DL3019")) == []
     assert codes("FROM alpine\nRUN --mount=type=cache,target=/root/.cache apk add curl\n", only("DL3019")) == ["DL3019"]
+
+
+def test_one_package_per_line_continues_with_a_backtick_escape():
+    # The layout fix wrote `\` continuations: under `# escape=\`` each package line became an instruction
+    # of its own (`unknown instruction: b=1`), the safety check refused the file and no fix was written.
+    head = '# escape=`\nFROM debian\nSHELL ["/bin/sh", "-c"]\n'
+    text = head + "RUN apt-get install -y --no-install-recommends c=1 b=1 a=1\n"
+    after = fixed(text, selection=only("DLT005"))
+    assert after == head + ("RUN apt-get install -y --no-install-recommends `\n    a=1 `\n    b=1 `\n    c=1\n")
+    assert [(i.keyword, i.start_line) for i in parse(after).instructions] == [
+        (i.keyword, i.start_line) for i in parse(text).instructions]
+    assert fixed(after, selection=only("DLT005")) == after

@@ -46,7 +46,8 @@ def layout_fix(df: Dockerfile, instr: Instruction, pc: PackageCommand) -> Fix | 
     literal = sorted((w for w in packages if w.literal), key=lambda w: package_name(w.value, pc.manager))
     ordered = literal + [w for w in packages if not w.literal]
     indent = line_indent(df, pc.command.start_offset) + INDENT
-    text = "".join(f" \\\n{indent}{df.text[w.start_offset : w.end_offset]}" for w in ordered)
+    esc = df.directives.escape  # `# escape=\``: a `\` would end the RUN at the line's end
+    text = "".join(f" {esc}\n{indent}{df.text[w.start_offset : w.end_offset]}" for w in ordered)
     return Fix((Edit(words[first - 1].end_offset, packages[-1].end_offset, text),))
 
 
