@@ -1116,3 +1116,24 @@ def test_one_package_per_line_continues_with_a_backtick_escape():
     assert [(i.keyword, i.start_line) for i in parse(after).instructions] == [
         (i.keyword, i.start_line) for i in parse(text).instructions]
     assert fixed(after, selection=only("DLT005")) == after
+
+
+@pytest.mark.parametrize("run,code", [
+    pytest.param("pip install --cache-dir /c flask==1", "DL3042", id="pip-cache-dir"),
+    pytest.param("pip install --cache-dir=/c flask==1", "DL3042", id="pip-cache-dir-equals"),
+    pytest.param("apt-get install -y --install-recommends x=1", "DL3015", id="apt-install-recommends"),
+    pytest.param("apt-get install -y -o APT::Install-Recommends=true x=1", "DL3015", id="apt-config"),
+])
+def test_a_switch_a_later_option_would_undo_is_not_inserted(run, code):
+    # pip and apt read options in order: `pip install --no-cache-dir --cache-dir /c` caches in /c, and apt's
+    # later `--install-recommends` wins. The fix wrote its switch right after the subcommand, where it did
+    # nothing but silence the finding.
+    text = f"FROM debian\nRUN {run}\n"
+    assert code in codes(text, only(code))
+    assert fixed(text, unsafe=True, selection=only(code)) == text
+
+
+def test_a_cache_dir_before_the_subcommand_is_undone_by_the_switch():
+    text = "FROM debian\nRUN pip --cache-dir=/c install flask==1\n"
+    after = "FROM debian\nRUN pip --cache-dir=/c install --no-cache-dir flask==1\n"
+    assert fixed(text, selection=only("DL3042")) == after

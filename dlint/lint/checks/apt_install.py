@@ -79,6 +79,10 @@ def apt_install_recommends(ctx: Context) -> Iterator[Violation]:
         "`--no-install-recommends` and list what you need",
         "--no-install-recommends",
         safe=False,  # fewer packages end up in the image: the build may miss one it relied on
+        # apt reads options in order: a later `--install-recommends` or `-o APT::Install-Recommends=...` would undo
+        # one written right after the subcommand.
+        takes_option=lambda pc: not has_option(pc, "--install-recommends")
+        and _config(pc, "APT::Install-Recommends") is None,
     )
 
 

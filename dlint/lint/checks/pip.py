@@ -109,4 +109,13 @@ def pip_cache_kept(ctx: Context) -> Iterator[Violation]:
         lambda pc: "`pip install` keeps every downloaded wheel in ~/.cache/pip, in this layer; add `--no-cache-dir` "
         "(or set `ENV PIP_NO_CACHE_DIR=1`, or mount a cache there)",
         "--no-cache-dir",
+        takes_option=lambda pc: not _cache_dir_after_subcommand(pc),
     )
+
+
+def _cache_dir_after_subcommand(pc: PackageCommand) -> bool:
+    """A `--cache-dir DIR` after the subcommand: pip reads options in order, so there it would undo a
+    `--no-cache-dir` written right after the subcommand, and the cache would still be written."""
+    word = pc.subcommand_word
+    return word is not None and any(o.name == "--cache-dir" and o.value is not None
+                                    and o.value.start_offset > word.end_offset for o in pc.options)
