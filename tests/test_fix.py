@@ -1137,3 +1137,20 @@ def test_a_cache_dir_before_the_subcommand_is_undone_by_the_switch():
     text = "FROM debian\nRUN pip --cache-dir=/c install flask==1\n"
     after = "FROM debian\nRUN pip --cache-dir=/c install --no-cache-dir flask==1\n"
     assert fixed(text, selection=only("DL3042")) == after
+
+
+@pytest.mark.parametrize("tail", ["&& exit 0", "&& exit", "; exit 0", "&& exec bash", "&& exec /app/start --x",
+                                  "|| true && exit 1", "; return"])
+def test_no_removal_is_appended_after_the_shell_has_left(tail):
+    # `... && exit 0 && rm -rf /var/lib/apt/lists/*`: the shell exits (or becomes another program) before the
+    # rm, so the lists stayed in the layer while the finding, seeing a removal, went away.
+    text = f"FROM debian\nRUN apt-get update && apt-get install -y curl {tail}\n"
+    assert codes(text, only("DL3009")) == ["DL3009"]
+    assert fixed(text, selection=only("DL3009")) == text
+
+
+@pytest.mark.parametrize("tail", ["|| exit 1", "&& exec >/tmp/log"])
+def test_a_removal_still_follows_an_exit_only_a_failure_reaches_or_a_bare_exec(tail):
+    text = f"FROM debian\nRUN apt-get update && apt-get install -y curl {tail}\n"
+    after = f"FROM debian\nRUN apt-get update && apt-get install -y curl {tail} && rm -rf /var/lib/apt/lists/*\n"
+    assert fixed(text, selection=only("DL3009")) == after

@@ -255,6 +255,8 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     start, end, heredoc = _script_region(instr, last.start_offset)
     if last.end_offset > end or (heredoc and any(c.start_offset < heredoc.body_offset for c in script.commands)):
         return None  # with commands outside the body, the body's end is not the script's end
+    if _leaves_shell(last) and not _after_or(df, script, last, start):
+        return None  # `... && exit 0`, `&& exec app`: the shell is gone before `text` would run
     tail = _gap(df, last.end_offset, end, heredoc is not None)
     if tail is None or tail.op == "&&":
         return None
@@ -282,6 +284,23 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     if leading:
         return Edit(at, at, f" {esc}\n{indent}{';' if semicolons else '&&'} {text}")
     return Edit(at, at, f"{';' if semicolons else ' &&'} {esc}\n{indent}{text}")
+
+
+_LEAVING = frozenset({"exit", "return", "logout"})
+
+
+def _leaves_shell(cmd: Command) -> bool:
+    """`cmd` ends the shell that runs it: `exit`, `return`, or `exec` of a program (a bare `exec >log` only
+    redirects, and the shell goes on)."""
+    return cmd.name in _LEAVING and not cmd.wrappers or "exec" in cmd.wrappers and bool(cmd.words)
+
+
+def _after_or(df: Dockerfile, script: Script, cmd: Command, start: int) -> bool:
+    """`cmd` follows `||` (`a || exit 1`): it runs only when what came before failed."""
+    prev, _ = _neighbours(script, cmd)
+    if prev is None or prev.end_offset < start:
+        return False
+    return re.sub(df.continuation, " ", df.text[prev.end_offset : cmd.start_offset]).strip().endswith("||")
 
 
 def _continuation_style(df: Dockerfile, instr: Instruction, script: Script, end: int) -> tuple[bool, str]:
