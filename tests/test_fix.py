@@ -1154,3 +1154,29 @@ def test_a_removal_still_follows_an_exit_only_a_failure_reaches_or_a_bare_exec(t
     text = f"FROM debian\nRUN apt-get update && apt-get install -y curl {tail}\n"
     after = f"FROM debian\nRUN apt-get update && apt-get install -y curl {tail} && rm -rf /var/lib/apt/lists/*\n"
     assert fixed(text, selection=only("DL3009")) == after
+
+
+def test_one_package_per_line_in_a_heredoc_continues_with_a_backslash_under_a_backtick_escape():
+    # A heredoc body is the shell's text: there a backquote at a line's end starts a command substitution, and
+    # only `\` continues a line, whatever the Dockerfile's escape.
+    head = '# escape=`\nFROM debian\nSHELL ["/bin/sh", "-c"]\n'
+    text = head + "RUN <<EOT\napt-get install -y --no-install-recommends c=1 b=1 a=1\nEOT\n"
+    after = head + "RUN <<EOT\napt-get install -y --no-install-recommends \\\n    a=1 \\\n    b=1 \\\n    c=1\nEOT\n"
+    assert fixed(text, selection=only("DLT005")) == after
+    (run,) = [i for i in parse(after).instructions if i.keyword == "RUN"]
+    (install,) = Context(parse(after)).script(run).commands
+    assert [w.value for w in install.words][-3:] == ["a=1", "b=1", "c=1"]
+
+
+@pytest.mark.parametrize("run", [
+    # The shell reads `\"` as a quote inside the string, which never ends: each pass appended another removal
+    # inside it ("fixes did not settle after 10 passes").
+    pytest.param('RUN apt-get update && apt-get install -y curl && echo `date` `\n    && echo "C:\\x\\" \n',
+                 id="unterminated-string"),
+    # A backquote left open in a heredoc: the removal went in front of the terminator (`&& rm ...EOT`).
+    pytest.param("RUN <<EOT\napt-get update\napt-get install -y b a `\n  c\nEOT\n", id="open-backquote-in-heredoc"),
+])
+def test_no_list_edit_in_a_script_the_shell_parser_could_not_read(run):
+    text = '# escape=`\nFROM debian\nSHELL ["/bin/sh", "-c"]\n' + run
+    result, _, _ = fix_text(text, "Dockerfile", only("DL3009"), False)
+    assert result.error is None and result.text == text

@@ -58,9 +58,11 @@ def _in_quoted_shell(cmd: Command) -> bool:
     return any(w.endswith(" -c") for w in cmd.wrappers)
 
 
-def _rewritable(instr: Instruction, cmd: Command) -> bool:
-    """A top-level list element of a shell-form RUN: one that text can be joined to or cut from."""
-    return not (instr.is_exec_form or cmd.in_pipeline or cmd.in_condition or cmd.negated or _in_quoted_shell(cmd))
+def _rewritable(instr: Instruction, script: Script, cmd: Command) -> bool:
+    """A top-level list element of a shell-form RUN: one that text can be joined to or cut from. Not in a
+    script the shell parser could not read: where its commands end is then a guess."""
+    return not (instr.is_exec_form or script.errors or cmd.in_pipeline or cmd.in_condition or cmd.negated
+                or _in_quoted_shell(cmd))
 
 
 def _neighbours(script: Script, cmd: Command) -> tuple[Command | None, Command | None]:
@@ -144,7 +146,7 @@ def remove_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
     Of the two operators around a middle command the `&&` goes, so `a && x; b`
     becomes `a; b` and `a; x && b` becomes `a; b`: what ran regardless still does.
     """
-    if not _rewritable(instr, cmd):
+    if not _rewritable(instr, script, cmd):
         return None
     start, end, heredoc = _script_region(instr, cmd.start_offset)
     prev, nxt = _neighbours(script, cmd)
@@ -185,7 +187,7 @@ def insert_after(df: Dockerfile, cmd: Command, word: Word, text: str) -> Edit | 
 
 def prefix_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Command, text: str) -> Edit | None:
     """`text && ` written in front of `cmd`, where that joins the same list `cmd` is in."""
-    if not _rewritable(instr, cmd):
+    if not _rewritable(instr, script, cmd):
         return None
     start, _end, heredoc = _script_region(instr, cmd.start_offset)
     prev, _nxt = _neighbours(script, cmd)
@@ -247,8 +249,8 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     a failure and hide it, so the heredoc line gets `&& text` instead (the
     SHELL's `-e` does not reach a body run by its `#!` line or fed to a command).
     """
-    if instr.is_exec_form or not script.commands:
-        return None
+    if instr.is_exec_form or not script.commands or script.errors:
+        return None  # errors: the shell parser could not read the script, so where it ends is a guess
     last = max(script.commands, key=lambda c: c.end_offset)
     if _in_quoted_shell(last):
         return None

@@ -41,12 +41,17 @@ def layout_fix(df: Dockerfile, instr: Instruction, pc: PackageCommand) -> Fix | 
         or any(w.split()[0] in POSIX_SHELLS for w in pc.command.wrappers)
         or words[first : first + len(packages)] != packages
         or any("#" in gap for gap in gaps(df, packages))
+        or any("\n" in df.text[w.start_offset : w.end_offset] for w in packages)  # `\`` + a line in a heredoc
     ):
         return None
     literal = sorted((w for w in packages if w.literal), key=lambda w: package_name(w.value, pc.manager))
     ordered = literal + [w for w in packages if not w.literal]
     indent = line_indent(df, pc.command.start_offset) + INDENT
-    esc = df.directives.escape  # `# escape=\``: a `\` would end the RUN at the line's end
+    # The Dockerfile's escape continues the RUN's lines (`# escape=\``: a `\` would end the RUN there); a heredoc
+    # body is the shell's own text, where only `\` continues a line (a backquote would start a substitution).
+    at = packages[0].start_offset
+    heredoc = any(h.body_offset <= at <= h.terminator_offset for h in instr.heredocs)
+    esc = "\\" if heredoc else df.directives.escape
     text = "".join(f" {esc}\n{indent}{df.text[w.start_offset : w.end_offset]}" for w in ordered)
     return Fix((Edit(words[first - 1].end_offset, packages[-1].end_offset, text),))
 
