@@ -1180,3 +1180,13 @@ def test_no_list_edit_in_a_script_the_shell_parser_could_not_read(run):
     text = '# escape=`\nFROM debian\nSHELL ["/bin/sh", "-c"]\n' + run
     result, _, _ = fix_text(text, "Dockerfile", only("DL3009"), False)
     assert result.error is None and result.text == text
+
+
+def test_a_repeat_is_not_dropped_where_the_word_before_would_become_a_redirections_descriptor():
+    # `-d 1 x-1>/tmp/log` lost its repeat as `-d 1>/tmp/log`: the shell then read `1>` as stdout's redirection,
+    # and dnf's `-d` had no value left.
+    text = "FROM fedora\nRUN dnf install -y x-1 -d 1 x-1>/tmp/log\n"
+    assert codes(text, only("DLT003")) == ["DLT003"]
+    assert fixed(text, selection=only("DLT003")) == text
+    spaced = "FROM fedora\nRUN dnf install -y x-1 -d 1 x-1 >/tmp/log\n"
+    assert fixed(spaced, selection=only("DLT003")) == "FROM fedora\nRUN dnf install -y x-1 -d 1 >/tmp/log\n"

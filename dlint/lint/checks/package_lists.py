@@ -133,4 +133,6 @@ def drop_word(df: Dockerfile, pc: PackageCommand, word: Word, first: Word, posit
     gap = df.text[before.end_offset : word.start_offset]
     if not _BLANKS.fullmatch(gap) or not (as_written(df, before) and as_written(df, word)):
         return None
+    if before.raw.isdigit() and df.text[word.end_offset : word.end_offset + 1] in ("<", ">"):
+        return None  # `-d 1 x>log` would become `-d 1>log`: the 1 would be the redirection's descriptor
     return Fix((Edit(before.end_offset, word.end_offset, ""),), safe=word.value == first.value)
