@@ -1190,3 +1190,12 @@ def test_a_repeat_is_not_dropped_where_the_word_before_would_become_a_redirectio
     assert fixed(text, selection=only("DLT003")) == text
     spaced = "FROM fedora\nRUN dnf install -y x-1 -d 1 x-1 >/tmp/log\n"
     assert fixed(spaced, selection=only("DLT003")) == "FROM fedora\nRUN dnf install -y x-1 -d 1 >/tmp/log\n"
+
+
+@pytest.mark.parametrize("option", ["-o APT::Get::Assume-Yes=false", "--assume-no"])
+def test_no_yes_is_inserted_before_an_answer_the_command_gives_itself(option):
+    # `apt-get install -y -o APT::Get::Assume-Yes=false x`: the later option wins and apt still asks, while the
+    # finding went away; `-y --assume-no` turned the command's own "no" into a yes.
+    text = f"FROM debian\nRUN apt-get install {option} x=1\n"
+    assert codes(text, only("DL3014")) == ["DL3014"]
+    assert fixed(text, selection=only("DL3014")) == text

@@ -59,7 +59,11 @@ def answers_yes(pc: PackageCommand) -> bool:
 
 @rule("DL3014")
 def apt_without_yes(ctx: Context) -> Iterator[Violation]:
-    yield from unanswered_prompt(ctx, "DL3014", installs(ctx, APT, PROMPTING), answers_yes)
+    # apt reads options in order: a later `-o APT::Get::Assume-Yes=false` would undo a `-y` written right after
+    # the subcommand; `--assume-no` is an answer already given (a `-y` would turn it into a yes).
+    yield from unanswered_prompt(ctx, "DL3014", installs(ctx, APT, PROMPTING), answers_yes,
+                                 takes_yes=lambda pc: _config(pc, "APT::Get::Assume-Yes") is None
+                                 and not has_option(pc, "--assume-no"))
 
 
 def skips_recommends(pc: PackageCommand) -> bool:
