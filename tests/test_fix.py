@@ -1199,3 +1199,12 @@ def test_no_yes_is_inserted_before_an_answer_the_command_gives_itself(option):
     text = f"FROM debian\nRUN apt-get install {option} x=1\n"
     assert codes(text, only("DL3014")) == ["DL3014"]
     assert fixed(text, selection=only("DL3014")) == text
+
+
+@pytest.mark.parametrize("option", ["--setopt=assumeyes=False", "--setopt assumeyes=0", "--assumeno"])
+def test_no_yes_is_inserted_where_dnf_would_not_heed_it(option):
+    # dnf applies `--setopt` after the options and heeds `--assumeno` before `-y`: the `-y` changed nothing but
+    # the finding, which went away.
+    text = f"FROM fedora\nRUN dnf install {option} x-1\n"
+    assert codes(text, only("DL3038")) == ["DL3038"]
+    assert fixed(text, selection=only("DL3038")) == text

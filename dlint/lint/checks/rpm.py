@@ -10,6 +10,7 @@ from dlint.lint.checks.package_rules import (
     installs,
     missing_cleanup,
     opaque,
+    option_values,
     unanswered_prompt,
     unpinned,
 )
@@ -80,7 +81,14 @@ def assumes_yes(pc: PackageCommand) -> bool:
 
 def rpm_prompt(ctx: Context, code: str, managers: frozenset[str]) -> Iterator[Violation]:
     commands = ((instr, pc) for instr, pc in installs(ctx, managers, RPM_PROMPTING | GROUPED) if prompts(pc))
-    yield from unanswered_prompt(ctx, code, commands, assumes_yes)
+    yield from unanswered_prompt(ctx, code, commands, assumes_yes, takes_yes=lambda pc: not _answers_itself(pc))
+
+
+def _answers_itself(pc: PackageCommand) -> bool:
+    """`--assumeno` (which yum and dnf heed before `-y`) or a `--setopt=assumeyes=...` (applied after the
+    options, so over a `-y`): an inserted `-y` would change nothing but the finding."""
+    return has_option(pc, "--assumeno") or any(
+        v.replace(" ", "").lower().startswith("assumeyes=") for v in option_values(pc, "--setopt"))
 
 
 def cleans_all(pc: PackageCommand) -> bool:
