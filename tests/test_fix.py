@@ -1052,10 +1052,17 @@ def test_a_fix_inside_su_c_is_made_as_in_sh_c(form):
     assert fixed(text, selection=only("DL3014")) == text.replace("install ", "install -y ")
 
 
-def test_cd_in_su_shell_is_no_workdir_finding():
-    # `su -` starts its shell in the user's home: WORKDIR would not take it where `cd` does.
-    assert codes("FROM debian\nRUN su - app -c 'cd /srv && make'\n", only("DL3003")) == []
-    assert codes("FROM debian\nRUN sh -c 'cd /srv && make'\n", only("DL3003")) == ["DL3003"]
+@pytest.mark.parametrize("login", ["su - app -c", "su -l app -c", "su --login app -c", "su -lc"])
+def test_cd_in_a_login_su_shell_is_no_workdir_finding(login):
+    # A login shell starts in the user's home: WORKDIR would not take it where `cd` does.
+    tail = " app" if login == "su -lc" else ""
+    assert codes(f"FROM debian\nRUN {login} 'cd /srv && make'{tail}\n", only("DL3003")) == []
+
+
+@pytest.mark.parametrize("line", ["su app -c 'cd /srv && make'", "sh -c 'cd /srv && make'", "cd /srv && make"])
+def test_cd_where_the_shell_starts_in_workdir_is_a_workdir_finding(line):
+    # A plain `su` keeps the directory it was started in, as `sh -c` does: WORKDIR would do what `cd` does.
+    assert codes(f"FROM debian\nRUN {line}\n", only("DL3003")) == ["DL3003"]
 
 
 def test_an_archive_in_a_stage_copied_from_is_not_removed():

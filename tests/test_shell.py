@@ -133,18 +133,19 @@ def test_wrapper_alone_or_looking_up_a_name_is_the_command() -> None:
     assert names(run("env")) == ["env"]
 
 
-@pytest.mark.parametrize("line, label", [
-    ("su -c 'apt-get update && apt-get install -y x' app", "sh -c"),
-    ("su app -c 'apt-get update && apt-get install -y x'", "sh -c"),
-    ('su - app -c "apt-get update && apt-get install -y x"', "sh -c"),
-    ("su -l app -s /bin/bash -c 'apt-get update; apt-get install -y x'", "bash -c"),
-    ("su --login --shell=/bin/dash app --command 'apt-get update; apt-get install -y x'", "dash -c"),
-    ("su -lc 'apt-get update && apt-get install -y x' -g wheel \"$APP_USER\"", "sh -c"),
+@pytest.mark.parametrize("line, su, label", [
+    ("su -c 'apt-get update && apt-get install -y x' app", "su", "sh -c"),
+    ("su app -c 'apt-get update && apt-get install -y x'", "su", "sh -c"),
+    ('su - app -c "apt-get update && apt-get install -y x"', "su -", "sh -c"),
+    ("su -l app -s /bin/bash -c 'apt-get update; apt-get install -y x'", "su -", "bash -c"),
+    ("su --login --shell=/bin/dash app --command 'apt-get update; apt-get install -y x'", "su -", "dash -c"),
+    ("su -lc 'apt-get update && apt-get install -y x' -g wheel \"$APP_USER\"", "su -", "sh -c"),
+    ("su -mc 'apt-get update && apt-get install -y x' app", "su", "sh -c"),
 ])
-def test_su_c_string_is_parsed_as_shell_run_by_another_user(line: str, label: str) -> None:
+def test_su_c_string_is_parsed_as_shell_run_by_another_user(line: str, su: str, label: str) -> None:
     s = run(line)
     assert [values(c.words) for c in s.commands] == [["apt-get", "update"], ["apt-get", "install", "-y", "x"]]
-    assert all(c.wrappers == ("su", label) for c in s.commands)
+    assert all(c.wrappers == (su, label) for c in s.commands)  # "su -": a login shell
     assert all(as_other_user(c) and not c.place.knowable for c in s.commands)  # su's environment is not the RUN's
 
 

@@ -715,12 +715,12 @@ class _Walker:
         util-linux reads them; busybox hands what follows USER to the shell: the same `-c STRING`). False when
         dlint cannot tell what runs: no `-c`, a script file, a shell that is not POSIX, an option, the user (unless
         one quoted word) or the shell written through a variable, `-cSTRING` or `--command=STRING` in one word."""
-        i, user, body, shell = 1, False, -1, "sh"
+        i, user, body, shell, login = 1, False, -1, "sh", False
         while i < len(toks):
             tok = toks[i]
             opt = tok.value
             if tok.literal and opt == "-":  # `su -`: a login shell
-                i += 1
+                i, login = i + 1, True
                 continue
             if not tok.literal or opt[:1] != "-":
                 if user or not tok.literal and tok.raw[:1] != '"':  # a script's name; `$OPTIONS` may be several
@@ -732,12 +732,14 @@ class _Walker:
                 return False
             value: str | None = None
             if key.startswith("--"):
+                login = login or key == "--login"
                 if key in _SU_LONG and eq:
                     value = attached
                 elif key in _SU_LONG:
                     value, i = self._su_value(toks, i, key in _SU_COMMAND), i + 1
             else:
                 k = next((k for k, ch in enumerate(opt) if k and ch in _SU_VALUES), 0)
+                login = login or "l" in (opt[1:k] if k else opt[1:])  # `-l`, `-lc ...`
                 key = f"-{opt[k]}" if k else opt
                 if k and k + 1 < len(opt):
                     value = opt[k + 1:]
@@ -756,9 +758,10 @@ class _Walker:
         if body < 0 or depth >= _MAX_DEPTH or program not in POSIX_SHELLS:
             return False
         # knowable=False: su hands the shell another environment (`su -` clears it; HOME, USER, SHELL change),
-        # so the stage's ENV and ARG values are not known to be this script's.
-        self.parse(toks[body].value, inner(body - len(toks)), (*wrappers, "su", f"{program} -c"), fl, depth + 1,
-                   knowable=False)
+        # so the stage's ENV and ARG values are not known to be this script's. A login shell (`su -`) also starts
+        # in the user's home, not in WORKDIR: the wrapper says which.
+        self.parse(toks[body].value, inner(body - len(toks)), (*wrappers, LOGIN_SU if login else "su",
+                                                               f"{program} -c"), fl, depth + 1, knowable=False)
         return True
 
     @staticmethod
@@ -846,7 +849,8 @@ _SU_COMMAND = frozenset({"-c", "--command", "--session-command"})
 _SU_SHELL = frozenset({"-s", "--shell"})
 
 # Wrappers that run their command as another user: a fix's plain `rm` there may not be allowed.
-USER_SWITCHES = frozenset({"su", *(name for name, spec in _WRAPPERS.items() if spec.as_user)})
+LOGIN_SU = "su -"  # the wrapper of a login `su` (`su -`, `-l`, `--login`): its shell starts in the user's home
+USER_SWITCHES = frozenset({"su", LOGIN_SU, *(name for name, spec in _WRAPPERS.items() if spec.as_user)})
 
 
 def as_other_user(cmd: Command) -> bool:

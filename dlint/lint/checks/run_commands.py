@@ -8,7 +8,7 @@ from dlint.lint.context import Context
 from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Instruction
-from dlint.parsing.shell import Command
+from dlint.parsing.shell import LOGIN_SU, Command
 
 # Interactive or host-level programs that do nothing useful while an image builds.
 POINTLESS = frozenset({"free", "kill", "mount", "ps", "service", "shutdown", "ssh", "top", "vim"})
@@ -80,8 +80,8 @@ def cd_instead_of_workdir(ctx: Context) -> Iterator[Violation]:
     return each_command(
         ctx,
         "DL3003",
-        # Not in `su`'s shell: a login one (`su -`) starts in the user's home, where WORKDIR does not lead.
-        lambda cmd: cmd.name == "cd" and "su" not in cmd.wrappers,
+        # Not in a login `su`'s shell (`su -`): it starts in the user's home, where WORKDIR does not lead.
+        lambda cmd: cmd.name == "cd" and LOGIN_SU not in cmd.wrappers,
         "`cd` changes the directory for this RUN only; use WORKDIR, or `make -C`/`tar -C` style options",
     )
 
