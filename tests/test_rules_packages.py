@@ -292,6 +292,10 @@ def test_zypper_gets_y_only_where_the_subcommand_takes_it(command, fixed_to):
         ("FROM python:3.12\nRUN rm -rf /root/.cache && pip install flask==3\n", True),
         ("FROM python:3.12\nRUN pip install flask==3 && pip cache purge\n", False),
         ("FROM python:3.12 AS build\nRUN pip install flask==3\nFROM scratch\nCOPY --from=build / /\n", False),
+        # A login shell starts with a clean environment: the ENV does not reach its pip; a plain su keeps it.
+        ("FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN su - app -c 'pip install flask==3'\n", True),
+        ("FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN su app -c 'pip install flask==3'\n", False),
+        ("FROM python:3.12\nRUN su - app -c 'PIP_NO_CACHE_DIR=1 pip install flask==3'\n", False),
     ],
 )
 def test_pip_cache(dockerfile, reported):

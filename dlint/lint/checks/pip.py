@@ -20,6 +20,7 @@ from dlint.lint.finding import Violation
 from dlint.lint.registry import rule
 from dlint.model import Instruction
 from dlint.parsing.packages import PackageCommand
+from dlint.parsing.shell import LOGIN_SU
 
 VERSION_MARKS = ("==", ">=", "<=", "~=", "!=", "<", ">")
 ARCHIVES = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2")
@@ -60,12 +61,13 @@ def pip_unpinned(ctx: Context) -> Iterator[Violation]:
 
 
 def env(ctx: Context, instr: Instruction, pc: PackageCommand, name: str) -> str | None:
-    """`name` as the pip command sees it: given on the command (`VAR=x pip ...`), else from ENV/ARG."""
+    """`name` as the pip command sees it: given on the command (`VAR=x pip ...`), else from ENV/ARG, which a
+    login `su -` shell does not see (it starts with a clean environment)."""
     prefix = name + "="
     for word in pc.command.assignments:
         if word.value.startswith(prefix):
             return word.value[len(prefix):]
-    return ctx.env_value(instr, name)
+    return None if LOGIN_SU in pc.command.wrappers else ctx.env_value(instr, name)
 
 
 def env_disables_cache(ctx: Context, instr: Instruction, pc: PackageCommand) -> bool:
