@@ -853,6 +853,12 @@ def test_add_of_a_file_whose_name_may_hide_a_tar_is_an_unsafe_fix(source):
     assert fixed(text, unsafe=True, selection=only("DL3020")) == f"FROM debian\nCOPY {source} /x/\n"
 
 
+@pytest.mark.parametrize("add, copy", [("add", "copy"), ("ADD", "COPY"), ("Add", "COPY")])
+def test_add_becomes_copy_in_the_files_own_case(add, copy):
+    text = f"from debian\n{add} app.py /srv/\n"
+    assert fixed(text, selection=only("DL3020")) == f"from debian\n{copy} app.py /srv/\n"
+
+
 def test_add_of_a_git_source_in_scp_form_is_left():
     text = "FROM debian\nADD deploy@git.example.com:team/repo /src\n"
     assert codes(text, only("DL3020")) == []

@@ -89,7 +89,8 @@ def add_for_local_files(ctx: Context) -> Iterator[Violation]:
                 and not any(f.name in ADD_ONLY_FLAGS for f in instr.flags) \
                 and ctx.dockerfile.text[start:end] == instr.raw_keyword:
             # Unsafe for a file whose name does not say: it may be a tar (a .gem, an .ova, `rootfs`).
-            fix = Fix((Edit(start, end, "COPY"),), safe=all(surely_not_archive(s.value) for s in sources))
+            copy = "copy" if instr.raw_keyword.islower() else "COPY"  # in the file's own case: `add` -> `copy`
+            fix = Fix((Edit(start, end, copy),), safe=all(surely_not_archive(s.value) for s in sources))
         yield ctx.violation(
             "DL3020",
             f"ADD of local `{local[0].value}`: ADD also unpacks archives and fetches URLs, so say what you "
