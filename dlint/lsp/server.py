@@ -11,7 +11,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
+from urllib.parse import SplitResult, quote, unquote, unquote_to_bytes, urlsplit
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInvalidRequest
@@ -145,8 +145,11 @@ def document_key(uri: str) -> str:
     """The key of the document `uri` names, one for every spelling of one URI: an escape and the character it
     stands for are one (`a%20b` and `a b`, `%3A` and `:`), and `file://localhost/` is `file:///` (RFC 8089).
     Each component is unescaped and escaped again, so that `c%23` (a file `c#`) and a raw `c#` (a file `c`, a
-    fragment after it) stay two: pygls's key, the URI unescaped whole, made them one. Never parse a key."""
-    parts = urlsplit(uri)
+    fragment after it) stay two: pygls's key, the URI unescaped whole, made them one. Never parse a key.
+    A URI urlsplit refuses (`file://[::1/x`: an IPv6 host unclosed) is its own key: it raised, in every handler."""
+    parts = _split(uri)
+    if parts is None:
+        return uri
     scheme = parts.scheme  # lowercased
     host = "" if scheme == "file" and parts.netloc.lower() == "localhost" else parts.netloc
     authority = f"//{host}" if scheme == "file" or uri[len(scheme) + 1:].startswith("//") else ""
@@ -162,8 +165,16 @@ def _canonical(component: str) -> str:
 
 def uri_path(uri: str) -> str:
     """The file a `file:` URI names (its path only: a `;` is part of it, a `#` ends it); any other URI itself."""
-    parts = urlsplit(uri)
-    return unquote(parts.path) if parts.scheme == "file" else uri
+    parts = _split(uri)
+    return unquote(parts.path) if parts is not None and parts.scheme == "file" else uri
+
+
+def _split(uri: str) -> SplitResult | None:
+    """`uri`'s components, or None for one urlsplit refuses (a `[` host unclosed, one NFKC makes `#` of)."""
+    try:
+        return urlsplit(uri)
+    except ValueError:
+        return None
 
 
 def _request_id(data) -> int | str | None:
@@ -256,6 +267,14 @@ class _Protocol(LanguageServerProtocol):
         Nothing in the batch is run: half a batch run would be worse than none."""
         why = "a batch: the language server protocol has none"
         self._send_data([_invalid_answer(m.id, why) for m in batch if _awaits_answer(m)] or _invalid_answer(None, why))
+
+    def _send_response(self, msg_id, result=None, error=None):
+        """pygls answers a request whose handler raised with the traceback in the error's data: the editor showed
+        it to the user. It is logged (--log-level debug) and the answer says what was raised, no more."""
+        if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
+            log.debug("request %s failed: %s\n%s", msg_id, error.message, "".join(error.data["traceback"]))
+            error = types.ResponseError(code=error.code, message=error.message)
+        super()._send_response(msg_id, result=result, error=error)
 
     exit_code = 0  # the end of input without exit is a client gone, not an error
 
@@ -373,6 +392,14 @@ class DlintServer(LanguageServer):
             "dlint's copy of this file is out of step with the editor's (the editor sent a change dlint could not "
             "read), so it is not linted: close and reopen the file")])
 
+    def forget(self, key: str) -> str | None:
+        """Drops all the server keeps of the buffer under `key`; the URI its diagnostics were published on."""
+        if (handle := self.pending.pop(key, None)) is not None:
+            handle.cancel()
+        for kept in (self.buffers, self.linted, self.scripts, self.lint_seconds, self.language):
+            kept.pop(key, None)
+        return self.uris.pop(key, None)
+
     def lint(self, key: str) -> None:
         """Lints the buffer under `key` (a document_key) and publishes on the URI the client opened it by."""
         self.pending.pop(key, None)
@@ -456,11 +483,18 @@ server = DlintServer()
 
 @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: DlintServer, params: types.DidOpenTextDocumentParams) -> None:
-    """Opened again under another spelling of its URI: published on the new one, the old one's cleared."""
+    """Opened again under another spelling of its URI: published on the new one, the old one's cleared. Opened
+    again as a file dlint does not lint (`plaintext` now), its diagnostics are cleared and nothing is kept: its
+    old text's findings stayed, and hovers and fixes answered from that text. A buffer dlint does not lint is
+    not kept at all: a change to it lost put an out-of-step error on it that no change could clear."""
     uri = params.text_document.uri
     key = document_key(uri)
-    if ls.uris.get(key, uri) != uri:
-        ls.publish(ls.uris[key], None, [])
+    wanted = wants(uri_path(uri), params.text_document.language_id)
+    shown = ls.forget(key)
+    if shown is not None and (shown != uri or not wanted):
+        ls.publish(shown, None, [])
+    if not wanted:
+        return
     ls.uris[key] = uri
     ls.buffers[key] = Buffer(params.text_document.text, params.text_document.version)
     ls.language[key] = params.text_document.language_id
@@ -499,16 +533,7 @@ def on_shutdown(ls: DlintServer, params: None) -> None:
 def did_close(ls: DlintServer, params: types.DidCloseTextDocumentParams) -> None:
     """Closed under any spelling of its URI, as pygls closes it: cleared on the one it was published on too."""
     uri = params.text_document.uri
-    key = document_key(uri)
-    handle = ls.pending.pop(key, None)
-    if handle is not None:
-        handle.cancel()
-    ls.buffers.pop(key, None)
-    ls.linted.pop(key, None)
-    ls.scripts.pop(key, None)
-    ls.lint_seconds.pop(key, None)
-    ls.language.pop(key, None)
-    for shown in dict.fromkeys((ls.uris.pop(key, uri), uri)):
+    for shown in dict.fromkeys((ls.forget(document_key(uri)) or uri, uri)):
         ls.publish(shown, None, [])
 
 
