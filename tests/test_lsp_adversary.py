@@ -4,9 +4,10 @@ reopened or sent changes it cannot read, a request whose handler fails; raw JSON
 from __future__ import annotations
 
 import json
+import re
 import sys
 
-from test_lsp_stdio import did_open, msg, session
+from test_lsp_stdio import did_open, messages, msg, session
 
 
 def open_as(uri: str, text: str, language: str, version: int = 1) -> bytes:
@@ -89,3 +90,92 @@ def test_a_buffer_opened_again_as_a_file_dlint_does_not_lint_keeps_nothing_of_it
     assert [[d["code"] for d in shown] for shown in published(sent, uri)] == [["DL3006"], []]
     answers = {m["id"]: m.get("result") for m in sent if "id" in m}
     assert "DL3006" in answers[5]["contents"]["value"] and answers[6] is None
+
+
+def _reference_offset(text: str, line: int, character: int, encoding: str) -> int:
+    """The editor's position as an offset, by the protocol alone: lines end at \\r\\n, \\r or \\n; past a line's
+    end is its end, past the last line the text's; inside a UTF-16 pair after it, inside a UTF-8 sequence before."""
+    import re
+
+    starts = [0, *(m.end() for m in re.finditer(r"\r\n|\r|\n", text))]
+    if line >= len(starts):
+        return len(text)
+    start, end = starts[line], (starts[line + 1] if line + 1 < len(starts) else len(text))
+    content = text[start:end].rstrip("\r\n") if line + 1 < len(starts) else text[start:end]
+    units = 0
+    for i, ch in enumerate(content):
+        width = {"utf-8": len(ch.encode()), "utf-16": 1 + (ord(ch) > 0xFFFF)}.get(encoding, 1)
+        if units + width > character:
+            return start + i + (units < character and encoding == "utf-16")
+        units += width
+    return start + len(content)
+
+
+def _reference_end(text: str, encoding: str) -> dict:
+    import re
+
+    last = re.split(r"\r\n|\r|\n", text)
+    width = {"utf-8": len(last[-1].encode()), "utf-16": len(last[-1].encode("utf-16-le")) // 2}
+    return {"line": len(last) - 1, "character": width.get(encoding, len(last[-1]))}
+
+
+def test_random_edits_leave_the_servers_text_the_editors_in_every_position_encoding():
+    """Random edits (CRLF, lone CR, U+2028, U+0085, form feeds, é and astral characters; ranges reversed, past a
+    line's end and past the last line; several changes in one didChange, now and then a whole text among them) in
+    each negotiated encoding, against a model of the protocol written apart from the server's: after each change
+    the fix-all action, which replaces the whole text with `dlint check --fix`'s, is what the model's text gives,
+    and its range ends where the model's text does."""
+    import random
+    import subprocess
+
+    from dlint.lint.engine import Selection
+    from dlint.lint.fix import fix_text
+
+    uri, tail = "file:///nowhere/Dockerfile", "FROM debian:12\nRUN apt-get install curl\n"
+    rng = random.Random(11)
+    alphabet = ["#", "#", " ", "é", "😀", "\r", "\n", "\r\n", "\u2028", "\x85", "\f", "\t"]
+    for encoding in ("utf-8", "utf-16", "utf-32"):
+        initialize = msg({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "capabilities": {"general": {"positionEncodings": [encoding]}}}})
+        text = "# é😀\r\n#\r# x\n" + tail
+        stdin = initialize + msg({"jsonrpc": "2.0", "method": "initialized", "params": {}}) + did_open(uri, text)
+        expected = {}
+        for n in range(2, 120):
+            changes = []
+            for _ in range(rng.randint(1, 4)):
+                if rng.random() < 0.03:
+                    text = "#" + "".join(rng.choices(alphabet, k=5)) + "\n" + tail
+                    changes.append({"text": text})
+                    continue
+                editable = max(len(re.split(r"\r\n|\r|\n", text)) - 3, 1)  # the comments above FROM
+                ends = [(rng.randrange(editable), rng.choice([0, 1, 2, 3, 5, 8, 2**31 - 1])) for _ in range(2)]
+                new = "".join(rng.choices(alphabet, k=rng.randint(0, 3)))
+                a, b = sorted(_reference_offset(text, line, ch, encoding) for line, ch in ends)
+                if text[b:].startswith("FROM"):
+                    new = new.rstrip("\r")  # (so that FROM stays an instruction of its own)
+                text = text[:a] + new + text[b:]
+                changes.append({"range": {"start": dict(zip(("line", "character"), ends[0])),
+                                          "end": dict(zip(("line", "character"), ends[1]))}, "text": new})
+            stdin += msg({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+                "textDocument": {"uri": uri, "version": n}, "contentChanges": changes}})
+            stdin += msg({"jsonrpc": "2.0", "id": n, "method": "textDocument/codeAction", "params": {
+                "textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0},
+                                                        "end": {"line": 0, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source.fixAll.dlint"]}}})
+            result, _findings, _crashes = fix_text(text, "/nowhere/Dockerfile", Selection.default())
+            expected[n] = (text, result.text if result.changed and not result.error else None)
+        stdin += msg({"jsonrpc": "2.0", "id": 999, "method": "shutdown"}) + msg({"jsonrpc": "2.0", "method": "exit"})
+        p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, timeout=120,
+                           check=False)
+        assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+        answers = {m["id"]: m for m in messages(p.stdout) if isinstance(m, dict) and isinstance(m.get("id"), int)}
+        fixed = 0
+        for n, (text, new) in expected.items():
+            actions = answers[n]["result"]
+            if new is None:
+                assert actions == [], (encoding, n, text)
+                continue
+            (edit,) = actions[0]["edit"]["changes"][uri]
+            assert (edit["newText"], edit["range"]["end"]) == (new, _reference_end(text, encoding)), (encoding, n)
+            fixed += 1
+        assert fixed > len(expected) // 2, fixed  # most texts kept the RUN the fix is for
