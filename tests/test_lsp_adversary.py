@@ -179,3 +179,43 @@ def test_random_edits_leave_the_servers_text_the_editors_in_every_position_encod
             assert (edit["newText"], edit["range"]["end"]) == (new, _reference_end(text, encoding)), (encoding, n)
             fixed += 1
         assert fixed > len(expected) // 2, fixed  # most texts kept the RUN the fix is for
+
+
+# The server with room for 64 config candidates, saying at its exit how many it remembers.
+SMALL_CONFIG_MEMORY = [sys.executable, "-c", """
+import atexit, sys
+import dlint.lsp.documents as d
+import dlint.lsp.server as s
+d.MAX_STAMPS = 64
+def said():
+    configs = s.server.configs
+    sys.stderr.write("remembered %d %d\\n" % (len(configs._stamps), len(configs._resolver._by_dir)))
+atexit.register(said)
+s.serve()
+"""]
+
+
+def test_buffers_opened_and_closed_in_directories_of_their_own_leave_no_config_memory_behind(tmp_path):
+    """Each directory a buffer was ever linted in stayed in the config discovery's memory, after its buffer was
+    closed too: 20,000 opened and closed left 85 MB. It is bounded (here to 64 candidates), and a buffer opened
+    after it forgot still gets its directory's config."""
+    (tmp_path / ".dlint.toml").write_text('ignore = ["DL3006"]\n')
+    sent = []
+    for n in range(200):
+        uri = (tmp_path / f"d{n}" / "Dockerfile").as_uri()
+        sent += [did_open(uri, "FROM debian\n"), hover(10 + n, uri), msg({
+            "jsonrpc": "2.0", "method": "textDocument/didClose", "params": {"textDocument": {"uri": uri}}})]
+    last = (tmp_path / "last" / "Dockerfile").as_uri()
+    stdin = b"".join([msg({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+                      *sent, did_open(last, "FROM debian\nMAINTAINER me\n"), hover(9, last, 1, 2),
+                      msg({"jsonrpc": "2.0", "id": 999, "method": "shutdown"}),
+                      msg({"jsonrpc": "2.0", "method": "exit"})])
+    import subprocess
+
+    p = subprocess.run(SMALL_CONFIG_MEMORY, input=stdin, capture_output=True, timeout=120, check=False)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+    answers = {m["id"]: m.get("result") for m in messages(p.stdout) if isinstance(m, dict) and "id" in m}
+    assert all(answers[10 + n] is None for n in range(200))  # DL3006 ignored: nothing to hover on
+    assert answers[9] is not None and "DL4000" in answers[9]["contents"]["value"]  # linted, and the config read
+    stamps, directories = map(int, p.stderr.decode().split("remembered ")[1].split())
+    assert stamps <= 64 and directories <= 64, (stamps, directories)
