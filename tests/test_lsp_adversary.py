@@ -253,3 +253,20 @@ def test_notifications_leave_nothing_behind_in_the_protocol(tmp_path):
     assert all("DL3006" in answers[10 + n]["contents"]["value"] for n in range(300))  # each change applied
     left = int(p.stderr.decode().split("futures ")[1].split()[0])
     assert left <= 1, left  # exit's own, in flight as the server stops (was 1,202)
+
+
+def test_a_uri_with_a_lone_surrogate_in_its_path_is_linted_with_the_defaults():
+    """JSON can carry a lone surrogate (`\\ud800`) in a URI, and no file name can hold one: looking for the
+    path's configs raised UnicodeEncodeError, and the buffer got an internal error instead of its findings.
+    It is linted with the defaults, as a path with a NUL is, and its hovers and fixes answer."""
+    uri = "file:///nowhere/\ud800/Dockerfile"
+    action = msg({"jsonrpc": "2.0", "id": 6, "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": uri}, "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+        "context": {"diagnostics": [], "only": ["source.fixAll.dlint"]}}})
+    sent = session(did_open(uri, "FROM debian\nRUN apt-get install curl\n"), hover(5, uri), action)
+    assert [sorted(d.get("code") for d in shown) for shown in published(sent, uri)] == [
+        ["DL3006", "DL3008", "DL3014", "DL3015"]]
+    answers = {m["id"]: m.get("result") for m in sent if "id" in m}
+    assert "DL3006" in answers[5]["contents"]["value"]
+    (fix_all,) = answers[6]
+    assert fix_all["edit"]["changes"][uri][0]["newText"] == "FROM debian\nRUN apt-get install -y curl\n"

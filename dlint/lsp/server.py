@@ -120,6 +120,15 @@ def _defaults(path: str) -> Settings:
     return Resolver(Flags(isolated=True)).settings_for(path)
 
 
+def _nameable(path: str) -> bool:
+    """`path` can be a file's name: the file system's encoding has each of its characters."""
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        return False
+    return True
+
+
 def _invalid(why: str):
     return JsonRpcInvalidRequest(why).to_response_error()
 
@@ -357,8 +366,9 @@ class DlintServer(LanguageServer):
         """The file's settings; a broken config is shown on itself and the file is linted with defaults.
         A path longer than any there is names no directory to search: each of its thousands of parents
         would be looked up and remembered (a 40 KB URI took 1.2 GB). A path with a NUL (`%00`) names no
-        file either: looking up its directory raised, and the buffer got no diagnostics."""
-        if len(path) > MAX_PATH or "\0" in path:
+        file either: looking up its directory raised, and the buffer got no diagnostics. Nor does one with a
+        character no file name can have (a lone surrogate, which JSON can carry): its lint failed, an internal error."""
+        if len(path) > MAX_PATH or "\0" in path or not _nameable(path):
             return _defaults(path)
         try:
             settings = self.configs.settings_for(path)
