@@ -260,8 +260,9 @@ def test_a_uri_with_a_lone_surrogate_in_its_path_is_linted_with_the_defaults():
     path's configs raised UnicodeEncodeError, and the buffer got an internal error instead of its findings.
     It is linted with the defaults, as a path with a NUL is, and its hovers and fixes answer."""
     uri = "file:///nowhere/\ud800/Dockerfile"
+    line_1 = {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}}
     action = msg({"jsonrpc": "2.0", "id": 6, "method": "textDocument/codeAction", "params": {
-        "textDocument": {"uri": uri}, "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 0}},
+        "textDocument": {"uri": uri}, "range": line_1,
         "context": {"diagnostics": [], "only": ["source.fixAll.dlint"]}}})
     sent = session(did_open(uri, "FROM debian\nRUN apt-get install curl\n"), hover(5, uri), action)
     assert [sorted(d.get("code") for d in shown) for shown in published(sent, uri)] == [
