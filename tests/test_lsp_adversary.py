@@ -271,3 +271,14 @@ def test_a_uri_with_a_lone_surrogate_in_its_path_is_linted_with_the_defaults():
     assert "DL3006" in answers[5]["contents"]["value"]
     (fix_all,) = answers[6]
     assert fix_all["edit"]["changes"][uri][0]["newText"] == "FROM debian\nRUN apt-get install -y curl\n"
+
+
+def test_a_file_on_another_host_is_not_linted_with_this_hosts_configs(tmp_path):
+    """`file://buildhost/p/Dockerfile` is `/p/Dockerfile` on buildhost (RFC 8089; a UNC path on Windows): its host
+    was dropped, and the configs of this host's `/p` (here one ignoring DL3006) were read for it. localhost's are
+    still this host's."""
+    (tmp_path / ".dlint.toml").write_text('ignore = ["DL3006"]\n')
+    remote, local = (f"file://{host}{tmp_path}/Dockerfile" for host in ("buildhost", "LocalHost"))
+    sent = session(did_open(remote, "FROM debian\n"), did_open(local, "FROM debian\n"))
+    assert [[d["code"] for d in shown] for shown in published(sent, remote)] == [["DL3006"]]
+    assert published(sent, local) == [[]]

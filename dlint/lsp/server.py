@@ -173,9 +173,14 @@ def _canonical(component: str) -> str:
 
 
 def uri_path(uri: str) -> str:
-    """The file a `file:` URI names (its path only: a `;` is part of it, a `#` ends it); any other URI itself."""
+    """The file a `file:` URI names (its path only: a `;` is part of it, a `#` ends it); any other URI itself.
+    One on another host (`file://host/share/x`, RFC 8089) is the UNC path `//host/share/x`: its host was dropped,
+    and the local `/share/x`'s configs were read for it."""
     parts = _split(uri)
-    return unquote(parts.path) if parts is not None and parts.scheme == "file" else uri
+    if parts is None or parts.scheme != "file":
+        return uri
+    host = "" if parts.netloc.lower() == "localhost" else unquote(parts.netloc)
+    return f"//{host}{unquote(parts.path)}" if host else unquote(parts.path)
 
 
 def _split(uri: str) -> SplitResult | None:
