@@ -328,7 +328,8 @@ def lsp(
     log_level: str = typer.Option("warning", "--log-level", help="debug shows tracebacks on stderr."),
 ) -> None:
     """Run the language server (stdio): findings, fixes and rule pages in any LSP editor."""
-    if tcp is not None and not tcp.rpartition(":")[2].isdigit():
+    port = tcp.rpartition(":")[2] if tcp is not None else "0"
+    if not (port.isascii() and port.isdigit() and len(port) <= 5 and int(port) <= 65535):  # bind() raised past it
         raise fail(f"--tcp {tcp!r}: expected HOST:PORT")
     from dlint.lsp.server import serve
 

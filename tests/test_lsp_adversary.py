@@ -282,3 +282,20 @@ def test_a_file_on_another_host_is_not_linted_with_this_hosts_configs(tmp_path):
     sent = session(did_open(remote, "FROM debian\n"), did_open(local, "FROM debian\n"))
     assert [[d["code"] for d in shown] for shown in published(sent, remote)] == [["DL3006"]]
     assert published(sent, local) == [[]]
+
+
+def test_a_tcp_address_that_cannot_be_listened_on_is_one_line_not_a_traceback():
+    """`--tcp 127.0.0.1:99999` (bind raised OverflowError), a port of 5,000 digits (int() raised ValueError) and a
+    port another process holds (OSError) each ended `dlint lsp` with a traceback: each is one line and exit 2."""
+    import socket
+    import subprocess
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        for address, said in ((f"127.0.0.1:{busy.getsockname()[1]}", "Address already in use"),
+                              ("127.0.0.1:99999", "expected HOST:PORT"), ("h:" + "1" * 5000, "expected HOST:PORT")):
+            p = subprocess.run([sys.executable, "-m", "dlint", "lsp", "--tcp", address], capture_output=True,
+                               timeout=60, check=False)
+            assert p.returncode == 2 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+            assert said in p.stderr.decode() and len(p.stderr.decode().splitlines()) == 1, p.stderr.decode()

@@ -18,7 +18,7 @@ from pygls.exceptions import FeatureRequestError, JsonRpcException, JsonRpcInval
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from dlint import __version__
+from dlint import __version__, exitcodes
 from dlint.lint.config import ConfigError, ConfigFileError, Flags, Resolver, Settings
 from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
@@ -606,7 +606,12 @@ def serve(tcp: str | None = None, log_level: str = "warning") -> None:
     if tcp is None:
         _serve_stream(sys.stdin.buffer, sys.stdout.buffer)
     host, _, port = tcp.rpartition(":")
-    with socket.create_server((host or "127.0.0.1", int(port))) as listener:  # one client, as pygls's served
+    try:
+        listener = socket.create_server((host or "127.0.0.1", int(port)))
+    except OSError as exc:  # the address in use, or not this host's: it was a traceback
+        log.error("--tcp %r: %s", tcp, exc.strerror or exc)
+        sys.exit(exitcodes.USAGE)
+    with listener:  # one client, as pygls's served
         connection, _address = listener.accept()
     with connection, connection.makefile("rb") as reader, connection.makefile("wb") as writer:
         _serve_stream(reader, writer)
