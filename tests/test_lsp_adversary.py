@@ -299,3 +299,30 @@ def test_a_tcp_address_that_cannot_be_listened_on_is_one_line_not_a_traceback():
                                timeout=60, check=False)
             assert p.returncode == 2 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
             assert said in p.stderr.decode() and len(p.stderr.decode().splitlines()) == 1, p.stderr.decode()
+
+
+# The server, at --log-level debug, with a lint that fails for any buffer.
+FAILING_LINT_DEBUG = [sys.executable, "-c", """
+import dlint.lsp.server as s
+def lint_text(*args):
+    raise RuntimeError("a rule failed")
+s.lint_text = lint_text
+s.serve(log_level="debug")
+"""]
+
+
+def test_a_failed_lint_logs_the_uri_with_its_control_characters_escaped():
+    """Under --log-level debug a lint that failed was logged with the client's URI as sent: an escape sequence in
+    it (`%1B` unescaped by the client, or sent raw) reached the terminal. It is escaped as everything else is."""
+    import subprocess
+
+    uri = "file:///nowhere/\x1b]0;pwned\x07/Dockerfile"
+    stdin = b"".join([msg({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+                      did_open(uri, "FROM debian\n"), hover(5, uri),
+                      msg({"jsonrpc": "2.0", "id": 999, "method": "shutdown"}),
+                      msg({"jsonrpc": "2.0", "method": "exit"})])
+    p = subprocess.run(FAILING_LINT_DEBUG, input=stdin, capture_output=True, timeout=60, check=False)
+    assert p.returncode == 0, p.stderr.decode()[-2000:]
+    logged = p.stderr.decode()
+    assert "linting file:///nowhere/\\x1b]0;pwned\\x07/Dockerfile failed" in logged
+    assert "\x1b" not in logged and "\x07" not in logged

@@ -298,7 +298,8 @@ class _Protocol(LanguageServerProtocol):
         """pygls answers a request whose handler raised with the traceback in the error's data: the editor showed
         it to the user. It is logged (--log-level debug) and the answer says what was raised, no more."""
         if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
-            log.debug("request %s failed: %s\n%s", msg_id, error.message, "".join(error.data["traceback"]))
+            shown = printable(error.message)
+            log.debug("request %r failed: %s\n%s", msg_id, shown, "".join(error.data["traceback"]))
             error = types.ResponseError(code=error.code, message=error.message)
         super()._send_response(msg_id, result=result, error=error)
 
@@ -444,7 +445,7 @@ class DlintServer(LanguageServer):
         try:
             linted = lint_text(doc.text, path, self.settings(path), self.scripts.setdefault(key, ScriptCache()))
         except Exception as exc:  # noqa: BLE001 - one bad buffer must not stop the server
-            log.debug("linting %s failed", uri, exc_info=True)
+            log.debug("linting %s failed", printable(uri), exc_info=True)
             self.linted.pop(key, None)  # not the findings of an older text
             self.publish(uri, doc.version, [_lint_failed(exc)])
             return
