@@ -326,3 +326,18 @@ def test_a_failed_lint_logs_the_uri_with_its_control_characters_escaped():
     logged = p.stderr.decode()
     assert "linting file:///nowhere/\\x1b]0;pwned\\x07/Dockerfile failed" in logged
     assert "\x1b" not in logged and "\x07" not in logged
+
+
+def test_a_message_the_input_ends_inside_is_not_run():
+    """A client gone mid-message (its pipe or its TCP connection closed): what had come of the body was read as
+    the whole message, and run when it happened to be JSON, here an `exit` that ended the server with 1 (exit
+    without shutdown). The input ending inside a message is the end of input, said in one line."""
+    import subprocess
+
+    cut = b'{"jsonrpc": "2.0", "method": "exit"}'
+    stdin = msg({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+    stdin += b"Content-Length: %d\r\n\r\n" % (len(cut) + 20) + cut
+    p = subprocess.run([sys.executable, "-m", "dlint", "lsp"], input=stdin, capture_output=True, timeout=60,
+                       check=False)
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()[-2000:]
+    assert "the input ended 36 bytes into a message of 56: stopping" in p.stderr.decode()

@@ -73,8 +73,12 @@ class BoundedInput:
         return line
 
     def read(self, size: int) -> bytes:
+        """A message's body; the input ending inside it is the end of input: what had come of it was read as
+        the whole message, and run if it was JSON (a cut-short `exit` ended the server as a request would)."""
         while len(self._buffer) < size and self._more():
             pass
+        if len(self._buffer) < size:
+            return self._broken(f"the input ended {len(self._buffer):,} bytes into a message of {size:,}")
         return self._take(size)
 
     def waiting(self) -> bool:
