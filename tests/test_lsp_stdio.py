@@ -449,3 +449,41 @@ def test_a_buffers_line_ends_are_counted_once_per_text_not_per_code_action_reque
         (ignore,) = [a for a in answer["result"] if a["title"] == "Ignore DL3006 for this instruction"]
         assert ignore["edit"]["changes"][uri][0]["newText"] == "# dlint ignore=DL3006\r\n"
     assert p.stderr.decode().count("mostly_crlf") == 1  # was 5: one for each request
+
+
+@pytest.mark.parametrize("host, spelt", [("::1", "::1"), ("::1", "[::1]"), ("127.0.0.1", "localhost")])
+def test_tcp_listens_on_the_address_family_the_host_names(host, spelt):
+    """`--tcp ::1:PORT` was refused ("Address family for hostname not supported") once the server bound its own
+    socket: the family is the address's, IPv6 as IPv4, bracketed or not, a name as it resolves."""
+    import socket
+    import time
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    except OSError:
+        pytest.skip(f"this machine has no {host} loopback to listen on (a kernel without IPv6)")
+    p = subprocess.Popen([sys.executable, "-m", "dlint", "lsp", "--tcp", f"{spelt}:{port}"], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = socket.create_connection((host, port), timeout=30)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline and p.poll() is None, "the server never listened"
+                time.sleep(0.05)
+        with client:
+            client.sendall(INITIALIZE)
+            answered = b""
+            while b'"id":1' not in answered.replace(b" ", b""):
+                chunk = client.recv(1 << 16)
+                assert chunk, answered
+                answered += chunk
+        assert b'"capabilities"' in answered
+    finally:
+        p.kill()
+        p.wait(timeout=30)
+        p.stderr.close()

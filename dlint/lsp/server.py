@@ -611,8 +611,11 @@ def serve(tcp: str | None = None, log_level: str = "warning") -> None:
     if tcp is None:
         _serve_stream(sys.stdin.buffer, sys.stdout.buffer)
     host, _, port = tcp.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]") or "127.0.0.1"  # `[::1]:2087` or `::1:2087`
     try:
-        listener = socket.create_server((host or "127.0.0.1", int(port)))
+        # The address's own family: create_server alone is IPv4, and `::1` was refused.
+        family = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)[0][0]
+        listener = socket.create_server((host, int(port)), family=family)
     except OSError as exc:  # the address in use, or not this host's: it was a traceback
         log.error("--tcp %r: %s", tcp, exc.strerror or exc)
         sys.exit(exitcodes.USAGE)
