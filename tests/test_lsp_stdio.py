@@ -327,30 +327,9 @@ def test_tcp_reads_with_the_bounds_stdio_has(header, said):
     """`dlint lsp --tcp` read with pygls's own reader, unbounded: a length of 10**11 had the server wait for that
     many bytes, holding what came, and a header line with no end held it too. Both now stop the server in one
     line, as on stdio, while the client keeps its connection open."""
-    import socket
-    import time
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    p = subprocess.Popen([sys.executable, "-m", "dlint", "lsp", "--tcp", f"127.0.0.1:{port}"],
-                         stderr=subprocess.PIPE)
+    p, client, _answered = tcp_session("127.0.0.1", "127.0.0.1")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = socket.create_connection(("127.0.0.1", port), timeout=30)
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline and p.poll() is None, "the server never listened"
-                time.sleep(0.05)
         with client:
-            client.sendall(INITIALIZE)
-            answered = b""
-            while b'"id":1' not in answered.replace(b" ", b""):
-                chunk = client.recv(1 << 16)
-                assert chunk, answered
-                answered += chunk
             try:
                 client.sendall(header)
                 while client.recv(1 << 16):  # till the server closes it (the old one waited: a timeout)
@@ -455,35 +434,43 @@ def test_a_buffers_line_ends_are_counted_once_per_text_not_per_code_action_reque
 def test_tcp_listens_on_the_address_family_the_host_names(host, spelt):
     """`--tcp ::1:PORT` was refused ("Address family for hostname not supported") once the server bound its own
     socket: the family is the address's, IPv6 as IPv4, bracketed or not, a name as it resolves."""
-    import socket
-    import time
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    p, client, answered = tcp_session(host, spelt)
     try:
-        with socket.socket(family) as probe:
-            probe.bind((host, 0))
-            port = probe.getsockname()[1]
-    except OSError:
-        pytest.skip(f"this machine has no {host} loopback to listen on (a kernel without IPv6)")
-    p = subprocess.Popen([sys.executable, "-m", "dlint", "lsp", "--tcp", f"{spelt}:{port}"], stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client = socket.create_connection((host, port), timeout=30)
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline and p.poll() is None, "the server never listened"
-                time.sleep(0.05)
-        with client:
-            client.sendall(INITIALIZE)
-            answered = b""
-            while b'"id":1' not in answered.replace(b" ", b""):
-                chunk = client.recv(1 << 16)
-                assert chunk, answered
-                answered += chunk
+        client.close()
         assert b'"capabilities"' in answered
     finally:
         p.kill()
         p.wait(timeout=30)
         p.stderr.close()
+
+
+def tcp_session(host: str, spelt: str):
+    """`dlint lsp --tcp SPELT:PORT` on a free port of `host`, a client connected and initialized: (the server's
+    process, the client's socket, the initialize answer)."""
+    import socket
+    import time
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, 0))
+            port = probe.getsockname()[1]
+    except OSError:
+        pytest.skip(f"this machine has no {host} loopback to listen on (a kernel without IPv6)")
+    p = subprocess.Popen([sys.executable, "-m", "dlint", "lsp", "--tcp", f"{spelt}:{port}"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client = socket.create_connection((host, port), timeout=30)
+            break
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline or p.poll() is not None:
+                p.kill()
+                raise AssertionError("the server never listened") from None
+            time.sleep(0.05)
+    client.sendall(INITIALIZE)
+    answered = b""
+    while b'"id":1' not in answered.replace(b" ", b""):
+        chunk = client.recv(1 << 16)
+        assert chunk, answered
+        answered += chunk
+    return p, client, answered
