@@ -22,18 +22,32 @@ pytestmark = pytest.mark.engine
 DOCKER = "/usr/bin/docker"
 
 
+def _tag(name: str) -> str:
+    return f"dlint-argcheck/{name.lower().replace('_', '-')}:{os.getpid()}"
+
+
 def _build(root: Path, name: str, text: str) -> tuple[int, str]:
-    tag = f"dlint-argcheck/{name.lower().replace('_', '-')}:{os.getpid()}"
     (root / name).write_text(dockerfile(text), encoding="utf-8")
-    command = [DOCKER, "build", "--progress=plain", "--no-cache", "-q", "--rm", "-t", tag, "-f", str(root / name)]
+    # The label makes each case's image its own: two cases that build alike made one image of two tags, built
+    # at once, and the engine then kept one tag after both were removed (CI saw one left).
+    command = [DOCKER, "build", "--progress=plain", "--no-cache", "-q", "--rm", "-t", _tag(name),
+               "--label", f"dlint.argcheck={name}", "-f", str(root / name)]
     if name in TARGETS:
         command += ["--target", TARGETS[name]]
-    try:
-        proc = subprocess.run([*command, str(root / "context")], capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "DOCKER_BUILDKIT": "1"}, check=False)
-    finally:
-        subprocess.run([DOCKER, "rmi", "-f", tag], capture_output=True, check=False)
+    proc = subprocess.run([*command, str(root / "context")], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DOCKER_BUILDKIT": "1"}, check=False)
     return proc.returncode, proc.stderr
+
+
+def _remove(engine, tags: list[str]) -> None:
+    """The tags the builds made, one at a time once every build is done."""
+    from docker.errors import ImageNotFound
+
+    for tag in tags:
+        try:
+            engine.images.remove(tag, force=True)
+        except ImageNotFound:  # that build failed: no image
+            pass
 
 
 def test_buildkit_refuses_what_the_table_says(engine, tmp_path):
@@ -43,8 +57,11 @@ def test_buildkit_refuses_what_the_table_says(engine, tmp_path):
     for name in ("a", "b"):
         (tmp_path / "context" / name).write_text("x\n", encoding="utf-8")
     containers = set(engine.containers.list(all=True, ignore_removed=True))
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda case: _build(tmp_path, case[0], case[1]), CASES))
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda case: _build(tmp_path, case[0], case[1]), CASES))
+    finally:
+        _remove(engine, [_tag(name) for name, *_ in CASES])
     wrong = []
     for (name, text, dlint, buildkit), (returncode, stderr) in zip(CASES, results):
         reported = [e.message for e in parse(dockerfile(text)).errors]
