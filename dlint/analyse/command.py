@@ -23,7 +23,7 @@ from dlint.analyse.steps import AnalysisResult, BuildOutcome, BuildRequest, TooM
 from dlint.lint.config import ConfigError, Resolver
 from dlint.lint.engine import Selection, lint
 from dlint.lint.finding import Finding
-from dlint.lint.runner import crash_finding
+from dlint.lint.runner import with_crashes
 from dlint.output import say
 from dlint.model import Dockerfile, Stage
 from dlint.parsing.dockerfile import parse
@@ -164,7 +164,7 @@ def prepare(options: AnalyseOptions) -> Prepared:
     selection = _selection(dockerfile, options.target)
     findings, crashes = lint(df, selection)
     # What `dlint check` shows of the file: its inline-silenced findings left out, a crashing rule an error.
-    findings = [f for f in findings if not f.suppressed] + [crash_finding(df.path, c) for c in crashes]
+    findings = with_crashes(df.path, [f for f in findings if not f.suppressed], crashes)
     request = BuildRequest(
         dockerfile=dockerfile,
         context=context,
@@ -173,7 +173,7 @@ def prepare(options: AnalyseOptions) -> Prepared:
         build_args=_build_args(options.build_args),
         no_cache=options.no_cache,
     )
-    return Prepared(request, df, selection, sorted(findings, key=Finding.sort_key), probe_targets, budgets, baseline)
+    return Prepared(request, df, selection, findings, probe_targets, budgets, baseline)
 
 
 def _selection(dockerfile: Path, target: str | None) -> Selection:

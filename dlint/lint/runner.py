@@ -101,10 +101,16 @@ def check_file(path: str, job: Job) -> FileResult:
     except Exception as exc:  # noqa: BLE001 - a dlint bug on one file must not end the run
         debug_traceback()
         result.findings, result.crashes = [], [RuleCrash(PARSER, error_text(exc))]
-    if result.crashes:
-        result.findings = sorted(result.findings + [crash_finding(path, c) for c in result.crashes],
-                                 key=Finding.sort_key)
+    result.findings = with_crashes(path, result.findings, result.crashes)
     return result
+
+
+def with_crashes(path: str, findings: list[Finding], crashes: list[RuleCrash]) -> list[Finding]:
+    """`findings` with each crash as its internal-error finding, in order (`findings` itself when none crashed):
+    what `dlint check`, the language server and `dlint analyse` all report."""
+    if not crashes:
+        return findings
+    return sorted(findings + [crash_finding(path, c) for c in crashes], key=Finding.sort_key)
 
 
 def _shellcheck_missing() -> list[str]:

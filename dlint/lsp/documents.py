@@ -15,7 +15,7 @@ from dlint.lint.discovery import is_dockerfile_name
 from dlint.lint.engine import lint
 from dlint.lint.finding import Finding
 from dlint.lint.fix import mostly_crlf
-from dlint.lint.runner import crash_finding
+from dlint.lint.runner import with_crashes
 from dlint.parsing.dockerfile import parse
 from dlint.parsing.source import without_surrogates
 
@@ -264,8 +264,7 @@ def lint_text(text: str, path: str, settings: Settings, reuse: ScriptCache | Non
     text = without_surrogates(text)
     findings, crashes = lint(parse(text, path), settings.selection, reuse)
     # What `dlint check` shows: inline-silenced findings left out, a rule that crashed an error on line 1.
-    kept = sorted([f for f in findings if not f.suppressed] + [crash_finding(path, c) for c in crashes],
-                  key=Finding.sort_key)
+    kept = with_crashes(path, [f for f in findings if not f.suppressed], crashes)
     return Linted(text, kept, settings, line_starts(text), client_line_starts(text))
 
 
