@@ -44,11 +44,11 @@ _V1_COMMAND = "##["
 SHOWN = 80  # characters of a name, key or value that a one-line message repeats
 
 
-def shortened(text: str, quote: bool = False) -> str:
-    """`text` for a one-line message: its first SHOWN characters and its length when longer (names and
+def shortened(text: str, quote: bool = False, width: int = SHOWN) -> str:
+    """`text` for a one-line message: its first `width` characters and its length when longer (names and
     values of megabytes were echoed whole); `quote` quotes the text, the length outside the quotes."""
-    head = repr(text[:SHOWN]) if quote else text[:SHOWN]
-    return head if len(text) <= SHOWN else f"{head}... ({len(text):,} characters)"
+    head = repr(text[:width]) if quote else text[:width]
+    return head if len(text) <= width else f"{head}... ({len(text):,} characters)"
 
 
 def clipped(text: str, width: int, mark: str = "…") -> str:
@@ -77,6 +77,8 @@ def inert_line(line: str) -> str:
 def utf8_text(text: str) -> str:
     """`text` with each lone surrogate (a byte of a path that is not UTF-8) as the text `\\xNN`: what no
     encoder writes, and a JSON reader turns into U+FFFD or refuses."""
+    if text.isascii():  # nearly always: no surrogate, nothing to do
+        return text
     try:
         raw = text.encode("utf-8", "surrogateescape")  # bytes from the file system: back to those bytes
     except UnicodeEncodeError:

@@ -130,14 +130,14 @@ def crash_finding(path: str, crash: RuleCrash) -> Finding:
     """
     return Finding(
         file=path, line=1, column=1, end_line=1, end_column=1, code=INTERNAL_ERROR, name="internal-error",
-        level=Level.ERROR, message=f"internal error in {_where(crash)}: {_short(crash.error)}", instruction_line=1,
+        level=Level.ERROR, message=f"internal error in {_where(crash)}: {short_error(crash.error)}", instruction_line=1,
         instruction_end_line=1,
     )
 
 
 def crash_message(path: str, crash: RuleCrash) -> str:
     """The stderr line for a crash (a report may be a file nobody reads at once)."""
-    return f"internal error in {_where(crash)} on {path}: {_short(crash.error)}"
+    return f"internal error in {_where(crash)} on {path}: {short_error(crash.error)}"
 
 
 def _where(crash: RuleCrash) -> str:
@@ -145,7 +145,7 @@ def _where(crash: RuleCrash) -> str:
     return named.get(crash.code, f"rule {crash.code}")
 
 
-def _short(error: str) -> str:
+def short_error(error: str) -> str:
     """One line, cut short: an exception's text may quote a whole Dockerfile."""
     line = (error.splitlines() or [""])[0]
     return clipped(line, MAX_ERROR_TEXT, "...")

@@ -24,7 +24,8 @@ from dlint.lint.context import ScriptCache
 from dlint.lsp import actions, diagnostics, hover
 from dlint.lsp.documents import (CONFIG_NAMES, Buffer, Configs, Linted, apply_changes, client_offset, lint_text,
                                  wants)
-from dlint.output import printable
+from dlint.lint.runner import error_text, short_error
+from dlint.output import printable, printable_lines, shortened
 from dlint.parsing.source import MAX_FILE_SIZE, too_large
 
 # A change is linted as soon as the client has sent nothing more; while more input is waiting (a burst of
@@ -145,7 +146,7 @@ def _invalid_answer(msg_id: int | str | None, why: str) -> dict:
 def _lint_failed(exc: Exception) -> types.Diagnostic:
     """What replaces a buffer's diagnostics when its lint fails: the editor kept the older text's findings, on
     lines that may no longer hold them, and nothing said this text was not linted."""
-    said = printable(f"{type(exc).__name__}: {exc}")
+    said = printable(short_error(error_text(exc)))
     return diagnostics.file_error(f"dlint could not lint this text (an internal error: {said}); "
                                   "`dlint lsp --log-level debug` shows the traceback")
 
@@ -303,7 +304,7 @@ class _Protocol(LanguageServerProtocol):
         it to the user. It is logged (--log-level debug) and the answer says what was raised, no more."""
         if error is not None and isinstance(error.data, dict) and "traceback" in error.data:
             shown = printable(error.message)
-            log.debug("request %r failed: %s\n%s", msg_id, shown, "".join(error.data["traceback"]))
+            log.debug("request %r failed: %s\n%s", msg_id, shown, printable_lines("".join(error.data["traceback"])))
             error = types.ResponseError(code=error.code, message=error.message)
         super()._send_response(msg_id, result=result, error=error)
 
@@ -357,7 +358,7 @@ class DlintServer(LanguageServer):
         """A client's fault or the server's, said once in the editor's log (window/logMessage): pygls showed each
         in a pop-up (window/showMessage), again for every malformed didChange, which may come with each keystroke.
         Escaped and shortened here, for every caller: what a client sent is in it."""
-        said = printable(said if len(said) <= MAX_SAID else f"{said[:MAX_SAID]}... ({len(said):,} characters)")
+        said = printable(shortened(said, width=MAX_SAID))
         if said not in self.logged and len(self.logged) < MAX_LOGGED:  # a client making up methods: bounded
             self.logged.add(said)
             log.warning("%s", said)

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from dlint.lint.finding import Finding
-from dlint.output import printable
+from dlint.output import printable, shortened
 from dlint.report.document import whole
 from dlint.report.paths import shown_path
 
@@ -41,9 +41,7 @@ def cell(text: str) -> str:
     `@org/team` would otherwise notify the team each time the comment is posted. A URL or an issue
     reference (_LINKED) goes into a code span, where GitHub links nothing; one touching a code span joins it,
     since two spans side by side would make one longer backtick run."""
-    text = printable(text)
-    if len(text) > CELL:
-        text = f"{text[:CELL]}... ({len(text):,} characters)"
+    text = shortened(printable(text), width=CELL)
     pieces = _TICKS.split(text)  # text, backticks, text, backticks, ..., text
     out: list[list[str]] = []  # ["text", markdown] or ["code", the span's text]
     i = 0
