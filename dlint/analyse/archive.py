@@ -38,6 +38,7 @@ from dlint.analyse.saved import (
     read_layer,
     read_save,
 )
+from dlint.output import shortened
 from dlint.parsing.source import SourceError, open_regular
 
 DOCUMENTS = ("index.json", "manifest.json")
@@ -108,11 +109,11 @@ class LayoutBlobs(Blobs):
         with open_regular(full, "blob", follow=False, buffering=READ_SIZE) as f:
             found = os.fstat(f.fileno())
             self.check_size(name, what, declared, found.st_size)
-            blob = Hashing(f)  # type: ignore[arg-type]
+            blob = Hashing(f, found.st_size)  # type: ignore[arg-type]
             item = _sparse(found) or _read_as(blob, found.st_size, what)
-            digest = blob.drain(item, found.st_size)
+            digest = blob.drain(item)
             if blob.count > found.st_size:
-                raise SaveError(f"the {what} {name} in {self.source} grew while dlint read it")
+                raise SaveError(f"the {what} {shortened(name)} in {self.source} grew while dlint read it")
             self.add(name, item, found.st_size, digest)
 
 

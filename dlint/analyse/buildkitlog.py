@@ -25,6 +25,7 @@ from datetime import datetime
 
 from dlint.analyse.steps import (
     MAX_STEPS,
+    LOG_LINES,
     OUTPUT_KEPT,
     BuildOutcome,
     Observer,
@@ -48,7 +49,6 @@ OUTPUT = re.compile(r"^\d+(?:\.\d+)? (.*)$")
 TIMESTAMP = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 LAYER_OPS = frozenset({"RUN", "COPY", "ADD", "WORKDIR"})
 REFUSAL = "BuildKit is enabled but the buildx component is missing or broken"
-LOG_LINES = 20
 OTHER_LINES = 200  # the CLI's closing error excerpt and summary are the last of these
 LOGGED_STEPS = 64  # unfinished steps whose output is kept (a log can start 10,000 and finish none): the newest
 

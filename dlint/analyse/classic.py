@@ -31,6 +31,7 @@ from docker.errors import APIError
 from dlint.analyse.engine import Engine, Tracker
 from dlint.analyse.steps import (
     MAX_STEPS,
+    LOG_LINES,
     OUTPUT_KEPT,
     BuildOutcome,
     BuildRequest,
@@ -50,7 +51,6 @@ RUNNING = re.compile(r"^ ---> Running in ([0-9a-f]+)$")
 IMAGE = re.compile(r"^ ?---?> ([0-9a-f]{11,64})$")
 USING_CACHE = re.compile(r"^ ?---?> Using cache\b")
 IGNORED = re.compile(r"^(?:Removing intermediate container |(?:\[\d+/\d+\] )?COMMIT\b)")
-LOG_LINES = 20
 
 
 class UnreadableStream(Exception):

@@ -47,7 +47,7 @@ def findings(df: Dockerfile, inspect, target: tuple[str, str, str] | None, selec
     build's platform. `selection` is the file's, as for every other rule: whether DLB015 runs, its level,
     and whether its pragmas silence it (a silenced finding is left out, as analyse leaves out every one).
     """
-    from dlint.lint.engine import runs, to_finding
+    from dlint.lint.engine import mark_suppressed, runs, to_finding
     from dlint.lint.registry import all_rules
     from dlint.lint.suppress import read_pragmas
 
@@ -55,9 +55,8 @@ def findings(df: Dockerfile, inspect, target: tuple[str, str, str] | None, selec
     directive = parse_check(df.directives.check)
     if not runs(rule, selection.codes, directive):
         return []
-    pragmas = read_pragmas(df) if selection.inline_ignores else None
     aliases = {s.alias for s in df.stages if s.alias}
-    found: list[Finding] = []
+    found: list[tuple[Finding, int]] = []
     for stage in df.stages:
         base = stage.base
         if stage.parent is not None or not base or "$" in base or base.lower() in ("scratch", *aliases):
@@ -73,10 +72,11 @@ def findings(df: Dockerfile, inspect, target: tuple[str, str, str] | None, selec
         data = inspect(base)
         actual = image_platform(data) if data else None
         instr = stage.from_instruction
-        if actual is None or actual == expected or (pragmas and pragmas.suppression(df, CODE, instr.index)):
+        if actual is None or actual == expected:
             continue
         message = (f"Base image {base} was pulled with platform {formatted(actual)!r}, "
                    f"expected {formatted(expected)!r} for current build")
         violation = Violation(CODE, message, instr.start_offset, instr.end_offset, instr.index)
-        found.append(to_finding(df, violation, rule, selection, directive))
-    return found
+        found.append((to_finding(df, violation, rule, selection, directive), instr.index))
+    mark_suppressed(df, read_pragmas(df), found, selection)
+    return [f for f, _ in found if not f.suppressed]  # as analyse leaves out every silenced finding

@@ -97,14 +97,22 @@ class Hashing:
     digest costs no second read, and memory stays at the chunk read. `peek` reads ahead without counting:
     the bytes count when `read` takes them, so the digest is of the whole blob once `drain` has run."""
 
-    __slots__ = ("_file", "_hash", "count")
+    __slots__ = ("_file", "_hash", "_limit", "count")
 
-    def __init__(self, file: IO[bytes]) -> None:
+    def __init__(self, file: IO[bytes], limit: int | None = None) -> None:
+        """`limit`: at most one byte past it is ever read (a file on disk that grows while it is read shows so
+        in `count`, however its reader reads it)."""
         self._file = file
         self._hash = hashlib.sha256()
+        self._limit = limit
         self.count = 0  # bytes read through it
 
     def read(self, size: int = -1) -> bytes:
+        if self._limit is not None:
+            allowed = self._limit + 1 - self.count
+            size = allowed if size < 0 else min(size, allowed)
+            if size <= 0:
+                return b""
         data = self._file.read(size)
         self._hash.update(data)
         self.count += len(data)
@@ -113,15 +121,13 @@ class Hashing:
     def peek(self, size: int = 0) -> bytes:
         return self._file.peek(size)  # type: ignore[attr-defined]
 
-    def drain(self, item: object = None, limit: int | None = None) -> str | None:
+    def drain(self, item: object = None) -> str | None:
         """The hex digest of the whole blob, reading what its reader left (a tar's end-of-archive padding);
-        None, reading nothing more, for an Unreadable one: it is an error whatever its digest. `limit`: read
-        at most one byte past it (a file on disk that grows while it is read shows so in `count`)."""
+        None, reading nothing more, for an Unreadable one: it is an error whatever its digest."""
         if isinstance(item, Unreadable):
             return None
-        while limit is None or self.count <= limit:
-            if not self.read(READ_SIZE if limit is None else min(READ_SIZE, limit + 1 - self.count)):
-                break
+        while self.read(READ_SIZE):
+            pass
         return self._hash.hexdigest()
 
 

@@ -101,6 +101,7 @@ def step_for(df: Dockerfile, instr: Instruction) -> StepRecord:
 
 SHOWN = 400  # characters kept of a step that no instruction matches: enough to recognise it
 OUTPUT_KEPT = 2000  # characters of one output line kept for the failure excerpt, by every builder's reader
+LOG_LINES = 20  # output lines of a step kept for that excerpt (the last ones)
 
 
 def unplaced_step(stage: str, echoed: str) -> StepRecord:

@@ -15,11 +15,9 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from dlint.parsing.arguments import GO_SPACE  # what Go's strings.TrimSpace trims, as BuildKit reads the file
+
 MAX_BYTES = 1 << 20  # a larger ignore file is not read: BuildKit's context transfer would be the problem
-
-
-# What Go's strings.TrimSpace trims (unicode.IsSpace): str.strip's set without U+001C..U+001F.
-GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
 def read_patterns(text: str) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from dlint.lint.check_directive import CheckDirective, parse_check
 from dlint.lint.context import Context, ScriptCache
+from dlint.lint.suppress import Pragmas
 from dlint.lint.finding import Anchor, Finding, Level, Replacement, Violation
 from dlint.lint.registry import SHELLCHECK, SHELLCHECK_CODES, CheckFn, Rule, all_rules
 from dlint.model import Dockerfile, ParseError
@@ -112,11 +113,16 @@ def lint(
         for finding, _ in found:
             finding.fix, finding.replacements = None, ()
     _identify(df, found)
+    mark_suppressed(df, ctx.pragmas, found, selection)
+    return [f for f, _ in found], crashes
+
+
+def mark_suppressed(df: Dockerfile, pragmas: Pragmas, found: list[tuple[Finding, int]], selection: Selection) -> None:
+    """Mark each finding (with the index of the instruction it is about, -1: the file) that a pragma silences."""
     if selection.inline_ignores:
         for finding, instruction in found:
-            pragma = ctx.pragmas.suppression(df, finding.code, instruction)
+            pragma = pragmas.suppression(df, finding.code, instruction)
             finding.suppressed = pragma.justification if pragma else None
-    return [f for f, _ in found], crashes
 
 
 @cache

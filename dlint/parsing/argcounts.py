@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 
 from dlint.model import Instruction
+from dlint.output import shortened
 from dlint.parsing.arguments import GO_SPACE
 
 COUNTED_FIRST = frozenset({"ADD", "COPY", "MAINTAINER", "ONBUILD", "WORKDIR", "EXPOSE", "USER", "VOLUME", "STOPSIGNAL",
@@ -39,7 +40,7 @@ def argument_error(ins: Instruction, first: bool) -> str | None:
     if keyword == "HEALTHCHECK" and values and values[0].upper() != "NONE":
         kind = values[0].upper()
         if kind != "CMD":
-            return f"Unknown type {json.dumps(kind, ensure_ascii=False)} in HEALTHCHECK (try CMD)"
+            return f"Unknown type {json.dumps(shortened(kind), ensure_ascii=False)} in HEALTHCHECK (try CMD)"
         if len(values) < 2:
             return "Missing command after HEALTHCHECK CMD"
     return None
