@@ -54,7 +54,7 @@ def cell(text: str) -> str:
         else:
             _add(out, "code", _span_text("".join(pieces[i + 1 : close])))
             i = close + 1
-    return "".join(_code_span(body) if kind == "code" else body for kind, body in out)
+    return "".join(code_span(body) if kind == "code" else body for kind, body in out)
 
 
 def _escaped(text: str) -> str:
@@ -77,7 +77,7 @@ def _add(out: list[list[str]], kind: str, body: str) -> None:
         out.append([kind, body])
 
 
-def _code_span(body: str) -> str:
+def code_span(body: str) -> str:
     """`body` as one code span: fenced by a backtick run longer than any in it, a space inside the fence when
     it starts or ends with a backtick (CommonMark takes one off each side); only the pipe is escaped (GFM
     tables)."""

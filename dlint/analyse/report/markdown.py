@@ -11,7 +11,7 @@ from dlint.analyse.report import figures
 from dlint.analyse.steps import AnalysisResult, StepRecord
 from dlint.analyse.units import human_size
 from dlint.output import clipped, printable
-from dlint.report.markdown import cell
+from dlint.report.markdown import cell, code_span
 
 BIGGEST = 5
 WASTE_SHOWN = 10
@@ -93,10 +93,4 @@ def _line(step: StepRecord | None) -> str:
 def _code(text: str, width: int = 80) -> str:
     """A code span in a table cell: the fence outgrows any backtick run inside; `|` stays escaped for GitHub,
     and controls are shown escaped (printable), as the report may go to a terminal."""
-    text = clipped(printable(text), width)
-    text = text.replace("|", "\\|").replace("\n", " ")
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    return code_span(clipped(printable(text), width))
