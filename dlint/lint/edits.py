@@ -44,7 +44,7 @@ def _gap(df: Dockerfile, start: int, end: int, newlines: bool = False) -> _Gap |
     return _Gap(start, len(m.group(1)), m.group(3) or "", op_start)
 
 
-def _script_region(instr: Instruction, offset: int) -> tuple[int, int, Heredoc | None]:
+def script_region(instr: Instruction, offset: int) -> tuple[int, int, Heredoc | None]:
     """[start, end) of the shell text holding `offset`: the command line or a heredoc body."""
     for heredoc in instr.heredocs:
         if heredoc.body_offset <= offset <= heredoc.terminator_offset:
@@ -92,7 +92,7 @@ def command_text(df: Dockerfile, cmd: Command) -> str:
 def redirected(df: Dockerfile, instr: Instruction, script: Script, cmd: Command) -> bool:
     """`cmd` has redirections after its words (`> log`, `2>&1`), which command_text leaves out; True also
     when the text after it is not one dlint can read as redirections and an operator."""
-    start, end, heredoc = _script_region(instr, cmd.start_offset)
+    start, end, heredoc = script_region(instr, cmd.start_offset)
     _prev, nxt = _neighbours(script, cmd)
     gap = _gap(df, cmd.end_offset, nxt.start_offset if nxt and nxt.start_offset <= end else end, heredoc is not None)
     return gap is None or gap.redirects > 0
@@ -148,7 +148,7 @@ def remove_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
     """
     if not _rewritable(instr, script, cmd):
         return None
-    start, end, heredoc = _script_region(instr, cmd.start_offset)
+    start, end, heredoc = script_region(instr, cmd.start_offset)
     prev, nxt = _neighbours(script, cmd)
     if prev is not None and prev.end_offset < start:
         prev = None
@@ -189,7 +189,7 @@ def prefix_command(df: Dockerfile, instr: Instruction, script: Script, cmd: Comm
     """`text && ` written in front of `cmd`, where that joins the same list `cmd` is in."""
     if not _rewritable(instr, script, cmd):
         return None
-    start, _end, heredoc = _script_region(instr, cmd.start_offset)
+    start, _end, heredoc = script_region(instr, cmd.start_offset)
     prev, _nxt = _neighbours(script, cmd)
     gap_start = prev.end_offset if prev is not None and prev.end_offset >= start else start
     gap = re.sub(df.continuation, " ", df.text[gap_start : cmd.start_offset])
@@ -254,7 +254,7 @@ def append_command(df: Dockerfile, instr: Instruction, script: Script, text: str
     last = max(script.commands, key=lambda c: c.end_offset)
     if _in_quoted_shell(last):
         return None
-    start, end, heredoc = _script_region(instr, last.start_offset)
+    start, end, heredoc = script_region(instr, last.start_offset)
     if last.end_offset > end or (heredoc and any(c.start_offset < heredoc.body_offset for c in script.commands)):
         return None  # with commands outside the body, the body's end is not the script's end
     if _leaves_shell(last) and not _after_or(df, script, last, start):

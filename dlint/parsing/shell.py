@@ -134,7 +134,7 @@ def effective_shell(df: Dockerfile, instr: Instruction) -> tuple[str, ...]:
     return shell_of(shells_in_force(df)[instr.index], df.directives.escape)
 
 
-def shell_of(shell_instruction: Instruction | None, escape: str = "\\") -> tuple[str, ...]:
+def shell_of(shell_instruction: Instruction | None, escape: str) -> tuple[str, ...]:
     """What a SHELL runs RUNs with; without one, the default: cmd's in a file with `# escape=``, the
     directive of Windows Dockerfiles (whose RUNs are cmd or PowerShell), else `/bin/sh -c`."""
     if shell_instruction and shell_instruction.json_args:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from dlint.lint.checks.package_lists import INSTALLS
 from dlint.lint.context import Context
-from dlint.lint.edits import INDENT, line_indent
+from dlint.lint.edits import INDENT, line_indent, script_region
 from dlint.lint.finding import Edit, Fix, Violation
 from dlint.lint.registry import rule
 from dlint.model import Dockerfile, Instruction
@@ -50,7 +50,7 @@ def layout_fix(df: Dockerfile, instr: Instruction, pc: PackageCommand) -> Fix | 
     # The Dockerfile's escape continues the RUN's lines (`# escape=\``: a `\` would end the RUN there); a heredoc
     # body is the shell's own text, where only `\` continues a line (a backquote would start a substitution).
     at = packages[0].start_offset
-    heredoc = any(h.body_offset <= at <= h.terminator_offset for h in instr.heredocs)
+    heredoc = script_region(instr, at)[2] is not None
     esc = "\\" if heredoc else df.directives.escape
     text = "".join(f" {esc}\n{indent}{df.text[w.start_offset : w.end_offset]}" for w in ordered)
     return Fix((Edit(words[first - 1].end_offset, packages[-1].end_offset, text),))
